@@ -1,0 +1,22 @@
+/**
+ * Unified diffs of a plan, for --dry-run, check and --json. Pure.
+ */
+import { createTwoFilesPatch } from 'diff';
+import { formatMode } from './access.js';
+import type { FileChange } from './plan.js';
+
+export function formatDiff(change: FileChange): string {
+  if (change.status === 'unchanged') return '';
+  const from = change.before === null ? '/dev/null' : `a${change.path}`;
+  const to = change.after === null ? '/dev/null' : `b${change.path}`;
+  let text = '';
+  if (change.before !== change.after) {
+    text = createTwoFilesPatch(from, to, change.before ?? '', change.after ?? '', undefined, undefined, { context: 3 });
+    // Drop the "====" banner line the library adds; keep the ---/+++ headers.
+    text = text.replace(/^=+\n/, '');
+  }
+  if (change.currentMode !== undefined && change.after !== null && change.currentMode !== change.mode) {
+    text = `mode ${formatMode(change.currentMode)} -> ${formatMode(change.mode)} ${change.path}\n${text}`;
+  }
+  return text;
+}

@@ -1,0 +1,143 @@
+/**
+ * Host facts: everything bridgectl reads about the machine, behind one
+ * interface, resolved under --root. Identity resolution and doctor take a
+ * Host, so tests hand them a sandbox root (or a fake) instead of the real
+ * machine.
+ */
+import { spawnSync } from 'node:child_process';
+import { lstatSync, readFileSync, statSync, type Stats } from 'node:fs';
+import { onHost } from './paths.js';
+import { UserError } from './errors.js';
+
+export interface PasswdEntry {
+  name: string;
+  uid: number;
+  gid: number;
+  home: string;
+  shell: string;
+}
+
+export interface GroupEntry {
+  name: string;
+  gid: number;
+  members: string[];
+}
+
+export interface PathFacts {
+  kind: 'file' | 'directory' | 'symlink' | 'socket' | 'other';
+  uid: number;
+  gid: number;
+  mode: number;
+  isDirectory: boolean;
+}
+
+export interface Host {
+  /** The --root every server path is resolved under. */
+  readonly root: string;
+  readonly env: Readonly<Record<string, string | undefined>>;
+  readonly platform: NodeJS.Platform;
+  user(name: string): PasswdEntry | undefined;
+  userByUid(uid: number): PasswdEntry | undefined;
+  usersWithHome(home: string): PasswdEntry[];
+  /** Primary plus supplementary group ids of a user. */
+  groupIds(user: PasswdEntry): number[];
+  groupName(gid: number): string | undefined;
+  /** Facts about a server path, following symlinks; undefined when missing. */
+  stat(serverPath: string): PathFacts | undefined;
+  /** Like stat, but a symlink is reported as one. */
+  lstat(serverPath: string): PathFacts | undefined;
+  /** File contents as UTF-8; undefined when missing. Invalid UTF-8 is an error. */
+  readText(serverPath: string): string | undefined;
+}
+
+export function parsePasswd(text: string): PasswdEntry[] {
+  const out: PasswdEntry[] = [];
+  for (const line of text.split('\n')) {
+    const f = line.split(':');
+    if (f.length < 7 || line.startsWith('#')) continue;
+    out.push({ name: f[0] ?? '', uid: Number(f[2]), gid: Number(f[3]), home: f[5] ?? '', shell: f[6] ?? '' });
+  }
+  return out;
+}
+
+export function parseGroup(text: string): GroupEntry[] {
+  const out: GroupEntry[] = [];
+  for (const line of text.split('\n')) {
+    const f = line.split(':');
+    if (f.length < 4 || line.startsWith('#')) continue;
+    out.push({ name: f[0] ?? '', gid: Number(f[2]), members: (f[3] ?? '').split(',').filter(Boolean) });
+  }
+  return out;
+}
+
+function toFacts(st: Stats): PathFacts {
+  const kind = st.isSymbolicLink()
+    ? 'symlink'
+    : st.isDirectory()
+      ? 'directory'
+      : st.isFile()
+        ? 'file'
+        : st.isSocket()
+          ? 'socket'
+          : 'other';
+  return { kind, uid: st.uid, gid: st.gid, mode: st.mode & 0o7777, isDirectory: st.isDirectory() };
+}
+
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+/** The real machine, seen through --root. */
+export function nodeHost(root: string, env: Readonly<Record<string, string | undefined>>): Host {
+  let passwd: PasswdEntry[] | undefined;
+  let groups: GroupEntry[] | undefined;
+  // On the live system ask NSS (getent) so LDAP/sssd users resolve; in a
+  // sandbox root read its files. spawnSync rather than execa: this runs on
+  // every upgrade and execa costs ~50 ms to load.
+  const database = (name: 'passwd' | 'group'): string => {
+    if (root === '/') {
+      const r = spawnSync('getent', [name], { encoding: 'utf8' });
+      if (r.status === 0 && typeof r.stdout === 'string') return r.stdout;
+    }
+    return readText(`/etc/${name}`) ?? '';
+  };
+  const allUsers = (): PasswdEntry[] => (passwd ??= parsePasswd(database('passwd')));
+  const allGroups = (): GroupEntry[] => (groups ??= parseGroup(database('group')));
+
+  function readText(serverPath: string): string | undefined {
+    let bytes: Buffer;
+    try {
+      bytes = readFileSync(onHost(root, serverPath));
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      throw err;
+    }
+    try {
+      return utf8.decode(bytes);
+    } catch {
+      throw new UserError(`${serverPath}: not valid UTF-8; bridgectl will not rewrite it`, 'fix or move the file aside');
+    }
+  }
+
+  const statWith = (fn: typeof statSync, serverPath: string): PathFacts | undefined => {
+    try {
+      return toFacts(fn(onHost(root, serverPath)));
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT' || code === 'ENOTDIR') return undefined;
+      throw err;
+    }
+  };
+
+  return {
+    root,
+    env,
+    platform: process.platform,
+    user: (name) => allUsers().find((u) => u.name === name),
+    userByUid: (uid) => allUsers().find((u) => u.uid === uid),
+    usersWithHome: (home) => allUsers().filter((u) => u.home === home),
+    groupIds: (user) => [user.gid, ...allGroups().filter((g) => g.members.includes(user.name)).map((g) => g.gid)],
+    groupName: (gid) => allGroups().find((g) => g.gid === gid)?.name,
+    stat: (p) => statWith(statSync, p),
+    lstat: (p) => statWith(lstatSync, p),
+    readText,
+  };
+}

@@ -1,0 +1,175 @@
+/**
+ * The adopted service identity: which user runs the bridge, its home, its
+ * data dir, the bridge binary and the site. Pure over a Host: flags win, then
+ * the environment names the bash installer used, then what is installed
+ * (adoption), then defaults from passwd. Nothing is hard-coded: a root
+ * install pins /root, a user install pins that user's home.
+ */
+import path from 'node:path';
+import type { BridgeDefinition } from '../bridges/types.js';
+import { canAccess, formatMode } from './access.js';
+import { IdentityError, UsageError } from './errors.js';
+import type { Host, PasswdEntry } from './host.js';
+
+export interface IdentityFlags {
+  serviceUser?: string;
+  runAsRoot?: boolean;
+  dataDir?: string;
+  binary?: string;
+  site?: string;
+}
+
+/** Facts read back from what is installed. */
+export interface Adopted {
+  home?: string;
+  dataDir?: string;
+  binary?: string;
+}
+
+export interface Identity {
+  serviceUser: string;
+  uid: number;
+  gid: number;
+  home: string;
+  dataDir: string;
+  binary: string;
+  site: string;
+}
+
+export interface Resolution {
+  identity: Identity;
+  /** Where sources disagreed and which one won; shown in the plan, never silently merged. */
+  notes: string[];
+}
+
+/** Fixed, documented binary search path; `~` is the service user's home. */
+export const BINARY_SEARCH_PATH = ['/usr/local/bin', '/usr/bin', '~/.npm-global/bin', '~/.bun/bin', '~/.local/bin'];
+
+const truthy = (v: string | undefined): boolean => v === 'true' || v === '1' || v === 'yes';
+
+export function resolveSite(flags: IdentityFlags, host: Host): string {
+  const site = flags.site ?? host.env.SITE_PATH;
+  if (site === undefined || site === '') {
+    throw new UsageError('no site given', 'pass --site /path/to/wordpress (or set SITE_PATH)');
+  }
+  requireAbsolute(site, '--site');
+  const normalized = path.posix.normalize(site).replace(/(.)\/$/, '$1');
+  const facts = host.stat(normalized);
+  if (!facts?.isDirectory) {
+    throw new IdentityError(`site ${normalized} is not a directory${host.root === '/' ? '' : ` under --root ${host.root}`}`, 'pass the WordPress root (the directory holding wp-content) as --site');
+  }
+  return normalized;
+}
+
+export function resolveIdentity(
+  bridge: BridgeDefinition,
+  flags: IdentityFlags,
+  adopted: Adopted,
+  site: string,
+  host: Host,
+): Resolution {
+  const notes: string[] = [];
+  if (flags.serviceUser !== undefined && flags.runAsRoot) {
+    throw new UsageError('--service-user and --run-as-root contradict each other', 'pass one of them');
+  }
+
+  const user = resolveUser(bridge, flags, adopted, host, notes);
+  const home = path.posix.normalize(user.home);
+  assertWritableHome(user, home, host);
+  if (adopted.home !== undefined && adopted.home !== home) {
+    notes.push(`${bridge.id}: HOME changes from the installed ${adopted.home} to ${home} (user ${user.name})`);
+  }
+
+  const homeAdopted = adopted.home === home;
+  const dataDir =
+    flags.dataDir ??
+    nonEmpty(host.env[bridge.dataDir.env]) ??
+    (homeAdopted ? adopted.dataDir : undefined) ??
+    path.posix.join(home, bridge.dataDir.underHome);
+  requireAbsolute(dataDir, `--data-dir (${bridge.dataDir.env})`);
+  if (adopted.dataDir !== undefined && adopted.dataDir !== dataDir) {
+    notes.push(`${bridge.id}: data dir changes from the installed ${adopted.dataDir} to ${dataDir}`);
+  }
+
+  const binary = flags.binary ?? adopted.binary ?? findBinary(bridge, home, host);
+  requireAbsolute(binary, '--binary');
+  if (flags.binary !== undefined && adopted.binary !== undefined && adopted.binary !== flags.binary) {
+    notes.push(`${bridge.id}: binary changes from the installed ${adopted.binary} to ${flags.binary}`);
+  }
+
+  return {
+    identity: { serviceUser: user.name, uid: user.uid, gid: user.gid, home, dataDir: path.posix.normalize(dataDir), binary, site },
+    notes,
+  };
+}
+
+function resolveUser(bridge: BridgeDefinition, flags: IdentityFlags, adopted: Adopted, host: Host, notes: string[]): PasswdEntry {
+  const named =
+    flags.serviceUser ??
+    (flags.runAsRoot ? 'root' : undefined) ??
+    nonEmpty(host.env.SERVICE_USER) ??
+    (truthy(host.env.RUN_AS_ROOT) ? 'root' : undefined);
+  if (named !== undefined) {
+    const entry = host.user(named);
+    if (!entry) {
+      throw new IdentityError(
+        `service user '${named}' does not exist in ${host.root === '/' ? 'the passwd database' : `${host.root}/etc/passwd`}`,
+        'create the user first, or pass --service-user with an existing one',
+      );
+    }
+    return entry;
+  }
+  if (adopted.home !== undefined) {
+    const owners = host.usersWithHome(adopted.home);
+    if (owners.length === 1 && owners[0]) return owners[0];
+    const why = owners.length === 0 ? 'no user has that home' : `it is the home of ${owners.map((u) => u.name).join(', ')}`;
+    notes.push(`${bridge.id}: installed HOME ${adopted.home} does not identify one user (${why})`);
+    throw new IdentityError(
+      `cannot adopt the installed ${bridge.id} identity: HOME ${adopted.home} does not identify one user (${why})`,
+      'pass --service-user NAME (or --run-as-root) to say who runs the bridge',
+    );
+  }
+  throw new IdentityError(
+    `no service identity for ${bridge.id}: bridgectl needs to know which user runs the bridge`,
+    'pass --service-user NAME, or --run-as-root (env: SERVICE_USER, RUN_AS_ROOT=true)',
+  );
+}
+
+function assertWritableHome(user: PasswdEntry, home: string, host: Host): void {
+  const facts = host.stat(home);
+  if (!facts) {
+    throw new IdentityError(
+      `home ${home} of service user '${user.name}' does not exist`,
+      `create it (install -d -o ${user.name} -m 0750 ${home}) or pass --service-user with a user whose home exists`,
+    );
+  }
+  const who = { uid: user.uid, gids: host.groupIds(user) };
+  if (!facts.isDirectory || !canAccess(who, facts, 'w') || !canAccess(who, facts, 'x')) {
+    const owner = host.userByUid(facts.uid)?.name ?? String(facts.uid);
+    const group = host.groupName(facts.gid) ?? String(facts.gid);
+    throw new IdentityError(
+      `home ${home} of service user '${user.name}' is not writable by it (owner ${owner}:${group}, mode ${formatMode(facts.mode)}${facts.isDirectory ? '' : `, a ${facts.kind}`})`,
+      `pass --service-user with the user the bridge runs as (its home must be its own), or fix the home: chown ${user.name} ${home}`,
+    );
+  }
+}
+
+function findBinary(bridge: BridgeDefinition, home: string, host: Host): string {
+  const candidates = BINARY_SEARCH_PATH.map((dir) => path.posix.join(dir.replace(/^~/, home), bridge.binaryName));
+  for (const candidate of candidates) {
+    const facts = host.stat(candidate);
+    if (facts?.kind === 'file' && (facts.mode & 0o111) !== 0) return candidate;
+  }
+  throw new IdentityError(
+    `no executable '${bridge.binaryName}' found in ${candidates.join(', ')}`,
+    `install ${bridge.binaryName}, or pass --binary /path/to/${bridge.binaryName}`,
+  );
+}
+
+function requireAbsolute(value: string, flag: string): void {
+  if (!path.posix.isAbsolute(value)) throw new UsageError(`${flag} must be an absolute path, got ${JSON.stringify(value)}`);
+}
+
+function nonEmpty(v: string | undefined): string | undefined {
+  return v === undefined || v === '' ? undefined : v;
+}

@@ -1,0 +1,230 @@
+/**
+ * The marker engine: pure text → text, no I/O.
+ *
+ * A managed file holds one region
+ *
+ *     // BEGIN bridges
+ *     // BEGIN bridge:<id>
+ *     …body…
+ *     // END bridge:<id>
+ *     // END bridges
+ *
+ * and bridgectl only ever rewrites whole blocks inside it. Everything else is
+ * kept byte for byte, line endings included. Anything that does not parse as
+ * exactly this structure is refused with the line it was found on: guessing
+ * at a damaged file is how peers ended up deleting operators' text.
+ */
+import { MarkerError, RenderError } from './errors.js';
+
+/** Block ids, and channel names, share this shape (also PHP-array-key safe). */
+export const BLOCK_ID = /^[a-z0-9][a-z0-9_-]*$/;
+
+const BLOCK_MARKER = /^([ \t]*)\/\/ (BEGIN|END) bridge:(\S+)[ \t]*$/;
+const REGION_MARKER = /^([ \t]*)\/\/ (BEGIN|END) bridges[ \t]*$/;
+/** Anything an operator might have meant as a marker; must parse strictly or we stop. */
+const MARKER_LIKE = /^\s*\/\/\s*(BEGIN|END)\s*bridge/i;
+
+export interface Block {
+  id: string;
+  /** 0-based index of the BEGIN line. */
+  begin: number;
+  /** 0-based index of the END line. */
+  end: number;
+}
+
+export interface ManagedText {
+  /** Line contents, without terminators. */
+  lines: string[];
+  /** Each line's terminator: '\n', '\r\n', or '' for a last line without one. */
+  eols: string[];
+  regionBegin: number;
+  regionEnd: number;
+  blocks: Block[];
+}
+
+/** A wanted state for one block: its body lines, or null to remove it. */
+export interface BlockChange {
+  id: string;
+  body: string[] | null;
+}
+
+export function splitLines(text: string): { lines: string[]; eols: string[] } {
+  const lines: string[] = [];
+  const eols: string[] = [];
+  let start = 0;
+  while (start < text.length) {
+    const nl = text.indexOf('\n', start);
+    if (nl === -1) {
+      lines.push(text.slice(start));
+      eols.push('');
+      break;
+    }
+    const crlf = nl > start && text.charCodeAt(nl - 1) === 13;
+    lines.push(text.slice(start, crlf ? nl - 1 : nl));
+    eols.push(crlf ? '\r\n' : '\n');
+    start = nl + 1;
+  }
+  return { lines, eols };
+}
+
+/** Parse and validate the region and its blocks. Throws MarkerError naming the line. */
+export function parseManaged(text: string): ManagedText {
+  const { lines, eols } = splitLines(text);
+  let regionBegin = -1;
+  let regionEnd = -1;
+  let open: Block | undefined;
+  const blocks: Block[] = [];
+  const seen = new Map<string, number>();
+
+  lines.forEach((line, i) => {
+    const lineNo = i + 1;
+    const region = REGION_MARKER.exec(line);
+    if (region) {
+      if (region[2] === 'BEGIN') {
+        if (regionBegin !== -1) {
+          throw new MarkerError(`second '// BEGIN bridges' (the first is on line ${regionBegin + 1})`, lineNo);
+        }
+        regionBegin = i;
+        return;
+      }
+      if (regionBegin === -1) throw new MarkerError(`'// END bridges' before any '// BEGIN bridges'`, lineNo);
+      if (regionEnd !== -1) {
+        throw new MarkerError(`second '// END bridges' (the first is on line ${regionEnd + 1})`, lineNo);
+      }
+      if (open) {
+        throw new MarkerError(`'// BEGIN bridge:${open.id}' has no matching END before '// END bridges'`, open.begin + 1);
+      }
+      regionEnd = i;
+      return;
+    }
+
+    const marker = BLOCK_MARKER.exec(line);
+    if (!marker) {
+      if (MARKER_LIKE.test(line)) {
+        throw new MarkerError(
+          `malformed marker ${JSON.stringify(line.trim())}`,
+          lineNo,
+          "markers are whole lines: '// BEGIN bridge:<id>' / '// END bridge:<id>'",
+        );
+      }
+      return;
+    }
+    const [, , kind, id = ''] = marker;
+    if (!BLOCK_ID.test(id)) throw new MarkerError(`invalid block id ${JSON.stringify(id)}`, lineNo);
+    if (regionBegin === -1 || regionEnd !== -1) {
+      throw new MarkerError(`'// ${kind} bridge:${id}' is outside the '// BEGIN bridges' … '// END bridges' region`, lineNo);
+    }
+    if (kind === 'BEGIN') {
+      if (open) {
+        throw new MarkerError(`'// BEGIN bridge:${open.id}' has no matching END before the next BEGIN`, open.begin + 1);
+      }
+      const first = seen.get(id);
+      if (first !== undefined) {
+        throw new MarkerError(`second block 'bridge:${id}' (the first begins on line ${first + 1})`, lineNo);
+      }
+      seen.set(id, i);
+      open = { id, begin: i, end: -1 };
+      return;
+    }
+    if (!open) throw new MarkerError(`'// END bridge:${id}' with no BEGIN before it`, lineNo);
+    if (open.id !== id) {
+      throw new MarkerError(`'// END bridge:${id}' closes 'bridge:${open.id}' (begun on line ${open.begin + 1})`, lineNo);
+    }
+    open.end = i;
+    blocks.push(open);
+    open = undefined;
+  });
+
+  if (regionBegin === -1) {
+    throw new MarkerError(
+      "no '// BEGIN bridges' line: this file is not one bridgectl manages",
+      undefined,
+      'move the file aside (bridgectl will write a fresh one) or add the region by hand',
+    );
+  }
+  if (regionEnd === -1) {
+    if (open) throw new MarkerError(`'// BEGIN bridge:${open.id}' has no matching END`, open.begin + 1);
+    throw new MarkerError(`'// BEGIN bridges' has no matching '// END bridges'`, regionBegin + 1);
+  }
+  return { lines, eols, regionBegin, regionEnd, blocks };
+}
+
+/** Every block in file order, with its body lines. */
+export function listBlocks(text: string): { id: string; body: string[] }[] {
+  const parsed = parseManaged(text);
+  return parsed.blocks.map((b) => ({ id: b.id, body: parsed.lines.slice(b.begin + 1, b.end) }));
+}
+
+/** Body lines of one block, or undefined when the block is absent. */
+export function readBlock(text: string, id: string): string[] | undefined {
+  return listBlocks(text).find((b) => b.id === id)?.body;
+}
+
+/**
+ * Apply many block changes in one pass (linear in file size, whatever the
+ * number of blocks). Existing blocks are replaced in place; new ones go just
+ * before '// END bridges', in the order given; null bodies remove the block.
+ */
+export function spliceBlocks(text: string, changes: readonly BlockChange[]): string {
+  const parsed = parseManaged(text);
+  const { lines, eols, regionEnd } = parsed;
+  const wanted = new Map<string, string[] | null>();
+  for (const change of changes) {
+    if (!BLOCK_ID.test(change.id)) throw new RenderError(`invalid block id ${JSON.stringify(change.id)}`);
+    if (change.body) assertNoMarkers(change.id, change.body);
+    wanted.set(change.id, change.body);
+  }
+
+  const endLine = lines[regionEnd] ?? '';
+  const indent = REGION_MARKER.exec(endLine)?.[1] ?? '';
+  // New lines take the file's own line ending, so CRLF files stay CRLF.
+  const eol = eols[regionEnd] || eols.find((e) => e !== '') || '\n';
+  const blockLines = (id: string, body: string[]): string[] => [
+    `${indent}// BEGIN bridge:${id}`,
+    ...body,
+    `${indent}// END bridge:${id}`,
+  ];
+
+  const out: string[] = [];
+  const push = (line: string, lineEol: string): void => {
+    out.push(line, lineEol);
+  };
+  const byBegin = new Map(parsed.blocks.map((b) => [b.begin, b]));
+  for (let i = 0; i < lines.length; i++) {
+    const block = byBegin.get(i);
+    if (block && wanted.has(block.id)) {
+      const body = wanted.get(block.id);
+      wanted.delete(block.id);
+      if (body) for (const line of blockLines(block.id, body)) push(line, eol);
+      i = block.end;
+      continue;
+    }
+    if (i === regionEnd) {
+      for (const [id, body] of wanted) {
+        if (body) for (const line of blockLines(id, body)) push(line, eol);
+      }
+      wanted.clear();
+    }
+    push(lines[i] ?? '', eols[i] ?? '');
+  }
+  return out.join('');
+}
+
+export function upsertBlock(text: string, id: string, body: string[]): string {
+  return spliceBlocks(text, [{ id, body }]);
+}
+
+export function removeBlock(text: string, id: string): string {
+  return spliceBlocks(text, [{ id, body: null }]);
+}
+
+function assertNoMarkers(id: string, body: string[]): void {
+  body.forEach((line, i) => {
+    if (/[\r\n]/.test(line)) {
+      throw new RenderError(`block '${id}': body line ${i + 1} contains a line break`);
+    }
+    if (MARKER_LIKE.test(line) || REGION_MARKER.test(line)) {
+      throw new RenderError(`block '${id}': body line ${i + 1} would read as a marker: ${JSON.stringify(line)}`);
+    }
+  });
+}

@@ -1,0 +1,40 @@
+/**
+ * The plan: every file change as data, with before and after, computed
+ * before anything is written. Dry-run prints it, apply executes it, --json
+ * serializes it. Pure.
+ */
+import type { Identity } from './identity.js';
+
+export type FileStatus = 'create' | 'update' | 'unchanged' | 'remove';
+
+export interface FileChange {
+  /** The path as the server sees it (not resolved under --root). */
+  path: string;
+  status: FileStatus;
+  before: string | null;
+  after: string | null;
+  /** Mode the file must end with. */
+  mode: number;
+  /** Mode on disk now, when the file exists. */
+  currentMode?: number;
+}
+
+export interface Plan {
+  changes: FileChange[];
+  /** Resolved identities, one per bridge touched. */
+  identities: Record<string, Identity>;
+  /** Disagreements between sources, and other things the operator should read. */
+  notes: string[];
+}
+
+export function fileChange(path: string, before: string | null, after: string | null, mode: number, currentMode?: number): FileChange {
+  let status: FileStatus;
+  if (after === null) status = before === null ? 'unchanged' : 'remove';
+  else if (before === null) status = 'create';
+  else status = before === after && (currentMode === undefined || currentMode === mode) ? 'unchanged' : 'update';
+  return { path, status, before, after, mode, ...(currentMode === undefined ? {} : { currentMode }) };
+}
+
+export function hasChanges(plan: Plan): boolean {
+  return plan.changes.some((c) => c.status !== 'unchanged');
+}

@@ -1,0 +1,25 @@
+/**
+ * Handlebars, configured once: no HTML escaping (we emit PHP, units and
+ * plists, each escaped by its own helper) and strict mode, so a missing
+ * field is an error instead of an empty string in a config file.
+ */
+import { readFileSync } from 'node:fs';
+import Handlebars from 'handlebars';
+import { templatePath } from './paths.js';
+import { phpList, phpMap, phpString } from './php.js';
+
+const hbs = Handlebars.create();
+hbs.registerHelper('php', (value: unknown) => phpString(String(value)));
+hbs.registerHelper('phpList', (values: unknown) => phpList(values as string[]));
+hbs.registerHelper('phpMap', (entries: unknown) => phpMap(entries as [string, string][]));
+
+const compiled = new Map<string, Handlebars.TemplateDelegate>();
+
+export function renderTemplate(name: string, context: object): string {
+  let template = compiled.get(name);
+  if (!template) {
+    template = hbs.compile(readFileSync(templatePath(name), 'utf8'), { noEscape: true, strict: true });
+    compiled.set(name, template);
+  }
+  return template(context);
+}

@@ -1,0 +1,10 @@
+// ESM all the way down: yargs/execa/diff are ESM, so jest runs under
+// --experimental-vm-modules (see the "test" script) and ts-jest emits ESM.
+export default {
+  testEnvironment: 'node',
+  extensionsToTreatAsEsm: ['.ts'],
+  moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
+  transform: { '^.+\\.ts$': ['ts-jest', { useESM: true, tsconfig: 'tsconfig.json' }] },
+  testMatch: ['<rootDir>/test/**/*.test.ts'],
+  testTimeout: 60000,
+};
