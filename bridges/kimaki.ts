@@ -1,16 +1,19 @@
+import path from 'node:path';
+import { binDir, searchPath, SYSTEM_PATH } from './paths.js';
 import type { BridgeDefinition } from './types.js';
 
 /**
  * kimaki (Discord). `kimaki send` creates its data dir (KIMAKI_DATA_DIR, else
  * $HOME/.kimaki) on every call, so the block pins both: under WP-cron the
  * inherited HOME is the web user's (/var/www, unwritable) and the send dies
- * with exit 64 — the seed's bug.
+ * with exit 64 — the seed's bug. The unit pins the same two values.
  */
 export const kimaki: BridgeDefinition = {
   id: 'kimaki',
   title: 'kimaki (Discord)',
   binaryName: 'kimaki',
   dataDir: { env: 'KIMAKI_DATA_DIR', underHome: '.kimaki' },
+  units: [{ unit: 'kimaki.service', label: 'com.wp.kimaki' }],
   channel: (identity) => ({
     name: 'kimaki',
     command: identity.binary,
@@ -22,4 +25,43 @@ export const kimaki: BridgeDefinition = {
       ['KIMAKI_DATA_DIR', identity.dataDir],
     ],
   }),
+  services: (identity) => {
+    const home = (dir: string): string => path.posix.join(identity.home, dir);
+    return [
+      {
+        unit: 'kimaki.service',
+        label: 'com.wp.kimaki',
+        description: 'Kimaki Discord Bot (wp-coding-agents)',
+        after: [],
+        requires: [],
+        user: identity.serviceUser,
+        workingDirectory: identity.site,
+        argv: [identity.binary, '--data-dir', identity.dataDir, '--auto-restart', '--no-critique'],
+        systemdEnv: [
+          ['HOME', identity.home],
+          ['PATH', searchPath([binDir(identity.binary), ...SYSTEM_PATH])],
+          ['KIMAKI_DATA_DIR', identity.dataDir],
+        ],
+        launchdEnv: [
+          [
+            'PATH',
+            searchPath([
+              '/opt/homebrew/bin',
+              binDir(identity.binary),
+              home('.local/bin'),
+              home('.opencode/bin'),
+              home('.bun/bin'),
+              ...SYSTEM_PATH,
+              '/usr/sbin',
+              '/sbin',
+            ]),
+          ],
+          ['KIMAKI_DATA_DIR', identity.dataDir],
+          ['HOME', identity.home],
+        ],
+        stdoutPath: path.posix.join(identity.dataDir, 'kimaki.log'),
+        stderrPath: path.posix.join(identity.dataDir, 'kimaki.error.log'),
+      },
+    ];
+  },
 };

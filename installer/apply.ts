@@ -17,6 +17,7 @@ import {
   openSync,
   renameSync,
   chmodSync,
+  chownSync,
   unlinkSync,
   writeSync,
 } from 'node:fs';
@@ -27,6 +28,13 @@ import type { FileChange, Plan } from './plan.js';
 
 export function applyPlan(plan: Plan, root: string): FileChange[] {
   const applied: FileChange[] = [];
+  for (const dir of plan.directories) {
+    const target = onHost(root, dir.path);
+    mkdirSync(path.dirname(target), { recursive: true, mode: 0o755 });
+    mkdirSync(target, { mode: dir.mode });
+    chmodSync(target, dir.mode); // mkdir's mode is filtered by the umask
+    if (process.getuid?.() === 0) chownSync(target, dir.uid, dir.gid);
+  }
   for (const change of plan.changes) {
     if (change.status === 'unchanged') continue;
     const target = onHost(root, change.path);

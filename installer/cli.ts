@@ -14,6 +14,8 @@ import { ExitCode, UsageError, UserError } from './errors.js';
 import { nodeHost, type Host } from './host.js';
 import type { IdentityFlags } from './identity.js';
 import type { Plan } from './plan.js';
+import { reloadServices } from './services.js';
+import { INIT_SYSTEMS, type InitSystem } from './units.js';
 import { formatHuman, formatJson } from './report.js';
 import { VERSION } from './version.js';
 
@@ -33,6 +35,8 @@ interface GlobalArgs {
 }
 
 interface IdentityArgs {
+  init?: InitSystem;
+  reload?: boolean;
   site?: string;
   serviceUser?: string;
   runAsRoot?: boolean;
@@ -65,7 +69,9 @@ function withIdentityOptions<T>(y: Argv<T>) {
     .option('run-as-root', { type: 'boolean', describe: 'The bridge runs as root; pins /root (env RUN_AS_ROOT=true)' })
     .option('data-dir', { type: 'string', describe: 'Bridge data dir (default <home>/.kimaki; env KIMAKI_DATA_DIR)', requiresArg: true })
     .option('binary', { type: 'string', describe: 'Absolute path of the bridge CLI (default: first found on the search path)', requiresArg: true })
-    .group(['site', 'service-user', 'run-as-root', 'data-dir', 'binary'], 'Identity:');
+    .option('init', { choices: INIT_SYSTEMS, describe: 'Service manager to write definitions for (default: installed one, else systemd; launchd on macOS)' })
+    .option('reload', { type: 'boolean', default: true, describe: 'After writing units on the live host (--root /), run systemctl daemon-reload/enable; --no-reload skips' })
+    .group(['site', 'service-user', 'run-as-root', 'data-dir', 'binary', 'init'], 'Identity:');
 }
 
 function withBridgeOption<T>(y: Argv<T>) {
@@ -92,8 +98,12 @@ function buildParser(argv: string[]) {
     .command('upgrade', 'Re-render every installed bridge block, keeping the installed identity', (y) =>
       withIdentityOptions(y).example('$0 upgrade --site /var/www/html', 'run on every deploy; a no-op when nothing changed'),
     )
-    .command('uninstall', 'Remove exactly the named bridges\' blocks', (y) =>
-      withSiteOption(withBridgeOption(y)).example('$0 uninstall --bridge kimaki --site /var/www/html', 'remove the kimaki channel'),
+    .command('uninstall', 'Remove exactly the named bridges\' blocks and service definitions', (y) =>
+      withSiteOption(withBridgeOption(y))
+        .option('service-user', { type: 'string', describe: 'Whose home holds launchd plists (systemd units need no hint)', requiresArg: true })
+        .option('run-as-root', { type: 'boolean', describe: 'launchd plists are under /root' })
+        .option('reload', { type: 'boolean', default: true, describe: 'Run systemctl daemon-reload after removing units on the live host' })
+        .example('$0 uninstall --bridge kimaki --site /var/www/html', 'remove the kimaki channel'),
     )
     .demandCommand(1, 'name a command: install, upgrade or uninstall')
     .recommendCommands()
@@ -127,13 +137,13 @@ export async function main(argv: string[], io: Io): Promise<number> {
     return ExitCode.ok;
   }
   try {
-    return runCommand(String(parsed._[0]), parsed, io);
+    return await runCommand(String(parsed._[0]), parsed, io);
   } catch (err) {
     return reportError(err, io);
   }
 }
 
-function runCommand(command: string, args: Parsed, io: Io): number {
+async function runCommand(command: string, args: Parsed, io: Io): Promise<number> {
   const root = path.resolve(args.root);
   const host = (io.host ?? nodeHost)(root, io.env);
   const identity: IdentityFlags = pick(args);
@@ -146,15 +156,20 @@ function runCommand(command: string, args: Parsed, io: Io): number {
       plan = planUpgrade(identity, host);
       break;
     case 'uninstall':
-      plan = planUninstall({ bridges: args.bridge ?? [], ...(args.site === undefined ? {} : { site: args.site }) }, host);
+      plan = planUninstall({ ...identity, bridges: args.bridge ?? [] }, host);
       break;
     default:
       throw new UsageError(`unknown command '${command}'`);
   }
-  if (!args.dryRun) applyPlan(plan, root);
   const report = { command, dryRun: args.dryRun };
+  if (!args.dryRun) applyPlan(plan, root);
   if (args.json) io.stdout(formatJson(plan, report));
   else if (!args.quiet) io.stdout(formatHuman(plan, report));
+  if (!args.dryRun && args.reload !== false) {
+    const reload = await reloadServices(plan.changes, root, command === 'install');
+    // Progress goes to stderr so --json keeps stdout to one document.
+    for (const line of reload.ran) io.stderr(`ran: ${line}\n`);
+  }
   return ExitCode.ok;
 }
 
@@ -165,6 +180,7 @@ function pick(args: IdentityArgs): IdentityFlags {
   if (args.runAsRoot !== undefined) flags.runAsRoot = args.runAsRoot;
   if (args.dataDir !== undefined) flags.dataDir = args.dataDir;
   if (args.binary !== undefined) flags.binary = args.binary;
+  if (args.init !== undefined) flags.init = args.init;
   return flags;
 }
 

@@ -1,20 +1,34 @@
 /**
- * The steps every command shares: read the channels file, adopt what is
- * installed, resolve identities, render blocks, and turn the result into a
- * plan entry. Reads go through the Host; nothing here writes.
+ * The steps every command shares: read what is installed, adopt it, resolve
+ * each bridge's identity, render its channel block and service definitions
+ * from that one identity, and turn the result into a plan. Reads go through
+ * the Host; nothing here writes.
  */
 import { findBridge } from '../bridges/index.js';
 import type { BridgeDefinition } from '../bridges/types.js';
-import { envValue, parseChannelBody, renderChannelBody, renderScaffold } from './channel.js';
+import { envValue, parseChannelBody, renderChannelBody, renderScaffold, type ChannelSpec } from './channel.js';
 import { MarkerError, UsageError } from './errors.js';
 import type { Host } from './host.js';
-import { resolveIdentity, type Adopted, type IdentityFlags, type Identity } from './identity.js';
+import { resolveIdentity, resolveSite, type Adopted, type Identity, type IdentityFlags } from './identity.js';
 import { listBlocks, spliceBlocks, type BlockChange } from './markers.js';
 import { channelsFile } from './paths.js';
-import { fileChange, type FileChange } from './plan.js';
+import { fileChange, type DirectoryChange, type FileChange, type Plan } from './plan.js';
+import {
+  envOf,
+  keptSettings,
+  parseService,
+  renderService,
+  serviceFile,
+  type InitSystem,
+  type InstalledService,
+} from './units.js';
 
 /** Managed PHP files: readable by PHP-FPM whatever the umask, writable only by their owner. */
 export const PHP_FILE_MODE = 0o644;
+/** systemd units and launchd plists: 0644 is what systemd expects (it warns on world-writable or executable units). */
+export const SERVICE_FILE_MODE = 0o644;
+/** A bridge's data dir holds its tokens and database: private to the service user. */
+export const DATA_DIR_MODE = 0o700;
 
 export interface ChannelsFileState {
   path: string;
@@ -45,48 +59,163 @@ export function requireBridge(id: string): BridgeDefinition {
   return bridge;
 }
 
-/** What the installed block says about a bridge's identity. */
-export function adoptFromBlock(text: string | undefined, bridge: BridgeDefinition, notes: string[]): Adopted {
-  if (text === undefined) return {};
-  const block = listBlocks(text).find((b) => b.id === bridge.id);
-  if (!block) return {};
-  const spec = parseChannelBody(block.body);
-  if (!spec) {
-    notes.push(`${bridge.id}: the installed block is not in bridgectl's format; nothing adopted from it`);
-    return {};
+/** What is on disk for one bridge. */
+export interface InstalledBridge {
+  /** The channel block, parsed; 'unreadable' when present but not in our format. */
+  block?: ChannelSpec | 'unreadable';
+  init?: Exclude<InitSystem, 'none'>;
+  /** Installed service definitions by server path. */
+  services: Map<string, { text: string; parsed: InstalledService; mode: number | undefined }>;
+}
+
+/** Find the bridge's block and service files. launchd plists live under a home, so candidate homes are tried. */
+export function inspectInstalled(bridge: BridgeDefinition, channelsText: string | undefined, host: Host, homes: string[]): InstalledBridge {
+  const installed: InstalledBridge = { services: new Map() };
+  const block = channelsText === undefined ? undefined : listBlocks(channelsText).find((b) => b.id === bridge.id);
+  if (block) installed.block = parseChannelBody(block.body) ?? 'unreadable';
+  const blockHome = installed.block && installed.block !== 'unreadable' ? envValue(installed.block, 'HOME') : undefined;
+
+  const candidates: [Exclude<InitSystem, 'none'>, string][] = [
+    ['systemd', '/'],
+    ...[...new Set([blockHome, ...homes])].flatMap((h): [Exclude<InitSystem, 'none'>, string][] => (h ? [['launchd', h]] : [])),
+  ];
+  for (const [init, home] of candidates) {
+    for (const names of bridge.units) {
+      const path = serviceFile(init, names, home);
+      const text = host.readText(path);
+      if (text === undefined) continue;
+      installed.init ??= init;
+      if (installed.init === init) installed.services.set(path, { text, parsed: parseService(init, text), mode: host.stat(path)?.mode });
+    }
+    if (installed.init) break;
   }
-  const adopted: Adopted = { binary: spec.command };
-  const home = envValue(spec, 'HOME');
-  const dataDir = envValue(spec, bridge.dataDir.env);
-  if (home !== undefined) adopted.home = home;
-  if (dataDir !== undefined) adopted.dataDir = dataDir;
+  return installed;
+}
+
+/** Installed facts, the unit first (it is what runs), disagreements noted. */
+export function adopt(bridge: BridgeDefinition, installed: InstalledBridge, notes: string[]): Adopted {
+  const primaryPath = [...installed.services.keys()].find((p) => p.endsWith(`/${bridge.units[0]?.unit}`) || p.endsWith(`/${bridge.units[0]?.label}.plist`));
+  const unit = primaryPath ? installed.services.get(primaryPath)?.parsed : undefined;
+  const block = installed.block === 'unreadable' ? undefined : installed.block;
+  if (installed.block === 'unreadable') notes.push(`${bridge.id}: the installed channel block is not in bridgectl's format; nothing adopted from it`);
+
+  const fromUnit: Adopted = {};
+  if (unit) {
+    if (unit.user !== undefined) fromUnit.user = unit.user;
+    const home = envOf(unit, 'HOME');
+    if (home !== undefined) fromUnit.home = home;
+    const argv = unit.argv ?? [];
+    const flagAt = argv.indexOf('--data-dir');
+    const dataDir = envOf(unit, bridge.dataDir.env) ?? (flagAt > 0 ? argv[flagAt + 1] : undefined);
+    if (dataDir !== undefined) fromUnit.dataDir = dataDir;
+    if (argv[0] !== undefined) fromUnit.binary = argv[0];
+  }
+  const fromBlock: Adopted = {};
+  if (block) {
+    fromBlock.binary = block.command;
+    const home = envValue(block, 'HOME');
+    const dataDir = envValue(block, bridge.dataDir.env);
+    if (home !== undefined) fromBlock.home = home;
+    if (dataDir !== undefined) fromBlock.dataDir = dataDir;
+  }
+  if (unit && block) {
+    for (const key of ['home', 'dataDir'] as const) {
+      if (fromUnit[key] !== undefined && fromUnit[key] !== fromBlock[key]) {
+        notes.push(
+          `${bridge.id}: the installed unit and channel block disagree on ${key === 'home' ? 'HOME' : bridge.dataDir.env} ` +
+            `(unit ${fromUnit[key]}, block ${fromBlock[key] ?? 'not pinned'}); both now get the unit's`,
+        );
+      }
+    }
+  }
+  const adopted: Adopted = { ...fromBlock, ...fromUnit };
+  if (installed.init) adopted.init = installed.init;
   return adopted;
 }
 
 export interface RenderedBridge {
   bridge: BridgeDefinition;
   identity: Identity;
-  change: BlockChange;
+  block: BlockChange;
+  files: FileChange[];
+  directories: DirectoryChange[];
+}
+
+export interface RenderOptions {
+  /** upgrade adds no service definitions a bridge did not have; install does. */
+  action: 'install' | 'upgrade';
 }
 
 export function renderBridge(
   bridge: BridgeDefinition,
   flags: IdentityFlags,
-  installed: string | undefined,
+  channels: ChannelsFileState,
   site: string,
   host: Host,
   notes: string[],
+  options: RenderOptions,
 ): RenderedBridge {
-  const adopted = adoptFromBlock(installed, bridge, notes);
-  const resolution = resolveIdentity(bridge, flags, adopted, site, host);
-  notes.push(...resolution.notes);
-  const spec = bridge.channel(resolution.identity);
-  return { bridge, identity: resolution.identity, change: { id: bridge.id, body: renderChannelBody(spec) } };
+  const installed = inspectInstalled(bridge, channels.text, host, candidateHomes(flags, host));
+  const adopted = adopt(bridge, installed, notes);
+  if (options.action === 'upgrade' && adopted.init === undefined) adopted.init = 'none';
+  const { identity, notes: identityNotes } = resolveIdentity(bridge, flags, adopted, site, host);
+  notes.push(...identityNotes);
+
+  const spec = bridge.channel(identity);
+  const block: BlockChange = { id: bridge.id, body: spec ? renderChannelBody(spec) : null };
+
+  const files: FileChange[] = [];
+  const init = identity.init;
+  if (init !== 'none') {
+    for (const service of bridge.services(identity)) {
+      const path = serviceFile(init, service, identity.home);
+      const current = installed.services.get(path);
+      const text = current?.text ?? host.readText(path);
+      const parsed = current?.parsed ?? (text === undefined ? undefined : parseService(init, text));
+      const managed = [...service.systemdEnv, ...service.launchdEnv].map(([k]) => k);
+      const after = renderService(init, service, keptSettings(parsed, managed));
+      files.push(fileChange(path, text ?? null, after, SERVICE_FILE_MODE, current?.mode ?? (text === undefined ? undefined : host.stat(path)?.mode)));
+    }
+  }
+  // Definitions left under another init system (e.g. --init switched) are removed.
+  const rendered = new Set(files.map((f) => f.path));
+  for (const [path, current] of installed.services) {
+    if (!rendered.has(path)) files.push(fileChange(path, current.text, null, SERVICE_FILE_MODE, current.mode));
+  }
+
+  const directories: DirectoryChange[] = [];
+  if (options.action === 'install' && host.stat(identity.dataDir) === undefined) {
+    directories.push({ path: identity.dataDir, uid: identity.uid, gid: identity.gid, mode: DATA_DIR_MODE });
+  }
+  return { bridge, identity, block, files, directories };
+}
+
+/** Homes where a launchd plist might live before the identity is known. */
+function candidateHomes(flags: IdentityFlags, host: Host): string[] {
+  const name = flags.serviceUser ?? (flags.runAsRoot ? 'root' : undefined) ?? host.env.SERVICE_USER;
+  const home = name ? host.user(name)?.home : undefined;
+  return home ? [home] : [];
 }
 
 /** The plan entry for the channels file after the given block changes. */
 export function channelsChange(state: ChannelsFileState, changes: BlockChange[]): FileChange {
   const base = state.text ?? renderScaffold();
   const after = checked(state.path, () => spliceBlocks(base, changes));
+  if (state.text === undefined && changes.every((c) => c.body === null)) {
+    return fileChange(state.path, null, null, PHP_FILE_MODE); // nothing to register: do not create the file
+  }
   return fileChange(state.path, state.text ?? null, after, PHP_FILE_MODE, state.mode);
+}
+
+/** Install or upgrade: render the bridges and assemble one plan. */
+export function planBridges(ids: readonly string[], flags: IdentityFlags, host: Host, options: RenderOptions, site = resolveSite(flags, host)): Plan {
+  const channels = readChannelsFile(site, host);
+  const notes: string[] = [];
+  const rendered = ids.map((id) => renderBridge(requireBridge(id), flags, channels, site, host, notes, options));
+  return {
+    changes: [channelsChange(channels, rendered.map((r) => r.block)), ...rendered.flatMap((r) => r.files)],
+    directories: rendered.flatMap((r) => r.directories),
+    identities: Object.fromEntries(rendered.map((r) => [r.bridge.id, r.identity])),
+    notes,
+  };
 }

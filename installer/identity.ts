@@ -10,8 +10,10 @@ import type { BridgeDefinition } from '../bridges/types.js';
 import { canAccess, formatMode } from './access.js';
 import { IdentityError, UsageError } from './errors.js';
 import type { Host, PasswdEntry } from './host.js';
+import type { InitSystem } from './units.js';
 
 export interface IdentityFlags {
+  init?: InitSystem;
   serviceUser?: string;
   runAsRoot?: boolean;
   dataDir?: string;
@@ -21,6 +23,8 @@ export interface IdentityFlags {
 
 /** Facts read back from what is installed. */
 export interface Adopted {
+  init?: InitSystem;
+  user?: string;
   home?: string;
   dataDir?: string;
   binary?: string;
@@ -34,6 +38,7 @@ export interface Identity {
   dataDir: string;
   binary: string;
   site: string;
+  init: InitSystem;
 }
 
 export interface Resolution {
@@ -73,11 +78,15 @@ export function resolveIdentity(
     throw new UsageError('--service-user and --run-as-root contradict each other', 'pass one of them');
   }
 
-  const user = resolveUser(bridge, flags, adopted, host, notes);
-  const home = path.posix.normalize(user.home);
+  const { user, named } = resolveUser(bridge, flags, adopted, host, notes);
+  // A named user brings its passwd home; an adopted one keeps the installed
+  // HOME, so an upgrade with no flags reproduces exactly what is installed.
+  const home = path.posix.normalize(named ? user.home : (adopted.home ?? user.home));
   assertWritableHome(user, home, host);
   if (adopted.home !== undefined && adopted.home !== home) {
     notes.push(`${bridge.id}: HOME changes from the installed ${adopted.home} to ${home} (user ${user.name})`);
+  } else if (!named && home !== path.posix.normalize(user.home)) {
+    notes.push(`${bridge.id}: keeping the installed HOME ${home}, though passwd gives ${user.name} the home ${user.home}`);
   }
 
   const homeAdopted = adopted.home === home;
@@ -97,31 +106,46 @@ export function resolveIdentity(
     notes.push(`${bridge.id}: binary changes from the installed ${adopted.binary} to ${flags.binary}`);
   }
 
+  const init = flags.init ?? adopted.init ?? (host.platform === 'darwin' ? 'launchd' : 'systemd');
+  if (flags.init !== undefined && adopted.init !== undefined && flags.init !== adopted.init) {
+    notes.push(`${bridge.id}: init system changes from the installed ${adopted.init} to ${flags.init}`);
+  }
+
   return {
-    identity: { serviceUser: user.name, uid: user.uid, gid: user.gid, home, dataDir: path.posix.normalize(dataDir), binary, site },
+    identity: { serviceUser: user.name, uid: user.uid, gid: user.gid, home, dataDir: path.posix.normalize(dataDir), binary, site, init },
     notes,
   };
 }
 
-function resolveUser(bridge: BridgeDefinition, flags: IdentityFlags, adopted: Adopted, host: Host, notes: string[]): PasswdEntry {
+function resolveUser(
+  bridge: BridgeDefinition,
+  flags: IdentityFlags,
+  adopted: Adopted,
+  host: Host,
+  notes: string[],
+): { user: PasswdEntry; named: boolean } {
   const named =
     flags.serviceUser ??
     (flags.runAsRoot ? 'root' : undefined) ??
     nonEmpty(host.env.SERVICE_USER) ??
     (truthy(host.env.RUN_AS_ROOT) ? 'root' : undefined);
-  if (named !== undefined) {
-    const entry = host.user(named);
+  if (named !== undefined && adopted.user !== undefined && named !== adopted.user) {
+    notes.push(`${bridge.id}: service user changes from the installed ${adopted.user} to ${named}`);
+  }
+  const wanted = named ?? adopted.user;
+  if (wanted !== undefined) {
+    const entry = host.user(wanted);
     if (!entry) {
       throw new IdentityError(
-        `service user '${named}' does not exist in ${host.root === '/' ? 'the passwd database' : `${host.root}/etc/passwd`}`,
+        `service user '${wanted}' does not exist in ${host.root === '/' ? 'the passwd database' : `${host.root}/etc/passwd`}`,
         'create the user first, or pass --service-user with an existing one',
       );
     }
-    return entry;
+    return { user: entry, named: named !== undefined };
   }
   if (adopted.home !== undefined) {
     const owners = host.usersWithHome(adopted.home);
-    if (owners.length === 1 && owners[0]) return owners[0];
+    if (owners.length === 1 && owners[0]) return { user: owners[0], named: false };
     const why = owners.length === 0 ? 'no user has that home' : `it is the home of ${owners.map((u) => u.name).join(', ')}`;
     notes.push(`${bridge.id}: installed HOME ${adopted.home} does not identify one user (${why})`);
     throw new IdentityError(

@@ -19,8 +19,17 @@ export interface FileChange {
   currentMode?: number;
 }
 
+/** A directory to create (a bridge's data dir); existing ones are never touched. */
+export interface DirectoryChange {
+  path: string;
+  uid: number;
+  gid: number;
+  mode: number;
+}
+
 export interface Plan {
   changes: FileChange[];
+  directories: DirectoryChange[];
   /** Resolved identities, one per bridge touched. */
   identities: Record<string, Identity>;
   /** Disagreements between sources, and other things the operator should read. */
@@ -36,5 +45,5 @@ export function fileChange(path: string, before: string | null, after: string | 
 }
 
 export function hasChanges(plan: Plan): boolean {
-  return plan.changes.some((c) => c.status !== 'unchanged');
+  return plan.directories.length > 0 || plan.changes.some((c) => c.status !== 'unchanged');
 }

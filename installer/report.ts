@@ -18,6 +18,7 @@ export interface ReportOptions {
 export function formatHuman(plan: Plan, options: ReportOptions): string {
   const lines: string[] = [];
   for (const note of plan.notes) lines.push(`note: ${note}`);
+  for (const dir of plan.directories) lines.push(`${'mkdir'.padEnd(9)} ${dir.path} (${formatMode(dir.mode)}, uid ${dir.uid})`);
   for (const change of plan.changes) {
     lines.push(`${change.status.padEnd(9)} ${change.path}`);
   }
@@ -38,6 +39,7 @@ export function formatJson(plan: Plan, options: ReportOptions): string {
     dryRun: options.dryRun,
     identities: plan.identities,
     notes: plan.notes,
+    directories: plan.directories.map((d) => ({ path: d.path, status: 'create', mode: formatMode(d.mode), uid: d.uid, gid: d.gid })),
     files: plan.changes.map((c) => ({
       path: c.path,
       status: c.status,

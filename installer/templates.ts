@@ -7,11 +7,13 @@ import { readFileSync } from 'node:fs';
 import Handlebars from 'handlebars';
 import { templatePath } from './paths.js';
 import { phpList, phpMap, phpString } from './php.js';
+import { xmlEscape } from './xml.js';
 
 const hbs = Handlebars.create();
 hbs.registerHelper('php', (value: unknown) => phpString(String(value)));
 hbs.registerHelper('phpList', (values: unknown) => phpList(values as string[]));
 hbs.registerHelper('phpMap', (entries: unknown) => phpMap(entries as [string, string][]));
+hbs.registerHelper('xml', (value: unknown) => xmlEscape(String(value)));
 
 const compiled = new Map<string, Handlebars.TemplateDelegate>();
 

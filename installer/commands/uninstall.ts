@@ -1,27 +1,28 @@
-import { channelsChange, readChannelsFile, requireBridge } from '../engine.js';
+import { channelsChange, inspectInstalled, readChannelsFile, requireBridge, SERVICE_FILE_MODE } from '../engine.js';
 import type { Host } from '../host.js';
 import { resolveSite } from '../identity.js';
-import { listBlocks } from '../markers.js';
-import type { Plan } from '../plan.js';
+import { fileChange, type Plan } from '../plan.js';
 
 export interface UninstallOptions {
   bridges: string[];
   site?: string;
+  serviceUser?: string;
+  runAsRoot?: boolean;
 }
 
-/** Remove exactly the named bridges' blocks; everything else stays. */
+/** Remove exactly the named bridges' blocks and service definitions; everything else stays. Data dirs are kept. */
 export function planUninstall(options: UninstallOptions, host: Host): Plan {
   const site = resolveSite(options, host);
-  const state = readChannelsFile(site, host);
+  const channels = readChannelsFile(site, host);
   const notes: string[] = [];
-  const present = new Set(state.text === undefined ? [] : listBlocks(state.text).map((b) => b.id));
+  const homes = [options.serviceUser ?? (options.runAsRoot ? 'root' : undefined) ?? host.env.SERVICE_USER]
+    .flatMap((name) => (name ? (host.user(name)?.home ?? []) : []));
+  const changes = [];
   for (const id of options.bridges) {
-    requireBridge(id);
-    if (!present.has(id)) notes.push(`${id} is not installed in ${state.path}`);
+    const installed = inspectInstalled(requireBridge(id), channels.text, host, homes);
+    if (installed.block === undefined && installed.services.size === 0) notes.push(`${id} is not installed for ${site}`);
+    for (const [path, service] of installed.services) changes.push(fileChange(path, service.text, null, SERVICE_FILE_MODE, service.mode));
   }
-  const changes =
-    state.text === undefined
-      ? []
-      : [channelsChange(state, options.bridges.map((id) => ({ id, body: null })))];
-  return { changes, identities: {}, notes };
+  const blocks = channels.text === undefined ? [] : [channelsChange(channels, options.bridges.map((id) => ({ id, body: null })))];
+  return { changes: [...blocks, ...changes], directories: [], identities: {}, notes };
 }

@@ -1,0 +1,14 @@
+/** XML text escaping for plists. Control characters are refused, not encoded (XML 1.0 cannot carry most of them). */
+import { RenderError } from './errors.js';
+
+// eslint-disable-next-line no-control-regex
+const CONTROL = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]|[\r\n\t]/;
+
+export function xmlEscape(s: string): string {
+  if (CONTROL.test(s)) throw new RenderError(`plist value contains a control character: ${JSON.stringify(s)}`);
+  return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+}
+
+export function xmlUnescape(s: string): string {
+  return s.replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&quot;/g, '"').replace(/&apos;/g, "'").replace(/&amp;/g, '&');
+}
