@@ -46,14 +46,20 @@ export function applyPlan(plan: Plan, root: string): FileChange[] {
       refuseSymlink(target, change.path);
       chmodSync(target, change.mode); // content is right; only heal the mode
     } else {
-      writeFileAtomic(target, change.after, change.mode, change.path);
+      writeFileAtomic(target, change.after, change.mode, change.path, change.owner);
     }
     applied.push(change);
   }
   return applied;
 }
 
-export function writeFileAtomic(target: string, content: string, mode: number, label = target): void {
+export function writeFileAtomic(
+  target: string,
+  content: string,
+  mode: number,
+  label = target,
+  owner?: { uid: number; gid: number },
+): void {
   const dir = path.dirname(target);
   mkdirSync(dir, { recursive: true, mode: 0o755 });
   const existing = refuseSymlink(target, label);
@@ -63,7 +69,8 @@ export function writeFileAtomic(target: string, content: string, mode: number, l
     try {
       writeSync(fd, content);
       fchmodSync(fd, mode); // explicit: the umask must not decide what PHP-FPM can read
-      if (existing && process.getuid?.() === 0) fchownSync(fd, existing.uid, existing.gid);
+      const wanted = owner ?? existing;
+      if (wanted && process.getuid?.() === 0) fchownSync(fd, wanted.uid, wanted.gid);
       fsyncSync(fd);
     } finally {
       closeSync(fd);

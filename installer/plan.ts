@@ -17,6 +17,11 @@ export interface FileChange {
   mode: number;
   /** Mode on disk now, when the file exists. */
   currentMode?: number;
+  /**
+   * Owner the file must have. Unset: a new file is owned by whoever runs
+   * bridgectl (root on a server) and an existing one keeps its owner.
+   */
+  owner?: { uid: number; gid: number };
 }
 
 /** A directory to create (a bridge's data dir); existing ones are never touched. */
@@ -36,12 +41,19 @@ export interface Plan {
   notes: string[];
 }
 
-export function fileChange(path: string, before: string | null, after: string | null, mode: number, currentMode?: number): FileChange {
+export function fileChange(
+  path: string,
+  before: string | null,
+  after: string | null,
+  mode: number,
+  currentMode?: number,
+  owner?: { uid: number; gid: number },
+): FileChange {
   let status: FileStatus;
   if (after === null) status = before === null ? 'unchanged' : 'remove';
   else if (before === null) status = 'create';
   else status = before === after && (currentMode === undefined || currentMode === mode) ? 'unchanged' : 'update';
-  return { path, status, before, after, mode, ...(currentMode === undefined ? {} : { currentMode }) };
+  return { path, status, before, after, mode, ...(currentMode === undefined ? {} : { currentMode }), ...(owner ? { owner } : {}) };
 }
 
 export function hasChanges(plan: Plan): boolean {
