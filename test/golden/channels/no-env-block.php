@@ -1,0 +1,6 @@
+    $channels['kimaki'] = [
+        'command' => '/usr/bin/kimaki',
+        'args'    => [ 'send', '--channel', '{recipient}', '--prompt', '{message}' ],
+        'detach'  => true,
+        'timeout' => 600,
+    ];
