@@ -111,7 +111,7 @@ function buildParser(argv: string[]) {
     .version(VERSION)
     .help()
     .alias('help', 'h')
-    .wrap(100)
+    .wrap(null)
     .epilogue('Exit codes: 0 ok, 1 failure (nothing written), 2 drift (check), 130 interrupted.')
     .exitProcess(false)
     .fail((message, err) => {
