@@ -20,7 +20,7 @@ import type { Host } from './host.js';
 import { listBlocks } from './markers.js';
 import { parsePhpString } from './php.js';
 import { channelsFile, transportFile } from './paths.js';
-import { denial, describeFacts, dirWritable, explainDenial, searchFix, shellQuote, whoIs, type Who } from './reach.js';
+import { denial, describeFacts, dirWritable, explainDenial, realPath, searchFix, shellQuote, whoIs, type Who } from './reach.js';
 import { envOf } from './units.js';
 import type { WebUser } from './web-user.js';
 
@@ -268,14 +268,16 @@ function commandCheck(spec: ChannelSpec, input: DoctorInput, who: Who | undefine
       check: { id, status: 'warn', message: `command '${spec.command}' is not an absolute path: PHP-FPM's PATH decides what runs, and bridgectl cannot see it`, fix: bridge ? `bridgectl upgrade --site ${site} --binary /absolute/path/to/${bridge.binaryName}` : 'use an absolute command path' },
     };
   }
-  const facts = host.stat(spec.command);
+  // Follow symlinks in server space: an npm-global /usr/local/bin/kimaki is a link into a package dir.
+  const real = realPath(host, spec.command);
+  const facts = host.lstat(real);
   if (!facts) {
     return { viaSudo: false, check: { id, status: 'fail', message: `command ${spec.command} does not exist: every dispatch fails to spawn`, fix: bridge ? `bridgectl upgrade --site ${site} --binary /path/to/${bridge.binaryName}` : 'install it, or point the channel at the right path' } };
   }
   if (facts.kind !== 'file') {
     return { viaSudo: false, check: { id, status: 'fail', message: `command ${spec.command} is not a regular file (a ${facts.kind})`, fix: relocate } };
   }
-  const viaSudo = bridge !== undefined && path.posix.basename(spec.command) !== bridge.binaryName && isSudoWrapper(spec.command, host);
+  const viaSudo = bridge !== undefined && path.posix.basename(spec.command) !== bridge.binaryName && isSudoWrapper(real, host);
   if (!who) return { viaSudo, check: { id, status: 'ok', message: `command ${spec.command} exists` } };
   const d = denial(host, who.principal, spec.command, ['x']);
   if (!d) return { viaSudo, check: { id, status: 'ok', message: `${who.name} can run ${spec.command}` } };

@@ -5,7 +5,7 @@
  * machine.
  */
 import { spawnSync } from 'node:child_process';
-import { lstatSync, readdirSync, readFileSync, statSync, type Stats } from 'node:fs';
+import { lstatSync, readdirSync, readFileSync, readlinkSync, statSync, type Stats } from 'node:fs';
 import { onHost } from './paths.js';
 import { UserError } from './errors.js';
 
@@ -50,6 +50,8 @@ export interface Host {
   readText(serverPath: string): string | undefined;
   /** Names in a directory, sorted; undefined when it is missing or not a directory. */
   listDir(serverPath: string): string[] | undefined;
+  /** A symlink's target as stored (a server path when absolute); undefined when the path is not a symlink. */
+  readLink(serverPath: string): string | undefined;
 }
 
 export function parsePasswd(text: string): PasswdEntry[] {
@@ -147,6 +149,15 @@ export function nodeHost(root: string, env: Readonly<Record<string, string | und
       } catch (err) {
         const code = (err as NodeJS.ErrnoException).code;
         if (code === 'ENOENT' || code === 'ENOTDIR') return undefined;
+        throw err;
+      }
+    },
+    readLink: (p) => {
+      try {
+        return readlinkSync(onHost(root, p));
+      } catch (err) {
+        const code = (err as NodeJS.ErrnoException).code;
+        if (code === 'EINVAL' || code === 'ENOENT' || code === 'ENOTDIR') return undefined;
         throw err;
       }
     },

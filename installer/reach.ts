@@ -32,8 +32,10 @@ export interface Denial {
   path: string;
   facts?: PathFacts;
   reason: 'missing' | 'not-a-directory' | 'no-search' | 'no-read' | 'no-write' | 'no-exec';
-  /** Every directory above the target the user cannot search (for a complete fix). */
+  /** Every directory on the way the user cannot search (for a complete fix). */
   unsearchable: { path: string; facts: PathFacts }[];
+  /** Where the target resolves to, when symlinks are involved. */
+  via?: string;
 }
 
 /** Directories strictly above `serverPath`, from / down. */
@@ -48,10 +50,48 @@ export function ancestors(serverPath: string): string[] {
   return out;
 }
 
-/** The directories above `serverPath` that `who` cannot search; the first missing or non-directory one stops the walk. */
-function walk(host: Host, who: Principal, serverPath: string): { unsearchable: { path: string; facts: PathFacts }[]; broken?: Denial } {
+/**
+ * Resolve symlinks in server-path space (an absolute link target is a
+ * server path, so this is right under a sandbox --root too). Stops at the
+ * first missing component and keeps the rest as given.
+ */
+export function realPath(host: Host, serverPath: string): string {
+  let parts = path.posix.normalize(serverPath).split('/').filter(Boolean);
+  let resolved = '/';
+  for (let hops = 0, i = 0; i < parts.length; ) {
+    const next = path.posix.join(resolved, parts[i] ?? '');
+    const facts = host.lstat(next);
+    if (!facts) return path.posix.join(next, ...parts.slice(i + 1));
+    if (facts.kind !== 'symlink') {
+      resolved = next;
+      i++;
+      continue;
+    }
+    if (++hops > 40) return path.posix.join(next, ...parts.slice(i + 1)); // a loop: ELOOP for the kernel too
+    const target = host.readLink(next) ?? '';
+    const base = path.posix.isAbsolute(target) ? target : path.posix.join(resolved, target);
+    parts = [...path.posix.normalize(base).split('/').filter(Boolean), ...parts.slice(i + 1)];
+    resolved = '/';
+    i = 0;
+  }
+  return resolved;
+}
+
+/**
+ * The directories the kernel searches to reach `serverPath`: those leading to
+ * it and, when it is a symlink, those leading to what it points at.
+ */
+function searchedDirectories(host: Host, serverPath: string): { dirs: string[]; real: string } {
+  const real = realPath(host, serverPath);
+  const linkDir = realPath(host, path.posix.dirname(path.posix.normalize(serverPath)));
+  const dirs = [...ancestors(path.posix.join(linkDir, 'x')), ...ancestors(real)];
+  return { dirs: [...new Set(dirs)], real };
+}
+
+/** The directories on the way that `who` cannot search; the first missing or non-directory one stops the walk. */
+function walk(host: Host, who: Principal, dirs: readonly string[]): { unsearchable: { path: string; facts: PathFacts }[]; broken?: Denial } {
   const unsearchable: { path: string; facts: PathFacts }[] = [];
-  for (const dir of ancestors(serverPath)) {
+  for (const dir of dirs) {
     const facts = host.stat(dir);
     if (!facts) return { unsearchable, broken: { path: dir, reason: 'missing', unsearchable } };
     if (!facts.isDirectory) return { unsearchable, broken: { path: dir, facts, reason: 'not-a-directory', unsearchable } };
@@ -60,18 +100,20 @@ function walk(host: Host, who: Principal, serverPath: string): { unsearchable: {
   return { unsearchable };
 }
 
-/** Can `who` reach `serverPath` and access it as `want`? undefined when yes. */
+/** Can `who` reach `serverPath` (following symlinks) and access it as `want`? undefined when yes. */
 export function denial(host: Host, who: Principal, serverPath: string, want: readonly Access[]): Denial | undefined {
-  const { unsearchable, broken } = walk(host, who, serverPath);
-  if (broken) return broken;
+  const { dirs, real } = searchedDirectories(host, serverPath);
+  const via = real === path.posix.normalize(serverPath) ? {} : { via: real };
+  const { unsearchable, broken } = walk(host, who, dirs);
+  if (broken) return { ...broken, ...via };
   const first = unsearchable[0];
-  if (first) return { path: first.path, facts: first.facts, reason: 'no-search', unsearchable };
-  const facts = host.stat(serverPath);
-  if (!facts) return { path: serverPath, reason: 'missing', unsearchable };
+  if (first) return { path: first.path, facts: first.facts, reason: 'no-search', unsearchable, ...via };
+  const facts = host.lstat(real);
+  if (!facts) return { path: real, reason: 'missing', unsearchable, ...via };
   for (const access of want) {
     if (!canAccess(who, facts, access)) {
       const reason = access === 'r' ? 'no-read' : access === 'w' ? 'no-write' : facts.isDirectory ? 'no-search' : 'no-exec';
-      return { path: serverPath, facts, reason, unsearchable };
+      return { path: real, facts, reason, unsearchable, ...via };
     }
   }
   return undefined;
@@ -89,10 +131,10 @@ export interface DirWrite {
  * create it (write + search on its nearest existing ancestor)?
  */
 export function dirWritable(host: Host, who: Principal, dir: string): DirWrite {
-  let target = path.posix.normalize(dir);
-  const exists = host.stat(target) !== undefined;
-  while (host.stat(target) === undefined && target !== '/') target = path.posix.dirname(target);
-  const facts = host.stat(target);
+  let target = realPath(host, dir);
+  const exists = host.lstat(target) !== undefined;
+  while (host.lstat(target) === undefined && target !== '/') target = path.posix.dirname(target);
+  const facts = host.lstat(target);
   if (facts && !facts.isDirectory) {
     return { decidedOn: target, exists, denial: { path: target, facts, reason: 'not-a-directory', unsearchable: [] } };
   }
@@ -109,6 +151,11 @@ export function describeFacts(facts: PathFacts, host: Host): string {
 
 /** One sentence on why the path is out of reach, e.g. "/root (owner root:root, mode 0700) is not searchable by www-data". */
 export function explainDenial(d: Denial, who: Who, host: Host): string {
+  const why = reasonText(d, who, host);
+  return d.via === undefined ? why : `${why} (the path resolves to ${d.via})`;
+}
+
+function reasonText(d: Denial, who: Who, host: Host): string {
   const facts = d.facts ? ` (${describeFacts(d.facts, host)})` : '';
   switch (d.reason) {
     case 'missing':

@@ -68,5 +68,6 @@ export function flagsHost(options: RenderCommandOptions, init: InitSystem): Host
     lstat: stat,
     readText: () => undefined,
     listDir: () => undefined,
+    readLink: () => undefined,
   };
 }

@@ -3,7 +3,7 @@
  * runs as root: ownership is made with chown, and access is decided from the
  * stat bits as the web user would meet them (doctor never calls access(2)).
  */
-import { chmodSync, chownSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
@@ -257,6 +257,25 @@ describe('the channel command', () => {
     expect(command.status).toBe('fail');
     expect(command.message).toContain('www-data cannot run /root/.kimaki/bin/kimaki: /root (owner root:root, mode 0700) is not searchable by www-data');
     expect(command.fix).toContain('bridgectl upgrade --site /var/www/html --binary /usr/local/bin/kimaki');
+  });
+
+  rootIt('follows a symlinked binary: a link into /root is as unreachable as the file', async () => {
+    const root = await installed({ 'root/.bun/bin/kimaki': { content: '#!/bin/sh\n', mode: 0o755 } });
+    chmodSync(at(root, '/root'), 0o700);
+    rmSync(at(root, '/usr/local/bin/kimaki'));
+    symlinkSync('/root/.bun/bin/kimaki', at(root, '/usr/local/bin/kimaki')); // absolute: a server path
+    const command = find(diagnoseAt(root), 'channel.kimaki.command');
+    expect(command.status).toBe('fail');
+    expect(command.message).toContain('/root (owner root:root, mode 0700) is not searchable by www-data (the path resolves to /root/.bun/bin/kimaki)');
+  });
+
+  rootIt('follows a relative npm-global link into a reachable package dir', async () => {
+    const root = await installed({ 'usr/local/lib/node_modules/kimaki/bin/kimaki.js': { content: '#!/usr/bin/env node\n', mode: 0o755 } });
+    rmSync(at(root, '/usr/local/bin/kimaki'));
+    symlinkSync('../lib/node_modules/kimaki/bin/kimaki.js', at(root, '/usr/local/bin/kimaki'));
+    expect(find(diagnoseAt(root), 'channel.kimaki.command')).toMatchObject({ status: 'ok', message: 'www-data can run /usr/local/bin/kimaki' });
+    chmodSync(at(root, '/usr/local/lib/node_modules/kimaki/bin/kimaki.js'), 0o700);
+    expect(find(diagnoseAt(root), 'channel.kimaki.command')).toMatchObject({ status: 'fail', fix: 'chmod a+x /usr/local/bin/kimaki' });
   });
 
   rootIt('fails for a binary without x for the web user, and a missing one', async () => {
