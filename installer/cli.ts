@@ -266,13 +266,14 @@ function runRender(args: Parsed, io: Io): number {
   };
   const plan = planRender(options);
   const site = Object.values(plan.identities)[0]?.site;
-  if (args.out !== undefined) applyPlan(plan, path.resolve(args.out));
+  const out = args.out === undefined ? undefined : path.resolve(args.out);
+  if (out !== undefined && !args.dryRun) applyPlan(plan, out);
   if (args.json) {
     io.stdout(formatJson({ command: 'render', exitCode: ExitCode.ok, dryRun: true, ...(site ? { site } : {}), plan, owners: false }));
   } else if (!args.quiet) {
     for (const note of plan.notes) io.stderr(`note: ${note}\n`);
-    if (args.out === undefined) io.stdout(formatListing(plan));
-    else io.stdout(plan.changes.map((c) => `wrote     ${path.join(path.resolve(args.out ?? '.'), c.path)}\n`).join(''));
+    if (out === undefined) io.stdout(formatListing(plan));
+    else io.stdout(plan.changes.map((c) => `${args.dryRun ? 'would write' : 'wrote'} ${path.join(out, c.path)}\n`).join(''));
   }
   return ExitCode.ok;
 }

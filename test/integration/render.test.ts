@@ -82,6 +82,14 @@ describe('render reads nothing from the target', () => {
 });
 
 describe('render --out', () => {
+  it('writes nothing with --dry-run', async () => {
+    const out = sandbox();
+    const r = await runMain(['render', '--bridge', 'kimaki', '--site', SITE, '--run-as-root', '--binary', '/usr/bin/kimaki', '--out', out, '--dry-run']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain(`would write ${at(out, '/etc/systemd/system/kimaki.service')}`);
+    expect(readdirSync(out)).toEqual([]);
+  });
+
   it('writes exactly the files install writes for the same identity, at their server paths', async () => {
     const root = serverSandbox();
     const install = await runMain(['install', '--bridge', 'kimaki', '--site', SITE, '--service-user', 'opencode', '--root', root]);
