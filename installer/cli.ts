@@ -7,22 +7,29 @@ import path from 'node:path';
 import yargs, { type Argv } from 'yargs';
 import { bridgeIds } from '../bridges/index.js';
 import { applyPlan } from './apply.js';
+import { checkSite } from './commands/check.js';
+import { runDoctor } from './commands/doctor.js';
 import { planInstall } from './commands/install.js';
+import { planRender } from './commands/render.js';
 import { planUninstall } from './commands/uninstall.js';
 import { planUpgrade } from './commands/upgrade.js';
+import { doctorExitCode } from './doctor.js';
 import { ExitCode, UsageError, UserError } from './errors.js';
 import { nodeHost, type Host } from './host.js';
-import type { IdentityFlags } from './identity.js';
+import { resolveSite, type IdentityFlags } from './identity.js';
 import type { Plan } from './plan.js';
 import { reloadServices } from './services.js';
 import { INIT_SYSTEMS, type InitSystem } from './units.js';
-import { formatHuman, formatJson } from './report.js';
+import { formatCheck, formatDoctor, formatHuman, formatJson, formatListing } from './report.js';
+import { colorWanted, makeStyle, type Style } from './style.js';
 import { VERSION } from './version.js';
 
 export interface Io {
   stdout(text: string): void;
   stderr(text: string): void;
   env: Readonly<Record<string, string | undefined>>;
+  /** Whether stdout is a terminal: colour only then (and never with NO_COLOR). */
+  isTTY?: boolean;
   /** Builds the host view for a --root; tests may replace it. */
   host?(root: string, env: Readonly<Record<string, string | undefined>>): Host;
 }
@@ -44,7 +51,11 @@ interface IdentityArgs {
   binary?: string;
 }
 
-type Parsed = GlobalArgs & IdentityArgs & { _: (string | number)[]; bridge?: string[] };
+type Parsed = GlobalArgs &
+  IdentityArgs & { _: (string | number)[]; bridge?: string[]; home?: string; out?: string; webUser?: string };
+
+/** The commands, in help order; `completion` is handled by yargs. */
+export const COMMANDS = ['install', 'upgrade', 'uninstall', 'check', 'render', 'doctor', 'completion'] as const;
 
 function withGlobalOptions<T>(y: Argv<T>) {
   return y
@@ -55,8 +66,8 @@ function withGlobalOptions<T>(y: Argv<T>) {
       requiresArg: true,
     })
     .option('dry-run', { type: 'boolean', default: false, describe: 'Print a unified diff of what would change; write nothing' })
-    .option('json', { type: 'boolean', default: false, describe: 'Print one JSON document on stdout (see README for the schema)' })
-    .option('quiet', { alias: 'q', type: 'boolean', default: false, describe: 'Print nothing but errors' });
+    .option('json', { type: 'boolean', default: false, describe: 'Print one JSON document on stdout, nothing else (schema: docs/json.md)' })
+    .option('quiet', { alias: 'q', type: 'boolean', default: false, describe: 'Print nothing but errors (doctor: failed checks only)' });
 }
 
 function withSiteOption<T>(y: Argv<T>) {
@@ -70,8 +81,11 @@ function withIdentityOptions<T>(y: Argv<T>) {
     .option('data-dir', { type: 'string', describe: 'Bridge data dir (default <home>/.kimaki; env KIMAKI_DATA_DIR)', requiresArg: true })
     .option('binary', { type: 'string', describe: 'Absolute path of the bridge CLI (default: first found on the search path)', requiresArg: true })
     .option('init', { choices: INIT_SYSTEMS, describe: 'Service manager to write definitions for (default: installed one, else systemd; launchd on macOS)' })
-    .option('reload', { type: 'boolean', default: true, describe: 'After writing units on the live host (--root /), run systemctl daemon-reload/enable; --no-reload skips' })
     .group(['site', 'service-user', 'run-as-root', 'data-dir', 'binary', 'init'], 'Identity:');
+}
+
+function withReloadOption<T>(y: Argv<T>) {
+  return y.option('reload', { type: 'boolean', default: true, describe: 'After writing units on the live host (--root /), run systemctl daemon-reload/enable; --no-reload skips' });
 }
 
 function withBridgeOption<T>(y: Argv<T>) {
@@ -85,18 +99,32 @@ function withBridgeOption<T>(y: Argv<T>) {
   });
 }
 
+/** render's identity: flags only, no environment, no passwd, nothing read from the target. */
+function withRenderOptions<T>(y: Argv<T>) {
+  return y
+    .option('site', { type: 'string', demandOption: 'pass --site: the WordPress root as the server sees it', describe: 'WordPress root on the server', requiresArg: true })
+    .option('service-user', { type: 'string', describe: 'User the bridge runs as', requiresArg: true })
+    .option('run-as-root', { type: 'boolean', describe: 'The bridge runs as root (HOME /root)' })
+    .option('home', { type: 'string', describe: "The service user's home (default /root, /home/<user>, or /Users/<user> with --init launchd)", requiresArg: true })
+    .option('data-dir', { type: 'string', describe: 'Bridge data dir (default <home>/.kimaki)', requiresArg: true })
+    .option('binary', { type: 'string', demandOption: 'pass --binary: the bridge CLI as the server sees it', describe: 'Absolute path of the bridge CLI on the server', requiresArg: true })
+    .option('init', { choices: INIT_SYSTEMS, describe: 'Service manager to render definitions for (default systemd, on any machine)' })
+    .option('out', { type: 'string', describe: 'Write the files under DIR at their server paths instead of listing them', requiresArg: true })
+    .group(['site', 'service-user', 'run-as-root', 'home', 'data-dir', 'binary', 'init'], 'Identity (from flags only):');
+}
+
 function buildParser(argv: string[]) {
   const parser = withGlobalOptions(yargs(argv))
     .scriptName('bridgectl')
     .usage('$0 <command> [options]\n\nInstall and upgrade the WordPress mu-plugin config that lets a site dispatch messages to chat-bridge CLIs.')
     .command('install', 'Register bridges in the site\'s channels mu-plugin, pinning their service identity', (y) =>
-      withIdentityOptions(withBridgeOption(y)).example(
+      withReloadOption(withIdentityOptions(withBridgeOption(y))).example(
         '$0 install --bridge kimaki --site /var/www/html --service-user opencode',
         'pin HOME=/home/opencode and KIMAKI_DATA_DIR for the kimaki channel',
       ),
     )
     .command('upgrade', 'Re-render every installed bridge block, keeping the installed identity', (y) =>
-      withIdentityOptions(y).example('$0 upgrade --site /var/www/html', 'run on every deploy; a no-op when nothing changed'),
+      withReloadOption(withIdentityOptions(y)).example('$0 upgrade --site /var/www/html', 'run on every deploy; a no-op when nothing changed'),
     )
     .command('uninstall', 'Remove exactly the named bridges\' blocks and service definitions', (y) =>
       withSiteOption(withBridgeOption(y))
@@ -105,14 +133,44 @@ function buildParser(argv: string[]) {
         .option('reload', { type: 'boolean', default: true, describe: 'Run systemctl daemon-reload after removing units on the live host' })
         .example('$0 uninstall --bridge kimaki --site /var/www/html', 'remove the kimaki channel'),
     )
-    .demandCommand(1, 'name a command: install, upgrade or uninstall')
+    .command('check', 'Compare the managed files with what upgrade would write; exit 2 and print a diff on drift', (y) =>
+      withIdentityOptions(y)
+        .example('$0 check --site /var/www/html', 'exit 0 in sync, 2 on drift (diff on stdout), 1 on error')
+        .epilogue('Exit codes: 0 in sync, 1 error (e.g. damaged markers, nothing installed), 2 drift.'),
+    )
+    .command('render', 'Print every file install would write for an identity given by flags; reads nothing from the target', (y) =>
+      withRenderOptions(withBridgeOption(y))
+        .example(
+          '$0 render --bridge kimaki --site /var/www/html --service-user opencode --binary /usr/local/bin/kimaki',
+          "list each file after a '==> PATH <==' header",
+        )
+        .example('$0 render --bridge kimaki --site /var/www/html --run-as-root --binary /usr/bin/kimaki --out build/', 'write build/etc/systemd/system/kimaki.service, …'),
+    )
+    .command('doctor', 'Will a dispatch from WP-cron work? Check every path as the web user meets it', (y) =>
+      withSiteOption(y)
+        .option('web-user', { type: 'string', describe: 'User PHP runs WP-cron as (default: the user of the PHP-FPM pools, else www-data)', requiresArg: true })
+        .example('$0 doctor --site /var/www/html', 'check as the PHP-FPM pool user')
+        .example('$0 doctor --site /var/www/html --web-user nginx --json', 'every check with id, status, message, fix')
+        .epilogue('Exit codes: 0 no check failed (warnings allowed), 1 a check failed or doctor could not run.'),
+    )
+    .completion('__complete', false)
+    .command(
+      'completion',
+      'Print a bash/zsh completion script',
+      (y) => y.example('$0 completion >> ~/.bashrc', 'complete commands, options and bridge ids in bash'),
+      () => {
+        // The typings omit yargs' ($0, cmd) parameters; cmd names our command in the script's install hint.
+        (parser as unknown as { showCompletionScript($0: string, cmd: string): void }).showCompletionScript('bridgectl', 'completion');
+      },
+    )
+    .demandCommand(1, `name a command: ${COMMANDS.join(', ')}`)
     .recommendCommands()
     .strict()
     .version(VERSION)
     .help()
     .alias('help', 'h')
     .wrap(null)
-    .epilogue('Exit codes: 0 ok, 1 failure (nothing written), 2 drift (check), 130 interrupted.')
+    .epilogue('Exit codes: 0 ok, 1 failure (nothing written; doctor: a check failed), 2 drift (check), 130 interrupted.')
     .exitProcess(false)
     .fail((message, err) => {
       throw err ?? new UsageError(message);
@@ -122,6 +180,9 @@ function buildParser(argv: string[]) {
 
 /** Run bridgectl; returns the exit code. Never throws, never exits the process. */
 export async function main(argv: string[], io: Io): Promise<number> {
+  // Known before parsing, so even a usage error keeps --json's promise of one document on stdout.
+  const json = argv.includes('--json');
+  const command = argv.find((a) => COMMANDS.includes(a as (typeof COMMANDS)[number])) ?? '';
   let parsed: Parsed;
   let output = '';
   try {
@@ -129,48 +190,110 @@ export async function main(argv: string[], io: Io): Promise<number> {
       output = text;
     })) as unknown as Parsed;
   } catch (err) {
-    return reportError(err, io);
+    return reportError(err, io, json ? command : undefined);
   }
   if (output) {
-    // --help or --version: yargs produced the text, we print it.
+    // --help, --version or completion: yargs produced the text, we print it.
     io.stdout(output.endsWith('\n') ? output : `${output}\n`);
     return ExitCode.ok;
   }
   try {
     return await runCommand(String(parsed._[0]), parsed, io);
   } catch (err) {
-    return reportError(err, io);
+    return reportError(err, io, json ? command : undefined);
   }
 }
 
 async function runCommand(command: string, args: Parsed, io: Io): Promise<number> {
+  const style = makeStyle(colorWanted(io.isTTY, io.env));
+  if (command === 'render') return runRender(args, io);
   const root = path.resolve(args.root);
   const host = (io.host ?? nodeHost)(root, io.env);
   const identity: IdentityFlags = pick(args);
-  let plan: Plan;
   switch (command) {
+    case 'check':
+      return runCheck(identity, host, args, io, style);
+    case 'doctor':
+      return runDoctorCommand(args, host, io, style);
     case 'install':
-      plan = planInstall({ ...identity, bridges: args.bridge ?? [] }, host);
-      break;
     case 'upgrade':
-      plan = planUpgrade(identity, host);
-      break;
     case 'uninstall':
-      plan = planUninstall({ ...identity, bridges: args.bridge ?? [] }, host);
       break;
     default:
       throw new UsageError(`unknown command '${command}'`);
   }
-  const report = { command, dryRun: args.dryRun };
+  const site = resolveSite(identity, host);
+  let plan: Plan;
+  if (command === 'install') plan = planInstall({ ...identity, bridges: args.bridge ?? [] }, host);
+  else if (command === 'upgrade') plan = planUpgrade(identity, host);
+  else plan = planUninstall({ ...identity, bridges: args.bridge ?? [] }, host);
   if (!args.dryRun) applyPlan(plan, root);
-  if (args.json) io.stdout(formatJson(plan, report));
-  else if (!args.quiet) io.stdout(formatHuman(plan, report));
+  if (args.json) io.stdout(formatJson({ command, exitCode: ExitCode.ok, dryRun: args.dryRun, site, plan }));
+  else if (!args.quiet) io.stdout(formatHuman(plan, { command, dryRun: args.dryRun, style }));
   if (!args.dryRun && args.reload !== false) {
     const reload = await reloadServices(plan.changes, root, command === 'install');
     // Progress goes to stderr so --json keeps stdout to one document.
     for (const line of reload.ran) io.stderr(`ran: ${line}\n`);
   }
   return ExitCode.ok;
+}
+
+/** check: upgrade's plan, never applied. 0 in sync, 2 drift. */
+function runCheck(identity: IdentityFlags, host: Host, args: Parsed, io: Io, style: Style): number {
+  const site = resolveSite(identity, host);
+  const { plan, drift } = checkSite(identity, host);
+  const code = drift.length ? ExitCode.drift : ExitCode.ok;
+  if (args.json) {
+    io.stdout(formatJson({ command: 'check', exitCode: code, dryRun: true, site, plan }));
+  } else if (!args.quiet) {
+    for (const note of plan.notes) io.stderr(`note: ${note}\n`);
+    io.stdout(formatCheck(drift, plan.changes.length, style));
+  }
+  return code;
+}
+
+/** render: identity from flags alone; the target is neither read nor written. */
+function runRender(args: Parsed, io: Io): number {
+  const options = {
+    bridges: args.bridge ?? [],
+    ...(args.site !== undefined ? { site: args.site } : {}),
+    ...(args.serviceUser !== undefined ? { serviceUser: args.serviceUser } : {}),
+    ...(args.runAsRoot !== undefined ? { runAsRoot: args.runAsRoot } : {}),
+    ...(args.home !== undefined ? { home: args.home } : {}),
+    ...(args.dataDir !== undefined ? { dataDir: args.dataDir } : {}),
+    ...(args.binary !== undefined ? { binary: args.binary } : {}),
+    ...(args.init !== undefined ? { init: args.init } : {}),
+  };
+  const plan = planRender(options);
+  const site = Object.values(plan.identities)[0]?.site;
+  const out = args.out === undefined ? undefined : path.resolve(args.out);
+  if (out !== undefined && !args.dryRun) applyPlan(plan, out);
+  if (args.json) {
+    io.stdout(formatJson({ command: 'render', exitCode: ExitCode.ok, dryRun: true, ...(site ? { site } : {}), plan, owners: false }));
+  } else if (!args.quiet) {
+    for (const note of plan.notes) io.stderr(`note: ${note}\n`);
+    if (out === undefined) io.stdout(formatListing(plan));
+    else io.stdout(plan.changes.map((c) => `${args.dryRun ? 'would write' : 'wrote'} ${path.join(out, c.path)}\n`).join(''));
+  }
+  return ExitCode.ok;
+}
+
+function runDoctorCommand(args: Parsed, host: Host, io: Io, style: Style): number {
+  const options = {
+    ...(args.site !== undefined ? { site: args.site } : {}),
+    ...(args.webUser !== undefined ? { webUser: args.webUser } : {}),
+  };
+  const report = runDoctor(options, host);
+  const code = doctorExitCode(report.checks);
+  if (args.json) {
+    io.stdout(formatJson({ command: 'doctor', exitCode: code, dryRun: true, site: report.site, webUser: report.webUser, checks: report.checks }));
+  } else {
+    const text = formatDoctor(report.checks, report.webUser, style, args.quiet);
+    // quiet: failures go to stderr, like every other error.
+    if (args.quiet) io.stderr(text);
+    else io.stdout(text);
+  }
+  return code;
 }
 
 function pick(args: IdentityArgs): IdentityFlags {
@@ -184,7 +307,11 @@ function pick(args: IdentityArgs): IdentityFlags {
   return flags;
 }
 
-function reportError(err: unknown, io: Io): number {
+function reportError(err: unknown, io: Io, jsonCommand?: string): number {
+  if (jsonCommand !== undefined) {
+    const error = err instanceof UserError ? { message: err.message, ...(err.hint ? { fix: err.hint } : {}) } : { message: err instanceof Error ? err.message : String(err) };
+    io.stdout(formatJson({ command: jsonCommand, exitCode: ExitCode.failure, dryRun: true, error }));
+  }
   if (err instanceof UserError) {
     io.stderr(`bridgectl: ${err.message}\n`);
     if (err.hint) io.stderr(`  fix: ${err.hint}\n`);

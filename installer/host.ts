@@ -5,7 +5,7 @@
  * machine.
  */
 import { spawnSync } from 'node:child_process';
-import { lstatSync, readFileSync, statSync, type Stats } from 'node:fs';
+import { lstatSync, readdirSync, readFileSync, readlinkSync, statSync, type Stats } from 'node:fs';
 import { onHost } from './paths.js';
 import { UserError } from './errors.js';
 
@@ -48,6 +48,10 @@ export interface Host {
   lstat(serverPath: string): PathFacts | undefined;
   /** File contents as UTF-8; undefined when missing. Invalid UTF-8 is an error. */
   readText(serverPath: string): string | undefined;
+  /** Names in a directory, sorted; undefined when it is missing or not a directory. */
+  listDir(serverPath: string): string[] | undefined;
+  /** A symlink's target as stored (a server path when absolute); undefined when the path is not a symlink. */
+  readLink(serverPath: string): string | undefined;
 }
 
 export function parsePasswd(text: string): PasswdEntry[] {
@@ -139,5 +143,23 @@ export function nodeHost(root: string, env: Readonly<Record<string, string | und
     stat: (p) => statWith(statSync, p),
     lstat: (p) => statWith(lstatSync, p),
     readText,
+    listDir: (p) => {
+      try {
+        return readdirSync(onHost(root, p)).sort();
+      } catch (err) {
+        const code = (err as NodeJS.ErrnoException).code;
+        if (code === 'ENOENT' || code === 'ENOTDIR') return undefined;
+        throw err;
+      }
+    },
+    readLink: (p) => {
+      try {
+        return readlinkSync(onHost(root, p));
+      } catch (err) {
+        const code = (err as NodeJS.ErrnoException).code;
+        if (code === 'EINVAL' || code === 'ENOENT' || code === 'ENOTDIR') return undefined;
+        throw err;
+      }
+    },
   };
 }

@@ -3,7 +3,7 @@
 import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 
-export const HELP_COMMANDS = [[], ['install'], ['upgrade'], ['uninstall']];
+export const HELP_COMMANDS = [[], ['install'], ['upgrade'], ['check'], ['doctor'], ['render'], ['uninstall']];
 
 export function helpBlock() {
   const parts = HELP_COMMANDS.map((cmd) => {

@@ -47,5 +47,11 @@ export function fakeHost(spec: FakeHostSpec = {}): Host {
     stat: facts,
     lstat: facts,
     readText: (p) => paths?.[p]?.text,
+    listDir: (p) => {
+      const prefix = p.endsWith('/') ? p : `${p}/`;
+      const names = Object.keys(paths ?? {}).filter((k) => k.startsWith(prefix)).map((k) => k.slice(prefix.length).split('/')[0] ?? '');
+      return names.length ? [...new Set(names)].sort() : undefined;
+    },
+    readLink: () => undefined,
   };
 }

@@ -1,0 +1,504 @@
+/**
+ * "Will a dispatch from WP-cron work?", answered the way the web user meets
+ * it. Pure: facts come through the Host (stat bits, passwd, group, file
+ * text) plus `php -l` results gathered by the command; the output is a list
+ * of checks, each ok / warn / fail with a one-line fix.
+ *
+ * The failures it knows come from upstream's history (see
+ * shared/design/dispatch-modes.md): a binary under /root (#198), HOME not
+ * pinned so kimaki tries /var/www/.kimaki (#228, the seed), a pinned data dir
+ * the web user cannot write (#240), kimaki's ./tmp under an unwritable
+ * working directory (kimaki #159), and the unit and block disagreeing.
+ */
+import path from 'node:path';
+import { findBridge } from '../bridges/index.js';
+import { kimaki } from '../bridges/kimaki.js';
+import { envValue, parseChannelBody, type ChannelSpec } from './channel.js';
+import { inspectInstalled } from './engine.js';
+import { MarkerError, UserError } from './errors.js';
+import type { Host } from './host.js';
+import { listBlocks } from './markers.js';
+import { parsePhpString } from './php.js';
+import { channelsFile, transportFile } from './paths.js';
+import { denial, describeFacts, dirWritable, explainDenial, realPath, searchFix, shellQuote, whoIs, type Who } from './reach.js';
+import { envOf } from './units.js';
+import type { WebUser } from './web-user.js';
+
+export type CheckStatus = 'ok' | 'warn' | 'fail';
+
+export interface Check {
+  /** Stable id: `<area>` or `<area>.<subject>.<aspect>`, e.g. `channel.kimaki.data-dir`. */
+  id: string;
+  status: CheckStatus;
+  message: string;
+  /** One line: a command where one exists. */
+  fix?: string;
+}
+
+export type LintResult = { ok: true } | { ok: false; output: string };
+
+export interface DoctorInput {
+  host: Host;
+  site: string;
+  webUser: WebUser;
+  /** `php -l` per managed PHP file (server path); 'unavailable' when there is no php on PATH. */
+  lint: ReadonlyMap<string, LintResult> | 'unavailable';
+}
+
+/** What doctor knows about a channel's CLI, by channel name. Unknown names are custom channels. */
+interface ChannelTraits {
+  /** Writes state under HOME on every call: 'yes' fails, 'maybe' (custom channels) only warns. */
+  writesHome: 'yes' | 'maybe' | 'no';
+  /** Where it keeps state: the env var that moves it, and its default under HOME. */
+  stateDir?: { env: string; underHome: string };
+  /** Writes ./tmp under its working directory (kimaki #159). */
+  writesCwd?: boolean;
+  /** Talks to its daemon over <data dir>/<path>; data dir from a flag in args, else HOME/<underHome>. */
+  socket?: { path: string; dataDirFlag: string; underHome: string };
+}
+
+const TRAITS: Record<string, ChannelTraits> = {
+  kimaki: { writesHome: 'yes', stateDir: kimaki.dataDir, writesCwd: true },
+  // The cc-connect bridge lands on another branch; keyed by channel name so these checks apply once it does.
+  'cc-connect': { writesHome: 'no', socket: { path: 'run/api.sock', dataDirFlag: '--data-dir', underHome: '.cc-connect' } },
+};
+const CUSTOM: ChannelTraits = { writesHome: 'maybe' };
+
+export function diagnose(input: DoctorInput): Check[] {
+  const { host, site, webUser } = input;
+  const checks: Check[] = [];
+  const entry = host.user(webUser.name);
+  const who = entry ? whoIs(entry, host) : undefined;
+  checks.push(webUserCheck(webUser, who, host));
+  if (who) checks.push(webHomeCheck(who, host));
+
+  const channels = channelsFile(site);
+  const text = managedFile(checks, input, 'channels', channels, who, `bridgectl install --bridge <id> --site ${site}`);
+  const transport = transportFile(site);
+  if (host.stat(transport) === undefined) {
+    checks.push({
+      id: 'transport.exists',
+      status: 'warn',
+      message: `the CLI transport ${transport} is not installed: nothing in WordPress runs the channels`,
+      fix: `install the wp-coding-agents CLI transport mu-plugin into ${path.posix.dirname(transport)}`,
+    });
+  } else {
+    managedFile(checks, input, 'transport', transport, who, '');
+  }
+  if (text === undefined) return checks;
+
+  let blocks: { id: string; body: string[] }[];
+  try {
+    blocks = listBlocks(text);
+  } catch {
+    return checks; // reported by channels.markers
+  }
+  if (blocks.length === 0) {
+    checks.push({ id: 'channels.blocks', status: 'warn', message: `${channels} registers no channel`, fix: `bridgectl install --bridge <id> --site ${site}` });
+  }
+  for (const block of blocks) {
+    const spec = parseChannelBody(block.body);
+    if (!spec) {
+      checks.push({
+        id: `channel.${block.id}.block`,
+        status: 'warn',
+        message: `block bridge:${block.id} is not in the shape bridgectl renders; its channel was not checked`,
+        fix: findBridge(block.id) ? `bridgectl upgrade --site ${site}` : `rewrite the block by hand in the shape bridgectl renders`,
+      });
+      continue;
+    }
+    checks.push(...channelChecks(spec, cwdOf(block.body), text, input, who));
+  }
+  return checks;
+}
+
+/** Exit status of a doctor run: 1 on any fail, else 0 (warnings do not fail it). */
+export function doctorExitCode(checks: readonly Check[]): number {
+  return checks.some((c) => c.status === 'fail') ? 1 : 0;
+}
+
+// ---------------------------------------------------------------- the web user
+
+function webUserCheck(webUser: WebUser, who: Who | undefined, host: Host): Check {
+  const from =
+    webUser.source === 'flag' ? 'from --web-user' : webUser.source === 'php-fpm' ? `from the PHP-FPM pool ${webUser.pool}` : 'the default: no PHP-FPM pool names one';
+  if (!who) {
+    return {
+      id: 'web-user',
+      status: 'fail',
+      message: `dispatch user '${webUser.name}' (${from}) does not exist in ${host.root === '/' ? 'the passwd database' : `${host.root}/etc/passwd`}`,
+      fix: 'pass --web-user with the user PHP-FPM runs WP-cron as',
+    };
+  }
+  const groups = who.principal.gids.map((g) => host.groupName(g) ?? String(g));
+  const others = webUser.others.length ? `; other pools run as ${webUser.others.join(', ')} (check them with --web-user)` : '';
+  return {
+    id: 'web-user',
+    status: 'ok',
+    message: `dispatching as ${who.name} (uid ${who.entry.uid}, groups ${[...new Set(groups)].join(',')}; ${from})${others}`,
+  };
+}
+
+function webHomeCheck(who: Who, host: Host): Check {
+  const home = who.entry.home;
+  const d = denial(host, who.principal, home, ['w', 'x']);
+  if (!d) return { id: 'web-user.home', status: 'ok', message: `${who.name}'s own HOME ${home} is writable by it` };
+  return {
+    id: 'web-user.home',
+    status: 'warn',
+    message: `${who.name}'s own HOME ${home} is not usable: ${explainDenial(d, who, host)}; a channel that does not pin HOME fails under WP-cron if its CLI writes there`,
+    fix: 'pin a writable HOME in every channel (bridgectl upgrade does it for bridge channels)',
+  };
+}
+
+// ---------------------------------------------------------------- managed files
+
+/** exists, ours, parses, readable by the dispatch user. Returns the text when it exists and is readable to us. */
+function managedFile(checks: Check[], input: DoctorInput, area: 'channels' | 'transport', file: string, who: Who | undefined, createFix: string): string | undefined {
+  const { host, site } = input;
+  let text: string | undefined;
+  try {
+    text = host.readText(file);
+  } catch (err) {
+    if (!(err instanceof UserError)) throw err;
+    checks.push({ id: `${area}.exists`, status: 'fail', message: err.message, ...(err.hint ? { fix: err.hint } : {}) });
+    return undefined;
+  }
+  if (text === undefined) {
+    checks.push({ id: `${area}.exists`, status: 'fail', message: `${file} does not exist: no channel can be dispatched`, fix: createFix });
+    return undefined;
+  }
+  checks.push({ id: `${area}.exists`, status: 'ok', message: `${file} exists` });
+
+  if (area === 'channels') {
+    try {
+      const blocks = listBlocks(text);
+      checks.push({ id: 'channels.markers', status: 'ok', message: `managed region holds ${blocks.length} block(s)${blocks.length ? `: ${blocks.map((b) => b.id).join(', ')}` : ''}` });
+    } catch (err) {
+      if (!(err instanceof MarkerError)) throw err;
+      checks.push({
+        id: 'channels.markers',
+        status: 'fail',
+        message: `${err.inFile(file).message} — bridgectl will not touch it`,
+        fix: err.hint ?? `repair the '// BEGIN bridges' … '// END bridges' markers by hand, then bridgectl upgrade --site ${site}`,
+      });
+    }
+  }
+
+  if (input.lint === 'unavailable') {
+    checks.push({ id: `${area}.php-lint`, status: 'warn', message: `${file} not linted: php is not on PATH`, fix: 'install the PHP CLI (apt-get install php-cli) and run doctor again' });
+  } else {
+    const lint = input.lint.get(file);
+    if (lint && lint.ok) checks.push({ id: `${area}.php-lint`, status: 'ok', message: `php -l: no syntax errors in ${file}` });
+    else if (lint) {
+      const detail = lint.output.split('\n').map((l) => l.trim()).find((l) => /error/i.test(l)) ?? lint.output.trim();
+      checks.push({
+        id: `${area}.php-lint`,
+        status: 'fail',
+        message: `php -l rejects ${file}: ${detail} — PHP dies loading mu-plugins, the whole site with it`,
+        fix: area === 'channels' ? `fix the syntax error (bridgectl upgrade --site ${site} rewrites only its blocks)` : `reinstall the transport mu-plugin`,
+      });
+    }
+  }
+
+  if (who) {
+    const d = denial(host, who.principal, file, ['r']);
+    if (!d) checks.push({ id: `${area}.readable`, status: 'ok', message: `${who.name} can read ${file}` });
+    else {
+      const fixes = d.reason === 'no-read' ? [`chmod 0644 ${shellQuote(file)}`] : searchFix(d);
+      checks.push({
+        id: `${area}.readable`,
+        status: 'fail',
+        message: `${who.name} cannot read ${file}: ${explainDenial(d, who, host)}`,
+        ...(fixes.length ? { fix: fixes.join(' && ') } : {}),
+      });
+    }
+  }
+  return text;
+}
+
+// ---------------------------------------------------------------- channels
+
+function channelChecks(spec: ChannelSpec, cwd: string | undefined, channelsText: string, input: DoctorInput, who: Who | undefined): Check[] {
+  const checks: Check[] = [];
+  const traits = TRAITS[spec.name] ?? CUSTOM;
+  const bridge = findBridge(spec.name);
+  const command = commandCheck(spec, input, who);
+  checks.push(command.check);
+  if (command.viaSudo) {
+    checks.push({
+      id: `channel.${spec.name}.dispatch`,
+      status: 'ok',
+      message: `${spec.command} hops to the service user through sudo; the CLI does not run as ${who?.name ?? 'the web user'}, so its HOME and data dir are not checked for it`,
+    });
+  } else if (who) {
+    const home = homeCheck(spec, traits, input, who);
+    if (home) checks.push(home);
+    const state = stateDirCheck(spec, traits, input, who);
+    if (state) checks.push(...state);
+    if (traits.writesCwd) checks.push(cwdCheck(spec, cwd, input, who));
+  }
+  if (traits.socket && who) checks.push(socketCheck(spec, traits.socket, input, who));
+  if (bridge) {
+    const unit = unitEnvCheck(spec, bridge, channelsText, input);
+    if (unit) checks.push(unit);
+  }
+  return checks;
+}
+
+/** The channel's `'cwd' => '…'` entry, when the block pins one (the transport honours it; bridgectl does not render it yet). */
+function cwdOf(body: readonly string[]): string | undefined {
+  for (const line of body) {
+    const m = /^\s*'cwd'\s*=>\s*(.*?),\s*$/.exec(line);
+    if (m) return parsePhpString(m[1] ?? '');
+  }
+  return undefined;
+}
+
+function commandCheck(spec: ChannelSpec, input: DoctorInput, who: Who | undefined): { check: Check; viaSudo: boolean } {
+  const { host, site } = input;
+  const id = `channel.${spec.name}.command`;
+  const bridge = findBridge(spec.name);
+  const relocate = bridge
+    ? `install ${bridge.binaryName} where the web user can reach it (e.g. /usr/local/bin) and run bridgectl upgrade --site ${site} --binary /usr/local/bin/${bridge.binaryName}`
+    : 'point the channel at a command the web user can reach';
+  if (!path.posix.isAbsolute(spec.command)) {
+    return {
+      viaSudo: false,
+      check: { id, status: 'warn', message: `command '${spec.command}' is not an absolute path: PHP-FPM's PATH decides what runs, and bridgectl cannot see it`, fix: bridge ? `bridgectl upgrade --site ${site} --binary /absolute/path/to/${bridge.binaryName}` : 'use an absolute command path' },
+    };
+  }
+  // Follow symlinks in server space: an npm-global /usr/local/bin/kimaki is a link into a package dir.
+  const real = realPath(host, spec.command);
+  const facts = host.lstat(real);
+  if (!facts) {
+    return { viaSudo: false, check: { id, status: 'fail', message: `command ${spec.command} does not exist: every dispatch fails to spawn`, fix: bridge ? `bridgectl upgrade --site ${site} --binary /path/to/${bridge.binaryName}` : 'install it, or point the channel at the right path' } };
+  }
+  if (facts.kind !== 'file') {
+    return { viaSudo: false, check: { id, status: 'fail', message: `command ${spec.command} is not a regular file (a ${facts.kind})`, fix: relocate } };
+  }
+  const viaSudo = bridge !== undefined && path.posix.basename(spec.command) !== bridge.binaryName && isSudoWrapper(real, host);
+  if (!who) return { viaSudo, check: { id, status: 'ok', message: `command ${spec.command} exists` } };
+  const d = denial(host, who.principal, spec.command, ['x']);
+  if (!d) return { viaSudo, check: { id, status: 'ok', message: `${who.name} can run ${spec.command}` } };
+  const fix =
+    d.reason === 'no-exec'
+      ? `chmod a+x ${shellQuote(spec.command)}`
+      : d.unsearchable.some((u) => u.path === '/root' || u.path.startsWith('/root/'))
+        ? relocate
+        : `${searchFix(d).join(' && ')} (or ${relocate})`;
+  return {
+    viaSudo,
+    check: { id, status: 'fail', message: `${who.name} cannot run ${spec.command}: ${explainDenial(d, who, host)} — every dispatch fails to spawn`, fix },
+  };
+}
+
+/** A dispatch wrapper that re-executes through sudo (the sudo dispatch mode). */
+function isSudoWrapper(command: string, host: Host): boolean {
+  try {
+    const text = host.readText(command);
+    return text !== undefined && text.length < 64 * 1024 && /^#!/.test(text) && /\bsudo\b/.test(text);
+  } catch {
+    return false; // not UTF-8: a binary, not a wrapper script
+  }
+}
+
+/** The seed's bug: HOME not pinned, so the CLI writes under the web user's own HOME. */
+function homeCheck(spec: ChannelSpec, traits: ChannelTraits, input: DoctorInput, who: Who): Check | undefined {
+  if (traits.writesHome === 'no') return undefined;
+  const { host, site } = input;
+  const id = `channel.${spec.name}.home`;
+  const pinned = envValue(spec, 'HOME');
+  if (pinned !== undefined) return { id, status: 'ok', message: `HOME is pinned to ${pinned}` };
+  const webHome = who.entry.home;
+  const upgrade = `bridgectl upgrade --site ${site}`;
+
+  if (traits.writesHome === 'maybe') {
+    const d = denial(host, who.principal, webHome, ['w', 'x']);
+    if (!d) return { id, status: 'ok', message: `HOME is not pinned; ${who.name}'s own HOME ${webHome} is writable` };
+    return {
+      id,
+      status: 'warn',
+      message: `HOME is not pinned: under WP-cron ${spec.command} inherits ${who.name}'s HOME ${webHome}, and ${explainDenial(d, who, host)} — if it writes under HOME, every dispatch fails`,
+      fix: `pin a writable HOME in the '${spec.name}' channel's env`,
+    };
+  }
+
+  const state = traits.stateDir;
+  if (state && envValue(spec, state.env) !== undefined) {
+    // State is pinned elsewhere; what remains under HOME is the CLI's business.
+    const d = denial(host, who.principal, webHome, ['w', 'x']);
+    if (!d) return { id, status: 'ok', message: `HOME is not pinned (${state.env} is); ${who.name}'s own HOME ${webHome} is writable` };
+    return {
+      id,
+      status: 'warn',
+      message: `HOME is not pinned (${state.env} is): anything ${spec.name} writes under HOME goes to ${who.name}'s ${webHome}, and ${explainDenial(d, who, host)}`,
+      fix: upgrade,
+    };
+  }
+  const target = state ? path.posix.join(webHome, state.underHome) : webHome;
+  const w = dirWritable(host, who.principal, target);
+  if (w.denial) {
+    return {
+      id,
+      status: 'fail',
+      message:
+        `HOME is not pinned: under WP-cron ${spec.name} inherits ${who.name}'s HOME ${webHome} and must ${w.exists ? 'write' : 'create'} ${target}, ` +
+        `but ${explainDenial(w.denial, who, host)} — the send dies with EACCES${spec.name === 'kimaki' ? ' (exit 64)' : ''}`,
+      fix: `${upgrade} (pins HOME${state ? ` and ${state.env}` : ''} in the channel block, as the service has them)`,
+    };
+  }
+  return {
+    id,
+    status: 'warn',
+    message: `HOME is not pinned: under WP-cron ${spec.name} keeps its state in ${target}, apart from the bridge's own data dir`,
+    fix: upgrade,
+  };
+}
+
+/** The bug after the seed: the pinned state dir belongs to the service user and the web user cannot write it. */
+function stateDirCheck(spec: ChannelSpec, traits: ChannelTraits, input: DoctorInput, who: Who): Check[] | undefined {
+  const state = traits.stateDir;
+  if (!state) return undefined;
+  const { host } = input;
+  const pinnedDir = envValue(spec, state.env);
+  const pinnedHome = envValue(spec, 'HOME');
+  const dir = pinnedDir ?? (pinnedHome === undefined ? undefined : path.posix.join(pinnedHome, state.underHome));
+  if (dir === undefined) return undefined; // nothing pinned: the home check speaks for it
+  const id = `channel.${spec.name}.data-dir`;
+  const source = pinnedDir !== undefined ? `pinned by ${state.env}` : 'under the pinned HOME';
+  const w = dirWritable(host, who.principal, dir);
+  if (w.denial) {
+    const d = w.denial;
+    const dirFacts = host.stat(dir);
+    const about = `${dir} (${source}${d.path === dir || !dirFacts ? '' : `; ${describeFacts(dirFacts, host)}`})`;
+    return [
+      {
+        id,
+        status: 'fail',
+        message:
+          `${who.name} cannot ${w.exists ? 'write' : 'create'} ${spec.name}'s data dir ${about}: ${explainDenial(d, who, host)} — ` +
+          `under WP-cron the send dies with EACCES${spec.name === 'kimaki' ? ' (exit 64)' : ''}`,
+        fix: `either dispatch through the sudo hop: bridgectl install --bridge ${spec.name} --dispatch sudo; or grant ${who.name}'s group write access: ${grantCommands(dir, w.exists, d, who, host)}`,
+      },
+    ];
+  }
+  const checks: Check[] = [
+    {
+      id,
+      status: 'ok',
+      message: w.exists ? `${who.name} can write ${spec.name}'s data dir ${dir}` : `${spec.name}'s data dir ${dir} does not exist yet; ${who.name} can create it in ${w.decidedOn}`,
+    },
+  ];
+  if (w.exists) {
+    // The directory is writable; the database and logs inside must be too.
+    const locked = (host.listDir(dir) ?? [])
+      .map((name) => path.posix.join(dir, name))
+      .filter((p) => host.stat(p)?.kind === 'file' && denial(host, who.principal, p, ['r', 'w']) !== undefined);
+    if (locked.length) {
+      checks.push({
+        id: `${id}-files`,
+        status: 'warn',
+        message: `${who.name} can write ${dir} but not ${locked.length} file(s) in it: ${locked.slice(0, 5).map((p) => path.posix.basename(p)).join(', ')}${locked.length > 5 ? ', …' : ''}`,
+        fix: `chgrp -R ${shellQuote(who.group)} ${shellQuote(dir)} && chmod -R g+rwX ${shellQuote(dir)}`,
+      });
+    }
+  }
+  return checks;
+}
+
+/** chgrp/chmod (and search on the directories above) so the web user's group can write `dir`. */
+function grantCommands(dir: string, exists: boolean, d: { unsearchable: { path: string }[] }, who: Who, host: Host): string {
+  const q = shellQuote(dir);
+  const g = shellQuote(who.group);
+  const above = d.unsearchable.map((u) => `chmod o+x ${shellQuote(u.path)}`);
+  if (!exists) {
+    let parent = path.posix.dirname(dir);
+    while (host.stat(parent) === undefined && parent !== '/') parent = path.posix.dirname(parent);
+    const owner = host.userByUid(host.stat(parent)?.uid ?? 0)?.name ?? 'root';
+    return [...above, `install -d -o ${shellQuote(owner)} -g ${g} -m 2770 ${q}`].join(' && ');
+  }
+  return [...above, `chgrp -R ${g} ${q}`, `chmod -R g+rwX ${q}`, `find ${q} -type d -exec chmod g+s {} +`].join(' && ');
+}
+
+/** kimaki #159: `kimaki send` writes ./tmp under its working directory. */
+function cwdCheck(spec: ChannelSpec, cwd: string | undefined, input: DoctorInput, who: Who): Check {
+  const { host, site } = input;
+  const id = `channel.${spec.name}.cwd`;
+  if (cwd !== undefined) {
+    const w = dirWritable(host, who.principal, cwd);
+    if (!w.denial) return { id, status: 'ok', message: `working directory pinned to ${cwd}, writable by ${who.name} (${spec.name} writes ./tmp there)` };
+    return {
+      id,
+      status: 'fail',
+      message: `${who.name} cannot write the pinned working directory ${cwd}: ${explainDenial(w.denial, who, host)} — ${spec.name} writes ./tmp there and dies with EACCES`,
+      fix: `chgrp ${shellQuote(who.group)} ${shellQuote(cwd)} && chmod g+rwx ${shellQuote(cwd)}`,
+    };
+  }
+  const siteWritable = dirWritable(host, who.principal, site).denial === undefined;
+  return {
+    id,
+    status: 'warn',
+    message:
+      `no working directory pinned: ${spec.name} writes ./tmp under the transport's cwd, which is PHP's ` +
+      `(for WP-cron over HTTP usually the site root ${site}, which ${who.name} ${siteWritable ? 'can' : 'cannot'} write); that directory must be writable by ${who.name}`,
+    fix: `pin a 'cwd' the web user can write in the '${spec.name}' channel (e.g. its data dir)`,
+  };
+}
+
+/** cc-connect: the CLI talks to the daemon over <data dir>/run/api.sock. */
+function socketCheck(spec: ChannelSpec, socket: NonNullable<ChannelTraits['socket']>, input: DoctorInput, who: Who): Check {
+  const { host } = input;
+  const id = `channel.${spec.name}.socket`;
+  const flagAt = spec.args.indexOf(socket.dataDirFlag);
+  const inline = spec.args.find((a) => a.startsWith(`${socket.dataDirFlag}=`))?.slice(socket.dataDirFlag.length + 1);
+  const fromArgs = flagAt >= 0 ? spec.args[flagAt + 1] : inline;
+  const home = envValue(spec, 'HOME');
+  const dataDir = fromArgs ?? path.posix.join(home ?? who.entry.home, socket.underHome);
+  const sock = path.posix.join(dataDir, socket.path);
+  const whence = fromArgs !== undefined ? `from ${socket.dataDirFlag}` : home !== undefined ? 'under the pinned HOME' : `under ${who.name}'s own HOME: HOME is not pinned`;
+  const facts = host.lstat(sock);
+  if (!facts) {
+    return {
+      id,
+      status: 'warn',
+      message: `no daemon socket at ${sock} (${whence}): the ${spec.name} daemon is not running, or it uses another data dir`,
+      fix: `start the ${spec.name} daemon, or pass its data dir in the channel's args (${socket.dataDirFlag} DIR)`,
+    };
+  }
+  if (facts.kind !== 'socket') {
+    return { id, status: 'warn', message: `${sock} (${whence}) is a ${facts.kind}, not a socket`, fix: `restart the ${spec.name} daemon` };
+  }
+  // connect(2) on a unix socket needs search on every directory above and write on the socket.
+  const d = denial(host, who.principal, sock, ['w']);
+  if (!d) return { id, status: 'ok', message: `${who.name} can connect to ${sock}` };
+  const fix =
+    d.reason === 'no-write'
+      ? `chgrp ${shellQuote(who.group)} ${shellQuote(sock)} && chmod g+w ${shellQuote(sock)} (and have the daemon create it so, e.g. UMask=0002 with a setgid run dir)`
+      : searchFix(d).join(' && ');
+  return { id, status: 'fail', message: `${who.name} cannot connect to ${sock}: ${explainDenial(d, who, host)}`, ...(fix ? { fix } : {}) };
+}
+
+/** The seed's asymmetry: the unit pins HOME / the data dir and the channel block does not (or differs). */
+function unitEnvCheck(spec: ChannelSpec, bridge: NonNullable<ReturnType<typeof findBridge>>, channelsText: string, input: DoctorInput): Check | undefined {
+  const { host, site } = input;
+  const installed = inspectInstalled(bridge, channelsText, host, []);
+  const primary = [...installed.services.entries()][0];
+  if (!primary) return undefined;
+  const [unitPath, unit] = primary;
+  const id = `channel.${spec.name}.unit-env`;
+  const keys = ['HOME', bridge.dataDir.env];
+  const differ = keys.filter((k) => {
+    const inUnit = envOf(unit.parsed, k);
+    return inUnit !== undefined && inUnit !== envValue(spec, k);
+  });
+  const name = path.posix.basename(unitPath);
+  if (differ.length === 0) return { id, status: 'ok', message: `the channel block and ${name} agree on ${keys.join(' and ')}` };
+  const detail = differ.map((k) => `${k}: unit ${envOf(unit.parsed, k)}, block ${envValue(spec, k) ?? 'not pinned'}`).join('; ');
+  return {
+    id,
+    status: 'fail',
+    message: `${name} and the channel block disagree (${detail}): the service and WP-cron dispatches run with different state`,
+    fix: `bridgectl upgrade --site ${site}`,
+  };
+}

@@ -1,0 +1,389 @@
+/**
+ * doctor against sandbox roots that reproduce each failure it detects. CI
+ * runs as root: ownership is made with chown, and access is decided from the
+ * stat bits as the web user would meet them (doctor never calls access(2)).
+ */
+import { chmodSync, chownSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:net';
+import { spawnSync } from 'node:child_process';
+import path from 'node:path';
+import { renderChannelBody, renderScaffold, type ChannelSpec } from '../../installer/channel.js';
+import { runDoctor } from '../../installer/commands/doctor.js';
+import type { Check, LintResult } from '../../installer/doctor.js';
+import { nodeHost } from '../../installer/host.js';
+import { spliceBlocks } from '../../installer/markers.js';
+import { runMain } from '../helpers/cli.js';
+import { at, CHANNELS, GROUP, isRoot, PASSWD, serverSandbox, SITE, SVC_GID, SVC_UID, type Tree } from '../helpers/sandbox.js';
+
+const rootIt = isRoot ? it : it.skip;
+const hasPhp = spawnSync('php', ['-v']).status === 0;
+const WWW = 33;
+const TRANSPORT = `${SITE}/wp-content/mu-plugins/wp-coding-agents-cli-transport.php`;
+const POOL = { 'etc/php/8.2/fpm/pool.d/www.conf': '[www]\nuser = www-data\ngroup = www-data\n' };
+
+async function installed(extra: Tree = {}, flags: string[] = []): Promise<string> {
+  const root = serverSandbox({ ...POOL, [TRANSPORT.slice(1)]: { content: '<?php\n// transport\n', mode: 0o644 }, ...extra });
+  const r = await runMain(['install', '--bridge', 'kimaki', '--site', SITE, '--service-user', 'opencode', '--root', root, ...flags]);
+  expect(r.stderr).toBe('');
+  expect(r.code).toBe(0);
+  return root;
+}
+
+function diagnoseAt(root: string, webUser?: string, lint: (file: string) => LintResult | 'unavailable' = () => ({ ok: true })): Check[] {
+  return runDoctor({ site: SITE, ...(webUser ? { webUser } : {}) }, nodeHost(root, {}), lint).checks;
+}
+
+function find(checks: Check[], id: string): Check {
+  const found = checks.find((c) => c.id === id);
+  if (!found) throw new Error(`no check ${id} in ${checks.map((c) => c.id).join(', ')}`);
+  return found;
+}
+
+const failures = (checks: Check[]): string[] => checks.filter((c) => c.status === 'fail').map((c) => c.id);
+
+function editChannels(root: string, change: (text: string) => string): void {
+  const text = readFileSync(at(root, CHANNELS), 'utf8');
+  const next = change(text);
+  expect(next).not.toBe(text);
+  writeFileSync(at(root, CHANNELS), next);
+}
+
+/** A channels file holding exactly these channels; extra lines go inside a block before its closing `];`. */
+function writeChannels(root: string, specs: ChannelSpec[], extra: Record<string, string[]> = {}): void {
+  const blocks = specs.map((spec) => {
+    const body = renderChannelBody(spec);
+    body.splice(body.length - 1, 0, ...(extra[spec.name] ?? []));
+    return { id: spec.name, body };
+  });
+  mkdirSync(path.dirname(at(root, CHANNELS)), { recursive: true });
+  writeFileSync(at(root, CHANNELS), spliceBlocks(renderScaffold(), blocks));
+}
+
+const kimakiSpec = (env: [string, string][], command = '/usr/local/bin/kimaki'): ChannelSpec => ({
+  name: 'kimaki',
+  command,
+  args: ['send', '--channel', '{recipient}', '--prompt', '{message}'],
+  detach: true,
+  timeout: 600,
+  env,
+});
+
+/** The healthy layout: /home/opencode searchable by others, the data dir group-owned by www-data, setgid, 2770. */
+function makeHealthy(root: string): void {
+  chmodSync(at(root, '/home/opencode'), 0o751);
+  chownSync(at(root, '/home/opencode/.kimaki'), SVC_UID, WWW);
+  chmodSync(at(root, '/home/opencode/.kimaki'), 0o2770);
+}
+
+describe("the seed's bug: HOME not pinned, the web user's HOME unwritable", () => {
+  rootIt('fails with the fix `bridgectl upgrade` when the unit pins HOME and the block does not', async () => {
+    const root = await installed();
+    editChannels(root, (t) => t.replace(/^ {8}'env' {5}=> .*\n/m, '')); // the pre-fix four-key block
+    const checks = diagnoseAt(root);
+    const home = find(checks, 'channel.kimaki.home');
+    expect(home.status).toBe('fail');
+    expect(home.message).toContain("under WP-cron kimaki inherits www-data's HOME /var/www and must create /var/www/.kimaki");
+    expect(home.message).toContain('/var/www (owner root:root, mode 0755) is not writable by www-data');
+    expect(home.message).toContain('EACCES (exit 64)');
+    expect(home.fix).toMatch(/^bridgectl upgrade --site \/var\/www\/html\b/);
+    const unit = find(checks, 'channel.kimaki.unit-env');
+    expect(unit.status).toBe('fail');
+    expect(unit.message).toContain('HOME: unit /home/opencode, block not pinned');
+    expect(unit.message).toContain('KIMAKI_DATA_DIR: unit /home/opencode/.kimaki, block not pinned');
+    expect(unit.fix).toBe(`bridgectl upgrade --site ${SITE}`);
+    expect(find(checks, 'web-user.home').status).toBe('warn');
+    expect(checks.some((c) => c.id === 'channel.kimaki.data-dir')).toBe(false); // nothing pinned: the home check speaks
+
+    const r = await runMain(['doctor', '--site', SITE, '--root', root]);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toMatch(/^FAIL {2}channel\.kimaki\.home /m);
+    expect(r.stdout).toMatch(/fix: bridgectl upgrade --site \/var\/www\/html/);
+  });
+
+  rootIt('after `bridgectl upgrade` the seed is fixed, and the bug right after it shows', async () => {
+    const root = await installed();
+    editChannels(root, (t) => t.replace(/^ {8}'env' {5}=> .*\n/m, ''));
+    expect((await runMain(['upgrade', '--site', SITE, '--root', root])).code).toBe(0);
+    const checks = diagnoseAt(root);
+    expect(find(checks, 'channel.kimaki.home').status).toBe('ok');
+    expect(find(checks, 'channel.kimaki.unit-env').status).toBe('ok');
+    expect(failures(checks)).toEqual(['channel.kimaki.data-dir']);
+  });
+
+  rootIt('only warns for a custom channel, whose CLI may not write under HOME', async () => {
+    const root = await installed({ 'usr/local/bin/notify': { content: '#!/bin/sh\n', mode: 0o755 } });
+    makeHealthy(root);
+    writeChannels(root, [kimakiSpec([['HOME', '/home/opencode'], ['KIMAKI_DATA_DIR', '/home/opencode/.kimaki']]), { ...kimakiSpec([], '/usr/local/bin/notify'), name: 'notify' }]);
+    const checks = diagnoseAt(root);
+    const home = find(checks, 'channel.notify.home');
+    expect(home.status).toBe('warn');
+    expect(home.message).toContain("www-data's HOME /var/www");
+    expect(failures(checks)).toEqual([]);
+  });
+});
+
+describe('the bug right after the seed: a pinned data dir the web user cannot write', () => {
+  rootIt('fails naming the dispatch user, the path, its owner and mode, and both ways out', async () => {
+    const root = await installed(); // /home/opencode 0750 opencode:opencode, .kimaki 0700
+    const dataDir = find(diagnoseAt(root), 'channel.kimaki.data-dir');
+    expect(dataDir.status).toBe('fail');
+    expect(dataDir.message).toContain("www-data cannot write kimaki's data dir /home/opencode/.kimaki (pinned by KIMAKI_DATA_DIR; owner opencode:opencode, mode 0700)");
+    expect(dataDir.message).toContain('/home/opencode (owner opencode:opencode, mode 0750) is not searchable by www-data');
+    expect(dataDir.message).toContain('EACCES (exit 64)');
+    expect(dataDir.fix).toContain('bridgectl install --bridge kimaki --dispatch sudo');
+    expect(dataDir.fix).toContain('chmod o+x /home/opencode && chgrp -R www-data /home/opencode/.kimaki && chmod -R g+rwX /home/opencode/.kimaki');
+  });
+
+  rootIt('names the data dir itself when only it is closed', async () => {
+    const root = await installed();
+    chmodSync(at(root, '/home/opencode'), 0o755);
+    const dataDir = find(diagnoseAt(root), 'channel.kimaki.data-dir');
+    expect(dataDir.status).toBe('fail');
+    expect(dataDir.message).toContain('/home/opencode/.kimaki (owner opencode:opencode, mode 0700) is not writable by www-data');
+    expect(dataDir.fix).not.toContain('chmod o+x');
+  });
+
+  rootIt('decides a missing data dir on its nearest existing ancestor', async () => {
+    const root = await installed();
+    makeHealthy(root);
+    writeChannels(root, [kimakiSpec([['HOME', '/home/opencode'], ['KIMAKI_DATA_DIR', '/srv/kimaki/data']])]);
+    mkdirSync(at(root, '/srv'));
+    let dataDir = find(diagnoseAt(root), 'channel.kimaki.data-dir');
+    expect(dataDir.status).toBe('fail');
+    expect(dataDir.message).toContain('cannot create');
+    expect(dataDir.message).toContain('/srv (owner root:root, mode 0755) is not writable by www-data');
+    expect(dataDir.fix).toContain('install -d -o root -g www-data -m 2770 /srv/kimaki/data');
+    chownSync(at(root, '/srv'), 0, WWW);
+    chmodSync(at(root, '/srv'), 0o775);
+    dataDir = find(diagnoseAt(root), 'channel.kimaki.data-dir');
+    expect(dataDir).toMatchObject({ status: 'ok', message: expect.stringContaining('does not exist yet; www-data can create it in /srv') });
+  });
+
+  rootIt('a pinned HOME without KIMAKI_DATA_DIR is where kimaki keeps state', async () => {
+    const root = await installed();
+    writeChannels(root, [kimakiSpec([['HOME', '/home/opencode']])]);
+    const dataDir = find(diagnoseAt(root), 'channel.kimaki.data-dir');
+    expect(dataDir.status).toBe('fail');
+    expect(dataDir.message).toContain('/home/opencode/.kimaki (under the pinned HOME;');
+  });
+
+  rootIt('warns about files in a writable data dir the web user cannot write', async () => {
+    const root = await installed();
+    makeHealthy(root);
+    writeFileSync(at(root, '/home/opencode/.kimaki/discord-sessions.db'), '');
+    chownSync(at(root, '/home/opencode/.kimaki/discord-sessions.db'), SVC_UID, SVC_GID);
+    chmodSync(at(root, '/home/opencode/.kimaki/discord-sessions.db'), 0o600);
+    const files = find(diagnoseAt(root), 'channel.kimaki.data-dir-files');
+    expect(files.status).toBe('warn');
+    expect(files.message).toContain('discord-sessions.db');
+  });
+});
+
+describe('a healthy site', () => {
+  rootIt('data dir group-writable by the web user\'s group, binary reachable: exit 0', async () => {
+    const root = await installed();
+    makeHealthy(root);
+    const checks = diagnoseAt(root);
+    expect(failures(checks)).toEqual([]);
+    expect(find(checks, 'channel.kimaki.data-dir').status).toBe('ok');
+    expect(find(checks, 'channel.kimaki.command')).toMatchObject({ status: 'ok', message: 'www-data can run /usr/local/bin/kimaki' });
+    expect(find(checks, 'channels.readable').status).toBe('ok');
+    expect(find(checks, 'transport.readable').status).toBe('ok');
+    expect(find(checks, 'channel.kimaki.unit-env').status).toBe('ok');
+    expect(find(checks, 'web-user').message).toContain('from the PHP-FPM pool /etc/php/8.2/fpm/pool.d/www.conf');
+    const r = await runMain(['doctor', '--site', SITE, '--root', root]);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/nothing stops a dispatch from WP-cron as www-data\n$/);
+    const quiet = await runMain(['doctor', '--site', SITE, '--root', root, '--quiet']);
+    expect(quiet).toEqual({ code: 0, stdout: '', stderr: '' });
+  });
+});
+
+describe('managed files', () => {
+  it('fails when the channels file is missing', async () => {
+    const root = serverSandbox(POOL);
+    const checks = diagnoseAt(root);
+    expect(find(checks, 'channels.exists')).toMatchObject({ status: 'fail', fix: `bridgectl install --bridge <id> --site ${SITE}` });
+    expect((await runMain(['doctor', '--site', SITE, '--root', root])).code).toBe(1);
+  });
+
+  it('fails on damaged markers, naming the line, and checks no channel', async () => {
+    const root = await installed();
+    editChannels(root, (t) => t.replace('    // END bridge:kimaki\n', ''));
+    const checks = diagnoseAt(root);
+    const markers = find(checks, 'channels.markers');
+    expect(markers.status).toBe('fail');
+    expect(markers.message).toMatch(new RegExp(`${CHANNELS}:\\d+: '// BEGIN bridge:kimaki' has no matching END`));
+    expect(checks.some((c) => c.id.startsWith('channel.'))).toBe(false);
+  });
+
+  it('fails when php -l rejects a file, warns when there is no php', async () => {
+    const root = await installed();
+    const broken = diagnoseAt(root, undefined, (file) => (file.endsWith('channels.php') ? { ok: false, output: 'PHP Parse error:  syntax error, unexpected end of file in x on line 3\nErrors parsing x\n' } : { ok: true }));
+    expect(find(broken, 'channels.php-lint')).toMatchObject({ status: 'fail', message: expect.stringContaining('PHP Parse error:  syntax error, unexpected end of file') });
+    expect(find(broken, 'transport.php-lint').status).toBe('ok');
+    const noPhp = diagnoseAt(root, undefined, () => 'unavailable');
+    expect(find(noPhp, 'channels.php-lint').status).toBe('warn');
+  });
+
+  (hasPhp ? it : it.skip)('lints with the real php', async () => {
+    const root = await installed();
+    editChannels(root, (t) => t.replace('return $channels;', 'return $channels'));
+    const r = await runMain(['doctor', '--site', SITE, '--root', root, '--json']);
+    const doc = JSON.parse(r.stdout) as { checks: Check[] };
+    expect(find(doc.checks, 'channels.php-lint').status).toBe('fail');
+    expect(find(doc.checks, 'transport.php-lint').status).toBe('ok');
+  });
+
+  rootIt('fails when the web user cannot read the channels file', async () => {
+    const root = await installed();
+    chmodSync(at(root, CHANNELS), 0o600);
+    expect(find(diagnoseAt(root), 'channels.readable')).toMatchObject({ status: 'fail', fix: `chmod 0644 ${CHANNELS}` });
+  });
+
+  it('warns when the transport is not installed', async () => {
+    const root = await installed();
+    rmSync(at(root, TRANSPORT));
+    expect(find(diagnoseAt(root), 'transport.exists').status).toBe('warn');
+  });
+});
+
+describe('the channel command', () => {
+  rootIt('fails for a binary under /root: PHP-FPM cannot reach it', async () => {
+    const root = await installed({ 'root/.kimaki/bin/kimaki': { content: '#!/bin/sh\n', mode: 0o755 } }, ['--binary', '/root/.kimaki/bin/kimaki']);
+    chmodSync(at(root, '/root'), 0o700);
+    const command = find(diagnoseAt(root), 'channel.kimaki.command');
+    expect(command.status).toBe('fail');
+    expect(command.message).toContain('www-data cannot run /root/.kimaki/bin/kimaki: /root (owner root:root, mode 0700) is not searchable by www-data');
+    expect(command.fix).toContain('bridgectl upgrade --site /var/www/html --binary /usr/local/bin/kimaki');
+  });
+
+  rootIt('follows a symlinked binary: a link into /root is as unreachable as the file', async () => {
+    const root = await installed({ 'root/.bun/bin/kimaki': { content: '#!/bin/sh\n', mode: 0o755 } });
+    chmodSync(at(root, '/root'), 0o700);
+    rmSync(at(root, '/usr/local/bin/kimaki'));
+    symlinkSync('/root/.bun/bin/kimaki', at(root, '/usr/local/bin/kimaki')); // absolute: a server path
+    const command = find(diagnoseAt(root), 'channel.kimaki.command');
+    expect(command.status).toBe('fail');
+    expect(command.message).toContain('/root (owner root:root, mode 0700) is not searchable by www-data (the path resolves to /root/.bun/bin/kimaki)');
+  });
+
+  rootIt('follows a relative npm-global link into a reachable package dir', async () => {
+    const root = await installed({ 'usr/local/lib/node_modules/kimaki/bin/kimaki.js': { content: '#!/usr/bin/env node\n', mode: 0o755 } });
+    rmSync(at(root, '/usr/local/bin/kimaki'));
+    symlinkSync('../lib/node_modules/kimaki/bin/kimaki.js', at(root, '/usr/local/bin/kimaki'));
+    expect(find(diagnoseAt(root), 'channel.kimaki.command')).toMatchObject({ status: 'ok', message: 'www-data can run /usr/local/bin/kimaki' });
+    chmodSync(at(root, '/usr/local/lib/node_modules/kimaki/bin/kimaki.js'), 0o700);
+    expect(find(diagnoseAt(root), 'channel.kimaki.command')).toMatchObject({ status: 'fail', fix: 'chmod a+x /usr/local/bin/kimaki' });
+  });
+
+  rootIt('fails for a binary without x for the web user, and a missing one', async () => {
+    const root = await installed();
+    chmodSync(at(root, '/usr/local/bin/kimaki'), 0o744);
+    expect(find(diagnoseAt(root), 'channel.kimaki.command')).toMatchObject({ status: 'fail', fix: 'chmod a+x /usr/local/bin/kimaki' });
+    rmSync(at(root, '/usr/local/bin/kimaki'));
+    expect(find(diagnoseAt(root), 'channel.kimaki.command')).toMatchObject({ status: 'fail', message: expect.stringContaining('does not exist') });
+  });
+
+  rootIt('recognises the sudo hop and does not judge HOME for the web user then', async () => {
+    const root = await installed({ 'usr/local/bin/kimaki-dispatch': { content: '#!/bin/sh\nexec sudo -n -H -u opencode /usr/local/lib/kimaki-target "$@"\n', mode: 0o755 } });
+    writeChannels(root, [kimakiSpec([], '/usr/local/bin/kimaki-dispatch')]);
+    const checks = diagnoseAt(root);
+    expect(find(checks, 'channel.kimaki.dispatch').status).toBe('ok');
+    expect(checks.some((c) => c.id === 'channel.kimaki.home')).toBe(false);
+  });
+});
+
+describe("kimaki's working directory", () => {
+  rootIt('warns when no cwd is pinned, and fails for a pinned one the web user cannot write', async () => {
+    const root = await installed();
+    makeHealthy(root);
+    const unpinned = find(diagnoseAt(root), 'channel.kimaki.cwd');
+    expect(unpinned.status).toBe('warn');
+    expect(unpinned.message).toContain('must be writable by www-data');
+    const env: [string, string][] = [['HOME', '/home/opencode'], ['KIMAKI_DATA_DIR', '/home/opencode/.kimaki']];
+    writeChannels(root, [kimakiSpec(env)], { kimaki: ["        'cwd'     => '/var/www/html',"] });
+    expect(find(diagnoseAt(root), 'channel.kimaki.cwd')).toMatchObject({ status: 'fail', message: expect.stringContaining('/var/www/html (owner root:root, mode 0755) is not writable by www-data') });
+    writeChannels(root, [kimakiSpec(env)], { kimaki: ["        'cwd'     => '/home/opencode/.kimaki',"] });
+    expect(find(diagnoseAt(root), 'channel.kimaki.cwd').status).toBe('ok');
+  });
+});
+
+describe('cc-connect: the daemon socket', () => {
+  const servers: Server[] = [];
+  afterEach(async () => {
+    await Promise.all(servers.splice(0).map((s) => new Promise((resolve) => s.close(resolve))));
+  });
+  const listen = (file: string): Promise<void> =>
+    new Promise((resolve, reject) => {
+      mkdirSync(path.dirname(file), { recursive: true });
+      const server = createServer().listen(file, () => resolve());
+      server.on('error', reject);
+      servers.push(server);
+    });
+  const ccSpec = (args: string[], env: [string, string][]): ChannelSpec => ({ name: 'cc-connect', command: '/usr/local/bin/cc-connect', args, detach: false, timeout: 60, env });
+
+  rootIt('is reachable only when the web user can search its directories and write the socket', async () => {
+    const root = serverSandbox({ ...POOL, 'usr/local/bin/cc-connect': { content: '#!/bin/sh\n', mode: 0o755 } });
+    writeChannels(root, [ccSpec(['send', '--data-dir', '/srv/cc', '--to', '{recipient}'], [])]);
+    let socket = find(diagnoseAt(root), 'channel.cc-connect.socket');
+    expect(socket).toMatchObject({ status: 'warn', message: expect.stringContaining('no daemon socket at /srv/cc/run/api.sock (from --data-dir)') });
+    await listen(at(root, '/srv/cc/run/api.sock'));
+    chmodSync(at(root, '/srv/cc/run/api.sock'), 0o755);
+    socket = find(diagnoseAt(root), 'channel.cc-connect.socket');
+    expect(socket.status).toBe('fail');
+    expect(socket.message).toContain('/srv/cc/run/api.sock (owner root:root, mode 0755) is not writable by www-data');
+    chmodSync(at(root, '/srv/cc/run/api.sock'), 0o777);
+    chmodSync(at(root, '/srv/cc/run'), 0o700);
+    socket = find(diagnoseAt(root), 'channel.cc-connect.socket');
+    expect(socket).toMatchObject({ status: 'fail', fix: 'chmod o+x /srv/cc/run' });
+    chmodSync(at(root, '/srv/cc/run'), 0o755);
+    expect(find(diagnoseAt(root), 'channel.cc-connect.socket')).toMatchObject({ status: 'ok', message: 'www-data can connect to /srv/cc/run/api.sock' });
+  });
+
+  it('finds the socket under a pinned HOME when args give no --data-dir', async () => {
+    const root = serverSandbox({ ...POOL, 'usr/local/bin/cc-connect': { content: '#!/bin/sh\n', mode: 0o755 } });
+    writeChannels(root, [ccSpec(['send'], [['HOME', '/home/opencode']])]);
+    expect(find(diagnoseAt(root), 'channel.cc-connect.socket').message).toContain('/home/opencode/.cc-connect/run/api.sock (under the pinned HOME)');
+  });
+});
+
+describe('the dispatch user', () => {
+  it('comes from the PHP-FPM pool, and checks are decided for it', async () => {
+    const root = await installed({
+      'etc/php/8.2/fpm/pool.d/www.conf': '[site]\nuser = nginx\n',
+      'etc/passwd': `${PASSWD}nginx:x:101:101::/var/lib/nginx:/usr/sbin/nologin\n`,
+      'etc/group': `${GROUP}nginx:x:101:\n`,
+    });
+    const checks = diagnoseAt(root);
+    expect(find(checks, 'web-user').message).toMatch(/^dispatching as nginx \(uid 101/);
+    expect(find(checks, 'web-user.home').message).toContain("nginx's own HOME /var/lib/nginx");
+  });
+
+  it('fails when --web-user names no user', async () => {
+    const root = await installed();
+    const r = await runMain(['doctor', '--site', SITE, '--root', root, '--web-user', 'nobody-here', '--json']);
+    expect(r.code).toBe(1);
+    const doc = JSON.parse(r.stdout) as { webUser: { name: string; source: string }; checks: Check[] };
+    expect(doc.webUser).toMatchObject({ name: 'nobody-here', source: 'flag' });
+    expect(find(doc.checks, 'web-user')).toMatchObject({ status: 'fail', fix: expect.stringContaining('--web-user') });
+  });
+
+  rootIt('as root, only missing things fail', async () => {
+    const root = await installed();
+    expect(failures(diagnoseAt(root, 'root'))).toEqual([]);
+  });
+});
+
+describe('doctor --json', () => {
+  it('lists every check with id, status, message and fix', async () => {
+    const root = await installed();
+    const r = await runMain(['doctor', '--site', SITE, '--root', root, '--json']);
+    const doc = JSON.parse(r.stdout) as { checks: Record<string, unknown>[]; exitCode: number };
+    expect(doc.exitCode).toBe(r.code);
+    expect(doc.checks.length).toBeGreaterThan(5);
+    for (const c of doc.checks) expect(Object.keys(c)).toEqual(['id', 'status', 'message', 'fix']);
+    expect(new Set(doc.checks.map((c) => c.id)).size).toBe(doc.checks.length);
+  });
+});

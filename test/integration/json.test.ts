@@ -1,0 +1,120 @@
+/**
+ * --json: for every command, stdout is exactly one JSON document in the
+ * documented shape (test/helpers/json-shape.ts), also on failure.
+ */
+import { readFileSync } from 'node:fs';
+import { jsonDocument, JSON_SCHEMA_VERSION } from '../../installer/report.js';
+import { runBin, runMain, type RunResult } from '../helpers/cli.js';
+import { DOCUMENT, keyNames, shapeErrors } from '../helpers/json-shape.js';
+import { CHANNELS, serverSandbox, SITE } from '../helpers/sandbox.js';
+
+function oneDocument(r: RunResult): Record<string, unknown> {
+  expect(r.stdout.endsWith('}\n')).toBe(true);
+  const doc = JSON.parse(r.stdout) as Record<string, unknown>; // throws on anything but one document
+  expect(shapeErrors(doc, DOCUMENT)).toEqual([]);
+  expect(doc.exitCode).toBe(r.code);
+  return doc;
+}
+
+const install = ['install', '--bridge', 'kimaki', '--site', SITE, '--service-user', 'opencode'];
+
+describe('--json on every command', () => {
+  it('install, upgrade, check, doctor, uninstall and render each print one document', async () => {
+    const root = serverSandbox();
+    const runs: [string, string[]][] = [
+      ['install', [...install, '--dry-run']],
+      ['install', install],
+      ['upgrade', ['upgrade', '--site', SITE]],
+      ['check', ['check', '--site', SITE]],
+      ['doctor', ['doctor', '--site', SITE]],
+      ['uninstall', ['uninstall', '--bridge', 'kimaki', '--site', SITE]],
+      ['render', ['render', '--bridge', 'kimaki', '--site', SITE, '--run-as-root', '--binary', '/usr/bin/kimaki']],
+    ];
+    for (const [command, argv] of runs) {
+      const r = await runMain([...argv, '--root', root, '--json']);
+      const doc = oneDocument(r);
+      expect(doc.command).toBe(command);
+      expect(doc.version).toBe(JSON_SCHEMA_VERSION);
+    }
+  });
+
+  it('install reports the resolved identity and one entry per managed file', async () => {
+    const root = serverSandbox();
+    const doc = oneDocument(await runMain([...install, '--root', root, '--json']));
+    expect(doc).toMatchObject({
+      command: 'install',
+      dryRun: false,
+      site: SITE,
+      error: null,
+      identities: { kimaki: { serviceUser: 'opencode', home: '/home/opencode', dataDir: '/home/opencode/.kimaki', binary: '/usr/local/bin/kimaki', site: SITE, init: 'systemd' } },
+      directories: [{ path: '/home/opencode/.kimaki', status: 'create', mode: '0700' }],
+      webUser: null,
+      checks: [],
+    });
+    const files = doc.files as { path: string; status: string; currentMode: string | null; content: string; diff: string }[];
+    expect(files.map((f) => [f.path, f.status, f.currentMode])).toEqual([
+      [CHANNELS, 'create', null],
+      ['/etc/systemd/system/kimaki.service', 'create', null],
+    ]);
+    expect(files[0]?.content).toContain("$channels['kimaki']");
+    expect(files[0]?.diff).toContain(`+++ b${CHANNELS}`);
+    const again = oneDocument(await runMain(['upgrade', '--site', SITE, '--root', root, '--json']));
+    expect((again.files as { status: string; diff: string; currentMode: string }[]).map((f) => [f.status, f.diff, f.currentMode])).toEqual([
+      ['unchanged', '', '0644'],
+      ['unchanged', '', '0644'],
+    ]);
+  });
+
+  it('render reports null owners: it resolves none', async () => {
+    const doc = oneDocument(await runMain(['render', '--bridge', 'kimaki', '--site', SITE, '--service-user', 'x', '--binary', '/k', '--json']));
+    expect(doc.identities).toEqual({ kimaki: expect.objectContaining({ uid: null, gid: null, home: '/home/x' }) });
+    expect(doc.directories).toEqual([]);
+  });
+
+  it.each([
+    ['a failed command', ['install', '--bridge', 'kimaki', '--site', '/nope', '--json'], 'install'],
+    ['a usage error', ['check', '--no-such-flag', '--json'], 'check'],
+    ['a missing command', ['--json'], ''],
+  ])('%s still prints one document, with the error', async (_what, argv, command) => {
+    const r = await runMain(argv);
+    expect(r.code).toBe(1);
+    const doc = oneDocument(r);
+    expect(doc.command).toBe(command);
+    expect(doc.error).toEqual(expect.objectContaining({ message: expect.any(String) }));
+    expect(r.stderr).toMatch(/^bridgectl: /);
+  });
+
+  it('holds for the built bin too: nothing but the document on stdout', () => {
+    const root = serverSandbox();
+    const r = runBin([...install, '--root', root, '--json']);
+    expect(r.code).toBe(0);
+    oneDocument(r);
+  });
+});
+
+describe('the JSON schema is pinned', () => {
+  it('has exactly these top-level keys, in this order', () => {
+    expect(Object.keys(jsonDocument({ command: 'check', exitCode: 0, dryRun: true }))).toEqual([
+      'version',
+      'bridgectl',
+      'command',
+      'exitCode',
+      'dryRun',
+      'site',
+      'error',
+      'identities',
+      'notes',
+      'directories',
+      'files',
+      'webUser',
+      'checks',
+    ]);
+  });
+
+  it('docs/json.md documents every key', () => {
+    const doc = readFileSync('docs/json.md', 'utf8');
+    const missing = [...new Set(keyNames(DOCUMENT))].filter((k) => !doc.includes(`\`${k}\``));
+    expect(missing).toEqual([]);
+    expect(doc).toContain(`"version": ${JSON_SCHEMA_VERSION}`);
+  });
+});

@@ -1,0 +1,110 @@
+/**
+ * render: golden listings for a matrix of identities, byte for byte, from
+ * the built bin; the same bytes twice and under another TZ/locale; the same
+ * files install writes; and nothing read from the target.
+ */
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { runBin, runMain } from '../helpers/cli.js';
+import { at, sandbox, serverSandbox, SITE } from '../helpers/sandbox.js';
+
+interface Case {
+  name: string;
+  args: string[];
+}
+const goldenDir = path.resolve('test/golden/render');
+const cases = JSON.parse(readFileSync(path.join(goldenDir, 'cases.json'), 'utf8')) as Case[];
+
+describe('render golden files (npm run golden:update rewrites them)', () => {
+  it('has a golden file for every case and no stray ones', () => {
+    const files = readdirSync(goldenDir).filter((f) => f.endsWith('.txt')).sort();
+    expect(files).toEqual(cases.map((c) => `${c.name}.txt`).sort());
+  });
+
+  it.each(cases.map((c) => [c.name, c.args] as const))('%s', (name, args) => {
+    const r = runBin(['render', ...args], { env: { TZ: 'UTC', LC_ALL: 'C' } });
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toBe(readFileSync(path.join(goldenDir, `${name}.txt`), 'utf8'));
+  });
+});
+
+describe('render is deterministic', () => {
+  const args = cases[3]?.args ?? [];
+  const envs: Record<string, string>[] = [
+    { TZ: 'UTC', LC_ALL: 'C', LANG: 'C' },
+    { TZ: 'Pacific/Chatham', LANG: 'tr_TR.UTF-8', LC_ALL: 'tr_TR.UTF-8' },
+    { TZ: 'America/St_Johns', LANG: 'ja_JP.eucJP', LC_ALL: 'de_DE.UTF-8', SERVICE_USER: 'someone-else', KIMAKI_DATA_DIR: '/elsewhere', SITE_PATH: '/nope' },
+  ];
+  it('gives identical bytes twice and under other time zones, locales and environments', () => {
+    for (const format of [[], ['--json']]) {
+      const outputs = [...envs, envs[0] ?? {}].map((env) => runBin(['render', ...args, ...format], { env }));
+      for (const o of outputs) expect(o.code).toBe(0);
+      const first = outputs[0]?.stdout;
+      expect(first).toBeTruthy();
+      for (const o of outputs) expect(o.stdout).toBe(first);
+    }
+  });
+});
+
+describe('render reads nothing from the target', () => {
+  it('needs no passwd entry, no site, no binary: identity comes from flags alone', async () => {
+    const root = sandbox(); // empty: no /etc/passwd, no site, no kimaki
+    const r = await runMain(['render', '--bridge', 'kimaki', '--site', '/nowhere', '--service-user', 'nobody-here', '--binary', '/opt/k/kimaki', '--root', root]);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain("'HOME' => '/home/nobody-here'");
+    expect(readdirSync(root)).toEqual([]);
+  });
+
+  it('does not adopt what is installed', async () => {
+    const root = serverSandbox();
+    const install = await runMain(['install', '--bridge', 'kimaki', '--site', SITE, '--service-user', 'opencode', '--root', root]);
+    expect(install.code).toBe(0);
+    const r = await runMain(['render', '--bridge', 'kimaki', '--site', SITE, '--run-as-root', '--binary', '/usr/bin/kimaki', '--root', root]);
+    expect(r.stdout).toContain("'HOME' => '/root'");
+    expect(r.stdout).not.toContain('opencode');
+  });
+
+  it.each([
+    [['--site', SITE, '--binary', '/usr/bin/kimaki'], /--service-user NAME or --run-as-root/],
+    [['--site', SITE, '--binary', '/usr/bin/kimaki', '--service-user', 'a', '--run-as-root'], /contradict/],
+    [['--service-user', 'a', '--binary', '/usr/bin/kimaki'], /--site/],
+    [['--service-user', 'a', '--site', SITE], /--binary/],
+    [['--service-user', 'a', '--site', SITE, '--binary', 'kimaki'], /absolute/],
+    [['--service-user', 'a', '--site', SITE, '--binary', '/k', '--home', 'rel'], /--home must be an absolute path/],
+  ])('refuses incomplete identity %j', async (args, message) => {
+    const r = await runMain(['render', '--bridge', 'kimaki', ...args]);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toMatch(message);
+  });
+});
+
+describe('render --out', () => {
+  it('writes nothing with --dry-run', async () => {
+    const out = sandbox();
+    const r = await runMain(['render', '--bridge', 'kimaki', '--site', SITE, '--run-as-root', '--binary', '/usr/bin/kimaki', '--out', out, '--dry-run']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain(`would write ${at(out, '/etc/systemd/system/kimaki.service')}`);
+    expect(readdirSync(out)).toEqual([]);
+  });
+
+  it('writes exactly the files install writes for the same identity, at their server paths', async () => {
+    const root = serverSandbox();
+    const install = await runMain(['install', '--bridge', 'kimaki', '--site', SITE, '--service-user', 'opencode', '--root', root]);
+    expect(install.code).toBe(0);
+    const out = sandbox();
+    const r = await runMain(['render', '--bridge', 'kimaki', '--site', SITE, '--service-user', 'opencode', '--binary', '/usr/local/bin/kimaki', '--out', out]);
+    expect(r.code).toBe(0);
+    const files = ['/var/www/html/wp-content/mu-plugins/wp-coding-agents-channels.php', '/etc/systemd/system/kimaki.service'];
+    for (const file of files) {
+      expect(r.stdout).toContain(at(out, file));
+      expect(readFileSync(at(out, file), 'utf8')).toBe(readFileSync(at(root, file), 'utf8'));
+      expect(statSync(at(out, file)).mode & 0o777).toBe(0o644);
+    }
+    // The listing holds the same bytes.
+    const listing = await runMain(['render', '--bridge', 'kimaki', '--site', SITE, '--service-user', 'opencode', '--binary', '/usr/local/bin/kimaki']);
+    for (const file of files) expect(listing.stdout).toContain(`==> ${file} <==\n${readFileSync(at(out, file), 'utf8')}`);
+  });
+});

@@ -1,0 +1,45 @@
+import { mkdirSync, symlinkSync } from 'node:fs';
+import { nodeHost } from '../../installer/host.js';
+import { ancestors, denial, dirWritable, realPath } from '../../installer/reach.js';
+import { at, sandbox } from '../helpers/sandbox.js';
+
+describe('ancestors', () => {
+  it('lists the directories above a path, from / down', () => {
+    expect(ancestors('/a/b/c')).toEqual(['/', '/a', '/a/b']);
+    expect(ancestors('/a')).toEqual(['/']);
+    expect(ancestors('/')).toEqual(['/']);
+  });
+});
+
+describe('realPath resolves symlinks in server space', () => {
+  it('re-roots absolute targets, follows relative ones, keeps missing tails', () => {
+    const root = sandbox({ 'opt/real/bin/tool': '' });
+    mkdirSync(at(root, '/usr/bin'), { recursive: true });
+    symlinkSync('/opt/real', at(root, '/opt/link'));
+    symlinkSync('../../opt/link/bin/tool', at(root, '/usr/bin/tool'));
+    const host = nodeHost(root, {});
+    expect(realPath(host, '/usr/bin/tool')).toBe('/opt/real/bin/tool');
+    expect(realPath(host, '/opt/link/missing/x')).toBe('/opt/real/missing/x');
+  });
+
+  it('gives up on a loop instead of spinning', () => {
+    const root = sandbox();
+    symlinkSync('/b', at(root, '/a'));
+    symlinkSync('/a', at(root, '/b'));
+    expect(realPath(nodeHost(root, {}), '/a/x')).toMatch(/^\/[ab]\/x$/);
+  });
+});
+
+describe('dirWritable', () => {
+  it('decides a missing directory on its nearest existing ancestor', () => {
+    const root = sandbox();
+    mkdirSync(at(root, '/srv'), { mode: 0o777 });
+    const host = nodeHost(root, {});
+    const nobody = { uid: 4242, gids: [4242] };
+    expect(dirWritable(host, { uid: 0, gids: [0] }, '/srv/a/b')).toEqual({ decidedOn: '/srv', exists: false });
+    // Whatever the umask made of /srv, an unrelated user's answer follows its "other" bits.
+    const w = dirWritable(host, nobody, '/srv/a/b');
+    expect(w.decidedOn).toBe('/srv');
+    expect(w.denial === undefined).toBe(denial(host, nobody, '/srv', ['w', 'x']) === undefined);
+  });
+});
