@@ -48,10 +48,19 @@
  *   proc_open has no POSIX option for a new session (all of its
  *   other_options are Windows-only), so the command is started through a
  *   setsid executable when PATH or a system directory has one; without it
- *   the child stays in the caller's session and process group.
+ *   the child stays in the caller's session and process group. Finished
+ *   detached children are reaped on later dispatches of the same request;
+ *   one still running when the request ends is left as a zombie, once it
+ *   exits, until the PHP worker exits (the price of returning the CLI's
+ *   own pid instead of double-forking).
  *   Synchronous channels: stdout and stderr are captured, each kept up to
  *   64 KiB (the rest is read and discarded so the CLI never blocks); past
  *   the timeout the CLI gets SIGTERM, then SIGKILL 2 seconds later.
+ *   The command and cwd are checked before spawning, so a missing CLI is
+ *   reported as such (older PHP forks first and would only see exit 127).
+ *   Under open_basedir PHP cannot see outside the allowed tree: then
+ *   nothing is checked, no setsid is used, and an inherited HOME outside
+ *   the tree is dropped.
  *
  * Error codes (WP_Error::get_error_code())
  *   wp_coding_agents_cli_missing_input    channel or message absent or empty
@@ -292,7 +301,7 @@ if ( ! class_exists( 'Bridgectl_Cli_Transport', false ) ) {
             if ( null === $command ) {
                 return self::error( 'spawn_failed', "channel '{$name}': command {$channel['command']} is not an executable file" . ( false === strpos( $channel['command'], '/' ) ? ' on PATH' : '' ), $data );
             }
-            if ( null !== $channel['cwd'] && ! is_dir( $channel['cwd'] ) ) {
+            if ( null !== $channel['cwd'] && ! self::restricted() && ! is_dir( $channel['cwd'] ) ) {
                 return self::error( 'spawn_failed', "channel '{$name}': cwd {$channel['cwd']} is not a directory", $data );
             }
 
@@ -340,7 +349,18 @@ if ( ! class_exists( 'Bridgectl_Cli_Transport', false ) ) {
         }
 
         private static function usable_home( string $path ): bool {
-            return '' !== $path && is_dir( $path ) && is_writable( $path );
+            // Under open_basedir a HOME outside the allowed tree cannot be
+            // checked, so it counts as unusable and is dropped.
+            return '' !== $path && @is_dir( $path ) && @is_writable( $path );
+        }
+
+        /**
+         * open_basedir hides paths outside the allowed tree from is_file() and
+         * friends, but not from proc_open: there the command and cwd go to
+         * proc_open unchecked, and its failure is what gets reported.
+         */
+        private static function restricted(): bool {
+            return '' !== (string) ini_get( 'open_basedir' );
         }
 
         /**
@@ -349,6 +369,9 @@ if ( ! class_exists( 'Bridgectl_Cli_Transport', false ) ) {
          * missing command is reported as such instead of as an exit code.
          */
         public static function find_executable( string $command ) {
+            if ( self::restricted() ) {
+                return $command;
+            }
             if ( false !== strpos( $command, '/' ) ) {
                 return ( is_file( $command ) && is_executable( $command ) ) ? $command : null;
             }
@@ -367,10 +390,15 @@ if ( ! class_exists( 'Bridgectl_Cli_Transport', false ) ) {
 
         /**
          * The setsid executable that puts a detached child in its own session,
-         * or null. Searched on PATH, then the system directories.
+         * or null. Searched on PATH, then the system directories; never under
+         * open_basedir, where it cannot be checked and a wrong guess would
+         * make every detached dispatch fail.
          */
         public static function setsid_path() {
             static $found = false;
+            if ( self::restricted() ) {
+                return null;
+            }
             if ( false === $found ) {
                 $found = self::find_executable( 'setsid' );
                 if ( null === $found ) {
@@ -393,11 +421,9 @@ if ( ! class_exists( 'Bridgectl_Cli_Transport', false ) ) {
                 // pid below is the CLI's own.
                 array_unshift( $argv, $setsid );
             }
-            $null = [
-                0 => [ 'file', '/dev/null', 'r' ],
-                1 => [ 'file', '/dev/null', 'w' ],
-                2 => [ 'file', '/dev/null', 'w' ],
-            ];
+            // 'null' (PHP 7.4+) opens /dev/null directly; a 'file' descriptor
+            // would go through PHP streams, which open_basedir can refuse.
+            $null  = [ 0 => [ 'null' ], 1 => [ 'null' ], 2 => [ 'null' ] ];
             $pipes = [];
             $why   = '';
             $proc  = self::open( $argv, $null, $pipes, $cwd, $env, $why );
@@ -432,7 +458,7 @@ if ( ! class_exists( 'Bridgectl_Cli_Transport', false ) ) {
 
         private static function run_sync( array $argv, $cwd, array $env, int $timeout, array $data ) {
             $spec  = [
-                0 => [ 'file', '/dev/null', 'r' ],
+                0 => [ 'null' ],
                 1 => [ 'pipe', 'w' ],
                 2 => [ 'pipe', 'w' ],
             ];

@@ -561,6 +561,39 @@ function test_env() {
     putenv( 'BRIDGECTL_SUITE_MARKER' );
 }
 
+/**
+ * Shared hosts often set open_basedir: PHP cannot stat the bridge CLI outside
+ * the allowed tree, but proc_open can still run it. Runs last: open_basedir
+ * can be tightened at run time but never lifted.
+ */
+function test_open_basedir() {
+    section( 'open_basedir (last: it cannot be lifted)' );
+    reset_wp();
+    $outside = dirname( $GLOBALS['tmp'] );
+    $p       = tmp( 'basedir' );
+    feed(
+        REGISTRY_FILTER,
+        [
+            'fg' => fake_channel( $p, [ 'args' => [ '{message}' ], 'cwd' => $GLOBALS['tmp'] ] ),
+            'bg' => fake_channel( "{$p}-bg", [ 'args' => [ '{message}' ], 'detach' => true ] ),
+        ]
+    );
+    $saved = getenv( 'HOME' );
+    putenv( "HOME={$outside}" );
+    ini_set( 'open_basedir', $GLOBALS['tmp'] );
+    same( 'open_basedir is in force', $GLOBALS['tmp'], ini_get( 'open_basedir' ) );
+    check( 'the fake CLI is invisible to PHP now', ! @is_file( $GLOBALS['fake'] ) );
+    $result = dispatch( [ 'channel' => 'fg', 'recipient' => 'r', 'message' => 'm' ] );
+    check( 'a CLI outside the allowed tree still runs', is_array( $result ) && true === $result['sent'], show( $result ) );
+    $rec = record( $p );
+    same( '… with its argv', [ $GLOBALS['fake'], 'm' ], $rec['argv'] );
+    check( 'an inherited HOME that cannot be checked is dropped', ! array_key_exists( 'HOME', $rec['env'] ), show( $rec['env']['HOME'] ?? null ) );
+    $result = dispatch( [ 'channel' => 'bg', 'recipient' => 'r', 'message' => 'm' ] );
+    same( 'detached still works, without a new session', [ true, false ], is_array( $result ) ? [ $result['sent'], $result['metadata']['new_session'] ?? null ] : [ show( $result ) ] );
+    check( '… and the CLI runs', wait_for( "{$p}-bg.done", 5 ) );
+    putenv( false === $saved ? 'HOME' : "HOME={$saved}" );
+}
+
 // ---------------------------------------------------------------- end to end
 
 /**
@@ -649,6 +682,7 @@ try {
         test_timeout();
         test_failures();
         test_env();
+        test_open_basedir();
     }
 } catch ( \Throwable $e ) {
     check( 'the suite ran to the end', false, get_class( $e ) . ': ' . $e->getMessage() . ' at ' . $e->getFile() . ':' . $e->getLine() );
