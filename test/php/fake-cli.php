@@ -17,6 +17,15 @@
  * exit code.
  */
 
+// First, so a slow start cannot let an early SIGTERM through.
+if ( getenv( 'FAKE_CLI_IGNORE_TERM' ) ) {
+    if ( ! function_exists( 'pcntl_signal' ) ) {
+        fwrite( STDERR, "fake-cli: FAKE_CLI_IGNORE_TERM needs the pcntl extension\n" );
+        exit( 70 );
+    }
+    pcntl_signal( SIGTERM, SIG_IGN );
+}
+
 function fake_put( string $file, string $content ) {
     $tmp = $file . '.tmp' . getmypid();
     file_put_contents( $tmp, $content );
@@ -47,14 +56,6 @@ if ( is_string( $record ) && '' !== $record ) {
         $stdio[] = @readlink( "/proc/self/fd/{$fd}" );
     }
     fake_put( "{$record}.json", json_encode( [ 'pid' => getmypid(), 'sid' => fake_sid(), 'cwd' => getcwd(), 'stdio' => $stdio ] ) );
-}
-
-if ( getenv( 'FAKE_CLI_IGNORE_TERM' ) ) {
-    if ( ! function_exists( 'pcntl_signal' ) ) {
-        fwrite( STDERR, "fake-cli: FAKE_CLI_IGNORE_TERM needs the pcntl extension\n" );
-        exit( 70 );
-    }
-    pcntl_signal( SIGTERM, SIG_IGN );
 }
 
 $bytes = (int) getenv( 'FAKE_CLI_STDOUT_BYTES' );

@@ -582,6 +582,7 @@ function test_open_basedir() {
     putenv( "HOME={$outside}" );
     ini_set( 'open_basedir', $GLOBALS['tmp'] );
     same( 'open_basedir is in force', $GLOBALS['tmp'], ini_get( 'open_basedir' ) );
+    clearstatcache(); // a cached stat of the fake CLI would bypass open_basedir
     check( 'the fake CLI is invisible to PHP now', ! @is_file( $GLOBALS['fake'] ) );
     $result = dispatch( [ 'channel' => 'fg', 'recipient' => 'r', 'message' => 'm' ] );
     check( 'a CLI outside the allowed tree still runs', is_array( $result ) && true === $result['sent'], show( $result ) );
