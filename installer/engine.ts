@@ -11,7 +11,8 @@ import { MarkerError, UsageError } from './errors.js';
 import type { Host } from './host.js';
 import { resolveIdentity, resolveSite, type Adopted, type Identity, type IdentityFlags } from './identity.js';
 import { listBlocks, spliceBlocks, type BlockChange } from './markers.js';
-import { channelsFile } from './paths.js';
+import { channelsFile, transportFile } from './paths.js';
+import { staticTemplate } from './templates.js';
 import { fileChange, type DirectoryChange, type FileChange, type Plan } from './plan.js';
 import {
   envOf,
@@ -207,13 +208,32 @@ export function channelsChange(state: ChannelsFileState, changes: BlockChange[])
   return fileChange(state.path, state.text ?? null, after, PHP_FILE_MODE, state.mode);
 }
 
+export const TRANSPORT_TEMPLATE = 'wp-coding-agents-cli-transport.php';
+
+/**
+ * The dispatch transport mu-plugin: a whole file, written while any channel
+ * is registered, removed with the last one.
+ */
+export function transportChange(site: string, host: Host, wanted: boolean): FileChange {
+  const path = transportFile(site);
+  const current = host.readText(path);
+  const mode = current === undefined ? undefined : host.stat(path)?.mode;
+  return fileChange(path, current ?? null, wanted ? staticTemplate(TRANSPORT_TEMPLATE) : null, PHP_FILE_MODE, mode);
+}
+
+/** Whether a channels file (as planned) still registers any channel. */
+export function registersChannels(change: FileChange): boolean {
+  return change.after !== null && listBlocks(change.after).length > 0;
+}
+
 /** Install or upgrade: render the bridges and assemble one plan. */
 export function planBridges(ids: readonly string[], flags: IdentityFlags, host: Host, options: RenderOptions, site = resolveSite(flags, host)): Plan {
   const channels = readChannelsFile(site, host);
   const notes: string[] = [];
   const rendered = ids.map((id) => renderBridge(requireBridge(id), flags, channels, site, host, notes, options));
+  const channelsEntry = channelsChange(channels, rendered.map((r) => r.block));
   return {
-    changes: [channelsChange(channels, rendered.map((r) => r.block)), ...rendered.flatMap((r) => r.files)],
+    changes: [channelsEntry, transportChange(site, host, registersChannels(channelsEntry)), ...rendered.flatMap((r) => r.files)],
     directories: rendered.flatMap((r) => r.directories),
     identities: Object.fromEntries(rendered.map((r) => [r.bridge.id, r.identity])),
     notes,

@@ -25,3 +25,8 @@ export function renderTemplate(name: string, context: object): string {
   }
   return template(context);
 }
+
+/** A template shipped as-is (no placeholders), e.g. the PHP transport. */
+export function staticTemplate(name: string): string {
+  return readFileSync(templatePath(name), 'utf8');
+}

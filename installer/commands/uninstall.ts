@@ -1,4 +1,4 @@
-import { channelsChange, inspectInstalled, readChannelsFile, requireBridge, SERVICE_FILE_MODE } from '../engine.js';
+import { channelsChange, inspectInstalled, readChannelsFile, registersChannels, requireBridge, SERVICE_FILE_MODE, transportChange } from '../engine.js';
 import type { Host } from '../host.js';
 import { resolveSite } from '../identity.js';
 import { fileChange, type Plan } from '../plan.js';
@@ -24,5 +24,7 @@ export function planUninstall(options: UninstallOptions, host: Host): Plan {
     for (const [path, service] of installed.services) changes.push(fileChange(path, service.text, null, SERVICE_FILE_MODE, service.mode));
   }
   const blocks = channels.text === undefined ? [] : [channelsChange(channels, options.bridges.map((id) => ({ id, body: null })))];
-  return { changes: [...blocks, ...changes], directories: [], identities: {}, notes };
+  // The transport goes with the last channel (custom channels need it too).
+  const transport = transportChange(site, host, blocks.some(registersChannels));
+  return { changes: [...blocks, transport, ...changes], directories: [], identities: {}, notes };
 }

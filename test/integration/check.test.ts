@@ -23,11 +23,13 @@ function edit(root: string, file: string, change: (text: string) => string): voi
   writeFileSync(at(root, file), next);
 }
 
+const TRANSPORT = '/var/www/html/wp-content/mu-plugins/wp-coding-agents-cli-transport.php';
+
 describe('check', () => {
   it('exits 0 when the site is in sync', async () => {
     const root = await installedSite();
     const r = await check(root);
-    expect(r).toEqual({ code: 0, stdout: 'in sync: 2 managed file(s) match what upgrade would write\n', stderr: '' });
+    expect(r).toEqual({ code: 0, stdout: 'in sync: 3 managed file(s) match what upgrade would write\n', stderr: '' });
   });
 
   it('exits 2 with a diff when a managed block was hand-edited', async () => {
@@ -38,7 +40,7 @@ describe('check', () => {
     expect(r.code).toBe(2);
     expect(r.stdout).toContain(`--- a${CHANNELS}\n+++ b${CHANNELS}\n`);
     expect(r.stdout).toContain("-        'timeout' => 5,\n+        'timeout' => 600,\n");
-    expect(r.stdout).toMatch(/drift: 1 of 2 managed file\(s\) differ/);
+    expect(r.stdout).toMatch(/drift: 1 of 3 managed file\(s\) differ/);
     expect(readFileSync(at(root, CHANNELS), 'utf8')).toBe(before); // never writes
   });
 
@@ -108,8 +110,9 @@ describe('check', () => {
     expect(doc.exitCode).toBe(2);
     expect(doc.files.map((f) => [f.path, f.status])).toEqual([
       [CHANNELS, 'unchanged'],
+      [TRANSPORT, 'unchanged'],
       [UNIT, 'update'],
     ]);
-    expect(doc.files[1]?.diff).toContain('+Restart=always');
+    expect(doc.files[2]?.diff).toContain('+Restart=always');
   });
 });

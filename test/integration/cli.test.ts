@@ -5,6 +5,7 @@ import { at, CHANNELS, isRoot, serverSandbox, SITE } from '../helpers/sandbox.js
 
 const INSTALL = ['install', '--bridge', 'kimaki', '--site', SITE, '--service-user', 'opencode'];
 const UNIT = '/etc/systemd/system/kimaki.service';
+const TRANSPORT = '/var/www/html/wp-content/mu-plugins/wp-coding-agents-cli-transport.php';
 
 /** Every file under the sandbox with its bytes, to prove "nothing was written". */
 function snapshot(root: string): Map<string, string> {
@@ -103,12 +104,12 @@ describe('upgrade', () => {
   it('is a no-op the second time: same bytes, same mtime', async () => {
     const root = serverSandbox();
     await runMain([...INSTALL, '--root', root]);
-    const files = [CHANNELS, UNIT].map((f) => at(root, f));
+    const files = [CHANNELS, TRANSPORT, UNIT].map((f) => at(root, f));
     const before = files.map((f) => [readFileSync(f, 'latin1'), statSync(f).mtimeMs]);
     await new Promise((r) => setTimeout(r, 20));
     const r = await runMain(['upgrade', '--site', SITE, '--root', root]);
     expect(r.code).toBe(0);
-    expect(r.stdout).toBe(`unchanged ${CHANNELS}\nunchanged ${UNIT}\n`);
+    expect(r.stdout).toBe(`unchanged ${CHANNELS}\nunchanged ${TRANSPORT}\nunchanged ${UNIT}\n`);
     expect(files.map((f) => [readFileSync(f, 'latin1'), statSync(f).mtimeMs])).toEqual(before);
   });
 
@@ -228,6 +229,7 @@ describe('the built binary', () => {
     expect(doc.version).toBe(1);
     expect(doc.files.map((f) => [f.path, f.status])).toEqual([
       [CHANNELS, 'create'],
+      [TRANSPORT, 'create'],
       [UNIT, 'create'],
     ]);
   });

@@ -54,12 +54,14 @@ describe('--json on every command', () => {
     const files = doc.files as { path: string; status: string; currentMode: string | null; content: string; diff: string }[];
     expect(files.map((f) => [f.path, f.status, f.currentMode])).toEqual([
       [CHANNELS, 'create', null],
+      ['/var/www/html/wp-content/mu-plugins/wp-coding-agents-cli-transport.php', 'create', null],
       ['/etc/systemd/system/kimaki.service', 'create', null],
     ]);
     expect(files[0]?.content).toContain("$channels['kimaki']");
     expect(files[0]?.diff).toContain(`+++ b${CHANNELS}`);
     const again = oneDocument(await runMain(['upgrade', '--site', SITE, '--root', root, '--json']));
     expect((again.files as { status: string; diff: string; currentMode: string }[]).map((f) => [f.status, f.diff, f.currentMode])).toEqual([
+      ['unchanged', '', '0644'],
       ['unchanged', '', '0644'],
       ['unchanged', '', '0644'],
     ]);

@@ -141,9 +141,9 @@ if (!havePhp && inCI) {
     expect(channels).toContain(`'command' => '${probe.kimaki}'`);
     expect(channels).toContain("'HOME' => '/home/opencode'");
 
-    // Until bridgectl installs the transport itself, put the template where it will.
+    // bridgectl installed the transport too: the very bytes of the template.
     const transport = at(root, transportFile(SITE));
-    copyFileSync(TEMPLATE, transport);
+    expect(readFileSync(transport, 'utf8')).toBe(readFileSync(TEMPLATE, 'utf8'));
 
     const s = stage({ 'wp-coding-agents-channels.php': at(root, CHANNELS), 'wp-coding-agents-cli-transport.php': transport });
     // The fake kimaki the block names lives in the first stage; keep it.
