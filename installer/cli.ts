@@ -15,6 +15,7 @@ import { nodeHost, type Host } from './host.js';
 import type { IdentityFlags } from './identity.js';
 import type { Plan } from './plan.js';
 import { reloadServices } from './services.js';
+import { applyOptions, underLock, withSafetyOptions, type SafetyArgs } from './safety.js';
 import { INIT_SYSTEMS, type InitSystem } from './units.js';
 import { formatHuman, formatJson } from './report.js';
 import { VERSION } from './version.js';
@@ -44,7 +45,7 @@ interface IdentityArgs {
   binary?: string;
 }
 
-type Parsed = GlobalArgs & IdentityArgs & { _: (string | number)[]; bridge?: string[] };
+type Parsed = GlobalArgs & IdentityArgs & SafetyArgs & { _: (string | number)[]; bridge?: string[] };
 
 function withGlobalOptions<T>(y: Argv<T>) {
   return y
@@ -86,7 +87,7 @@ function withBridgeOption<T>(y: Argv<T>) {
 }
 
 function buildParser(argv: string[]) {
-  const parser = withGlobalOptions(yargs(argv))
+  const parser = withSafetyOptions(withGlobalOptions(yargs(argv)))
     .scriptName('bridgectl')
     .usage('$0 <command> [options]\n\nInstall and upgrade the WordPress mu-plugin config that lets a site dispatch messages to chat-bridge CLIs.')
     .command('install', 'Register bridges in the site\'s channels mu-plugin, pinning their service identity', (y) =>
@@ -137,7 +138,7 @@ export async function main(argv: string[], io: Io): Promise<number> {
     return ExitCode.ok;
   }
   try {
-    return await runCommand(String(parsed._[0]), parsed, io);
+    return await underLock(parsed, () => runCommand(String(parsed._[0]), parsed, io));
   } catch (err) {
     return reportError(err, io);
   }
@@ -162,7 +163,7 @@ async function runCommand(command: string, args: Parsed, io: Io): Promise<number
       throw new UsageError(`unknown command '${command}'`);
   }
   const report = { command, dryRun: args.dryRun };
-  if (!args.dryRun) applyPlan(plan, root);
+  if (!args.dryRun) applyPlan(plan, root, applyOptions(args, io));
   if (args.json) io.stdout(formatJson(plan, report));
   else if (!args.quiet) io.stdout(formatHuman(plan, report));
   if (!args.dryRun && args.reload !== false) {
