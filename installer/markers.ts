@@ -78,6 +78,9 @@ export function parseManaged(text: string): ManagedText {
 
   lines.forEach((line, i) => {
     const lineNo = i + 1;
+    if (line.includes('\u0000')) {
+      throw new MarkerError('contains a NUL byte: this is not a text file bridgectl will edit', lineNo, 'restore the file from a backup, or move it aside');
+    }
     const region = REGION_MARKER.exec(line);
     if (region) {
       if (region[2] === 'BEGIN') {
@@ -137,7 +140,7 @@ export function parseManaged(text: string): ManagedText {
 
   if (regionBegin === -1) {
     throw new MarkerError(
-      "no '// BEGIN bridges' line: this file is not one bridgectl manages",
+      `no '// BEGIN bridges' line in its ${lines.length} line${lines.length === 1 ? '' : 's'}: this file is not one bridgectl manages`,
       undefined,
       'move the file aside (bridgectl will write a fresh one) or add the region by hand',
     );
