@@ -76,8 +76,10 @@ export function parseManaged(text: string): ManagedText {
   const blocks: Block[] = [];
   const seen = new Map<string, number>();
 
-  lines.forEach((line, i) => {
+  lines.forEach((raw, i) => {
     const lineNo = i + 1;
+    // A UTF-8 BOM belongs to the file, not to a marker on its first line (it is kept as is).
+    const line = i === 0 && raw.startsWith('\uFEFF') ? raw.slice(1) : raw;
     if (line.includes('\u0000')) {
       throw new MarkerError('contains a NUL byte: this is not a text file bridgectl will edit', lineNo, 'restore the file from a backup, or move it aside');
     }
