@@ -91,9 +91,10 @@ function plutilLint(serverPath: string, file: string, env: Env): Validation {
  * the unit type and name from the file name) in a private temp dir. It also
  * checks that ExecStart binaries exist: on --root / that is a real error
  * (the unit would fail to start); on a sandbox root the binary is a server
- * path that need not exist on this machine, so that finding is a warning.
+ * path that need not exist on this machine, so that finding is dropped.
  * Complaints about *other* units (a minimal container lacking
- * sysinit.target…) are about this machine, not the new file: warnings too.
+ * sysinit.target…) are about this machine, not the new file: warnings on
+ * --root /, dropped on a sandbox root.
  */
 function systemdVerify(serverPath: string, content: string, root: string, env: Env): Validation {
   const analyze = binary(env, 'BRIDGECTL_SYSTEMD_ANALYZE', 'systemd-analyze');
@@ -115,8 +116,9 @@ function systemdVerify(serverPath: string, content: string, root: string, env: E
     for (const line of findings) {
       const missingBinary = /is not executable: No such file or directory$/.test(line);
       const otherUnit = /Unit (\S+) not found/.exec(line);
-      if ((missingBinary && root !== '/') || (otherUnit && otherUnit[1] !== unit)) warnings.push(line);
-      else if (r.status === 0) warnings.push(line);
+      // On a sandbox root both are facts about this machine, not the new file: expected, not worth a word.
+      if (root !== '/' && (missingBinary || otherUnit)) continue;
+      if ((otherUnit && otherUnit[1] !== unit) || r.status === 0) warnings.push(line);
       else errors.push(line);
     }
     if (r.status !== 0 && errors.length > 0) {
