@@ -56,7 +56,7 @@ const DOC: fc.Arbitrary<Doc> = fc
     return { text: out.join(''), ids: d.blocks.map(([id]) => id) };
   });
 
-const RUNS = { numRuns: 300 };
+const RUNS = { numRuns: process.env.BRIDGECTL_SLOW === "1" ? 5000 : 300 };
 
 describe('marker engine properties', () => {
   it('install∘install = install', () => {
