@@ -77,7 +77,7 @@ export function applyPlan(plan: Plan, root: string, options: ApplyOptions = {}):
   // 1. check — nothing is written before every path has passed.
   const staged: Staged[] = pending.map((change) => checkTarget(change, root, options));
   for (const dir of plan.directories) checkPath(root, dir.path, options, 'directory');
-  removeStaleTemps(plan.changes, root, info);
+  removeStaleTemps(plan.changes, root, options, info);
 
   try {
     // 2. stage
@@ -209,9 +209,14 @@ function changedSincePlanned(file: string, what: string): UserError {
 }
 
 /** Remove temp files an interrupted run left (we hold the lock, so no live run owns them). */
-function removeStaleTemps(changes: readonly FileChange[], root: string, info: (line: string) => void): void {
+function removeStaleTemps(changes: readonly FileChange[], root: string, options: ApplyOptions, info: (line: string) => void): void {
   const dirs = new Set(changes.map((c) => path.posix.dirname(c.path)));
   for (const dir of dirs) {
+    try {
+      checkPath(root, path.posix.join(dir, '.probe'), options, 'file'); // never clean up through a refused symlink
+    } catch {
+      continue;
+    }
     let names: string[];
     try {
       names = readdirSync(onHost(root, dir));

@@ -171,3 +171,28 @@ describe('validation before commit', () => {
     expect(readFileSync(log, 'utf8').trim().split('\n')).toHaveLength(2);
   });
 });
+
+describe('leftovers and foreign writers', () => {
+  it('removes our stale temp files (and only ours), saying so', async () => {
+    const root = serverSandbox();
+    await runMain(installArgs(root, '--no-reload'));
+    const stale = '.wp-coding-agents-channels.php.bridgectl-0123456789ab.tmp';
+    const keep = ['.wp-coding-agents-channels.php.bridgectl-xyz.tmp', 'notes.tmp', 'other.php'];
+    for (const name of [stale, ...keep]) writeFileSync(path.join(at(root, MU), name), '<?php // half-written');
+
+    const r = await runMain(installArgs(root, '--no-reload'));
+
+    expect(r.code).toBe(0);
+    expect(r.stderr).toBe(`removed ${MU}/${stale}, left by an interrupted run\n`);
+    expect(readdirSync(at(root, MU)).sort()).toEqual([...keep, 'wp-coding-agents-channels.php'].sort());
+  });
+
+  it('a file that changed between planning and applying (a writer ignoring the lock) is not overwritten', () => {
+    const root = sandbox({ 'site/a.php': '<?php echo 1;\n' });
+    const change = fileChange('/site/a.php', '<?php echo 0;\n', '<?php echo 2;\n', 0o644, 0o644);
+    expect(() => applyPlan({ changes: [change], directories: [], identities: {}, notes: [] }, root)).toThrow(
+      '/site/a.php changed while bridgectl was planning; nothing was written',
+    );
+    expect(readFileSync(at(root, '/site/a.php'), 'utf8')).toBe('<?php echo 1;\n');
+  });
+});
