@@ -27,7 +27,7 @@
  * removed on release (a SIGKILLed holder leaves it; its pid is then checked).
  */
 import { spawnSync } from 'node:child_process';
-import { closeSync, constants, fstatSync, mkdirSync, openSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, constants, fchmodSync, fstatSync, mkdirSync, openSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
 import path from 'node:path';
 import { UserError } from './errors.js';
 
@@ -119,8 +119,10 @@ export async function withLock<T>(root: string, options: LockOptions, work: () =
 /** Create (0755) or open our lock directory, refusing a symlink or one that others could write into. */
 function openLockDir(dir: string): number {
   mkdirSync(path.dirname(dir), { recursive: true, mode: 0o755 });
+  let created = false;
   try {
     mkdirSync(dir, { mode: 0o755 });
+    created = true;
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
   }
@@ -134,8 +136,12 @@ function openLockDir(dir: string): number {
     }
     throw err;
   }
-  const st = fstatSync(fd);
+  let st = fstatSync(fd);
   const me = process.geteuid?.() ?? st.uid;
+  if (created && st.uid === me) {
+    fchmodSync(fd, 0o755); // mkdir's mode went through the umask; other tools must be able to open it
+    st = fstatSync(fd);
+  }
   if ((st.uid !== me && st.uid !== 0) || (st.mode & 0o022) !== 0) {
     closeSync(fd);
     throw new UserError(
