@@ -87,9 +87,19 @@ export function applyPlan(plan: Plan, root: string, options: ApplyOptions = {}):
     // 3. verify
     for (const s of staged) {
       if (!s.temp || s.change.after === null) continue;
-      const result = validateStaged(s.change.path, s.temp, s.change.after, root, options.env ?? process.env);
+      const env = options.env ?? process.env;
+      const result = validateStaged(s.change.path, s.temp, s.change.after, root, env);
       for (const w of result.warnings) warn(w);
-      if (result.error) throw new UserError(`${result.error}; ${s.change.path} was left unchanged`, 'nothing was written; this is a bug in a template or a value passed in: please report it');
+      if (result.error) {
+        // Whose fault? If the file on disk fails the same check, the operator's own text outside our blocks does.
+        const already = s.change.before !== null && validateStaged(s.change.path, s.target, s.change.before, root, env).error !== undefined;
+        throw new UserError(
+          `${result.error}; ${s.change.path} was left unchanged`,
+          already
+            ? `nothing was written; the file on disk already fails this check, so the problem is outside bridgectl's blocks: fix ${s.change.path} by hand, then run again`
+            : 'nothing was written; the new content came from a bridgectl template and the values passed in: please report this with the command you ran',
+        );
+      }
     }
     // 4. commit
     for (const dir of plan.directories) makeDirectory(onHost(root, dir.path), dir.mode, dir.uid, dir.gid);

@@ -197,3 +197,20 @@ describe('leftovers and foreign writers', () => {
     expect(readFileSync(at(root, '/site/a.php'), 'utf8')).toBe('<?php echo 1;\n');
   });
 });
+
+describe('validation blames the right party', () => {
+  (hasPhp ? it : it.skip)('a file whose own text (outside our blocks) is broken PHP: refused, and the hint says the damage is already there', async () => {
+    const root = serverSandbox();
+    await runMain(installArgs(root, '--no-reload'));
+    const broken = readFileSync(at(root, CHANNELS), 'utf8').replace('return $channels;', 'return $channels') + '\n';
+    writeFileSync(at(root, CHANNELS), broken.replace("'timeout' => 600", "'timeout' => 5"));
+    const before = snapshot(at(root, CHANNELS));
+
+    const r = await runMain(installArgs(root, '--no-reload'));
+
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/fails php -l: .*syntax error/);
+    expect(r.stderr).toContain('the file on disk already fails this check, so the problem is outside bridgectl');
+    expect(snapshot(at(root, CHANNELS))).toEqual(before);
+  });
+});
