@@ -1,107 +1,395 @@
 /**
- * Executes a plan. The only module that writes managed files.
+ * Executes a plan. The only module that writes managed files. Callers hold
+ * the host lock (installer/lock.ts) around planning and applying.
  *
- * Every write is: temp file in the same directory, created exclusively
- * under a random name that does not end in .php (mu-plugins loads every
- * *.php), written, chmod'ed, fsynced, renamed over the target, and the
- * directory fsynced — so a crash leaves the old file or the new one, whole.
+ * Applying runs in phases, so that a refusal anywhere leaves every file as
+ * it was:
+ *
+ *  1. check   every path: no symlink at the file or (unless allowed) at a
+ *             directory between the trusted base and the file; the file is a
+ *             regular file; its bytes are still the ones the plan was
+ *             computed from (a writer that ignores the lock is detected).
+ *  2. stage   each new content into a temp file in the target's directory:
+ *             created exclusively (O_EXCL|O_NOFOLLOW) under a random name
+ *             that ends in `.tmp` (mu-plugins loads every *.php, systemd
+ *             every *.service), written, chmod'ed, chown'ed, fsynced.
+ *  3. verify  each staged file (php -l, systemd-analyze verify).
+ *  4. commit  back up (on request), rename over the target, fsync the
+ *             directory. A crash leaves the old file or the new one, whole;
+ *             at worst a stale `.<name>.bridgectl-<hex>.tmp`, which the next
+ *             run removes.
  */
 import { randomBytes } from 'node:crypto';
 import {
   closeSync,
+  constants,
   fchmodSync,
   fchownSync,
+  fstatSync,
   fsyncSync,
   lstatSync,
   mkdirSync,
   openSync,
+  readdirSync,
+  readFileSync,
   renameSync,
-  chmodSync,
-  chownSync,
+  statSync,
   unlinkSync,
   writeSync,
+  type Stats,
 } from 'node:fs';
 import path from 'node:path';
 import { UserError } from './errors.js';
 import { onHost } from './paths.js';
 import type { FileChange, Plan } from './plan.js';
+import { validateStaged, type Env } from './validate.js';
 
-export function applyPlan(plan: Plan, root: string): FileChange[] {
-  const applied: FileChange[] = [];
-  for (const dir of plan.directories) {
-    const target = onHost(root, dir.path);
-    mkdirSync(path.dirname(target), { recursive: true, mode: 0o755 });
-    mkdirSync(target, { mode: dir.mode });
-    chmodSync(target, dir.mode); // mkdir's mode is filtered by the umask
-    if (process.getuid?.() === 0) chownSync(target, dir.uid, dir.gid);
-  }
-  for (const change of plan.changes) {
-    if (change.status === 'unchanged') continue;
-    const target = onHost(root, change.path);
-    if (change.after === null) {
-      refuseSymlink(target, change.path);
-      unlinkSync(target);
-      fsyncDirectory(path.dirname(target));
-    } else if (change.before === change.after) {
-      refuseSymlink(target, change.path);
-      chmodSync(target, change.mode); // content is right; only heal the mode
-    } else {
-      writeFileAtomic(target, change.after, change.mode, change.path, change.owner);
-    }
-    applied.push(change);
-  }
-  return applied;
+export interface ApplyOptions {
+  /** Keep the previous version of each changed file beside it (see backupName). */
+  backup?: boolean;
+  /** Accept symlinked directories below the trusted base (never a symlinked file). */
+  allowSymlinkedDirs?: boolean;
+  /** Informational lines (backups made, stale temp files removed). */
+  info?: (line: string) => void;
+  /** Warnings that did not stop the write (validation findings). */
+  warn?: (line: string) => void;
+  /** Environment for the validators (BRIDGECTL_PHP…); default process.env. */
+  env?: Env;
 }
 
-export function writeFileAtomic(
-  target: string,
-  content: string,
-  mode: number,
-  label = target,
-  owner?: { uid: number; gid: number },
-): void {
-  const dir = path.dirname(target);
-  mkdirSync(dir, { recursive: true, mode: 0o755 });
-  const existing = refuseSymlink(target, label);
-  const temp = path.join(dir, `.${path.basename(target)}.bridgectl-${randomBytes(6).toString('hex')}.tmp`);
-  const fd = openSync(temp, 'wx', 0o600);
+/** Our temp files: `.<name>.bridgectl-<12 hex>.tmp`. Anything matching is ours and, under the lock, stale. */
+const TEMP_FILE = /^\..+\.bridgectl-[0-9a-f]{12}\.tmp$/;
+
+interface Staged {
+  change: FileChange;
+  target: string;
+  /** Bytes on disk when checked; undefined when the file does not exist. */
+  current?: Buffer;
+  temp?: string;
+  tempIno?: number;
+}
+
+export function applyPlan(plan: Plan, root: string, options: ApplyOptions = {}): FileChange[] {
+  const info = options.info ?? ((): void => undefined);
+  const warn = options.warn ?? ((): void => undefined);
+  const pending = plan.changes.filter((c) => c.status !== 'unchanged');
+
+  // 1. check — nothing is written before every path has passed.
+  const staged: Staged[] = pending.map((change) => checkTarget(change, root, options));
+  for (const dir of plan.directories) checkPath(root, dir.path, options, 'directory');
+  removeStaleTemps(plan.changes, root, options, info);
+
   try {
+    // 2. stage
+    for (const s of staged) {
+      if (s.change.after !== null && s.change.before !== s.change.after) stage(s);
+    }
+    // 3. verify
+    for (const s of staged) {
+      if (!s.temp || s.change.after === null) continue;
+      const env = options.env ?? process.env;
+      const result = validateStaged(s.change.path, s.temp, s.change.after, root, env);
+      for (const w of result.warnings) warn(w);
+      if (result.error) {
+        // Whose fault? If the file on disk fails the same check, the operator's own text outside our blocks does.
+        const already = s.change.before !== null && validateStaged(s.change.path, s.target, s.change.before, root, env).error !== undefined;
+        throw new UserError(
+          `${result.error}; ${s.change.path} was left unchanged`,
+          already
+            ? `nothing was written; the file on disk already fails this check, so the problem is outside bridgectl's blocks: fix ${s.change.path} by hand, then run again`
+            : 'nothing was written; the new content came from a bridgectl template and the values passed in: please report this with the command you ran',
+        );
+      }
+    }
+    // 4. commit
+    for (const dir of plan.directories) makeDirectory(onHost(root, dir.path), dir.mode, dir.uid, dir.gid);
+    for (const s of staged) commit(s, root, options, info);
+  } finally {
+    for (const s of staged) if (s.temp) unlinkQuietly(s.temp);
+  }
+  return pending;
+}
+
+// ---------------------------------------------------------------- 1. check
+
+/**
+ * The directory below which every path component is bridgectl's layout
+ * rather than something the operator named: the site for mu-plugin files
+ * (`--site` may itself be a symlink, e.g. Capistrano's `current`), the
+ * systemd unit directory, the home holding `Library/LaunchAgents`. Components
+ * from --root down to the base are trusted; components below it are checked.
+ */
+export function trustedBase(serverPath: string): string {
+  const wp = serverPath.lastIndexOf('/wp-content/');
+  if (wp > 0) return serverPath.slice(0, wp);
+  const agents = serverPath.lastIndexOf('/Library/LaunchAgents/');
+  if (agents > 0) return serverPath.slice(0, agents);
+  if (serverPath.startsWith('/etc/systemd/system/')) return '/etc/systemd/system';
+  return path.posix.dirname(serverPath);
+}
+
+function lstatOrUndefined(p: string): Stats | undefined {
+  try {
+    return lstatSync(p);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR') return undefined;
+    throw err;
+  }
+}
+
+/**
+ * Refuse a symlink at `serverPath` itself and at every directory between its
+ * trusted base and it (directories only with allowSymlinkedDirs), and
+ * anything but a directory where a directory must be.
+ */
+export function checkPath(root: string, serverPath: string, options: Pick<ApplyOptions, 'allowSymlinkedDirs'>, kind: 'file' | 'directory'): Stats | undefined {
+  const base = trustedBase(serverPath);
+  const rel = path.posix.relative(base, path.posix.dirname(serverPath));
+  let dir = base;
+  for (const part of rel === '' ? [] : rel.split('/')) {
+    dir = path.posix.join(dir, part);
+    const st = lstatOrUndefined(onHost(root, dir));
+    if (!st) return undefined; // missing from here down: created by us
+    if (st.isSymbolicLink()) {
+      if (options.allowSymlinkedDirs && pointsToDirectory(onHost(root, dir))) continue;
+      throw new UserError(
+        `${dir} is a symlink; bridgectl does not write into ${serverPath} through it`,
+        options.allowSymlinkedDirs ? `${dir} does not point to a directory` : `pass --allow-symlinked-dirs if the link is part of your deploy layout (see docs/safety.md)`,
+      );
+    }
+    if (!st.isDirectory()) throw new UserError(`${dir} is not a directory (it is in the way of ${serverPath})`, 'move it aside and run again');
+  }
+  const st = lstatOrUndefined(onHost(root, serverPath));
+  if (st?.isSymbolicLink()) {
+    throw new UserError(`${serverPath} is a symlink; bridgectl never writes through a symlink at a managed path`, 'replace the link with a regular file (or remove it) and run again');
+  }
+  if (st && kind === 'file' && !st.isFile()) {
+    throw new UserError(`${serverPath} is a ${st.isDirectory() ? 'directory' : 'special file'}, not a regular file`, 'move it aside and run again');
+  }
+  return st;
+}
+
+function pointsToDirectory(p: string): boolean {
+  try {
+    return statSync(p).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
+/** Read a file we are about to replace without following a symlink; its bytes and stat. */
+function readNoFollow(target: string, label: string): { bytes: Buffer; stat: Stats } {
+  let fd: number;
+  try {
+    fd = openSync(target, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ELOOP') throw new UserError(`${label} is a symlink; bridgectl never writes through a symlink at a managed path`);
+    throw err;
+  }
+  try {
+    const stat = fstatSync(fd);
+    if (!stat.isFile()) throw new UserError(`${label} is not a regular file`, 'move it aside and run again');
+    return { bytes: readFileSync(fd), stat };
+  } finally {
+    closeSync(fd);
+  }
+}
+
+function checkTarget(change: FileChange, root: string, options: ApplyOptions): Staged {
+  const target = onHost(root, change.path);
+  const st = checkPath(root, change.path, options, 'file');
+  const staged: Staged = { change, target };
+  if (change.before === null) {
+    if (st) throw changedSincePlanned(change.path, 'appeared');
+    return staged;
+  }
+  if (!st) throw changedSincePlanned(change.path, 'disappeared');
+  const { bytes } = readNoFollow(target, change.path);
+  if (!bytes.equals(Buffer.from(change.before, 'utf8'))) throw changedSincePlanned(change.path, 'changed');
+  staged.current = bytes;
+  return staged;
+}
+
+function changedSincePlanned(file: string, what: string): UserError {
+  return new UserError(
+    `${file} ${what} while bridgectl was planning; nothing was written`,
+    'another program wrote it without taking the bridgectl lock (see docs/safety.md); run again',
+  );
+}
+
+/** Remove temp files an interrupted run left (we hold the lock, so no live run owns them). */
+function removeStaleTemps(changes: readonly FileChange[], root: string, options: ApplyOptions, info: (line: string) => void): void {
+  const dirs = new Set(changes.map((c) => path.posix.dirname(c.path)));
+  for (const dir of dirs) {
     try {
-      writeSync(fd, content);
-      fchmodSync(fd, mode); // explicit: the umask must not decide what PHP-FPM can read
-      const wanted = owner ?? existing;
-      if (wanted && process.getuid?.() === 0) fchownSync(fd, wanted.uid, wanted.gid);
+      checkPath(root, path.posix.join(dir, '.probe'), options, 'file'); // never clean up through a refused symlink
+    } catch {
+      continue;
+    }
+    let names: string[];
+    try {
+      names = readdirSync(onHost(root, dir));
+    } catch {
+      continue; // missing or unreadable: nothing of ours there
+    }
+    for (const name of names) {
+      if (!TEMP_FILE.test(name)) continue;
+      const file = onHost(root, path.posix.join(dir, name));
+      const st = lstatOrUndefined(file);
+      if (!st || !(st.isFile() || st.isSymbolicLink())) continue;
+      unlinkQuietly(file);
+      info(`removed ${path.posix.join(dir, name)}, left by an interrupted run`);
+    }
+  }
+}
+
+// ---------------------------------------------------------------- 2. stage
+
+/** mkdir -p that chmods what it creates (mkdir's mode is filtered by the umask). */
+function ensureDirectory(dir: string): void {
+  const first = mkdirSync(dir, { recursive: true, mode: 0o755 });
+  if (first === undefined) return;
+  let d = dir;
+  const created: string[] = [];
+  while (d.length >= first.length) {
+    created.push(d);
+    if (d === first) break;
+    d = path.dirname(d);
+  }
+  for (const c of created) {
+    const fd = openSync(c, constants.O_RDONLY | constants.O_DIRECTORY | constants.O_NOFOLLOW);
+    try {
+      fchmodSync(fd, 0o755);
+    } finally {
+      closeSync(fd);
+    }
+  }
+}
+
+function writeAll(fd: number, bytes: Buffer): void {
+  let offset = 0;
+  while (offset < bytes.length) offset += writeSync(fd, bytes, offset, bytes.length - offset);
+}
+
+function tempName(target: string): string {
+  return path.join(path.dirname(target), `.${path.basename(target)}.bridgectl-${randomBytes(6).toString('hex')}.tmp`);
+}
+
+/** Create a new file exclusively (never through a symlink), write it whole, set mode/owner, fsync. Returns its inode. */
+function writeExclusive(file: string, bytes: Buffer, mode: number, owner?: { uid: number; gid: number }): number {
+  const fd = openSync(file, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600);
+  try {
+    writeAll(fd, bytes);
+    fchmodSync(fd, mode); // explicit: the umask must not decide what PHP-FPM can read
+    if (owner && process.geteuid?.() === 0) fchownSync(fd, owner.uid, owner.gid);
+    fsyncSync(fd);
+    return fstatSync(fd).ino;
+  } finally {
+    closeSync(fd);
+  }
+}
+
+function stage(s: Staged): void {
+  const { change, target } = s;
+  ensureDirectory(path.dirname(target));
+  // An existing file keeps its owner and group; a new one gets change.owner,
+  // else whoever runs bridgectl (and the group the kernel gives it).
+  const existing = s.current !== undefined ? lstatSync(target) : undefined;
+  const owner = change.owner ?? (existing ? { uid: existing.uid, gid: existing.gid } : undefined);
+  s.temp = tempName(target);
+  s.tempIno = writeExclusive(s.temp, Buffer.from(change.after ?? '', 'utf8'), change.mode, owner);
+}
+
+// ---------------------------------------------------------------- 4. commit
+
+function commit(s: Staged, root: string, options: ApplyOptions, info: (line: string) => void): void {
+  const { change, target } = s;
+  const dir = path.dirname(target);
+  // Re-check right before touching anything: a directory swapped for a
+  // symlink since phase 1 is refused (Node has no renameat, so this narrows
+  // the window rather than closing it; see docs/safety.md).
+  checkPath(root, change.path, options, 'file');
+  if (options.backup && s.current !== undefined && change.before !== change.after) {
+    const backup = writeBackup(target, s.current);
+    info(`backup: ${path.posix.join(path.posix.dirname(change.path), path.basename(backup))}${root === '/' ? '' : ` (under --root ${root})`}`);
+  }
+  if (change.after === null) {
+    unlinkSync(target);
+    fsyncDirectory(dir);
+    return;
+  }
+  if (!s.temp) {
+    // Content is right; only the mode needs healing. chmod through a descriptor opened without following links.
+    const fd = openSync(target, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
+    try {
+      if (!fstatSync(fd).isFile()) throw new UserError(`${change.path} is not a regular file`);
+      fchmodSync(fd, change.mode);
       fsyncSync(fd);
     } finally {
       closeSync(fd);
     }
-    renameSync(temp, target);
-  } catch (err) {
-    try {
-      unlinkSync(temp);
-    } catch {
-      // already renamed or never created
-    }
-    throw err;
+    return;
   }
+  const temp = s.temp;
+  if (lstatSync(temp).ino !== s.tempIno) throw new UserError(`${change.path}: the staged temp file was replaced by someone else; nothing was written to ${change.path}`);
+  renameSync(temp, target);
+  s.temp = undefined;
   fsyncDirectory(dir);
 }
 
-function refuseSymlink(target: string, label: string): { uid: number; gid: number } | undefined {
+/**
+ * `.<name>.<UTC time>.bridgectl-bak` beside the file: a dot file (hidden
+ * from a casual listing and from most web-server configs), not ending in
+ * .php/.service/.plist so nothing loads it, mode 0600 owned by whoever runs
+ * bridgectl, so the web server cannot serve it even where it would serve a
+ * dot file. Written like any other file: temp, fsync, rename.
+ */
+export function backupName(target: string, now = new Date(), n = 0): string {
+  const stamp = now.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
+  return path.join(path.dirname(target), `.${path.basename(target)}.${stamp}${n ? `-${n}` : ''}.bridgectl-bak`);
+}
+
+function writeBackup(target: string, bytes: Buffer): string {
+  const now = new Date();
+  let name = backupName(target, now);
+  for (let n = 1; lstatOrUndefined(name); n++) name = backupName(target, now, n);
+  const temp = tempName(target);
   try {
-    const st = lstatSync(target);
-    if (st.isSymbolicLink()) {
-      throw new UserError(`${label} is a symlink; bridgectl does not write through symlinks`, 'replace the link with a regular file (or remove it) and run again');
-    }
-    return { uid: st.uid, gid: st.gid };
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw err;
+    writeExclusive(temp, bytes, 0o600);
+    renameSync(temp, name);
+  } finally {
+    unlinkQuietly(temp);
+  }
+  return name;
+}
+
+function makeDirectory(target: string, mode: number, uid: number, gid: number): void {
+  ensureDirectory(path.dirname(target));
+  mkdirSync(target, { mode: 0o700 });
+  // chmod/chown through a descriptor opened without following links: the
+  // parent is the service user's home, where that user could swap in a link.
+  const fd = openSync(target, constants.O_RDONLY | constants.O_DIRECTORY | constants.O_NOFOLLOW);
+  try {
+    if (process.geteuid?.() === 0) fchownSync(fd, uid, gid);
+    fchmodSync(fd, mode);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+// ---------------------------------------------------------------- helpers
+
+function unlinkQuietly(file: string): void {
+  try {
+    unlinkSync(file);
+  } catch {
+    // already renamed or never created
   }
 }
 
 function fsyncDirectory(dir: string): void {
-  const fd = openSync(dir, 'r');
+  const fd = openSync(dir, constants.O_RDONLY | constants.O_DIRECTORY);
   try {
     fsyncSync(fd);
   } finally {

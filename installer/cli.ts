@@ -19,6 +19,7 @@ import { nodeHost, type Host } from './host.js';
 import { resolveSite, type IdentityFlags } from './identity.js';
 import type { Plan } from './plan.js';
 import { reloadServices } from './services.js';
+import { applyOptions, underLock, withSafetyOptions, type SafetyArgs } from './safety.js';
 import { INIT_SYSTEMS, type InitSystem } from './units.js';
 import { formatCheck, formatDoctor, formatHuman, formatJson, formatListing } from './report.js';
 import { colorWanted, makeStyle, type Style } from './style.js';
@@ -52,7 +53,8 @@ interface IdentityArgs {
 }
 
 type Parsed = GlobalArgs &
-  IdentityArgs & { _: (string | number)[]; bridge?: string[]; home?: string; out?: string; webUser?: string };
+  IdentityArgs &
+  SafetyArgs & { _: (string | number)[]; bridge?: string[]; home?: string; out?: string; webUser?: string };
 
 /** The commands, in help order; `completion` is handled by yargs. */
 export const COMMANDS = ['install', 'upgrade', 'uninstall', 'check', 'render', 'doctor', 'completion'] as const;
@@ -114,7 +116,7 @@ function withRenderOptions<T>(y: Argv<T>) {
 }
 
 function buildParser(argv: string[]) {
-  const parser = withGlobalOptions(yargs(argv))
+  const parser = withSafetyOptions(withGlobalOptions(yargs(argv)))
     .scriptName('bridgectl')
     .usage('$0 <command> [options]\n\nInstall and upgrade the WordPress mu-plugin config that lets a site dispatch messages to chat-bridge CLIs.')
     .command('install', 'Register bridges in the site\'s channels mu-plugin, pinning their service identity', (y) =>
@@ -198,7 +200,7 @@ export async function main(argv: string[], io: Io): Promise<number> {
     return ExitCode.ok;
   }
   try {
-    return await runCommand(String(parsed._[0]), parsed, io);
+    return await underLock(parsed, () => runCommand(String(parsed._[0]), parsed, io));
   } catch (err) {
     return reportError(err, io, json ? command : undefined);
   }
@@ -227,7 +229,7 @@ async function runCommand(command: string, args: Parsed, io: Io): Promise<number
   if (command === 'install') plan = planInstall({ ...identity, bridges: args.bridge ?? [] }, host);
   else if (command === 'upgrade') plan = planUpgrade(identity, host);
   else plan = planUninstall({ ...identity, bridges: args.bridge ?? [] }, host);
-  if (!args.dryRun) applyPlan(plan, root);
+  if (!args.dryRun) applyPlan(plan, root, applyOptions(args, io));
   if (args.json) io.stdout(formatJson({ command, exitCode: ExitCode.ok, dryRun: args.dryRun, site, plan }));
   else if (!args.quiet) io.stdout(formatHuman(plan, { command, dryRun: args.dryRun, style }));
   if (!args.dryRun && args.reload !== false) {

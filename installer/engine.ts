@@ -7,7 +7,7 @@
 import { findBridge } from '../bridges/index.js';
 import type { BridgeDefinition } from '../bridges/types.js';
 import { envValue, parseChannelBody, renderChannelBody, renderScaffold, type ChannelSpec } from './channel.js';
-import { MarkerError, UsageError } from './errors.js';
+import { MarkerError, RenderError, UsageError, UserError } from './errors.js';
 import type { Host } from './host.js';
 import { resolveIdentity, resolveSite, type Adopted, type Identity, type IdentityFlags } from './identity.js';
 import { listBlocks, spliceBlocks, type BlockChange } from './markers.js';
@@ -39,19 +39,31 @@ export interface ChannelsFileState {
 
 export function readChannelsFile(site: string, host: Host): ChannelsFileState {
   const file = channelsFile(site);
+  assertPlainFile(file, host);
   const text = host.readText(file);
   if (text !== undefined) checked(file, () => listBlocks(text)); // fail early, naming file and line
   return { path: file, text, mode: text === undefined ? undefined : host.stat(file)?.mode };
 }
 
-/** Run marker-engine work, naming the file in any structural error. */
+/** Run marker-engine work, naming the file in any structural or rendering error. */
 export function checked<T>(file: string, work: () => T): T {
   try {
     return work();
   } catch (err) {
     if (err instanceof MarkerError) throw err.inFile(file);
+    if (err instanceof RenderError) throw new RenderError(`${file}: ${err.message}`, err.hint);
     throw err;
   }
+}
+
+/** A managed path must be a regular file or absent: never read (or later write) through a symlink, never a directory. */
+export function assertPlainFile(file: string, host: Host): void {
+  const facts = host.lstat(file);
+  if (facts === undefined || facts.kind === 'file') return;
+  if (facts.kind === 'symlink') {
+    throw new UserError(`${file} is a symlink; bridgectl never reads or writes a managed file through a symlink`, 'replace the link with a regular file (or remove it) and run again');
+  }
+  throw new UserError(`${file} is a ${facts.kind === 'directory' ? 'directory' : 'special file'}, not a regular file`, 'move it aside and run again');
 }
 
 export function requireBridge(id: string): BridgeDefinition {

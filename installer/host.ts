@@ -4,6 +4,7 @@
  * Host, so tests hand them a sandbox root (or a fake) instead of the real
  * machine.
  */
+import { isUtf8 } from 'node:buffer';
 import { spawnSync } from 'node:child_process';
 import { lstatSync, readdirSync, readFileSync, readlinkSync, statSync, type Stats } from 'node:fs';
 import { onHost } from './paths.js';
@@ -87,7 +88,21 @@ function toFacts(st: Stats): PathFacts {
   return { kind, uid: st.uid, gid: st.gid, mode: st.mode & 0o7777, isDirectory: st.isDirectory() };
 }
 
-const utf8 = new TextDecoder('utf-8', { fatal: true });
+// ignoreBOM: keep a byte-order mark in the text, so rewriting the file keeps it too.
+const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+
+/** 1-based line of the first invalid UTF-8 sequence (0x0A never occurs inside a multi-byte sequence, so lines check alone). */
+export function firstInvalidUtf8Line(bytes: Buffer): number | undefined {
+  let start = 0;
+  for (let line = 1; start <= bytes.length; line++) {
+    const nl = bytes.indexOf(0x0a, start);
+    const end = nl === -1 ? bytes.length : nl;
+    if (!isUtf8(bytes.subarray(start, end))) return line;
+    if (nl === -1) return undefined;
+    start = nl + 1;
+  }
+  return undefined;
+}
 
 /** The real machine, seen through --root. */
 export function nodeHost(root: string, env: Readonly<Record<string, string | undefined>>): Host {
@@ -117,7 +132,8 @@ export function nodeHost(root: string, env: Readonly<Record<string, string | und
     try {
       return utf8.decode(bytes);
     } catch {
-      throw new UserError(`${serverPath}: not valid UTF-8; bridgectl will not rewrite it`, 'fix or move the file aside');
+      const line = firstInvalidUtf8Line(bytes);
+      throw new UserError(`${serverPath}:${line ?? '?'}: line ${line ?? '?'} is not valid UTF-8; bridgectl will not rewrite this file`, 'fix that line (or move the file aside) and run again');
     }
   }
 

@@ -76,8 +76,13 @@ export function parseManaged(text: string): ManagedText {
   const blocks: Block[] = [];
   const seen = new Map<string, number>();
 
-  lines.forEach((line, i) => {
+  lines.forEach((raw, i) => {
     const lineNo = i + 1;
+    // A UTF-8 BOM belongs to the file, not to a marker on its first line (it is kept as is).
+    const line = i === 0 && raw.startsWith('\uFEFF') ? raw.slice(1) : raw;
+    if (line.includes('\u0000')) {
+      throw new MarkerError('contains a NUL byte: this is not a text file bridgectl will edit', lineNo, 'restore the file from a backup, or move it aside');
+    }
     const region = REGION_MARKER.exec(line);
     if (region) {
       if (region[2] === 'BEGIN') {
@@ -137,7 +142,7 @@ export function parseManaged(text: string): ManagedText {
 
   if (regionBegin === -1) {
     throw new MarkerError(
-      "no '// BEGIN bridges' line: this file is not one bridgectl manages",
+      `no '// BEGIN bridges' line in its ${lines.length} line${lines.length === 1 ? '' : 's'}: this file is not one bridgectl manages`,
       undefined,
       'move the file aside (bridgectl will write a fresh one) or add the region by hand',
     );
