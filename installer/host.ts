@@ -5,7 +5,7 @@
  * machine.
  */
 import { spawnSync } from 'node:child_process';
-import { lstatSync, readFileSync, statSync, type Stats } from 'node:fs';
+import { lstatSync, readdirSync, readFileSync, statSync, type Stats } from 'node:fs';
 import { onHost } from './paths.js';
 import { UserError } from './errors.js';
 
@@ -48,6 +48,8 @@ export interface Host {
   lstat(serverPath: string): PathFacts | undefined;
   /** File contents as UTF-8; undefined when missing. Invalid UTF-8 is an error. */
   readText(serverPath: string): string | undefined;
+  /** Entry names of a directory, sorted; undefined when it is missing or not a directory. */
+  list(serverPath: string): string[] | undefined;
 }
 
 export function parsePasswd(text: string): PasswdEntry[] {
@@ -139,5 +141,14 @@ export function nodeHost(root: string, env: Readonly<Record<string, string | und
     stat: (p) => statWith(statSync, p),
     lstat: (p) => statWith(lstatSync, p),
     readText,
+    list: (p) => {
+      try {
+        return readdirSync(onHost(root, p)).sort();
+      } catch (err) {
+        const code = (err as NodeJS.ErrnoException).code;
+        if (code === 'ENOENT' || code === 'ENOTDIR') return undefined;
+        throw err;
+      }
+    },
   };
 }
