@@ -44,7 +44,9 @@ export function applyPlan(plan: Plan, root: string): FileChange[] {
       fsyncDirectory(path.dirname(target));
     } else if (change.before === change.after) {
       refuseSymlink(target, change.path);
-      chmodSync(target, change.mode); // content is right; only heal the mode
+      // Content is right; only heal the owner and mode.
+      if (change.owner && process.getuid?.() === 0) chownSync(target, change.owner.uid, change.owner.gid);
+      chmodSync(target, change.mode);
     } else {
       writeFileAtomic(target, change.after, change.mode, change.path, change.owner);
     }

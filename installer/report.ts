@@ -28,7 +28,7 @@ export function formatHuman(plan: Plan, options: ReportOptions): string {
     text += diffs;
     text += 'dry run: nothing was written\n';
   }
-  return text;
+  return redact(text, plan.secrets);
 }
 
 export function formatJson(plan: Plan, options: ReportOptions): string {
@@ -47,5 +47,22 @@ export function formatJson(plan: Plan, options: ReportOptions): string {
       diff: formatDiff(c),
     })),
   };
-  return JSON.stringify(doc, null, 2) + '\n';
+  return redact(JSON.stringify(doc, null, 2) + '\n', plan.secrets);
 }
+
+/**
+ * Replace every credential value seen while planning, wherever it appears
+ * (a legacy block's diff, a kept unit line, a note). Secrets are plain
+ * token-shaped strings, which JSON encoding leaves unchanged, so one pass
+ * over the finished text covers both formats.
+ */
+export function redact(text: string, secrets: readonly string[] | undefined): string {
+  let out = text;
+  // Longest first, so a secret that contains another is replaced whole.
+  for (const secret of [...(secrets ?? [])].sort((a, b) => b.length - a.length)) {
+    if (secret !== '') out = out.split(secret).join(REDACTED);
+  }
+  return out;
+}
+
+export const REDACTED = '<redacted>';
