@@ -41,7 +41,10 @@ interface IdentityArgs {
   serviceUser?: string;
   runAsRoot?: boolean;
   dataDir?: string;
-  binary?: string;
+  binary?: string[];
+  curl?: string;
+  webUser?: string;
+  telegramToken?: string;
 }
 
 type Parsed = GlobalArgs & IdentityArgs & { _: (string | number)[]; bridge?: string[] };
@@ -67,11 +70,14 @@ function withIdentityOptions<T>(y: Argv<T>) {
   return withSiteOption(y)
     .option('service-user', { type: 'string', describe: 'User the bridge runs as; its home is pinned as HOME (env SERVICE_USER)', requiresArg: true })
     .option('run-as-root', { type: 'boolean', describe: 'The bridge runs as root; pins /root (env RUN_AS_ROOT=true)' })
-    .option('data-dir', { type: 'string', describe: 'Bridge data dir (default <home>/.kimaki; env KIMAKI_DATA_DIR)', requiresArg: true })
-    .option('binary', { type: 'string', describe: 'Absolute path of the bridge CLI (default: first found on the search path)', requiresArg: true })
+    .option('data-dir', { type: 'string', describe: 'Bridge data dir, one bridge only (default <home>/.kimaki, <home>/.cc-connect; env KIMAKI_DATA_DIR, CC_DATA_DIR)', requiresArg: true })
+    .option('binary', { type: 'string', array: true, describe: 'PATH of the bridge CLI (one bridge only), or NAME=PATH for any executable, e.g. opencode=/usr/bin/opencode (default: first found on the search path)', requiresArg: true })
+    .option('curl', { type: 'string', describe: 'curl for the telegram channel (same as --binary curl=PATH)', requiresArg: true })
+    .option('web-user', { type: 'string', describe: 'User PHP runs as; its group may read the telegram token file (default: PHP-FPM pools\' user, else www-data)', requiresArg: true })
+    .option('telegram-token', { type: 'string', describe: 'Telegram bot token (visible in ps: prefer env TELEGRAM_BOT_TOKEN or the bot\'s .env)', requiresArg: true })
     .option('init', { choices: INIT_SYSTEMS, describe: 'Service manager to write definitions for (default: installed one, else systemd; launchd on macOS)' })
     .option('reload', { type: 'boolean', default: true, describe: 'After writing units on the live host (--root /), run systemctl daemon-reload/enable; --no-reload skips' })
-    .group(['site', 'service-user', 'run-as-root', 'data-dir', 'binary', 'init'], 'Identity:');
+    .group(['site', 'service-user', 'run-as-root', 'data-dir', 'binary', 'curl', 'web-user', 'telegram-token', 'init'], 'Identity:');
 }
 
 function withBridgeOption<T>(y: Argv<T>) {
@@ -179,8 +185,19 @@ function pick(args: IdentityArgs): IdentityFlags {
   if (args.serviceUser !== undefined) flags.serviceUser = args.serviceUser;
   if (args.runAsRoot !== undefined) flags.runAsRoot = args.runAsRoot;
   if (args.dataDir !== undefined) flags.dataDir = args.dataDir;
-  if (args.binary !== undefined) flags.binary = args.binary;
   if (args.init !== undefined) flags.init = args.init;
+  if (args.webUser !== undefined) flags.webUser = args.webUser;
+  if (args.telegramToken !== undefined) flags.telegramToken = args.telegramToken;
+  // --binary PATH is the bridge's own CLI; --binary NAME=PATH (and --curl) any executable.
+  const binaries: Record<string, string> = {};
+  for (const value of args.binary ?? []) {
+    const named = /^([A-Za-z0-9][\w.+-]*)=(.*)$/.exec(value);
+    if (named) binaries[named[1] as string] = named[2] as string;
+    else if (flags.binary === undefined) flags.binary = value;
+    else throw new UsageError('--binary PATH given twice', 'name the others: --binary NAME=PATH');
+  }
+  if (args.curl !== undefined) binaries.curl = args.curl;
+  if (Object.keys(binaries).length > 0) flags.binaries = binaries;
   return flags;
 }
 
