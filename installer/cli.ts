@@ -7,6 +7,7 @@ import path from 'node:path';
 import yargs, { type Argv } from 'yargs';
 import { bridgeIds } from '../bridges/index.js';
 import { applyPlan } from './apply.js';
+import { formatChannelList, listChannels, planChannelRemove, planChannelSet } from './commands/channel.js';
 import { planInstall } from './commands/install.js';
 import { planUninstall } from './commands/uninstall.js';
 import { planUpgrade } from './commands/upgrade.js';
@@ -47,7 +48,16 @@ interface IdentityArgs {
   telegramToken?: string;
 }
 
-type Parsed = GlobalArgs & IdentityArgs & { _: (string | number)[]; bridge?: string[] };
+interface ChannelArgs {
+  name?: string;
+  command?: string;
+  arg?: string[];
+  env?: string[];
+  detach?: boolean;
+  timeout?: number;
+}
+
+type Parsed = GlobalArgs & IdentityArgs & ChannelArgs & { _: (string | number)[]; bridge?: string[] };
 
 function withGlobalOptions<T>(y: Argv<T>) {
   return y
@@ -111,7 +121,22 @@ function buildParser(argv: string[]) {
         .option('reload', { type: 'boolean', default: true, describe: 'Run systemctl daemon-reload after removing units on the live host' })
         .example('$0 uninstall --bridge kimaki --site /var/www/html', 'remove the kimaki channel'),
     )
-    .demandCommand(1, 'name a command: install, upgrade or uninstall')
+    .command('channel', 'Custom channels beside the bridge blocks: set, remove, list', (y) =>
+      withSiteOption(y)
+        .command('set <name>', 'Add or replace a custom channel (args starting with - need --arg=-x)', (c) =>
+          c
+            .positional('name', { type: 'string' })
+            .option('command', { type: 'string', demandOption: 'name the executable with --command', describe: 'Absolute path of the executable', requiresArg: true })
+            .option('arg', { type: 'string', array: true, default: [], describe: 'Argument, repeatable; {recipient} and {message} are substituted' })
+            .option('env', { type: 'string', array: true, default: [], describe: 'K=V pinned for the child, repeatable' })
+            .option('detach', { type: 'boolean', default: true, describe: 'Run detached; --no-detach waits for the exit status' })
+            .option('timeout', { type: 'number', default: 600, describe: 'Seconds before the transport gives up' }),
+        )
+        .command('remove <name>', 'Remove a custom channel', (c) => c.positional('name', { type: 'string' }))
+        .command('list', 'List the channels registered in the site\'s channels file')
+        .demandCommand(1, 'name a channel command: set, remove or list'),
+    )
+    .demandCommand(1, 'name a command: install, upgrade, uninstall or channel')
     .recommendCommands()
     .strict()
     .version(VERSION)
@@ -164,6 +189,19 @@ async function runCommand(command: string, args: Parsed, io: Io): Promise<number
     case 'uninstall':
       plan = planUninstall({ ...identity, bridges: args.bridge ?? [] }, host);
       break;
+    case 'channel': {
+      const action = String(args._[1]);
+      const name = args.name ?? '';
+      if (action === 'list') {
+        if (!args.quiet || args.json) io.stdout(formatChannelList(listChannels(identity, host), args.json));
+        return ExitCode.ok;
+      }
+      plan =
+        action === 'set'
+          ? planChannelSet({ ...identity, name, command: args.command ?? '', args: args.arg ?? [], env: args.env ?? [], detach: args.detach !== false, timeout: args.timeout ?? NaN }, host)
+          : planChannelRemove({ ...identity, name }, host);
+      break;
+    }
     default:
       throw new UsageError(`unknown command '${command}'`);
   }
