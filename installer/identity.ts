@@ -59,6 +59,8 @@ export interface Resolution {
 
 /** Fixed, documented binary search path; `~` is the service user's home. */
 export const BINARY_SEARCH_PATH = ['/usr/local/bin', '/usr/bin', '~/.npm-global/bin', '~/.bun/bin', '~/.local/bin'];
+/** On macOS Homebrew's prefix comes first, as on its default PATH. */
+const DARWIN_SEARCH_PATH = ['/opt/homebrew/bin', ...BINARY_SEARCH_PATH];
 
 const truthy = (v: string | undefined): boolean => v === 'true' || v === '1' || v === 'yes';
 
@@ -218,7 +220,8 @@ export function resolveBinary(
 }
 
 function findBinary(name: string, own: boolean, home: string, host: Host): string {
-  const candidates = BINARY_SEARCH_PATH.map((dir) => path.posix.join(dir.replace(/^~/, home), name));
+  const search = host.platform === 'darwin' ? DARWIN_SEARCH_PATH : BINARY_SEARCH_PATH;
+  const candidates = search.map((dir) => path.posix.join(dir.replace(/^~/, home), name));
   for (const candidate of candidates) {
     const facts = host.stat(candidate);
     if (facts?.kind === 'file' && (facts.mode & 0o111) !== 0) return candidate;
