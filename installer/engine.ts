@@ -186,7 +186,7 @@ export function renderBridge(
   notes: string[],
   options: RenderOptions,
 ): RenderedBridge {
-  const installed = inspectInstalled(bridge, channels.text, host, candidateHomes(flags, host));
+  const installed = inspectInstalled(bridge, channels.text, host, candidateHomes(flags, host, channels.text));
   const adopted = adopt(bridge, installed, notes);
   if (options.action === 'upgrade' && adopted.init === undefined) adopted.init = 'none';
   const { identity, notes: identityNotes } = resolveIdentity(bridge, flags, adopted, site, host);
@@ -292,11 +292,21 @@ function missingDirectories(dataDir: string, identity: Identity, host: Host): Di
   return out;
 }
 
-/** Homes where a launchd plist might live before the identity is known. */
-function candidateHomes(flags: IdentityFlags, host: Host): string[] {
+/**
+ * Homes where a launchd plist might live before the identity is known: the
+ * named service user's, the HOME any block pins (the bridges of one site
+ * usually share a user, and telegram's block pins none), and the invoking
+ * user's HOME (where the bash installer wrote the plists).
+ */
+export function candidateHomes(flags: Pick<IdentityFlags, 'serviceUser' | 'runAsRoot'>, host: Host, channelsText: string | undefined): string[] {
   const name = flags.serviceUser ?? (flags.runAsRoot ? 'root' : undefined) ?? host.env.SERVICE_USER;
-  const home = name ? host.user(name)?.home : undefined;
-  return home ? [home] : [];
+  const named = name ? host.user(name)?.home : undefined;
+  const pinned = channelsText === undefined ? [] : listBlocks(channelsText).flatMap((b) => {
+    const spec = parseChannelBody(b.body);
+    const home = spec && envValue(spec, 'HOME');
+    return home ? [home] : [];
+  });
+  return [...new Set([named, ...pinned, host.env.HOME].filter((h): h is string => h !== undefined && posix.isAbsolute(h)))];
 }
 
 /** The plan entry for the channels file after the given block changes. */

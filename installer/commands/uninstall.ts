@@ -1,4 +1,4 @@
-import { channelsChange, inspectInstalled, readChannelsFile, requireBridge, SECRET_FILE_MODE, SERVICE_FILE_MODE } from '../engine.js';
+import { candidateHomes, channelsChange, inspectInstalled, readChannelsFile, requireBridge, SECRET_FILE_MODE, SERVICE_FILE_MODE } from '../engine.js';
 import type { Host } from '../host.js';
 import { resolveSite } from '../identity.js';
 import { fileChange, type Plan } from '../plan.js';
@@ -15,8 +15,7 @@ export function planUninstall(options: UninstallOptions, host: Host): Plan {
   const site = resolveSite(options, host);
   const channels = readChannelsFile(site, host);
   const notes: string[] = [];
-  const homes = [options.serviceUser ?? (options.runAsRoot ? 'root' : undefined) ?? host.env.SERVICE_USER]
-    .flatMap((name) => (name ? (host.user(name)?.home ?? []) : []));
+  const homes = candidateHomes(options, host, channels.text);
   const changes = [];
   const secrets: string[] = [];
   for (const id of options.bridges) {
