@@ -12,11 +12,10 @@ import { envValue, parseChannelBody, renderChannelBody, renderScaffold, type Cha
 import { IdentityError, MarkerError, UsageError } from './errors.js';
 import type { Host } from './host.js';
 import { resolveBinary, resolveIdentity, resolveSite, type Adopted, type Identity, type IdentityFlags } from './identity.js';
-import { resolveSecret } from './secrets.js';
-import { resolveWebUser } from './web-user.js';
 import { listBlocks, spliceBlocks, type BlockChange } from './markers.js';
 import { channelsFile } from './paths.js';
 import { fileChange, type DirectoryChange, type FileChange, type Plan } from './plan.js';
+import { redactable, resolveSecret } from './secrets.js';
 import {
   envOf,
   keptSettings,
@@ -26,6 +25,7 @@ import {
   type InitSystem,
   type InstalledService,
 } from './units.js';
+import { resolveWebUser } from './web-user.js';
 
 /** Managed PHP files: readable by PHP-FPM whatever the umask, writable only by their owner. */
 export const PHP_FILE_MODE = 0o644;
@@ -240,7 +240,7 @@ export function renderBridge(
 
 /** Values of the secret's variable in installed units (the bash installer put the token in plists): redacted too. */
 function unitSecrets(installed: InstalledBridge, env: string): string[] {
-  return [...installed.services.values()].flatMap((s) => s.parsed.env.filter(([k, v]) => k === env && v.length >= 8).map(([, v]) => v));
+  return redactable([...installed.services.values()].flatMap((s) => s.parsed.env.filter(([k]) => k === env).map(([, v]) => v)));
 }
 
 /** Mode of the secret file: root writes it, the web user's group reads it, nobody else. */

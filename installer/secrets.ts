@@ -33,22 +33,22 @@ export function resolveSecret(
   host: Host,
   legacyText: string | undefined,
 ): SecretResolution {
-  const candidates: { source: string; value: string | undefined; kind: 'flag' | 'file' | 'kept' | 'legacy' }[] = [
-    { source: spec.flag, value: spec.fromFlags(flags), kind: 'flag' },
-    { source: `env ${spec.env}`, value: host.env[spec.env], kind: 'flag' },
+  const candidates: { source: string; value: string | undefined; kind: 'given' | 'file' | 'kept' | 'legacy' }[] = [
+    { source: spec.flag, value: spec.fromFlags(flags), kind: 'given' },
+    { source: `env ${spec.env}`, value: host.env[spec.env], kind: 'given' },
     ...spec.adoptFrom(identity).map((f) => ({ source: f.path, value: readFrom(host, f.path, f.read), kind: 'file' as const })),
     { source: spec.file.path, value: readFrom(host, spec.file.path, spec.file.read), kind: 'kept' },
     { source: 'the installed channel block', value: legacyText === undefined ? undefined : spec.findIn(legacyText)[0], kind: 'legacy' },
   ];
   const present = candidates.filter((c): c is typeof c & { value: string } => c.value !== undefined && c.value.trim() !== '');
-  const seen = [...new Set(present.map((c) => c.value))].filter((v) => v.length >= MIN_REDACTED_LENGTH);
+  const seen = redactable(present.map((c) => c.value));
   const chosen = present[0];
   if (!chosen) return { seen, notes: [] };
 
   const value = chosen.value.trim();
   if (!spec.shape.test(value)) {
     const what = `${spec.label} from ${chosen.source} is malformed: expected ${spec.shapeHint} (the value is not shown)`;
-    if (chosen.kind === 'flag') throw new UsageError(what, `pass the token BotFather gave you`);
+    if (chosen.kind === 'given') throw new UsageError(what, `pass the token BotFather gave you`);
     throw new IdentityError(what, `fix ${chosen.source}, or pass ${spec.flag} (or env ${spec.env})`);
   }
 
@@ -62,6 +62,11 @@ export function resolveSecret(
     notes.push(`${bridge.id}: the ${spec.label} moves out of the channel block into ${spec.file.path}`);
   }
   return { value, source: chosen.source, seen, notes };
+}
+
+/** The values worth redacting: distinct, and long enough that replacing them cannot garble other output. */
+export function redactable(values: readonly string[]): string[] {
+  return [...new Set(values)].filter((v) => v.length >= MIN_REDACTED_LENGTH);
 }
 
 function readFrom(host: Host, path: string, read: (text: string) => string | undefined): string | undefined {
