@@ -92,11 +92,16 @@ describe.each(['systemd', 'launchd'] as const)('upgrading what the bash installe
     // The bash installer's deploy environment named the service user.
     const env = { SERVICE_USER: 'chubes' };
 
+    // Listing the legacy blocks does not print the token either.
+    const list = await runMain(['channel', 'list', '--site', SITE, '--root', root], {});
+    const listJson = await runMain(['channel', 'list', '--site', SITE, '--root', root, '--json'], {});
+    expect(list.stdout).toContain('https://api.telegram.org/bot<redacted>/sendMessage');
+
     const dry = await runMain(['upgrade', '--site', SITE, '--root', root, '--dry-run'], env);
     const json = await runMain(['upgrade', '--site', SITE, '--root', root, '--dry-run', '--json'], env);
     expect(snapshot(root)).toEqual(before);
     const up = await runMain(['upgrade', '--site', SITE, '--root', root], env);
-    for (const r of [dry, json, up]) {
+    for (const r of [list, listJson, dry, json, up]) {
       expect(r.code).toBe(0);
       expect(`${r.stdout}${r.stderr}`.includes(TOKEN)).toBe(false);
     }
