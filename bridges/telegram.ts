@@ -79,49 +79,44 @@ export const telegram: BridgeDefinition = {
   services: (identity) => {
     const opencode = identity.binaries.opencode ?? '';
     const bot = identity.binary;
+    // Both services run as the same user, from the site, with the same HOME and PATH.
+    const shared = {
+      user: identity.serviceUser,
+      workingDirectory: identity.site,
+      systemdEnv: [
+        ['HOME', identity.home],
+        ['PATH', fixedPathWith(SYSTEM_PATH, [opencode, bot])],
+      ] as [string, string][],
+    };
+    const launchdEnv: [string, string][] = [
+      ['PATH', fixedPathWith(LAUNCHD_PATH, [opencode, bot])],
+      ['HOME', identity.home],
+    ];
     const log = (name: string): string => path.posix.join(identity.dataDir, name);
-    const systemdPath = fixedPathWith(SYSTEM_PATH, [opencode, bot]);
-    const launchdPath = fixedPathWith(LAUNCHD_PATH, [opencode, bot]);
     return [
       {
+        ...shared,
         unit: 'opencode-serve.service',
         label: 'com.wp.opencode-serve',
         description: 'OpenCode Server (wp-coding-agents)',
         after: [],
         requires: [],
-        user: identity.serviceUser,
-        workingDirectory: identity.site,
         argv: [opencode, 'serve'],
-        systemdEnv: [
-          ['HOME', identity.home],
-          ['PATH', systemdPath],
-        ],
-        launchdEnv: [
-          ['PATH', launchdPath],
-          ['HOME', identity.home],
-        ],
+        launchdEnv,
         environmentFile: `-${path.posix.join(identity.home, '.config/opencode-serve.env')}`,
         stdoutPath: log('opencode-serve.log'),
         stderrPath: log('opencode-serve.error.log'),
       },
       {
+        ...shared,
         unit: 'opencode-telegram.service',
         label: 'com.wp.opencode-telegram',
         description: 'OpenCode Telegram Bot (wp-coding-agents)',
         after: ['opencode-serve.service'],
         requires: ['opencode-serve.service'],
-        user: identity.serviceUser,
-        workingDirectory: identity.site,
         argv: [bot, 'start'],
-        systemdEnv: [
-          ['HOME', identity.home],
-          ['PATH', systemdPath],
-        ],
-        launchdEnv: [
-          ['PATH', launchdPath],
-          ['HOME', identity.home],
-          ['OPENCODE_API_URL', 'http://localhost:4096'],
-        ],
+        // launchd has no EnvironmentFile=: the bot's server URL goes in the plist (systemd reads it from .env).
+        launchdEnv: [...launchdEnv, ['OPENCODE_API_URL', 'http://localhost:4096']],
         environmentFile: path.posix.join(identity.dataDir, '.env'),
         stdoutPath: log('opencode-telegram.log'),
         stderrPath: log('opencode-telegram.error.log'),
