@@ -79,6 +79,8 @@ export interface InstalledBridge {
   /** The block's body as text (a legacy block may carry a secret to adopt). */
   blockText?: string;
   init?: Exclude<InitSystem, 'none'>;
+  /** For launchd, the home whose LaunchAgents hold the plists: it is the service user's. */
+  launchdHome?: string;
   /** Installed service definitions by server path. */
   services: Map<string, InstalledServiceFile>;
 }
@@ -105,6 +107,7 @@ export function inspectInstalled(bridge: BridgeDefinition, channelsText: string 
       installed.init ??= init;
       if (installed.init === init) installed.services.set(path, { text, parsed: parseService(init, text), mode: host.stat(path)?.mode, names });
     }
+    if (installed.init === 'launchd') installed.launchdHome = home;
     if (installed.init) break;
   }
   return installed;
@@ -131,7 +134,8 @@ export function adopt(bridge: BridgeDefinition, installed: InstalledBridge, note
   }
   if (unit) {
     if (unit.user !== undefined) fromUnit.user = unit.user;
-    const home = envOf(unit, 'HOME');
+    // A plist without HOME (the bash installer's kimaki and cc-connect) still sits in its user's home.
+    const home = envOf(unit, 'HOME') ?? installed.launchdHome;
     if (home !== undefined) fromUnit.home = home;
     const dataDir = (dataDirEnv === undefined ? undefined : envOf(unit, dataDirEnv)) ?? dataDirFlag((unit.argv ?? []).slice(1));
     if (dataDir !== undefined) fromUnit.dataDir = dataDir;

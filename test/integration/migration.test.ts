@@ -89,8 +89,8 @@ describe.each(['systemd', 'launchd'] as const)('upgrading what the bash installe
   it('the diff is exactly the pins and the token move; a second upgrade is a no-op', async () => {
     const root = bashInstalledRoot();
     const before = snapshot(root);
-    // The bash installer's deploy environment named the service user.
-    const env = { SERVICE_USER: 'chubes' };
+    // A flagless deploy: systemd units name their User=; launchd plists are found under the invoking user's HOME.
+    const env: Record<string, string> = init === 'launchd' ? { HOME } : {};
 
     // Listing the legacy blocks does not print the token either.
     const list = await runMain(['channel', 'list', '--site', SITE, '--root', root], {});
