@@ -1,12 +1,14 @@
 /**
  * The registry: one list drives --bridge choices, help text and lookups.
  */
+import { ccConnect } from './cc-connect.js';
 import { kimaki } from './kimaki.js';
+import { telegram } from './telegram.js';
 import type { BridgeDefinition } from './types.js';
 
 export type { BridgeDefinition } from './types.js';
 
-export const bridges = [kimaki] as const satisfies readonly BridgeDefinition[];
+export const bridges = [kimaki, ccConnect, telegram] as const satisfies readonly BridgeDefinition[];
 
 export type BridgeId = (typeof bridges)[number]['id'];
 

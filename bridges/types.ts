@@ -1,5 +1,5 @@
 import type { ChannelSpec } from '../installer/channel.js';
-import type { Identity } from '../installer/identity.js';
+import type { Identity, IdentityFlags } from '../installer/identity.js';
 import type { ServiceSpec } from '../installer/units.js';
 
 /**
@@ -11,14 +11,63 @@ import type { ServiceSpec } from '../installer/units.js';
 export interface BridgeDefinition {
   id: string;
   title: string;
-  /** Executable name looked up on the binary search path. */
+  /** The bridge's own CLI, looked up on the binary search path; `--binary PATH` overrides it. */
   binaryName: string;
-  /** Where the bridge keeps state: the env var that overrides it, and its default under HOME. */
-  dataDir: { env: string; underHome: string };
-  /** Its services' names (unit file, launchd label), known before any identity; the first is the primary. */
-  units: readonly { unit: string; label: string }[];
+  /**
+   * Other executables its services run (telegram: the `opencode` server),
+   * found and adopted like binaryName; `--binary NAME=PATH` overrides one.
+   */
+  serviceBinaries?: readonly string[];
+  /**
+   * The executable the channel block runs when it is not the bridge's CLI
+   * (telegram: curl). Resolved only when a channel block is written, so a
+   * missing one never blocks installing the services.
+   */
+  channelBinary?: string;
+  /** Where the bridge keeps state: the env var that overrides it (none: fixed under HOME), and its default under HOME. */
+  dataDir: { env?: string; underHome: string };
+  /**
+   * Its services' names (unit file, launchd label), known before any
+   * identity, and the executable each runs (default binaryName); the first
+   * is the primary one, whose User= and HOME are adopted.
+   */
+  units: readonly { unit: string; label: string; binary?: string }[];
+  /** A credential the channel needs, kept in a root-owned file outside the web root (telegram's bot token). */
+  secret?: SecretSpec;
   /** The channel block this bridge registers, or null when it registers none. */
-  channel(identity: Identity): ChannelSpec | null;
+  channel(identity: Identity, context: ChannelContext): ChannelSpec | null;
   /** Its long-running services, in the order of `units`. */
   services(identity: Identity): ServiceSpec[];
+}
+
+/** What the engine resolved for the channel besides the identity. */
+export interface ChannelContext {
+  /** The channelBinary's path, when the bridge has one. */
+  command?: string;
+  /** The secret file's server path, when a secret is known; unset means there is none (yet). */
+  secretFile?: string;
+}
+
+/**
+ * A credential bridgectl keeps for a channel. Its value never reaches the
+ * channels file, argv, a diff, --json or a log: it lives in `file`, mode
+ * 0640, owner root, group = the web user's group, and every report redacts
+ * any value seen.
+ */
+export interface SecretSpec {
+  /** What it is, for messages (never the value). */
+  label: string;
+  /** The flag and environment variable that carry it, in that order of precedence. */
+  flag: string;
+  env: string;
+  fromFlags(flags: IdentityFlags): string | undefined;
+  /** Accepted shape, and how to describe it in an error that does not echo the value. */
+  shape: RegExp;
+  shapeHint: string;
+  /** Files it is adopted from after flag and env, in order (the bridge's own config). */
+  adoptFrom(identity: Identity): { path: string; read(text: string): string | undefined }[];
+  /** The file bridgectl keeps it in, and how to read a value back from it. */
+  file: { path: string; render(value: string): string; read(text: string): string | undefined };
+  /** Values embedded in other text (a legacy channel block): adopted last, redacted everywhere. */
+  findIn(text: string): string[];
 }

@@ -320,10 +320,11 @@ function commit(s: Staged, root: string, options: ApplyOptions, info: (line: str
     return;
   }
   if (!s.temp) {
-    // Content is right; only the mode needs healing. chmod through a descriptor opened without following links.
+    // Content is right; only mode (and owner) need healing, through a descriptor opened without following links.
     const fd = openSync(target, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
     try {
       if (!fstatSync(fd).isFile()) throw new UserError(`${change.path} is not a regular file`);
+      if (change.owner && process.geteuid?.() === 0) fchownSync(fd, change.owner.uid, change.owner.gid);
       fchmodSync(fd, change.mode);
       fsyncSync(fd);
     } finally {
@@ -366,7 +367,13 @@ function writeBackup(target: string, bytes: Buffer): string {
 
 function makeDirectory(target: string, mode: number, uid: number, gid: number): void {
   ensureDirectory(path.dirname(target));
-  mkdirSync(target, { mode: 0o700 });
+  try {
+    mkdirSync(target, { mode: 0o700 });
+  } catch (err) {
+    // Staging a file inside it (e.g. /etc/bridgectl for the token file) may have made it already;
+    // the O_NOFOLLOW open below still refuses anything but a real directory.
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+  }
   // chmod/chown through a descriptor opened without following links: the
   // parent is the service user's home, where that user could swap in a link.
   const fd = openSync(target, constants.O_RDONLY | constants.O_DIRECTORY | constants.O_NOFOLLOW);

@@ -9,6 +9,7 @@ import { bridgeIds } from '../bridges/index.js';
 import { applyPlan } from './apply.js';
 import { checkSite } from './commands/check.js';
 import { runDoctor } from './commands/doctor.js';
+import { formatChannelList, listChannels, planChannelRemove, planChannelSet } from './commands/channel.js';
 import { planInstall } from './commands/install.js';
 import { planRender } from './commands/render.js';
 import { planUninstall } from './commands/uninstall.js';
@@ -49,15 +50,29 @@ interface IdentityArgs {
   serviceUser?: string;
   runAsRoot?: boolean;
   dataDir?: string;
-  binary?: string;
+  binary?: string[];
+  curl?: string;
+  webUser?: string;
+  telegramToken?: string;
+}
+
+interface ChannelArgs {
+  name?: string;
+  command?: string;
+  arg?: string[];
+  env?: string[];
+  detach?: boolean;
+  timeout?: number;
 }
 
 type Parsed = GlobalArgs &
   IdentityArgs &
-  SafetyArgs & { _: (string | number)[]; bridge?: string[]; home?: string; out?: string; webUser?: string };
+  ChannelArgs &
+  SafetyArgs & { _: (string | number)[]; bridge?: string[]; home?: string; out?: string };
 
 /** The commands, in help order; `completion` is handled by yargs. */
-export const COMMANDS = ['install', 'upgrade', 'uninstall', 'check', 'render', 'doctor', 'completion'] as const;
+export const COMMANDS = ['install', 'upgrade', 'uninstall', 'check', 'render', 'doctor', 'channel', 'completion'] as const;
+
 
 function withGlobalOptions<T>(y: Argv<T>) {
   return y
@@ -80,10 +95,13 @@ function withIdentityOptions<T>(y: Argv<T>) {
   return withSiteOption(y)
     .option('service-user', { type: 'string', describe: 'User the bridge runs as; its home is pinned as HOME (env SERVICE_USER)', requiresArg: true })
     .option('run-as-root', { type: 'boolean', describe: 'The bridge runs as root; pins /root (env RUN_AS_ROOT=true)' })
-    .option('data-dir', { type: 'string', describe: 'Bridge data dir (default <home>/.kimaki; env KIMAKI_DATA_DIR)', requiresArg: true })
-    .option('binary', { type: 'string', describe: 'Absolute path of the bridge CLI (default: first found on the search path)', requiresArg: true })
+    .option('data-dir', { type: 'string', describe: 'Bridge data dir, one bridge only (default <home>/.kimaki, <home>/.cc-connect; env KIMAKI_DATA_DIR, CC_DATA_DIR)', requiresArg: true })
+    .option('binary', { type: 'string', array: true, describe: 'PATH of the bridge CLI (one bridge only), or NAME=PATH for any executable, e.g. opencode=/usr/bin/opencode (default: first found on the search path)', requiresArg: true })
+    .option('curl', { type: 'string', describe: 'curl for the telegram channel (same as --binary curl=PATH)', requiresArg: true })
+    .option('web-user', { type: 'string', describe: 'User PHP runs as; its group may read the telegram token file (default: PHP-FPM pools\' user, else www-data)', requiresArg: true })
+    .option('telegram-token', { type: 'string', describe: 'Telegram bot token (visible in ps: prefer env TELEGRAM_BOT_TOKEN or the bot\'s .env)', requiresArg: true })
     .option('init', { choices: INIT_SYSTEMS, describe: 'Service manager to write definitions for (default: installed one, else systemd; launchd on macOS)' })
-    .group(['site', 'service-user', 'run-as-root', 'data-dir', 'binary', 'init'], 'Identity:');
+    .group(['site', 'service-user', 'run-as-root', 'data-dir', 'binary', 'curl', 'web-user', 'telegram-token', 'init'], 'Identity:');
 }
 
 function withReloadOption<T>(y: Argv<T>) {
@@ -109,7 +127,7 @@ function withRenderOptions<T>(y: Argv<T>) {
     .option('run-as-root', { type: 'boolean', describe: 'The bridge runs as root (HOME /root)' })
     .option('home', { type: 'string', describe: "The service user's home (default /root, /home/<user>, or /Users/<user> with --init launchd)", requiresArg: true })
     .option('data-dir', { type: 'string', describe: 'Bridge data dir (default <home>/.kimaki)', requiresArg: true })
-    .option('binary', { type: 'string', demandOption: 'pass --binary: the bridge CLI as the server sees it', describe: 'Absolute path of the bridge CLI on the server', requiresArg: true })
+    .option('binary', { type: 'string', array: true, demandOption: 'pass --binary: the bridge CLI as the server sees it', describe: 'Absolute path of the bridge CLI on the server', requiresArg: true })
     .option('init', { choices: INIT_SYSTEMS, describe: 'Service manager to render definitions for (default systemd, on any machine)' })
     .option('out', { type: 'string', describe: 'Write the files under DIR at their server paths instead of listing them', requiresArg: true })
     .group(['site', 'service-user', 'run-as-root', 'home', 'data-dir', 'binary', 'init'], 'Identity (from flags only):');
@@ -165,6 +183,23 @@ function buildParser(argv: string[]) {
         (parser as unknown as { showCompletionScript($0: string, cmd: string): void }).showCompletionScript('bridgectl', 'completion');
       },
     )
+    .command('channel', 'Custom channels beside the bridge blocks: set, remove, list', (y) =>
+      withSiteOption(y)
+        .command('set <name>', 'Add or replace a custom channel (args starting with - need --arg=-x)', (c) =>
+          c
+            .positional('name', { type: 'string' })
+            .option('command', { type: 'string', demandOption: 'name the executable with --command', describe: 'Absolute path of the executable', requiresArg: true })
+            .option('arg', { type: 'string', array: true, default: [], describe: 'Argument, repeatable; {recipient} and {message} are substituted' })
+            .option('env', { type: 'string', array: true, default: [], describe: 'K=V pinned for the child, repeatable' })
+            .option('detach', { type: 'boolean', default: true, describe: 'Run detached; --no-detach waits for the exit status' })
+            .option('timeout', { type: 'number', default: 600, describe: 'Seconds before the transport gives up' }),
+        )
+        .command('remove <name>', 'Remove a custom channel', (c) => c.positional('name', { type: 'string' }))
+        .command('list', 'List the channels registered in the site\'s channels file')
+        .demandCommand(1, 'name a channel command: set, remove or list')
+        .example('$0 channel set notify --site /var/www/html --command /usr/local/bin/notify --arg {recipient} --arg {message}', 'register a custom CLI')
+        .example('$0 channel list --site /var/www/html', 'every channel in the channels file'),
+    )
     .demandCommand(1, `name a command: ${COMMANDS.join(', ')}`)
     .recommendCommands()
     .strict()
@@ -212,23 +247,38 @@ async function runCommand(command: string, args: Parsed, io: Io): Promise<number
   const root = path.resolve(args.root);
   const host = (io.host ?? nodeHost)(root, io.env);
   const identity: IdentityFlags = pick(args);
+  let plan: Plan;
   switch (command) {
     case 'check':
       return runCheck(identity, host, args, io, style);
     case 'doctor':
       return runDoctorCommand(args, host, io, style);
     case 'install':
-    case 'upgrade':
-    case 'uninstall':
+      plan = planInstall({ ...identity, bridges: args.bridge ?? [] }, host);
       break;
+    case 'upgrade':
+      plan = planUpgrade(identity, host);
+      break;
+    case 'uninstall':
+      plan = planUninstall({ ...identity, bridges: args.bridge ?? [] }, host);
+      break;
+    case 'channel': {
+      const action = String(args._[1]);
+      const name = args.name ?? '';
+      if (action === 'list') {
+        if (!args.quiet || args.json) io.stdout(formatChannelList(listChannels(identity, host), args.json));
+        return ExitCode.ok;
+      }
+      plan =
+        action === 'set'
+          ? planChannelSet({ ...identity, name, command: args.command ?? '', args: args.arg ?? [], env: args.env ?? [], detach: args.detach !== false, timeout: args.timeout ?? NaN }, host)
+          : planChannelRemove({ ...identity, name }, host);
+      break;
+    }
     default:
       throw new UsageError(`unknown command '${command}'`);
   }
   const site = resolveSite(identity, host);
-  let plan: Plan;
-  if (command === 'install') plan = planInstall({ ...identity, bridges: args.bridge ?? [] }, host);
-  else if (command === 'upgrade') plan = planUpgrade(identity, host);
-  else plan = planUninstall({ ...identity, bridges: args.bridge ?? [] }, host);
   if (!args.dryRun) applyPlan(plan, root, applyOptions(args, io));
   if (args.json) io.stdout(formatJson({ command, exitCode: ExitCode.ok, dryRun: args.dryRun, site, plan }));
   else if (!args.quiet) io.stdout(formatHuman(plan, { command, dryRun: args.dryRun, style }));
@@ -249,13 +299,15 @@ function runCheck(identity: IdentityFlags, host: Host, args: Parsed, io: Io, sty
     io.stdout(formatJson({ command: 'check', exitCode: code, dryRun: true, site, plan }));
   } else if (!args.quiet) {
     for (const note of plan.notes) io.stderr(`note: ${note}\n`);
-    io.stdout(formatCheck(drift, plan.changes.length, style));
+    io.stdout(formatCheck(drift, plan.changes.length, style, plan.secrets));
   }
   return code;
 }
 
 /** render: identity from flags alone; the target is neither read nor written. */
 function runRender(args: Parsed, io: Io): number {
+  const [binary, ...more] = args.binary ?? [];
+  if (more.length) throw new UsageError('render takes one --binary: the bridge CLI');
   const options = {
     bridges: args.bridge ?? [],
     ...(args.site !== undefined ? { site: args.site } : {}),
@@ -263,7 +315,7 @@ function runRender(args: Parsed, io: Io): number {
     ...(args.runAsRoot !== undefined ? { runAsRoot: args.runAsRoot } : {}),
     ...(args.home !== undefined ? { home: args.home } : {}),
     ...(args.dataDir !== undefined ? { dataDir: args.dataDir } : {}),
-    ...(args.binary !== undefined ? { binary: args.binary } : {}),
+    ...(binary !== undefined ? { binary } : {}),
     ...(args.init !== undefined ? { init: args.init } : {}),
   };
   const plan = planRender(options);
@@ -304,8 +356,19 @@ function pick(args: IdentityArgs): IdentityFlags {
   if (args.serviceUser !== undefined) flags.serviceUser = args.serviceUser;
   if (args.runAsRoot !== undefined) flags.runAsRoot = args.runAsRoot;
   if (args.dataDir !== undefined) flags.dataDir = args.dataDir;
-  if (args.binary !== undefined) flags.binary = args.binary;
   if (args.init !== undefined) flags.init = args.init;
+  if (args.webUser !== undefined) flags.webUser = args.webUser;
+  if (args.telegramToken !== undefined) flags.telegramToken = args.telegramToken;
+  // --binary PATH is the bridge's own CLI; --binary NAME=PATH (and --curl) any executable.
+  const binaries: Record<string, string> = {};
+  for (const value of args.binary ?? []) {
+    const named = /^([A-Za-z0-9][\w.+-]*)=(.*)$/.exec(value);
+    if (named) binaries[named[1] as string] = named[2] as string;
+    else if (flags.binary === undefined) flags.binary = value;
+    else throw new UsageError('--binary PATH given twice', 'name the others: --binary NAME=PATH');
+  }
+  if (args.curl !== undefined) binaries.curl = args.curl;
+  if (Object.keys(binaries).length > 0) flags.binaries = binaries;
   return flags;
 }
 

@@ -5,12 +5,17 @@ import { createTwoFilesPatch } from 'diff';
 import { formatMode } from './access.js';
 import type { FileChange } from './plan.js';
 
+export const SECRET_NOTICE = '(secret file: content not shown)';
+
 export function formatDiff(change: FileChange): string {
   if (change.status === 'unchanged') return '';
   const from = change.before === null ? '/dev/null' : `a${change.path}`;
   const to = change.after === null ? '/dev/null' : `b${change.path}`;
   let text = '';
-  if (change.before !== change.after) {
+  if (change.secret) {
+    // A credential: say that it changes, never what it is (not even the old value).
+    if (change.before !== change.after) text = `--- ${from}\n+++ ${to}\n${SECRET_NOTICE}\n`;
+  } else if (change.before !== change.after) {
     text = createTwoFilesPatch(from, to, change.before ?? '', change.after ?? '', undefined, undefined, { context: 3 });
     // Drop the "====" banner line the library adds; keep the ---/+++ headers.
     text = text.replace(/^=+\n/, '');

@@ -12,6 +12,7 @@
  */
 import path from 'node:path';
 import { findBridge } from '../bridges/index.js';
+import type { BridgeDefinition } from '../bridges/types.js';
 import { kimaki } from '../bridges/kimaki.js';
 import { envValue, parseChannelBody, type ChannelSpec } from './channel.js';
 import { inspectInstalled } from './engine.js';
@@ -50,7 +51,7 @@ interface ChannelTraits {
   /** Writes state under HOME on every call: 'yes' fails, 'maybe' (custom channels) only warns. */
   writesHome: 'yes' | 'maybe' | 'no';
   /** Where it keeps state: the env var that moves it, and its default under HOME. */
-  stateDir?: { env: string; underHome: string };
+  stateDir?: BridgeDefinition['dataDir'];
   /** Writes ./tmp under its working directory (kimaki #159). */
   writesCwd?: boolean;
   /** Talks to its daemon over <data dir>/<path>; data dir from a flag in args, else HOME/<underHome>. */
@@ -325,7 +326,7 @@ function homeCheck(spec: ChannelSpec, traits: ChannelTraits, input: DoctorInput,
   }
 
   const state = traits.stateDir;
-  if (state && envValue(spec, state.env) !== undefined) {
+  if (state?.env !== undefined && envValue(spec, state.env) !== undefined) {
     // State is pinned elsewhere; what remains under HOME is the CLI's business.
     const d = denial(host, who.principal, webHome, ['w', 'x']);
     if (!d) return { id, status: 'ok', message: `HOME is not pinned (${state.env} is); ${who.name}'s own HOME ${webHome} is writable` };
@@ -345,7 +346,7 @@ function homeCheck(spec: ChannelSpec, traits: ChannelTraits, input: DoctorInput,
       message:
         `HOME is not pinned: under WP-cron ${spec.name} inherits ${who.name}'s HOME ${webHome} and must ${w.exists ? 'write' : 'create'} ${target}, ` +
         `but ${explainDenial(w.denial, who, host)} — the send dies with EACCES${spec.name === 'kimaki' ? ' (exit 64)' : ''}`,
-      fix: `${upgrade} (pins HOME${state ? ` and ${state.env}` : ''} in the channel block, as the service has them)`,
+      fix: `${upgrade} (pins HOME${state?.env ? ` and ${state.env}` : ''} in the channel block, as the service has them)`,
     };
   }
   return {
@@ -361,7 +362,7 @@ function stateDirCheck(spec: ChannelSpec, traits: ChannelTraits, input: DoctorIn
   const state = traits.stateDir;
   if (!state) return undefined;
   const { host } = input;
-  const pinnedDir = envValue(spec, state.env);
+  const pinnedDir = state.env === undefined ? undefined : envValue(spec, state.env);
   const pinnedHome = envValue(spec, 'HOME');
   const dir = pinnedDir ?? (pinnedHome === undefined ? undefined : path.posix.join(pinnedHome, state.underHome));
   if (dir === undefined) return undefined; // nothing pinned: the home check speaks for it
@@ -487,7 +488,7 @@ function unitEnvCheck(spec: ChannelSpec, bridge: NonNullable<ReturnType<typeof f
   if (!primary) return undefined;
   const [unitPath, unit] = primary;
   const id = `channel.${spec.name}.unit-env`;
-  const keys = ['HOME', bridge.dataDir.env];
+  const keys = ['HOME', ...(bridge.dataDir.env ? [bridge.dataDir.env] : [])];
   const differ = keys.filter((k) => {
     const inUnit = envOf(unit.parsed, k);
     return inUnit !== undefined && inUnit !== envValue(spec, k);

@@ -4,16 +4,19 @@
  * from that one identity, and turn the result into a plan. Reads go through
  * the Host; nothing here writes.
  */
+import { posix } from 'node:path';
 import { findBridge } from '../bridges/index.js';
-import type { BridgeDefinition } from '../bridges/types.js';
+import type { BridgeDefinition, ChannelContext, SecretSpec } from '../bridges/types.js';
+import { formatMode } from './access.js';
 import { envValue, parseChannelBody, renderChannelBody, renderScaffold, type ChannelSpec } from './channel.js';
-import { MarkerError, RenderError, UsageError, UserError } from './errors.js';
+import { IdentityError, MarkerError, RenderError, UsageError, UserError } from './errors.js';
 import type { Host } from './host.js';
-import { resolveIdentity, resolveSite, type Adopted, type Identity, type IdentityFlags } from './identity.js';
+import { resolveBinary, resolveIdentity, resolveSite, type Adopted, type Identity, type IdentityFlags } from './identity.js';
 import { listBlocks, spliceBlocks, type BlockChange } from './markers.js';
 import { channelsFile, transportFile } from './paths.js';
 import { staticTemplate } from './templates.js';
 import { fileChange, type DirectoryChange, type FileChange, type Plan } from './plan.js';
+import { redactable, resolveSecret } from './secrets.js';
 import {
   envOf,
   keptSettings,
@@ -23,6 +26,7 @@ import {
   type InitSystem,
   type InstalledService,
 } from './units.js';
+import { resolveWebUser } from './web-user.js';
 
 /** Managed PHP files: readable by PHP-FPM whatever the umask, writable only by their owner. */
 export const PHP_FILE_MODE = 0o644;
@@ -72,20 +76,36 @@ export function requireBridge(id: string): BridgeDefinition {
   return bridge;
 }
 
+/** One installed service definition. */
+export interface InstalledServiceFile {
+  text: string;
+  parsed: InstalledService;
+  mode: number | undefined;
+  /** Which of the bridge's units it is. */
+  names: BridgeDefinition['units'][number];
+}
+
 /** What is on disk for one bridge. */
 export interface InstalledBridge {
   /** The channel block, parsed; 'unreadable' when present but not in our format. */
   block?: ChannelSpec | 'unreadable';
+  /** The block's body as text (a legacy block may carry a secret to adopt). */
+  blockText?: string;
   init?: Exclude<InitSystem, 'none'>;
+  /** For launchd, the home whose LaunchAgents hold the plists: it is the service user's. */
+  launchdHome?: string;
   /** Installed service definitions by server path. */
-  services: Map<string, { text: string; parsed: InstalledService; mode: number | undefined }>;
+  services: Map<string, InstalledServiceFile>;
 }
 
 /** Find the bridge's block and service files. launchd plists live under a home, so candidate homes are tried. */
 export function inspectInstalled(bridge: BridgeDefinition, channelsText: string | undefined, host: Host, homes: string[]): InstalledBridge {
   const installed: InstalledBridge = { services: new Map() };
   const block = channelsText === undefined ? undefined : listBlocks(channelsText).find((b) => b.id === bridge.id);
-  if (block) installed.block = parseChannelBody(block.body) ?? 'unreadable';
+  if (block) {
+    installed.block = parseChannelBody(block.body) ?? 'unreadable';
+    installed.blockText = block.body.join('\n');
+  }
   const blockHome = installed.block && installed.block !== 'unreadable' ? envValue(installed.block, 'HOME') : undefined;
 
   const candidates: [Exclude<InitSystem, 'none'>, string][] = [
@@ -98,50 +118,63 @@ export function inspectInstalled(bridge: BridgeDefinition, channelsText: string 
       const text = host.readText(path);
       if (text === undefined) continue;
       installed.init ??= init;
-      if (installed.init === init) installed.services.set(path, { text, parsed: parseService(init, text), mode: host.stat(path)?.mode });
+      if (installed.init === init) installed.services.set(path, { text, parsed: parseService(init, text), mode: host.stat(path)?.mode, names });
     }
+    if (installed.init === 'launchd') installed.launchdHome = home;
     if (installed.init) break;
   }
   return installed;
 }
 
+/** The value after `--data-dir` in an argv, if any. */
+function dataDirFlag(argv: readonly string[]): string | undefined {
+  const at = argv.indexOf('--data-dir');
+  return at >= 0 ? argv[at + 1] : undefined;
+}
+
 /** Installed facts, the unit first (it is what runs), disagreements noted. */
 export function adopt(bridge: BridgeDefinition, installed: InstalledBridge, notes: string[]): Adopted {
-  const primaryPath = [...installed.services.keys()].find((p) => p.endsWith(`/${bridge.units[0]?.unit}`) || p.endsWith(`/${bridge.units[0]?.label}.plist`));
-  const unit = primaryPath ? installed.services.get(primaryPath)?.parsed : undefined;
+  const services = [...installed.services.values()];
+  const unit = services.find((s) => s.names.unit === bridge.units[0]?.unit)?.parsed;
   const block = installed.block === 'unreadable' ? undefined : installed.block;
   if (installed.block === 'unreadable') notes.push(`${bridge.id}: the installed channel block is not in bridgectl's format; nothing adopted from it`);
+  const dataDirEnv = bridge.dataDir.env;
 
-  const fromUnit: Adopted = {};
+  const fromUnit: Adopted = { binaries: {} };
+  for (const service of services) {
+    const command = service.parsed.argv?.[0];
+    if (command !== undefined) (fromUnit.binaries ??= {})[service.names.binary ?? bridge.binaryName] = command;
+  }
   if (unit) {
     if (unit.user !== undefined) fromUnit.user = unit.user;
-    const home = envOf(unit, 'HOME');
+    // A plist without HOME (the bash installer's kimaki and cc-connect) still sits in its user's home.
+    const home = envOf(unit, 'HOME') ?? installed.launchdHome;
     if (home !== undefined) fromUnit.home = home;
-    const argv = unit.argv ?? [];
-    const flagAt = argv.indexOf('--data-dir');
-    const dataDir = envOf(unit, bridge.dataDir.env) ?? (flagAt > 0 ? argv[flagAt + 1] : undefined);
+    const dataDir = (dataDirEnv === undefined ? undefined : envOf(unit, dataDirEnv)) ?? dataDirFlag((unit.argv ?? []).slice(1));
     if (dataDir !== undefined) fromUnit.dataDir = dataDir;
-    if (argv[0] !== undefined) fromUnit.binary = argv[0];
   }
-  const fromBlock: Adopted = {};
+  const fromBlock: Adopted = { binaries: {} };
   if (block) {
-    fromBlock.binary = block.command;
+    (fromBlock.binaries ??= {})[bridge.channelBinary ?? bridge.binaryName] = block.command;
     const home = envValue(block, 'HOME');
-    const dataDir = envValue(block, bridge.dataDir.env);
+    const dataDir = (dataDirEnv === undefined ? undefined : envValue(block, dataDirEnv)) ?? dataDirFlag(block.args);
     if (home !== undefined) fromBlock.home = home;
     if (dataDir !== undefined) fromBlock.dataDir = dataDir;
   }
   if (unit && block) {
+    // A channel that runs the bridge's own CLI must carry the unit's pins; one that runs another tool (curl) pins none.
+    const pinsLikeUnit = bridge.channelBinary === undefined;
     for (const key of ['home', 'dataDir'] as const) {
-      if (fromUnit[key] !== undefined && fromUnit[key] !== fromBlock[key]) {
+      const inBlock = fromBlock[key];
+      if (fromUnit[key] !== undefined && fromUnit[key] !== inBlock && (inBlock !== undefined || pinsLikeUnit)) {
         notes.push(
-          `${bridge.id}: the installed unit and channel block disagree on ${key === 'home' ? 'HOME' : bridge.dataDir.env} ` +
-            `(unit ${fromUnit[key]}, block ${fromBlock[key] ?? 'not pinned'}); both now get the unit's`,
+          `${bridge.id}: the installed unit and channel block disagree on ${key === 'home' ? 'HOME' : (dataDirEnv ?? 'the data dir')} ` +
+            `(unit ${fromUnit[key]}, block ${inBlock ?? 'not pinned'}); both now get the unit's`,
         );
       }
     }
   }
-  const adopted: Adopted = { ...fromBlock, ...fromUnit };
+  const adopted: Adopted = { ...fromBlock, ...fromUnit, binaries: { ...fromBlock.binaries, ...fromUnit.binaries } };
   if (installed.init) adopted.init = installed.init;
   return adopted;
 }
@@ -152,6 +185,8 @@ export interface RenderedBridge {
   block: BlockChange;
   files: FileChange[];
   directories: DirectoryChange[];
+  /** Credential values seen (reports redact them). */
+  secrets: string[];
 }
 
 export interface RenderOptions {
@@ -168,16 +203,36 @@ export function renderBridge(
   notes: string[],
   options: RenderOptions,
 ): RenderedBridge {
-  const installed = inspectInstalled(bridge, channels.text, host, candidateHomes(flags, host));
+  const installed = inspectInstalled(bridge, channels.text, host, candidateHomes(flags, host, channels.text));
   const adopted = adopt(bridge, installed, notes);
   if (options.action === 'upgrade' && adopted.init === undefined) adopted.init = 'none';
   const { identity, notes: identityNotes } = resolveIdentity(bridge, flags, adopted, site, host);
   notes.push(...identityNotes);
 
-  const spec = bridge.channel(identity);
+  const files: FileChange[] = [];
+  const directories: DirectoryChange[] = [];
+  const context: ChannelContext = {};
+  const secrets: string[] = [];
+  if (bridge.secret) {
+    const secret = resolveSecret(bridge, bridge.secret, flags, identity, host, installed.blockText);
+    notes.push(...secret.notes);
+    secrets.push(...secret.seen, ...unitSecrets(installed, bridge.secret.env));
+    if (secret.value === undefined) {
+      const where = [bridge.secret.flag, `env ${bridge.secret.env}`, ...bridge.secret.adoptFrom(identity).map((f) => f.path)].join(', ');
+      notes.push(`${bridge.id}: no ${bridge.secret.label} (looked at ${where}); services written, no channel block`);
+    } else {
+      files.push(secretFileChange(bridge.secret, secret.value, flags, host, notes, directories));
+      context.secretFile = bridge.secret.file.path;
+    }
+  }
+  if (bridge.channelBinary !== undefined && (bridge.secret === undefined || context.secretFile !== undefined)) {
+    const command = resolveBinary(bridge, bridge.channelBinary, flags, adopted, identity.home, host, notes);
+    identity.binaries[bridge.channelBinary] = command;
+    context.command = command;
+  }
+  const spec = bridge.channel(identity, context);
   const block: BlockChange = { id: bridge.id, body: spec ? renderChannelBody(spec) : null };
 
-  const files: FileChange[] = [];
   const init = identity.init;
   if (init !== 'none') {
     for (const service of bridge.services(identity)) {
@@ -185,7 +240,7 @@ export function renderBridge(
       const current = installed.services.get(path);
       const text = current?.text ?? host.readText(path);
       const parsed = current?.parsed ?? (text === undefined ? undefined : parseService(init, text));
-      const managed = [...service.systemdEnv, ...service.launchdEnv].map(([k]) => k);
+      const managed = (init === 'systemd' ? service.systemdEnv : service.launchdEnv).map(([k]) => k);
       const after = renderService(init, service, keptSettings(parsed, managed));
       files.push(fileChange(path, text ?? null, after, SERVICE_FILE_MODE, current?.mode ?? (text === undefined ? undefined : host.stat(path)?.mode)));
     }
@@ -196,18 +251,81 @@ export function renderBridge(
     if (!rendered.has(path)) files.push(fileChange(path, current.text, null, SERVICE_FILE_MODE, current.mode));
   }
 
-  const directories: DirectoryChange[] = [];
-  if (options.action === 'install' && host.stat(identity.dataDir) === undefined) {
-    directories.push({ path: identity.dataDir, uid: identity.uid, gid: identity.gid, mode: DATA_DIR_MODE });
-  }
-  return { bridge, identity, block, files, directories };
+  if (options.action === 'install') directories.push(...missingDirectories(identity.dataDir, identity, host));
+  return { bridge, identity, block, files, directories, secrets };
 }
 
-/** Homes where a launchd plist might live before the identity is known. */
-function candidateHomes(flags: IdentityFlags, host: Host): string[] {
+/** Values of the secret's variable in installed units (the bash installer put the token in plists): redacted too. */
+function unitSecrets(installed: InstalledBridge, env: string): string[] {
+  return redactable([...installed.services.values()].flatMap((s) => s.parsed.env.filter(([k]) => k === env).map(([, v]) => v)));
+}
+
+/** Mode of the secret file: root writes it, the web user's group reads it, nobody else. */
+export const SECRET_FILE_MODE = 0o640;
+/** Its directory must be traversable by the web user whatever root's umask. */
+const SECRET_DIR_MODE = 0o755;
+
+function secretFileChange(
+  spec: SecretSpec,
+  value: string,
+  flags: IdentityFlags,
+  host: Host,
+  notes: string[],
+  directories: DirectoryChange[],
+): FileChange {
+  const web = resolveWebUser(flags.webUser, host);
+  const source = web.source === 'flag' ? 'from --web-user' : web.source === 'php-fpm' ? `from ${web.pool ?? 'a PHP-FPM pool'}` : 'the default';
+  if (web.others.length) notes.push(`PHP-FPM pools also run as ${web.others.join(', ')}; using ${web.name} (${source}): pass --web-user to choose`);
+  const entry = host.user(web.name);
+  if (!entry) {
+    throw new IdentityError(
+      `web user '${web.name}' (${source}) does not exist: ${spec.file.path} must be readable by its group`,
+      'pass --web-user with the user PHP-FPM runs as',
+    );
+  }
+  const path = spec.file.path;
+  const before = host.readText(path) ?? null;
+  const facts = host.stat(path);
+  const owner = { uid: 0, gid: entry.gid };
+  const currentOwner = facts && facts.uid === 0 ? { uid: facts.uid, gid: facts.gid } : undefined;
+  const change = fileChange(path, before, spec.file.render(value), SECRET_FILE_MODE, facts?.mode, owner, currentOwner);
+  if (change.status !== 'unchanged') {
+    notes.push(`${path}: mode ${formatMode(SECRET_FILE_MODE)}, owner root, group ${host.groupName(entry.gid) ?? entry.gid} (web user ${web.name}, ${source})`);
+  }
+  const dir = posix.dirname(path);
+  if (host.stat(dir) === undefined) directories.push({ path: dir, uid: 0, gid: 0, mode: SECRET_DIR_MODE });
+  return { ...change, secret: true };
+}
+
+/**
+ * The data dir and any missing directory between the home and it (telegram's
+ * ~/.config), owned by the service user: created by root, they would
+ * otherwise be root's and the bridge could not write its own config.
+ */
+function missingDirectories(dataDir: string, identity: Identity, host: Host): DirectoryChange[] {
+  const out: DirectoryChange[] = [];
+  const underHome = (dir: string): boolean => dir.startsWith(`${identity.home}/`);
+  for (let dir = dataDir; (dir === dataDir || underHome(dir)) && host.stat(dir) === undefined; dir = posix.dirname(dir)) {
+    out.unshift({ path: dir, uid: identity.uid, gid: identity.gid, mode: DATA_DIR_MODE });
+  }
+  return out;
+}
+
+/**
+ * Homes where a launchd plist might live before the identity is known: the
+ * named service user's, the HOME any block pins (the bridges of one site
+ * usually share a user, and telegram's block pins none), and the invoking
+ * user's HOME (where the bash installer wrote the plists).
+ */
+export function candidateHomes(flags: Pick<IdentityFlags, 'serviceUser' | 'runAsRoot'>, host: Host, channelsText: string | undefined): string[] {
   const name = flags.serviceUser ?? (flags.runAsRoot ? 'root' : undefined) ?? host.env.SERVICE_USER;
-  const home = name ? host.user(name)?.home : undefined;
-  return home ? [home] : [];
+  const named = name ? host.user(name)?.home : undefined;
+  const pinned = channelsText === undefined ? [] : listBlocks(channelsText).flatMap((b) => {
+    const spec = parseChannelBody(b.body);
+    const home = spec && envValue(spec, 'HOME');
+    return home ? [home] : [];
+  });
+  return [...new Set([named, ...pinned, host.env.HOME].filter((h): h is string => h !== undefined && posix.isAbsolute(h)))];
 }
 
 /** The plan entry for the channels file after the given block changes. */
@@ -240,14 +358,37 @@ export function registersChannels(change: FileChange): boolean {
 
 /** Install or upgrade: render the bridges and assemble one plan. */
 export function planBridges(ids: readonly string[], flags: IdentityFlags, host: Host, options: RenderOptions, site = resolveSite(flags, host)): Plan {
+  const definitions = [...new Set(ids)].map(requireBridge);
+  checkPerBridgeFlags(definitions, flags);
   const channels = readChannelsFile(site, host);
   const notes: string[] = [];
-  const rendered = ids.map((id) => renderBridge(requireBridge(id), flags, channels, site, host, notes, options));
+  const rendered = definitions.map((bridge) => renderBridge(bridge, flags, channels, site, host, notes, options));
   const channelsEntry = channelsChange(channels, rendered.map((r) => r.block));
   return {
     changes: [channelsEntry, transportChange(site, host, registersChannels(channelsEntry)), ...rendered.flatMap((r) => r.files)],
     directories: rendered.flatMap((r) => r.directories),
     identities: Object.fromEntries(rendered.map((r) => [r.bridge.id, r.identity])),
     notes,
+    secrets: [...new Set(rendered.flatMap((r) => r.secrets))],
   };
+}
+
+/**
+ * Flags that name one bridge's value must not leak into the others of a
+ * multi-bridge run: `--data-dir` and a bare `--binary PATH` need exactly one
+ * bridge, and `--binary NAME=PATH` must name an executable some bridge runs.
+ */
+function checkPerBridgeFlags(definitions: readonly BridgeDefinition[], flags: IdentityFlags): void {
+  const ids = definitions.map((b) => b.id).join(', ');
+  if (definitions.length > 1 && flags.dataDir !== undefined) {
+    const envs = definitions.flatMap((b) => (b.dataDir.env ? [b.dataDir.env] : [])).join(', ');
+    throw new UsageError(`--data-dir names one bridge's data dir, and this run covers ${ids}`, `set ${envs} instead, or run once per bridge`);
+  }
+  if (definitions.length > 1 && flags.binary !== undefined) {
+    throw new UsageError(`--binary PATH names one bridge's CLI, and this run covers ${ids}`, 'name the executable: --binary kimaki=/path/to/kimaki');
+  }
+  const known = new Set(definitions.flatMap((b) => [b.binaryName, ...(b.serviceBinaries ?? []), ...(b.channelBinary ? [b.channelBinary] : [])]));
+  for (const name of Object.keys(flags.binaries ?? {})) {
+    if (!known.has(name)) throw new UsageError(`--binary ${name}=…: no bridge in this run (${ids}) runs an executable named '${name}'`);
+  }
 }

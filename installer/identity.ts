@@ -17,8 +17,14 @@ export interface IdentityFlags {
   serviceUser?: string;
   runAsRoot?: boolean;
   dataDir?: string;
+  /** The bridge's own CLI (`--binary PATH`): only meaningful with one bridge. */
   binary?: string;
+  /** Executables by name (`--binary NAME=PATH`, `--curl PATH`), for any bridge in the run. */
+  binaries?: Record<string, string>;
   site?: string;
+  /** The user PHP runs as (see web-user.ts). */
+  webUser?: string;
+  telegramToken?: string;
 }
 
 /** Facts read back from what is installed. */
@@ -27,7 +33,8 @@ export interface Adopted {
   user?: string;
   home?: string;
   dataDir?: string;
-  binary?: string;
+  /** Executables by name, from the units' ExecStart and the block's command. */
+  binaries?: Record<string, string>;
 }
 
 export interface Identity {
@@ -36,7 +43,10 @@ export interface Identity {
   gid: number;
   home: string;
   dataDir: string;
+  /** The bridge's own CLI (= binaries[binaryName]). */
   binary: string;
+  /** Every executable its services (and, once resolved, its channel) run, by name. */
+  binaries: Record<string, string>;
   site: string;
   init: InitSystem;
 }
@@ -49,6 +59,8 @@ export interface Resolution {
 
 /** Fixed, documented binary search path; `~` is the service user's home. */
 export const BINARY_SEARCH_PATH = ['/usr/local/bin', '/usr/bin', '~/.npm-global/bin', '~/.bun/bin', '~/.local/bin'];
+/** On macOS Homebrew's prefix comes first, as on its default PATH. */
+const DARWIN_SEARCH_PATH = ['/opt/homebrew/bin', ...BINARY_SEARCH_PATH];
 
 const truthy = (v: string | undefined): boolean => v === 'true' || v === '1' || v === 'yes';
 
@@ -90,21 +102,25 @@ export function resolveIdentity(
   }
 
   const homeAdopted = adopted.home === home;
+  const envName = bridge.dataDir.env;
+  if (flags.dataDir !== undefined && envName === undefined) {
+    throw new UsageError(`--data-dir does not apply to ${bridge.id}: it keeps its files in <home>/${bridge.dataDir.underHome}`);
+  }
   const dataDir =
     flags.dataDir ??
-    nonEmpty(host.env[bridge.dataDir.env]) ??
+    (envName === undefined ? undefined : nonEmpty(host.env[envName])) ??
     (homeAdopted ? adopted.dataDir : undefined) ??
     path.posix.join(home, bridge.dataDir.underHome);
-  requireAbsolute(dataDir, `--data-dir (${bridge.dataDir.env})`);
+  requireAbsolute(dataDir, `--data-dir (${envName})`);
   if (adopted.dataDir !== undefined && adopted.dataDir !== dataDir) {
     notes.push(`${bridge.id}: data dir changes from the installed ${adopted.dataDir} to ${dataDir}`);
   }
 
-  const binary = flags.binary ?? adopted.binary ?? findBinary(bridge, home, host);
-  requireAbsolute(binary, '--binary');
-  if (flags.binary !== undefined && adopted.binary !== undefined && adopted.binary !== flags.binary) {
-    notes.push(`${bridge.id}: binary changes from the installed ${adopted.binary} to ${flags.binary}`);
+  const binaries: Record<string, string> = {};
+  for (const name of [bridge.binaryName, ...(bridge.serviceBinaries ?? [])]) {
+    binaries[name] = resolveBinary(bridge, name, flags, adopted, home, host, notes);
   }
+  const binary = binaries[bridge.binaryName] as string;
 
   const init = flags.init ?? adopted.init ?? (host.platform === 'darwin' ? 'launchd' : 'systemd');
   if (flags.init !== undefined && adopted.init !== undefined && flags.init !== adopted.init) {
@@ -112,7 +128,7 @@ export function resolveIdentity(
   }
 
   return {
-    identity: { serviceUser: user.name, uid: user.uid, gid: user.gid, home, dataDir: path.posix.normalize(dataDir), binary, site, init },
+    identity: { serviceUser: user.name, uid: user.uid, gid: user.gid, home, dataDir: path.posix.normalize(dataDir), binary, binaries, site, init },
     notes,
   };
 }
@@ -178,15 +194,41 @@ function assertWritableHome(user: PasswdEntry, home: string, host: Host): void {
   }
 }
 
-function findBinary(bridge: BridgeDefinition, home: string, host: Host): string {
-  const candidates = BINARY_SEARCH_PATH.map((dir) => path.posix.join(dir.replace(/^~/, home), bridge.binaryName));
+/**
+ * One executable of a bridge: the flag, else what is installed, else the
+ * first found on the search path. The bridge's own CLI takes `--binary
+ * PATH`; any executable takes `--binary NAME=PATH`.
+ */
+export function resolveBinary(
+  bridge: BridgeDefinition,
+  name: string,
+  flags: IdentityFlags,
+  adopted: Adopted,
+  home: string,
+  host: Host,
+  notes: string[],
+): string {
+  const own = name === bridge.binaryName;
+  const flag = (own ? flags.binary : undefined) ?? flags.binaries?.[name];
+  const installed = adopted.binaries?.[name];
+  const binary = flag ?? installed ?? findBinary(name, own, home, host);
+  requireAbsolute(binary, own ? '--binary' : `--binary ${name}=`);
+  if (flag !== undefined && installed !== undefined && installed !== flag) {
+    notes.push(`${bridge.id}: ${own ? 'binary' : name} changes from the installed ${installed} to ${flag}`);
+  }
+  return binary;
+}
+
+function findBinary(name: string, own: boolean, home: string, host: Host): string {
+  const search = host.platform === 'darwin' ? DARWIN_SEARCH_PATH : BINARY_SEARCH_PATH;
+  const candidates = search.map((dir) => path.posix.join(dir.replace(/^~/, home), name));
   for (const candidate of candidates) {
     const facts = host.stat(candidate);
     if (facts?.kind === 'file' && (facts.mode & 0o111) !== 0) return candidate;
   }
   throw new IdentityError(
-    `no executable '${bridge.binaryName}' found in ${candidates.join(', ')}`,
-    `install ${bridge.binaryName}, or pass --binary /path/to/${bridge.binaryName}`,
+    `no executable '${name}' found in ${candidates.join(', ')}`,
+    `install ${name}, or pass ${own ? `--binary /path/to/${name}` : `--binary ${name}=/path/to/${name}`}`,
   );
 }
 

@@ -22,6 +22,14 @@ export interface FileChange {
    * bridgectl (root on a server) and an existing one keeps its owner.
    */
   owner?: { uid: number; gid: number };
+  /**
+   * Owner on disk now, when the file exists and is root-owned: only then can
+   * a drift from `owner` be one this run is able to repair (an unprivileged
+   * run in a sandbox could never chown, and must still reach a no-op).
+   */
+  currentOwner?: { uid: number; gid: number };
+  /** Holds a credential: reports never show its content (before or after). */
+  secret?: boolean;
 }
 
 /** A directory to create (a bridge's data dir); existing ones are never touched. */
@@ -39,6 +47,8 @@ export interface Plan {
   identities: Record<string, Identity>;
   /** Disagreements between sources, and other things the operator should read. */
   notes: string[];
+  /** Credential values seen while planning: every report redacts them, wherever they appear. */
+  secrets?: string[];
 }
 
 export function fileChange(
@@ -48,12 +58,23 @@ export function fileChange(
   mode: number,
   currentMode?: number,
   owner?: { uid: number; gid: number },
+  currentOwner?: { uid: number; gid: number },
 ): FileChange {
+  const ownerDrift = owner !== undefined && currentOwner !== undefined && (owner.uid !== currentOwner.uid || owner.gid !== currentOwner.gid);
   let status: FileStatus;
   if (after === null) status = before === null ? 'unchanged' : 'remove';
   else if (before === null) status = 'create';
-  else status = before === after && (currentMode === undefined || currentMode === mode) ? 'unchanged' : 'update';
-  return { path, status, before, after, mode, ...(currentMode === undefined ? {} : { currentMode }), ...(owner ? { owner } : {}) };
+  else status = before === after && (currentMode === undefined || currentMode === mode) && !ownerDrift ? 'unchanged' : 'update';
+  return {
+    path,
+    status,
+    before,
+    after,
+    mode,
+    ...(currentMode === undefined ? {} : { currentMode }),
+    ...(owner ? { owner } : {}),
+    ...(currentOwner ? { currentOwner } : {}),
+  };
 }
 
 export function hasChanges(plan: Plan): boolean {

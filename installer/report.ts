@@ -35,7 +35,7 @@ export function formatHuman(plan: Plan, options: ReportOptions): string {
     text += paintDiff(plan.changes.map(formatDiff).filter(Boolean).join(''), style);
     text += 'dry run: nothing was written\n';
   }
-  return text;
+  return redact(text, plan.secrets);
 }
 
 /**
@@ -45,21 +45,21 @@ export function formatHuman(plan: Plan, options: ReportOptions): string {
  * line; --json or --out give the exact bytes.
  */
 export function formatListing(plan: Plan): string {
-  return plan.changes
+  return redact(plan.changes
     .filter((c): c is FileChange & { after: string } => c.after !== null)
     .map((c) => `==> ${c.path} <==\n${c.after.endsWith('\n') || c.after === '' ? c.after : `${c.after}\n`}`)
-    .join('\n');
+    .join('\n'), plan.secrets);
 }
 
 /** check: the diffs of drifted files, then one summary line. */
-export function formatCheck(drift: readonly FileChange[], total: number, style: Style): string {
+export function formatCheck(drift: readonly FileChange[], total: number, style: Style, secrets?: readonly string[]): string {
   if (drift.length === 0) return `in sync: ${total} managed file(s) match what upgrade would write\n`;
   let text = paintDiff(drift.map(formatDiff).join(''), style);
   const missing = drift.filter((c) => c.status === 'create').length;
   text += style.yellow(
     `drift: ${drift.length} of ${total} managed file(s) differ from what upgrade would write${missing ? ` (${missing} missing)` : ''}; run bridgectl upgrade to rewrite them`,
   );
-  return `${text}\n`;
+  return redact(`${text}\n`, secrets);
 }
 
 const LABEL = { ok: 'ok', warn: 'WARN', fail: 'FAIL' } as const;
@@ -209,5 +209,22 @@ function jsonIdentity(identity: Identity, owners: boolean): JsonIdentity {
 }
 
 export function formatJson(input: JsonInput): string {
-  return `${JSON.stringify(jsonDocument(input), null, 2)}\n`;
+  return redact(`${JSON.stringify(jsonDocument(input), null, 2)}\n`, input.plan?.secrets);
 }
+
+/**
+ * Replace every credential value seen while planning, wherever it appears
+ * (a legacy block's diff, a kept unit line, a note). Secrets are plain
+ * token-shaped strings, which JSON encoding leaves unchanged, so one pass
+ * over the finished text covers both formats.
+ */
+export function redact(text: string, secrets: readonly string[] | undefined): string {
+  let out = text;
+  // Longest first, so a secret that contains another is replaced whole.
+  for (const secret of [...(secrets ?? [])].sort((a, b) => b.length - a.length)) {
+    if (secret !== '') out = out.split(secret).join(REDACTED);
+  }
+  return out;
+}
+
+export const REDACTED = '<redacted>';

@@ -1,6 +1,6 @@
 import { bridges } from '../../bridges/index.js';
 import { UserError } from '../errors.js';
-import { inspectInstalled, planBridges, readChannelsFile } from '../engine.js';
+import { candidateHomes, inspectInstalled, planBridges, readChannelsFile } from '../engine.js';
 import type { Host } from '../host.js';
 import { resolveSite, type IdentityFlags } from '../identity.js';
 import type { Plan } from '../plan.js';
@@ -17,7 +17,7 @@ export function planUpgrade(options: UpgradeOptions, host: Host): Plan {
   const site = resolveSite(options, host);
   const channels = readChannelsFile(site, host);
   const installed = bridges.filter((bridge) => {
-    const found = inspectInstalled(bridge, channels.text, host, []);
+    const found = inspectInstalled(bridge, channels.text, host, candidateHomes(options, host, channels.text));
     return found.block !== undefined || found.services.size > 0;
   });
   if (installed.length === 0) {

@@ -26,9 +26,17 @@ export function phpLint(file: string): { ok: boolean; output: string } {
   return { ok: r.status === 0, output: r.stdout + r.stderr };
 }
 
+export interface PhpChannel {
+  command: string;
+  args: string[];
+  detach: boolean;
+  timeout: number;
+  env?: Record<string, string>;
+}
+
 /** Load a channels file through its filter in real PHP and return the channels. */
-export function loadChannels(file: string): Record<string, unknown> {
+export function loadChannels(file: string): Record<string, PhpChannel> {
   const r = spawnSync('php', [path.resolve('test/php/load-channels.php'), file], { encoding: 'utf8' });
   if (r.status !== 0) throw new Error(`php failed (${r.status}): ${r.stderr}${r.stdout}`);
-  return JSON.parse(r.stdout) as Record<string, unknown>;
+  return JSON.parse(r.stdout) as Record<string, PhpChannel>;
 }

@@ -39,7 +39,7 @@ describe('completion', () => {
 
   it('completes commands and bridge ids', async () => {
     expect((await runMain(['--get-yargs-completions', 'bridgectl', ''])).stdout.split('\n')).toEqual(expect.arrayContaining([...COMMANDS]));
-    expect((await runMain(['--get-yargs-completions', 'bridgectl', 'install', '--bridge', ''])).stdout).toBe('kimaki\n');
+    expect((await runMain(['--get-yargs-completions', 'bridgectl', 'install', '--bridge', ''])).stdout).toBe('kimaki\ncc-connect\ntelegram\n');
   });
 });
 

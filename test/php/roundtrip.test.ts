@@ -106,7 +106,7 @@ describePhp('PHP reads back exactly what bridgectl rendered', () => {
       '--data-dir', `${weird}/data`, '--binary', `${weird}/kimaki`,
     ]);
     expect(r.code).toBe(0);
-    const channels = loadChannels(at(root, CHANNELS)) as { kimaki: { command: string; env: Record<string, string> } };
+    const channels = loadChannels(at(root, CHANNELS)) as unknown as { kimaki: { command: string; env: Record<string, string> } };
     expect(channels.kimaki.command).toBe(`${weird}/kimaki`);
     expect(channels.kimaki.env.KIMAKI_DATA_DIR).toBe(`${weird}/data`);
   });

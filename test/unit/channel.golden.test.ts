@@ -11,6 +11,7 @@ const userIdentity: Identity = {
   home: '/home/opencode',
   dataDir: '/home/opencode/.kimaki',
   binary: '/usr/bin/kimaki',
+  binaries: { kimaki: '/usr/bin/kimaki' },
   site: '/var/www/html',
   init: 'systemd',
 };
@@ -29,16 +30,16 @@ const SEED_BLOCK = [
 
 describe('channel block', () => {
   it('renders the seed block byte for byte for a user install', () => {
-    expect(renderChannelBody(kimaki.channel(userIdentity) as ChannelSpec)).toEqual(SEED_BLOCK);
+    expect(renderChannelBody(kimaki.channel(userIdentity, {}) as ChannelSpec)).toEqual(SEED_BLOCK);
   });
 
   it('pins /root for a root install — derived, never hard-coded', () => {
-    const body = renderChannelBody(kimaki.channel(rootIdentity) as ChannelSpec).join('\n');
+    const body = renderChannelBody(kimaki.channel(rootIdentity, {}) as ChannelSpec).join('\n');
     expect(body).toContain("'env'     => [ 'HOME' => '/root', 'KIMAKI_DATA_DIR' => '/root/.kimaki' ],");
   });
 
   it('renders a channel with no env as the historical four-key block', () => {
-    const spec: ChannelSpec = { ...(kimaki.channel(userIdentity) as ChannelSpec), env: [] };
+    const spec: ChannelSpec = { ...(kimaki.channel(userIdentity, {}) as ChannelSpec), env: [] };
     expect(renderChannelBody(spec)).toEqual(SEED_BLOCK.filter((line) => !line.includes("'env'")));
   });
 
@@ -55,7 +56,7 @@ describe('channel block', () => {
   });
 
   it('does not read back a body edited out of shape', () => {
-    const body = renderChannelBody(kimaki.channel(userIdentity) as ChannelSpec).map((l) => l.replace("'timeout' => 600", "'timeout' => FOO"));
+    const body = renderChannelBody(kimaki.channel(userIdentity, {}) as ChannelSpec).map((l) => l.replace("'timeout' => 600", "'timeout' => FOO"));
     expect(parseChannelBody(body)).toBeUndefined();
   });
 });
@@ -63,9 +64,9 @@ describe('channel block', () => {
 describe('golden files', () => {
   it('scaffold', () => expectGolden('channels/scaffold.php', renderScaffold()));
   it('kimaki, user install', () =>
-    expectGolden('channels/kimaki-user.php', upsertBlock(renderScaffold(), 'kimaki', renderChannelBody(kimaki.channel(userIdentity) as ChannelSpec))));
+    expectGolden('channels/kimaki-user.php', upsertBlock(renderScaffold(), 'kimaki', renderChannelBody(kimaki.channel(userIdentity, {}) as ChannelSpec))));
   it('kimaki, root install', () =>
-    expectGolden('channels/kimaki-root.php', upsertBlock(renderScaffold(), 'kimaki', renderChannelBody(kimaki.channel(rootIdentity) as ChannelSpec))));
+    expectGolden('channels/kimaki-root.php', upsertBlock(renderScaffold(), 'kimaki', renderChannelBody(kimaki.channel(rootIdentity, {}) as ChannelSpec))));
   it('a block with no env', () =>
-    expectGolden('channels/no-env-block.php', renderChannelBody({ ...(kimaki.channel(userIdentity) as ChannelSpec), env: [] }).join('\n') + '\n'));
+    expectGolden('channels/no-env-block.php', renderChannelBody({ ...(kimaki.channel(userIdentity, {}) as ChannelSpec), env: [] }).join('\n') + '\n'));
 });

@@ -1,0 +1,57 @@
+import path from 'node:path';
+import type { Identity } from '../installer/identity.js';
+import { fixedPathWith, LAUNCHD_PATH, SYSTEM_PATH } from './paths.js';
+import type { BridgeDefinition } from './types.js';
+
+/**
+ * cc-connect (multi-platform chat bridge for Claude Code). `cc-connect send`
+ * reaches the running daemon through `<data dir>/run/api.sock`, the data dir
+ * being `--data-dir`, else `$HOME/.cc-connect` (Go's os.UserHomeDir is
+ * $HOME). Spawned from PHP-FPM, HOME is the web user's (/var/www) and the
+ * send cannot find the daemon — the seed's bug class. So the block pins
+ * HOME, which keeps the historical argv byte for byte; a data dir other than
+ * the default is passed as `--data-dir` to both the send and the daemon, so
+ * the two always agree. CC_DATA_DIR is the bash installer's name for it.
+ */
+export const ccConnect: BridgeDefinition = {
+  id: 'cc-connect',
+  title: 'cc-connect (Claude Code chat bridge)',
+  binaryName: 'cc-connect',
+  dataDir: { env: 'CC_DATA_DIR', underHome: '.cc-connect' },
+  units: [{ unit: 'cc-connect.service', label: 'com.wp.cc-connect' }],
+  channel: (identity) => ({
+    name: 'cc-connect',
+    command: identity.binary,
+    args: ['send', ...dataDirArgs(identity), '--project', '{recipient}', '{message}'],
+    detach: true,
+    timeout: 600,
+    env: [['HOME', identity.home]],
+  }),
+  services: (identity) => [
+    {
+      unit: 'cc-connect.service',
+      label: 'com.wp.cc-connect',
+      description: 'cc-connect Chat Bridge (wp-coding-agents)',
+      after: [],
+      requires: [],
+      user: identity.serviceUser,
+      workingDirectory: identity.site,
+      argv: [identity.binary, ...dataDirArgs(identity)],
+      systemdEnv: [
+        ['HOME', identity.home],
+        ['PATH', fixedPathWith(SYSTEM_PATH, [identity.binary])],
+      ],
+      launchdEnv: [
+        ['PATH', fixedPathWith(LAUNCHD_PATH, [identity.binary])],
+        ['HOME', identity.home],
+      ],
+      stdoutPath: path.posix.join(identity.dataDir, 'cc-connect.log'),
+      stderrPath: path.posix.join(identity.dataDir, 'cc-connect.error.log'),
+    },
+  ],
+};
+
+/** `--data-dir <dir>` when the data dir is not the one cc-connect derives from HOME. */
+function dataDirArgs(identity: Identity): string[] {
+  return identity.dataDir === path.posix.join(identity.home, '.cc-connect') ? [] : ['--data-dir', identity.dataDir];
+}

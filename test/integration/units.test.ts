@@ -1,0 +1,79 @@
+/**
+ * Every rendered service definition, checked by the tools that read them:
+ * systemd-analyze verify on a temp copy carrying the real unit name, and
+ * the plist package parsing each plist back to the values it was given.
+ */
+import { spawnSync } from 'node:child_process';
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import * as plist from 'plist';
+import { findBridge } from '../../bridges/index.js';
+import { caseDir, RENDER_CASES, renderCase, type RenderCase } from '../helpers/render-cases.js';
+
+describe('systemd-analyze verify', () => {
+  // verify checks that ExecStart binaries exist, so the units are rendered
+  // with stand-ins in a temp dir, and as root (a user that exists everywhere).
+  let work: string;
+  beforeAll(() => {
+    work = mkdtempSync(path.join(tmpdir(), 'bridgectl-verify-'));
+    mkdirSync(path.join(work, 'bin'));
+    for (const name of ['kimaki', 'cc-connect', 'opencode', 'opencode-telegram']) {
+      writeFileSync(path.join(work, 'bin', name), '#!/bin/sh\nexit 0\n');
+      chmodSync(path.join(work, 'bin', name), 0o755);
+    }
+  });
+  afterAll(() => rmSync(work, { recursive: true, force: true }));
+
+  const verify = (c: RenderCase, binDir: string): { status: number | null; output: string } => {
+    const which = spawnSync('systemd-analyze', ['--version'], { encoding: 'utf8' });
+    if (which.error) throw new Error('systemd-analyze is missing: install Debian package "systemd" (CI must, see .ci/run)');
+    const units = renderCase(c, { binDir }).changes.filter((f) => f.path.startsWith('/etc/systemd/system/'));
+    expect(units.length).toBe(findBridge(c.bridge)?.units.length);
+    const dir = mkdtempSync(path.join(work, 'units-'));
+    const files = units.map((u) => {
+      const file = path.join(dir, path.posix.basename(u.path));
+      writeFileSync(file, u.after ?? '');
+      return file;
+    });
+    const r = spawnSync('systemd-analyze', ['verify', ...files], { encoding: 'utf8' });
+    return { status: r.status, output: `${r.stdout}${r.stderr}` };
+  };
+
+  const byDir = new Map(RENDER_CASES.filter((c) => c.init === 'systemd').map((c): [string, RenderCase] => [caseDir({ ...c, who: 'root' }), { ...c, who: 'root' }]));
+  it.each([...byDir])('%s', (_dir, c) => {
+    expect(verify(c, path.join(work, 'bin'))).toEqual({ status: 0, output: '' });
+  });
+
+  it('does complain when a unit is wrong (a missing ExecStart binary)', () => {
+    const r = verify({ bridge: 'kimaki', init: 'systemd', who: 'root' }, path.join(work, 'missing'));
+    expect(r.output).toMatch(/kimaki.*(not executable|No such file)/);
+  });
+});
+
+describe('launchd plists parse back to their inputs', () => {
+  const launchdCases = RENDER_CASES.filter((c) => c.init === 'launchd');
+  // One more: values that need XML escaping.
+  const odd: RenderCase = { bridge: 'kimaki', init: 'launchd', who: 'user', variant: 'escaping', flags: { dataDir: '/home/chubes/a&b <c> "d"' } };
+
+  it.each([...launchdCases, odd].map((c) => [caseDir(c), c] as const))('%s', (_dir, c) => {
+    const plan = renderCase(c);
+    const bridge = findBridge(c.bridge);
+    const identity = plan.identities[c.bridge];
+    if (!bridge || !identity) throw new Error('no identity');
+    const specs = bridge.services(identity);
+    const plists = plan.changes.filter((f) => f.path.endsWith('.plist'));
+    expect(plists.map((f) => path.posix.basename(f.path))).toEqual(specs.map((s) => `${s.label}.plist`));
+    specs.forEach((spec, i) => {
+      expect(plist.parse(plists[i]?.after ?? '')).toEqual({
+        Label: spec.label,
+        ProgramArguments: spec.argv,
+        WorkingDirectory: spec.workingDirectory,
+        KeepAlive: true,
+        StandardOutPath: spec.stdoutPath,
+        StandardErrorPath: spec.stderrPath,
+        EnvironmentVariables: Object.fromEntries(spec.launchdEnv),
+      });
+    });
+  });
+});
