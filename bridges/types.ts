@@ -1,5 +1,6 @@
 import type { ChannelSpec } from '../installer/channel.js';
 import type { Identity } from '../installer/identity.js';
+import type { SudoHopSpec } from '../installer/sudo-hop.js';
 import type { ServiceSpec } from '../installer/units.js';
 
 /**
@@ -21,4 +22,6 @@ export interface BridgeDefinition {
   channel(identity: Identity): ChannelSpec | null;
   /** Its long-running services, in the order of `units`. */
   services(identity: Identity): ServiceSpec[];
+  /** How `--dispatch sudo` carries one message to the CLI as the service user; absent: direct only. */
+  sudoHop?: SudoHopSpec;
 }

@@ -8,6 +8,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import {
+  existsSync,
   closeSync,
   fchmodSync,
   fchownSync,
@@ -24,9 +25,21 @@ import {
 import path from 'node:path';
 import { UserError } from './errors.js';
 import { onHost } from './paths.js';
-import type { FileChange, Plan } from './plan.js';
+import type { FileChange, FileValidation, Plan } from './plan.js';
+import { findVisudo, spawnRunner, type Runner } from './sudo-probe.js';
 
-export function applyPlan(plan: Plan, root: string): FileChange[] {
+/**
+ * Checks a written temp file before it is renamed into place. Throws a
+ * UserError to refuse it; returns a note when the check could not run.
+ */
+export type Validator = (tempFile: string, label: string, root: string) => string | undefined;
+
+export interface ApplyOptions {
+  /** Replace the validators FileChange.validate names (tests). */
+  validators?: Partial<Record<FileValidation, Validator>>;
+}
+
+export function applyPlan(plan: Plan, root: string, options: ApplyOptions = {}): FileChange[] {
   const applied: FileChange[] = [];
   for (const dir of plan.directories) {
     const target = onHost(root, dir.path);
@@ -45,8 +58,16 @@ export function applyPlan(plan: Plan, root: string): FileChange[] {
     } else if (change.before === change.after) {
       refuseSymlink(target, change.path);
       chmodSync(target, change.mode); // content is right; only heal the mode
+      if (change.owner && process.getuid?.() === 0) chownSync(target, change.owner.uid, change.owner.gid); // …and the owner
     } else {
-      writeFileAtomic(target, change.after, change.mode, change.path, change.owner);
+      const validator = change.validate ? (options.validators?.[change.validate] ?? VALIDATORS[change.validate]) : undefined;
+      const validate = validator
+        ? (temp: string): void => {
+            const skipped = validator(temp, change.path, root);
+            if (skipped) plan.notes.push(skipped);
+          }
+        : undefined;
+      writeFileAtomic(target, change.after, change.mode, change.path, change.owner, validate);
     }
     applied.push(change);
   }
@@ -59,6 +80,8 @@ export function writeFileAtomic(
   mode: number,
   label = target,
   owner?: { uid: number; gid: number },
+  /** Runs on the complete temp file (mode and owner set) before the rename; throw to keep the old file. */
+  validate?: (tempFile: string) => void,
 ): void {
   const dir = path.dirname(target);
   mkdirSync(dir, { recursive: true, mode: 0o755 });
@@ -75,6 +98,7 @@ export function writeFileAtomic(
     } finally {
       closeSync(fd);
     }
+    validate?.(temp);
     renameSync(temp, target);
   } catch (err) {
     try {
@@ -86,6 +110,32 @@ export function writeFileAtomic(
   }
   fsyncDirectory(dir);
 }
+
+/**
+ * visudo -cf on the temp copy of a sudoers drop-in. The temp file's name
+ * starts with '.' and contains '.', so sudo's @includedir never reads it
+ * while it sits in /etc/sudoers.d; a refused one is removed and the
+ * installed drop-in stays as it was. On the live host a missing visudo is a
+ * refusal (nothing unchecked goes into /etc/sudoers.d); under a sandbox
+ * --root it is a note.
+ */
+export function visudoValidator(run: Runner = spawnRunner, envPath?: string): Validator {
+  return (temp, label, root) => {
+    const visudo = findVisudo(undefined, existsSync, envPath ?? process.env.PATH);
+    if (!visudo) {
+      if (root !== '/') return `${label}: not checked with visudo -cf (visudo is not installed here)`;
+      throw new UserError(`${label}: visudo is not installed, so the drop-in cannot be checked; nothing was written to it`, 'install sudo first (apt-get install sudo)');
+    }
+    const r = run(visudo, ['-c', '-f', temp]);
+    if (r.status === 0) return undefined;
+    const why = `${r.stderr}${r.stdout}`.replaceAll(temp, label).trim() || (r.error ?? `exit status ${r.status}`);
+    throw new UserError(`${label}: visudo -cf refused the new drop-in, so it was not installed (any installed one is unchanged): ${why}`, 'this is a bridgectl bug; please report it with the output of --dry-run');
+  };
+}
+
+const VALIDATORS: Record<FileValidation, Validator> = {
+  sudoers: visudoValidator(),
+};
 
 function refuseSymlink(target: string, label: string): { uid: number; gid: number } | undefined {
   try {

@@ -15,6 +15,7 @@ import { nodeHost, type Host } from './host.js';
 import type { IdentityFlags } from './identity.js';
 import type { Plan } from './plan.js';
 import { reloadServices } from './services.js';
+import { DISPATCH_MODES, type DispatchFlags, type DispatchMode } from './sudo-hop.js';
 import { INIT_SYSTEMS, type InitSystem } from './units.js';
 import { formatHuman, formatJson } from './report.js';
 import { VERSION } from './version.js';
@@ -42,6 +43,10 @@ interface IdentityArgs {
   runAsRoot?: boolean;
   dataDir?: string;
   binary?: string;
+  // --dispatch and the sudo hop (sudo-hop.ts)
+  dispatch?: DispatchMode;
+  webUser?: string[];
+  sudoRegex?: boolean;
 }
 
 type Parsed = GlobalArgs & IdentityArgs & { _: (string | number)[]; bridge?: string[] };
@@ -74,6 +79,26 @@ function withIdentityOptions<T>(y: Argv<T>) {
     .group(['site', 'service-user', 'run-as-root', 'data-dir', 'binary', 'init'], 'Identity:');
 }
 
+/** --dispatch and the sudo hop's options, on install and upgrade (docs/dispatch-modes.md). */
+function withDispatchOptions<T>(y: Argv<T>) {
+  return y
+    .option('dispatch', {
+      choices: DISPATCH_MODES,
+      describe: 'Who runs the CLI: direct (the web user, default) or sudo (a narrowed sudo hop to the service user); default: the installed mode',
+    })
+    .option('web-user', {
+      type: 'string',
+      array: true,
+      describe: 'sudo mode: user(s) PHP runs as, granted the hop (repeatable; default: installed grant, env WEB_USER, www-data)',
+      requiresArg: true,
+    })
+    .option('sudo-regex', {
+      type: 'boolean',
+      describe: "sudo mode: match the grant's argument with a sudoers regex (sudo >= 1.9.10); --no-sudo-regex uses wildcards plus a negated entry (default: from sudo -V on the live host, else installed, else regex)",
+    })
+    .group(['dispatch', 'web-user', 'sudo-regex'], 'Dispatch:');
+}
+
 function withBridgeOption<T>(y: Argv<T>) {
   return y.option('bridge', {
     type: 'string',
@@ -90,13 +115,12 @@ function buildParser(argv: string[]) {
     .scriptName('bridgectl')
     .usage('$0 <command> [options]\n\nInstall and upgrade the WordPress mu-plugin config that lets a site dispatch messages to chat-bridge CLIs.')
     .command('install', 'Register bridges in the site\'s channels mu-plugin, pinning their service identity', (y) =>
-      withIdentityOptions(withBridgeOption(y)).example(
-        '$0 install --bridge kimaki --site /var/www/html --service-user opencode',
-        'pin HOME=/home/opencode and KIMAKI_DATA_DIR for the kimaki channel',
-      ),
+      withDispatchOptions(withIdentityOptions(withBridgeOption(y)))
+        .example('$0 install --bridge kimaki --site /var/www/html --service-user opencode', 'pin HOME=/home/opencode and KIMAKI_DATA_DIR for the kimaki channel')
+        .example('$0 install --bridge kimaki --site /var/www/html --service-user opencode --dispatch sudo', 'dispatch as opencode through a narrowed sudo grant'),
     )
     .command('upgrade', 'Re-render every installed bridge block, keeping the installed identity', (y) =>
-      withIdentityOptions(y).example('$0 upgrade --site /var/www/html', 'run on every deploy; a no-op when nothing changed'),
+      withDispatchOptions(withIdentityOptions(y)).example('$0 upgrade --site /var/www/html', 'run on every deploy; a no-op when nothing changed'),
     )
     .command('uninstall', 'Remove exactly the named bridges\' blocks and service definitions', (y) =>
       withSiteOption(withBridgeOption(y))
@@ -181,6 +205,11 @@ function pick(args: IdentityArgs): IdentityFlags {
   if (args.dataDir !== undefined) flags.dataDir = args.dataDir;
   if (args.binary !== undefined) flags.binary = args.binary;
   if (args.init !== undefined) flags.init = args.init;
+  const dispatch: DispatchFlags = {};
+  if (args.dispatch !== undefined) dispatch.dispatch = args.dispatch;
+  if (args.webUser !== undefined) dispatch.webUsers = args.webUser;
+  if (args.sudoRegex !== undefined) dispatch.sudoRegex = args.sudoRegex;
+  if (Object.keys(dispatch).length > 0) flags.dispatch = dispatch;
   return flags;
 }
 

@@ -13,6 +13,7 @@ import { resolveIdentity, resolveSite, type Adopted, type Identity, type Identit
 import { listBlocks, spliceBlocks, type BlockChange } from './markers.js';
 import { channelsFile } from './paths.js';
 import { fileChange, type DirectoryChange, type FileChange, type Plan } from './plan.js';
+import { inspectDispatch, planDispatch, type DispatchPlan, type InstalledDispatch } from './sudo-hop.js';
 import {
   envOf,
   keptSettings,
@@ -66,6 +67,8 @@ export interface InstalledBridge {
   init?: Exclude<InitSystem, 'none'>;
   /** Installed service definitions by server path. */
   services: Map<string, { text: string; parsed: InstalledService; mode: number | undefined }>;
+  /** How the channel dispatches, and the sudo hop's files when there are any (sudo-hop.ts). */
+  dispatch?: InstalledDispatch;
 }
 
 /** Find the bridge's block and service files. launchd plists live under a home, so candidate homes are tried. */
@@ -73,6 +76,7 @@ export function inspectInstalled(bridge: BridgeDefinition, channelsText: string 
   const installed: InstalledBridge = { services: new Map() };
   const block = channelsText === undefined ? undefined : listBlocks(channelsText).find((b) => b.id === bridge.id);
   if (block) installed.block = parseChannelBody(block.body) ?? 'unreadable';
+  installed.dispatch = inspectDispatch(bridge, installed.block === 'unreadable' ? undefined : installed.block, host);
   const blockHome = installed.block && installed.block !== 'unreadable' ? envValue(installed.block, 'HOME') : undefined;
 
   const candidates: [Exclude<InitSystem, 'none'>, string][] = [
@@ -112,7 +116,8 @@ export function adopt(bridge: BridgeDefinition, installed: InstalledBridge, note
   }
   const fromBlock: Adopted = {};
   if (block) {
-    fromBlock.binary = block.command;
+    // In sudo dispatch mode the block runs the wrapper; the CLI is named in the installed target.
+    fromBlock.binary = installed.dispatch?.mode === 'sudo' ? installed.dispatch.binary : block.command;
     const home = envValue(block, 'HOME');
     const dataDir = envValue(block, bridge.dataDir.env);
     if (home !== undefined) fromBlock.home = home;
@@ -139,6 +144,8 @@ export interface RenderedBridge {
   block: BlockChange;
   files: FileChange[];
   directories: DirectoryChange[];
+  /** The sudo hop's files (written before the channels file, removed after it). */
+  dispatch: DispatchPlan;
 }
 
 export interface RenderOptions {
@@ -161,7 +168,19 @@ export function renderBridge(
   const { identity, notes: identityNotes } = resolveIdentity(bridge, flags, adopted, site, host);
   notes.push(...identityNotes);
 
-  const spec = bridge.channel(identity);
+  // Dispatch mode (sudo-hop.ts): in sudo mode the channel runs the hop's wrapper.
+  const dispatch = planDispatch({
+    bridge,
+    identity,
+    spec: bridge.channel(identity),
+    installed: installed.dispatch ?? inspectDispatch(bridge, undefined, host),
+    flags: flags.dispatch ?? {},
+    host,
+    notes,
+    action: options.action,
+    enforceOwner: process.getuid?.() === 0,
+  });
+  const spec = dispatch.spec;
   const block: BlockChange = { id: bridge.id, body: spec ? renderChannelBody(spec) : null };
 
   const files: FileChange[] = [];
@@ -183,11 +202,11 @@ export function renderBridge(
     if (!rendered.has(path)) files.push(fileChange(path, current.text, null, SERVICE_FILE_MODE, current.mode));
   }
 
-  const directories: DirectoryChange[] = [];
+  const directories: DirectoryChange[] = [...dispatch.directories];
   if (options.action === 'install' && host.stat(identity.dataDir) === undefined) {
     directories.push({ path: identity.dataDir, uid: identity.uid, gid: identity.gid, mode: DATA_DIR_MODE });
   }
-  return { bridge, identity, block, files, directories };
+  return { bridge, identity, block, files, directories, dispatch };
 }
 
 /** Homes where a launchd plist might live before the identity is known. */
@@ -212,8 +231,15 @@ export function planBridges(ids: readonly string[], flags: IdentityFlags, host: 
   const channels = readChannelsFile(site, host);
   const notes: string[] = [];
   const rendered = ids.map((id) => renderBridge(requireBridge(id), flags, channels, site, host, notes, options));
+  // Hop files go in before the channel points at them, and out after it no longer does.
+  const hop = rendered.flatMap((r) => r.dispatch.files);
   return {
-    changes: [channelsChange(channels, rendered.map((r) => r.block)), ...rendered.flatMap((r) => r.files)],
+    changes: [
+      ...hop.filter((c) => c.after !== null),
+      channelsChange(channels, rendered.map((r) => r.block)),
+      ...rendered.flatMap((r) => r.files),
+      ...hop.filter((c) => c.after === null),
+    ],
     directories: rendered.flatMap((r) => r.directories),
     identities: Object.fromEntries(rendered.map((r) => [r.bridge.id, r.identity])),
     notes,

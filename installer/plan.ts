@@ -22,7 +22,16 @@ export interface FileChange {
    * bridgectl (root on a server) and an existing one keeps its owner.
    */
   owner?: { uid: number; gid: number };
+  /** Owner on disk now, when it differs from `owner` (shown by --dry-run). */
+  currentOwner?: { uid: number; gid: number };
+  /**
+   * A check apply runs on the written temp file before renaming it into
+   * place; a refusal leaves the installed file as it was. 'sudoers': visudo -cf.
+   */
+  validate?: FileValidation;
 }
+
+export type FileValidation = 'sudoers';
 
 /** A directory to create (a bridge's data dir); existing ones are never touched. */
 export interface DirectoryChange {

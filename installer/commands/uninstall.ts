@@ -2,6 +2,7 @@ import { channelsChange, inspectInstalled, readChannelsFile, requireBridge, SERV
 import type { Host } from '../host.js';
 import { resolveSite } from '../identity.js';
 import { fileChange, type Plan } from '../plan.js';
+import { removeDispatch } from '../sudo-hop.js';
 
 export interface UninstallOptions {
   bridges: string[];
@@ -20,8 +21,9 @@ export function planUninstall(options: UninstallOptions, host: Host): Plan {
   const changes = [];
   for (const id of options.bridges) {
     const installed = inspectInstalled(requireBridge(id), channels.text, host, homes);
-    if (installed.block === undefined && installed.services.size === 0) notes.push(`${id} is not installed for ${site}`);
+    if (installed.block === undefined && installed.services.size === 0 && !installed.dispatch?.files.size) notes.push(`${id} is not installed for ${site}`);
     for (const [path, service] of installed.services) changes.push(fileChange(path, service.text, null, SERVICE_FILE_MODE, service.mode));
+    if (installed.dispatch) changes.push(...removeDispatch(installed.dispatch)); // the sudo hop's three files
   }
   const blocks = channels.text === undefined ? [] : [channelsChange(channels, options.bridges.map((id) => ({ id, body: null })))];
   return { changes: [...blocks, ...changes], directories: [], identities: {}, notes };
