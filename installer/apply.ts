@@ -119,9 +119,12 @@ export function writeFileAtomic(
  * refusal (nothing unchecked goes into /etc/sudoers.d); under a sandbox
  * --root it is a note.
  */
-export function visudoValidator(run: Runner = spawnRunner, envPath?: string): Validator {
+export function visudoValidator(
+  run: Runner = spawnRunner,
+  locate: () => string | undefined = () => findVisudo(undefined, existsSync, process.env.PATH),
+): Validator {
   return (temp, label, root) => {
-    const visudo = findVisudo(undefined, existsSync, envPath ?? process.env.PATH);
+    const visudo = locate();
     if (!visudo) {
       if (root !== '/') return `${label}: not checked with visudo -cf (visudo is not installed here)`;
       throw new UserError(`${label}: visudo is not installed, so the drop-in cannot be checked; nothing was written to it`, 'install sudo first (apt-get install sudo)');

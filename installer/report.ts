@@ -44,6 +44,7 @@ export function formatJson(plan: Plan, options: ReportOptions): string {
       path: c.path,
       status: c.status,
       mode: formatMode(c.mode),
+      ...(c.owner ? { owner: c.owner } : {}),
       diff: formatDiff(c),
     })),
   };

@@ -155,7 +155,8 @@ export function renderHop(input: HopRenderInput): RenderedHop {
   checkSpec(bridge, hop);
   const paths = hopPaths(bridge.id);
   for (const user of [identity.serviceUser, ...input.webUsers]) {
-    if (!SUDOERS_NAME.test(user)) throw new RenderError(`user name ${JSON.stringify(user)} cannot be written into a sudoers grant`);
+    // 'ALL' is a sudoers keyword: as a user name it would grant everyone.
+    if (!SUDOERS_NAME.test(user) || user === 'ALL') throw new RenderError(`user name ${JSON.stringify(user)} cannot be written into a sudoers grant`);
   }
   for (const p of Object.values(paths)) {
     if (!SUDOERS_PATH.test(p)) throw new RenderError(`internal: unsafe hop path ${p}`);
@@ -440,7 +441,11 @@ function resolveForm(
   notes: string[],
   run: Runner | undefined,
 ): GrantForm {
-  if (flags.sudoRegex !== undefined) return flags.sudoRegex ? 'regex' : 'wildcard';
+  if (flags.sudoRegex !== undefined) {
+    const form = flags.sudoRegex ? 'regex' : 'wildcard';
+    if (installed.form !== undefined && installed.form !== form) notes.push(`${bridge.id}: the sudo grant changes from ${installed.form} to ${form} matching`);
+    return form;
+  }
   if (host.root === '/') {
     const version = detectSudoVersion(run);
     if (version) {
