@@ -271,17 +271,23 @@ export function parseShellQuoted(word: string): string | undefined {
   return word.slice(1, -1).replace(/'\\''/g, "'");
 }
 
-/** The users, run-as user and form of a grant as bridgectl renders it. */
+/**
+ * The users, run-as user and form of an installed grant. The users come
+ * from the first rule line whatever its command, so a hand-widened grant
+ * (`… NOPASSWD: ALL`) is put back for the same users; the form only from a
+ * rule for our target.
+ */
 export function parseGrant(text: string | undefined, target: string): Pick<InstalledDispatch, 'webUsers' | 'serviceUser' | 'form'> | undefined {
   if (text === undefined) return undefined;
   for (const line of text.split('\n')) {
-    const m = /^([^#\s].*?) ALL=\(([^)]+)\) NOPASSWD: (\S+) (.*)$/.exec(line);
-    if (!m || m[3] !== target) continue;
+    const m = /^([^#\s][^=]*?)\s+ALL\s*=\s*\(([^)]+)\)\s*(?:NOPASSWD:\s*)?(.*)$/.exec(line);
+    if (!m || m[1]?.startsWith('Defaults')) continue;
+    const command = /^(\S+) (.*)$/.exec(m[3] ?? '');
     return {
       webUsers: (m[1] ?? '').split(/\s*,\s*/).filter(Boolean),
-      serviceUser: m[2] ?? '',
-      form: (m[4] ?? '').startsWith('^') ? 'regex' : 'wildcard',
-    };
+      serviceUser: (m[2] ?? '').trim(),
+      ...(command && command[1] === target ? { form: (command[2] ?? '').startsWith('^') ? 'regex' : 'wildcard' } : {}),
+    } as Pick<InstalledDispatch, 'webUsers' | 'serviceUser' | 'form'>;
   }
   return undefined;
 }
@@ -411,6 +417,11 @@ function resolveWebUsers(
   notes: string[],
 ): string[] {
   const fromEnv = host.env.WEB_USER ? [host.env.WEB_USER] : undefined;
+  const grantPath = hopPaths(bridge.id).sudoers;
+  if (!flags.webUsers && !fromEnv && installed.files.has(grantPath) && !installed.webUsers) {
+    // Never guess who a security grant is for.
+    throw new UsageError(`cannot read which users ${grantPath} grants (it is not in bridgectl's format)`, 'pass --web-user with the user PHP runs as (repeatable)');
+  }
   const users = [...new Set(flags.webUsers ?? installed.webUsers ?? fromEnv ?? ['www-data'])];
   if (flags.webUsers && installed.webUsers && users.join(',') !== installed.webUsers.join(',')) {
     notes.push(`${bridge.id}: the sudo grant's users change from ${installed.webUsers.join(', ')} to ${users.join(', ')}`);
@@ -446,16 +457,16 @@ function resolveForm(
     if (installed.form !== undefined && installed.form !== form) notes.push(`${bridge.id}: the sudo grant changes from ${installed.form} to ${form} matching`);
     return form;
   }
+  // The installed form is kept (upgrade never switches silently) unless the
+  // live sudo cannot read it; a fresh grant takes what the live sudo reads.
   if (host.root === '/') {
     const version = detectSudoVersion(run);
-    if (version) {
-      const form = supportsSudoersRegex(version) ? 'regex' : 'wildcard';
-      if (installed.form !== undefined && installed.form !== form) {
-        notes.push(`${bridge.id}: the sudo grant changes from ${installed.form} to ${form} matching (sudo ${version.text})`);
-      }
-      return form;
+    if (!version) {
+      notes.push(`${bridge.id}: sudo is not installed: the wrapper exits 69 until it is (apt-get install sudo)`);
+    } else if (!supportsSudoersRegex(version)) {
+      if (installed.form === 'regex') notes.push(`${bridge.id}: the sudo grant changes from regex to wildcard matching: sudo ${version.text} predates sudoers regular expressions (1.9.10)`);
+      return 'wildcard';
     }
-    notes.push(`${bridge.id}: sudo is not installed: the wrapper exits 69 until it is (apt-get install sudo)`);
   }
   return installed.form ?? 'regex';
 }

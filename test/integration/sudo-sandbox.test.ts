@@ -232,6 +232,32 @@ describe('upgrade in sudo mode', () => {
   });
 });
 
+describe('a hand-edited grant', () => {
+  it('is narrowed again for the same users when it was widened', async () => {
+    const root = serverSandbox();
+    await install(root, '--dispatch', 'sudo', '--web-user', 'ghost');
+    const good = read(root, HOP.sudoers);
+    chmodSync(at(root, HOP.sudoers), 0o640);
+    writeFileSync(at(root, HOP.sudoers), good.replace(/NOPASSWD: .*$/m, 'NOPASSWD: ALL'));
+    expect((await upgrade(root)).code).toBe(0);
+    expect(read(root, HOP.sudoers)).toBe(good);
+    expect(mode(root, HOP.sudoers)).toBe(0o440);
+  });
+
+  it('that names no users stops upgrade until --web-user says whom it is for', async () => {
+    const root = serverSandbox();
+    await install(root, '--dispatch', 'sudo', '--web-user', 'ghost');
+    chmodSync(at(root, HOP.sudoers), 0o640);
+    writeFileSync(at(root, HOP.sudoers), '# emptied by hand\n');
+    const r = await upgrade(root);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain("cannot read which users /etc/sudoers.d/bridgectl-kimaki grants (it is not in bridgectl's format)");
+    expect(r.stderr).toContain('fix: pass --web-user');
+    expect((await upgrade(root, '--web-user', 'ghost')).code).toBe(0);
+    expect(read(root, HOP.sudoers)).toContain('ghost ALL=(opencode) NOPASSWD:');
+  });
+});
+
 describe('uninstall', () => {
   it('removes the three hop files and nothing else', async () => {
     const root = serverSandbox({ 'usr/local/bin/other-tool': '#!/bin/sh\n', 'etc/sudoers.d/README': 'keep me\n' });

@@ -84,6 +84,9 @@ describe('the grant', () => {
     expect(sudoers).not.toMatch(/^#include/m);
     expect(parseGrant(sudoers, hopPaths('kimaki').target)).toEqual({ webUsers: ['www-data', 'nginx'], serviceUser: 'opencode', form: 'regex' });
     expect(parseGrant(renderHop(input({ form: 'wildcard' })).sudoers, hopPaths('kimaki').target)?.form).toBe('wildcard');
+    // A hand-widened grant still says whom it is for, so upgrade narrows it for the same users.
+    expect(parseGrant('Defaults!/x !requiretty\nbctlweb ALL=(svc) NOPASSWD: ALL\n', hopPaths('kimaki').target)).toEqual({ webUsers: ['bctlweb'], serviceUser: 'svc' });
+    expect(parseGrant('# nothing\n', hopPaths('kimaki').target)).toBeUndefined();
   });
 
   it('refuses user names sudoers would misread', () => {
