@@ -84,7 +84,7 @@ function withDispatchOptions<T>(y: Argv<T>) {
   return y
     .option('dispatch', {
       choices: DISPATCH_MODES,
-      describe: 'Who runs the CLI: direct (the web user, default) or sudo (a narrowed sudo hop to the service user); default: the installed mode',
+      describe: 'Who runs the CLI: direct (as the web user) or sudo (as the service user, through a narrowed sudo grant); default: the installed mode, else direct',
     })
     .option('web-user', {
       type: 'string',
@@ -94,7 +94,7 @@ function withDispatchOptions<T>(y: Argv<T>) {
     })
     .option('sudo-regex', {
       type: 'boolean',
-      describe: "sudo mode: match the grant's argument with a sudoers regex (sudo >= 1.9.10); --no-sudo-regex uses wildcards plus a negated entry (default: from sudo -V on the live host, else installed, else regex)",
+      describe: "sudo mode: match the grant's argument with a sudoers regex (sudo >= 1.9.10); --no-sudo-regex: wildcards plus a negated entry (default: the installed form, else regex unless the live sudo predates 1.9.10)",
     })
     .group(['dispatch', 'web-user', 'sudo-regex'], 'Dispatch:');
 }
