@@ -32,7 +32,7 @@ function prerequisites(): string[] {
   for (const cmd of ['sudo', 'visudo', 'php', 'unshare', 'nsenter', 'setpriv']) {
     if (spawnSync('sh', ['-c', `command -v ${cmd}`]).status !== 0) missing.push(cmd);
   }
-  if (missing.length === 0 && spawnSync('unshare', ['--mount', '--propagation', 'private', 'mount', '-t', 'tmpfs', 'tmpfs', '/mnt']).status !== 0) {
+  if (missing.length === 0 && spawnSync('unshare', ['--mount', '--propagation', 'private', 'mount', '-t', 'tmpfs', 'tmpfs', '/tmp']).status !== 0) {
     missing.push('permission to mount in a new mount namespace');
   }
   return missing;
