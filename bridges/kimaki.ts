@@ -25,6 +25,15 @@ export const kimaki: BridgeDefinition = {
       ['KIMAKI_DATA_DIR', identity.dataDir],
     ],
   }),
+  // --dispatch sudo: the target accepts `send <channel id>` (a Discord
+  // snowflake: digits only) and runs kimaki with the message as
+  // `--prompt=<msg>`: kimaki's parser takes `--prompt -x…` for a missing
+  // value, the `=` form passes a leading dash through unchanged.
+  sudoHop: {
+    subcommand: 'send',
+    recipient: { first: '0-9', rest: '0-9', what: 'a Discord channel id (digits only)', sample: '123456789012345678' },
+    cli: ['send', '--channel', '{recipient}', '--prompt={message}'],
+  },
   services: (identity) => {
     const home = (dir: string): string => path.posix.join(identity.home, dir);
     return [

@@ -1,5 +1,6 @@
 import type { ChannelSpec } from '../installer/channel.js';
 import type { Identity, IdentityFlags } from '../installer/identity.js';
+import type { SudoHopSpec } from '../installer/sudo-hop.js';
 import type { ServiceSpec } from '../installer/units.js';
 
 /**
@@ -38,6 +39,8 @@ export interface BridgeDefinition {
   channel(identity: Identity, context: ChannelContext): ChannelSpec | null;
   /** Its long-running services, in the order of `units`. */
   services(identity: Identity): ServiceSpec[];
+  /** How `--dispatch sudo` carries one message to the CLI as the service user; absent: direct only. */
+  sudoHop?: SudoHopSpec;
 }
 
 /** What the engine resolved for the channel besides the identity. */

@@ -23,6 +23,7 @@ import { randomBytes } from 'node:crypto';
 import {
   closeSync,
   constants,
+  existsSync,
   fchmodSync,
   fchownSync,
   fstatSync,
@@ -41,7 +42,8 @@ import {
 import path from 'node:path';
 import { UserError } from './errors.js';
 import { onHost } from './paths.js';
-import type { FileChange, Plan } from './plan.js';
+import type { FileChange, FileValidation, Plan } from './plan.js';
+import { findVisudo, spawnRunner, type Runner } from './sudo-probe.js';
 import { validateStaged, type Env } from './validate.js';
 
 export interface ApplyOptions {
@@ -55,7 +57,15 @@ export interface ApplyOptions {
   warn?: (line: string) => void;
   /** Environment for the validators (BRIDGECTL_PHP…); default process.env. */
   env?: Env;
+  /** Replace the validators FileChange.validate names (tests). */
+  validators?: Partial<Record<FileValidation, Validator>>;
 }
+
+/**
+ * A check for one kind of file (FileChange.validate), run on the staged temp
+ * file. Throws a UserError to refuse it; returns a note when it could not run.
+ */
+export type Validator = (tempFile: string, label: string, root: string) => string | undefined;
 
 /** Our temp files: `.<name>.bridgectl-<12 hex>.tmp`. Anything matching is ours and, under the lock, stale. */
 const TEMP_FILE = /^\..+\.bridgectl-[0-9a-f]{12}\.tmp$/;
@@ -88,6 +98,11 @@ export function applyPlan(plan: Plan, root: string, options: ApplyOptions = {}):
     for (const s of staged) {
       if (!s.temp || s.change.after === null) continue;
       const env = options.env ?? process.env;
+      if (s.change.validate) {
+        const validator = options.validators?.[s.change.validate] ?? VALIDATORS[s.change.validate];
+        const skipped = validator(s.temp, s.change.path, root);
+        if (skipped) plan.notes.push(skipped);
+      }
       const result = validateStaged(s.change.path, s.temp, s.change.after, root, env);
       for (const w of result.warnings) warn(w);
       if (result.error) {
@@ -384,6 +399,37 @@ function makeDirectory(target: string, mode: number, uid: number, gid: number): 
     closeSync(fd);
   }
 }
+
+// ---------------------------------------------------------------- validators
+
+/**
+ * visudo -cf on the staged copy of a sudoers drop-in. The temp file's name
+ * starts with '.' and contains '.', so sudo's @includedir never reads it
+ * while it sits in /etc/sudoers.d; a refused one is removed and the
+ * installed drop-in stays as it was. On the live host a missing visudo is a
+ * refusal (nothing unchecked goes into /etc/sudoers.d); under a sandbox
+ * --root it is a note.
+ */
+export function visudoValidator(
+  run: Runner = spawnRunner,
+  locate: () => string | undefined = () => findVisudo(undefined, existsSync, process.env.PATH),
+): Validator {
+  return (temp, label, root) => {
+    const visudo = locate();
+    if (!visudo) {
+      if (root !== '/') return `${label}: not checked with visudo -cf (visudo is not installed here)`;
+      throw new UserError(`${label}: visudo is not installed, so the drop-in cannot be checked; nothing was written to it`, 'install sudo first (apt-get install sudo)');
+    }
+    const r = run(visudo, ['-c', '-f', temp]);
+    if (r.status === 0) return undefined;
+    const why = `${r.stderr}${r.stdout}`.replaceAll(temp, label).trim() || (r.error ?? `exit status ${r.status}`);
+    throw new UserError(`${label}: visudo -cf refused the new drop-in, so it was not installed (any installed one is unchanged): ${why}`, 'this is a bridgectl bug; please report it with the output of --dry-run');
+  };
+}
+
+const VALIDATORS: Record<FileValidation, Validator> = {
+  sudoers: visudoValidator(),
+};
 
 // ---------------------------------------------------------------- helpers
 

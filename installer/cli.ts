@@ -21,6 +21,7 @@ import { resolveSite, type IdentityFlags } from './identity.js';
 import type { Plan } from './plan.js';
 import { reloadServices } from './services.js';
 import { applyOptions, underLock, withSafetyOptions, type SafetyArgs } from './safety.js';
+import { DISPATCH_MODES, type DispatchFlags, type DispatchMode } from './sudo-hop.js';
 import { INIT_SYSTEMS, type InitSystem } from './units.js';
 import { formatCheck, formatDoctor, formatHuman, formatJson, formatListing } from './report.js';
 import { colorWanted, makeStyle, type Style } from './style.js';
@@ -52,8 +53,12 @@ interface IdentityArgs {
   dataDir?: string;
   binary?: string[];
   curl?: string;
-  webUser?: string;
+  /** Repeatable: the first is the web user (telegram's token group); sudo mode grants them all. */
+  webUser?: string[];
   telegramToken?: string;
+  // --dispatch and the sudo hop (sudo-hop.ts)
+  dispatch?: DispatchMode;
+  sudoRegex?: boolean;
 }
 
 interface ChannelArgs {
@@ -98,7 +103,12 @@ function withIdentityOptions<T>(y: Argv<T>) {
     .option('data-dir', { type: 'string', describe: 'Bridge data dir, one bridge only (default <home>/.kimaki, <home>/.cc-connect; env KIMAKI_DATA_DIR, CC_DATA_DIR)', requiresArg: true })
     .option('binary', { type: 'string', array: true, describe: 'PATH of the bridge CLI (one bridge only), or NAME=PATH for any executable, e.g. opencode=/usr/bin/opencode (default: first found on the search path)', requiresArg: true })
     .option('curl', { type: 'string', describe: 'curl for the telegram channel (same as --binary curl=PATH)', requiresArg: true })
-    .option('web-user', { type: 'string', describe: 'User PHP runs as; its group may read the telegram token file (default: PHP-FPM pools\' user, else www-data)', requiresArg: true })
+    .option('web-user', {
+      type: 'string',
+      array: true,
+      describe: "User PHP runs as, repeatable: the first one's group reads the telegram token file; --dispatch sudo grants them all (default: the PHP-FPM pools' users, else www-data)",
+      requiresArg: true,
+    })
     .option('telegram-token', { type: 'string', describe: 'Telegram bot token (visible in ps: prefer env TELEGRAM_BOT_TOKEN or the bot\'s .env)', requiresArg: true })
     .option('init', { choices: INIT_SYSTEMS, describe: 'Service manager to write definitions for (default: installed one, else systemd; launchd on macOS)' })
     .group(['site', 'service-user', 'run-as-root', 'data-dir', 'binary', 'curl', 'web-user', 'telegram-token', 'init'], 'Identity:');
@@ -106,6 +116,20 @@ function withIdentityOptions<T>(y: Argv<T>) {
 
 function withReloadOption<T>(y: Argv<T>) {
   return y.option('reload', { type: 'boolean', default: true, describe: 'After writing units on the live host (--root /), run systemctl daemon-reload/enable; --no-reload skips' });
+}
+
+/** --dispatch and the sudo hop's options, on install and upgrade (docs/dispatch-modes.md). */
+function withDispatchOptions<T>(y: Argv<T>) {
+  return y
+    .option('dispatch', {
+      choices: DISPATCH_MODES,
+      describe: 'Who runs the CLI: direct (as the web user) or sudo (as the service user, through a narrowed sudo grant); default: the installed mode, else direct',
+    })
+    .option('sudo-regex', {
+      type: 'boolean',
+      describe: "sudo mode: match the grant's argument with a sudoers regex (sudo >= 1.9.10); --no-sudo-regex: wildcards plus a negated entry (default: the installed form, else regex unless the live sudo predates 1.9.10)",
+    })
+    .group(['dispatch', 'sudo-regex'], 'Dispatch:');
 }
 
 function withBridgeOption<T>(y: Argv<T>) {
@@ -138,13 +162,12 @@ function buildParser(argv: string[]) {
     .scriptName('bridgectl')
     .usage('$0 <command> [options]\n\nInstall and upgrade the WordPress mu-plugin config that lets a site dispatch messages to chat-bridge CLIs.')
     .command('install', 'Register bridges in the site\'s channels mu-plugin, pinning their service identity', (y) =>
-      withReloadOption(withIdentityOptions(withBridgeOption(y))).example(
-        '$0 install --bridge kimaki --site /var/www/html --service-user opencode',
-        'pin HOME=/home/opencode and KIMAKI_DATA_DIR for the kimaki channel',
-      ),
+      withReloadOption(withDispatchOptions(withIdentityOptions(withBridgeOption(y))))
+        .example('$0 install --bridge kimaki --site /var/www/html --service-user opencode', 'pin HOME=/home/opencode and KIMAKI_DATA_DIR for the kimaki channel')
+        .example('$0 install --bridge kimaki --site /var/www/html --service-user opencode --dispatch sudo', 'dispatch as opencode through a narrowed sudo grant'),
     )
     .command('upgrade', 'Re-render every installed bridge block, keeping the installed identity', (y) =>
-      withReloadOption(withIdentityOptions(y)).example('$0 upgrade --site /var/www/html', 'run on every deploy; a no-op when nothing changed'),
+      withReloadOption(withDispatchOptions(withIdentityOptions(y))).example('$0 upgrade --site /var/www/html', 'run on every deploy; a no-op when nothing changed'),
     )
     .command('uninstall', 'Remove exactly the named bridges\' blocks and service definitions', (y) =>
       withSiteOption(withBridgeOption(y))
@@ -168,7 +191,7 @@ function buildParser(argv: string[]) {
     )
     .command('doctor', 'Will a dispatch from WP-cron work? Check every path as the web user meets it', (y) =>
       withSiteOption(y)
-        .option('web-user', { type: 'string', describe: 'User PHP runs WP-cron as (default: the user of the PHP-FPM pools, else www-data)', requiresArg: true })
+        .option('web-user', { type: 'string', array: true, describe: 'User PHP runs WP-cron as (default: the user of the PHP-FPM pools, else www-data)', requiresArg: true })
         .example('$0 doctor --site /var/www/html', 'check as the PHP-FPM pool user')
         .example('$0 doctor --site /var/www/html --web-user nginx --json', 'every check with id, status, message, fix')
         .epilogue('Exit codes: 0 no check failed (warnings allowed), 1 a check failed or doctor could not run.'),
@@ -333,9 +356,11 @@ function runRender(args: Parsed, io: Io): number {
 }
 
 function runDoctorCommand(args: Parsed, host: Host, io: Io, style: Style): number {
+  const [webUser, ...more] = args.webUser ?? [];
+  if (more.length) throw new UsageError('doctor checks one web user at a time: run it once per --web-user');
   const options = {
     ...(args.site !== undefined ? { site: args.site } : {}),
-    ...(args.webUser !== undefined ? { webUser: args.webUser } : {}),
+    ...(webUser !== undefined ? { webUser } : {}),
   };
   const report = runDoctor(options, host);
   const code = doctorExitCode(report.checks);
@@ -357,7 +382,7 @@ function pick(args: IdentityArgs): IdentityFlags {
   if (args.runAsRoot !== undefined) flags.runAsRoot = args.runAsRoot;
   if (args.dataDir !== undefined) flags.dataDir = args.dataDir;
   if (args.init !== undefined) flags.init = args.init;
-  if (args.webUser !== undefined) flags.webUser = args.webUser;
+  if (args.webUser?.[0] !== undefined) flags.webUser = args.webUser[0];
   if (args.telegramToken !== undefined) flags.telegramToken = args.telegramToken;
   // --binary PATH is the bridge's own CLI; --binary NAME=PATH (and --curl) any executable.
   const binaries: Record<string, string> = {};
@@ -369,6 +394,11 @@ function pick(args: IdentityArgs): IdentityFlags {
   }
   if (args.curl !== undefined) binaries.curl = args.curl;
   if (Object.keys(binaries).length > 0) flags.binaries = binaries;
+  const dispatch: DispatchFlags = {};
+  if (args.dispatch !== undefined) dispatch.dispatch = args.dispatch;
+  if (args.webUser !== undefined) dispatch.webUsers = args.webUser;
+  if (args.sudoRegex !== undefined) dispatch.sudoRegex = args.sudoRegex;
+  if (Object.keys(dispatch).length > 0) flags.dispatch = dispatch;
   return flags;
 }
 

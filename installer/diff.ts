@@ -23,5 +23,9 @@ export function formatDiff(change: FileChange): string {
   if (change.currentMode !== undefined && change.after !== null && change.currentMode !== change.mode) {
     text = `mode ${formatMode(change.currentMode)} -> ${formatMode(change.mode)} ${change.path}\n${text}`;
   }
+  if (change.currentOwner && change.owner && change.after !== null) {
+    const { uid, gid } = change.currentOwner;
+    if (uid !== change.owner.uid || gid !== change.owner.gid) text = `owner ${uid}:${gid} -> ${change.owner.uid}:${change.owner.gid} ${change.path}\n${text}`;
+  }
   return text;
 }

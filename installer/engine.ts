@@ -17,6 +17,7 @@ import { channelsFile, transportFile } from './paths.js';
 import { staticTemplate } from './templates.js';
 import { fileChange, type DirectoryChange, type FileChange, type Plan } from './plan.js';
 import { redactable, resolveSecret } from './secrets.js';
+import { inspectDispatch, planDispatch, type DispatchPlan, type InstalledDispatch } from './sudo-hop.js';
 import {
   envOf,
   keptSettings,
@@ -96,6 +97,8 @@ export interface InstalledBridge {
   launchdHome?: string;
   /** Installed service definitions by server path. */
   services: Map<string, InstalledServiceFile>;
+  /** How the channel dispatches, and the sudo hop's files when there are any (sudo-hop.ts). */
+  dispatch?: InstalledDispatch;
 }
 
 /** Find the bridge's block and service files. launchd plists live under a home, so candidate homes are tried. */
@@ -106,6 +109,7 @@ export function inspectInstalled(bridge: BridgeDefinition, channelsText: string 
     installed.block = parseChannelBody(block.body) ?? 'unreadable';
     installed.blockText = block.body.join('\n');
   }
+  installed.dispatch = inspectDispatch(bridge, installed.block === 'unreadable' ? undefined : installed.block, host);
   const blockHome = installed.block && installed.block !== 'unreadable' ? envValue(installed.block, 'HOME') : undefined;
 
   const candidates: [Exclude<InitSystem, 'none'>, string][] = [
@@ -155,7 +159,9 @@ export function adopt(bridge: BridgeDefinition, installed: InstalledBridge, note
   }
   const fromBlock: Adopted = { binaries: {} };
   if (block) {
-    (fromBlock.binaries ??= {})[bridge.channelBinary ?? bridge.binaryName] = block.command;
+    // In sudo dispatch mode the block runs the wrapper; the CLI is named in the installed target.
+    const cli = installed.dispatch?.mode === 'sudo' ? installed.dispatch.binary : block.command;
+    if (cli !== undefined) (fromBlock.binaries ??= {})[bridge.channelBinary ?? bridge.binaryName] = cli;
     const home = envValue(block, 'HOME');
     const dataDir = (dataDirEnv === undefined ? undefined : envValue(block, dataDirEnv)) ?? dataDirFlag(block.args);
     if (home !== undefined) fromBlock.home = home;
@@ -187,6 +193,8 @@ export interface RenderedBridge {
   directories: DirectoryChange[];
   /** Credential values seen (reports redact them). */
   secrets: string[];
+  /** The sudo hop's files (written before the channels file, removed after it). */
+  dispatch: DispatchPlan;
 }
 
 export interface RenderOptions {
@@ -230,7 +238,19 @@ export function renderBridge(
     identity.binaries[bridge.channelBinary] = command;
     context.command = command;
   }
-  const spec = bridge.channel(identity, context);
+  // Dispatch mode (sudo-hop.ts): in sudo mode the channel runs the hop's wrapper.
+  const dispatch = planDispatch({
+    bridge,
+    identity,
+    spec: bridge.channel(identity, context),
+    installed: installed.dispatch ?? inspectDispatch(bridge, undefined, host),
+    flags: flags.dispatch ?? {},
+    host,
+    notes,
+    action: options.action,
+    enforceOwner: process.getuid?.() === 0,
+  });
+  const spec = dispatch.spec;
   const block: BlockChange = { id: bridge.id, body: spec ? renderChannelBody(spec) : null };
 
   const init = identity.init;
@@ -251,8 +271,9 @@ export function renderBridge(
     if (!rendered.has(path)) files.push(fileChange(path, current.text, null, SERVICE_FILE_MODE, current.mode));
   }
 
+  directories.push(...dispatch.directories);
   if (options.action === 'install') directories.push(...missingDirectories(identity.dataDir, identity, host));
-  return { bridge, identity, block, files, directories, secrets };
+  return { bridge, identity, block, files, directories, secrets, dispatch };
 }
 
 /** Values of the secret's variable in installed units (the bash installer put the token in plists): redacted too. */
@@ -364,8 +385,16 @@ export function planBridges(ids: readonly string[], flags: IdentityFlags, host: 
   const notes: string[] = [];
   const rendered = definitions.map((bridge) => renderBridge(bridge, flags, channels, site, host, notes, options));
   const channelsEntry = channelsChange(channels, rendered.map((r) => r.block));
+  // Hop files go in before the channel points at them, and out after it no longer does.
+  const hop = rendered.flatMap((r) => r.dispatch.files);
   return {
-    changes: [channelsEntry, transportChange(site, host, registersChannels(channelsEntry)), ...rendered.flatMap((r) => r.files)],
+    changes: [
+      ...hop.filter((c) => c.after !== null),
+      channelsEntry,
+      transportChange(site, host, registersChannels(channelsEntry)),
+      ...rendered.flatMap((r) => r.files),
+      ...hop.filter((c) => c.after === null),
+    ],
     directories: rendered.flatMap((r) => r.directories),
     identities: Object.fromEntries(rendered.map((r) => [r.bridge.id, r.identity])),
     notes,

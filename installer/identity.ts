@@ -10,6 +10,7 @@ import type { BridgeDefinition } from '../bridges/types.js';
 import { canAccess, formatMode } from './access.js';
 import { IdentityError, UsageError } from './errors.js';
 import type { Host, PasswdEntry } from './host.js';
+import type { DispatchFlags } from './sudo-hop.js';
 import type { InitSystem } from './units.js';
 
 export interface IdentityFlags {
@@ -25,6 +26,8 @@ export interface IdentityFlags {
   /** The user PHP runs as (see web-user.ts). */
   webUser?: string;
   telegramToken?: string;
+  /** --dispatch and the sudo hop's options (sudo-hop.ts); not part of the identity itself. */
+  dispatch?: DispatchFlags;
 }
 
 /** Facts read back from what is installed. */

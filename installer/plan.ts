@@ -30,7 +30,14 @@ export interface FileChange {
   currentOwner?: { uid: number; gid: number };
   /** Holds a credential: reports never show its content (before or after). */
   secret?: boolean;
+  /**
+   * A check apply runs on the written temp file before renaming it into
+   * place; a refusal leaves the installed file as it was. 'sudoers': visudo -cf.
+   */
+  validate?: FileValidation;
 }
+
+export type FileValidation = 'sudoers';
 
 /** A directory to create (a bridge's data dir); existing ones are never touched. */
 export interface DirectoryChange {

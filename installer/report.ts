@@ -185,6 +185,7 @@ export function jsonDocument(input: JsonInput): JsonDocument {
       status: c.status,
       mode: formatMode(c.mode),
       currentMode: c.before === null || c.currentMode === undefined ? null : formatMode(c.currentMode),
+      ...(c.owner ? { owner: c.owner } : {}),
       diff: formatDiff(c),
       content: c.after,
     })),

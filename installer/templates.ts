@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import Handlebars from 'handlebars';
 import { templatePath } from './paths.js';
 import { phpList, phpMap, phpString } from './php.js';
+import { shellQuote } from './shell.js';
 import { xmlEscape } from './xml.js';
 
 const hbs = Handlebars.create();
@@ -14,6 +15,7 @@ hbs.registerHelper('php', (value: unknown) => phpString(String(value)));
 hbs.registerHelper('phpList', (values: unknown) => phpList(values as string[]));
 hbs.registerHelper('phpMap', (entries: unknown) => phpMap(entries as [string, string][]));
 hbs.registerHelper('xml', (value: unknown) => xmlEscape(String(value)));
+hbs.registerHelper('sh', (value: unknown) => shellQuote(String(value)));
 
 const compiled = new Map<string, Handlebars.TemplateDelegate>();
 

@@ -12,6 +12,7 @@ import {
 import type { Host } from '../host.js';
 import { resolveSite } from '../identity.js';
 import { fileChange, type Plan } from '../plan.js';
+import { removeDispatch } from '../sudo-hop.js';
 
 export interface UninstallOptions {
   bridges: string[];
@@ -31,7 +32,7 @@ export function planUninstall(options: UninstallOptions, host: Host): Plan {
   for (const id of options.bridges) {
     const bridge = requireBridge(id);
     const installed = inspectInstalled(bridge, channels.text, host, homes);
-    if (installed.block === undefined && installed.services.size === 0) notes.push(`${id} is not installed for ${site}`);
+    if (installed.block === undefined && installed.services.size === 0 && !installed.dispatch?.files.size) notes.push(`${id} is not installed for ${site}`);
     for (const [path, service] of installed.services) changes.push(fileChange(path, service.text, null, SERVICE_FILE_MODE, service.mode));
     if (bridge.secret) {
       // The credential file is the bridge's too; left behind it would be a token nobody manages.
@@ -43,6 +44,7 @@ export function planUninstall(options: UninstallOptions, host: Host): Plan {
       }
       if (installed.blockText !== undefined) secrets.push(...bridge.secret.findIn(installed.blockText));
     }
+    if (installed.dispatch) changes.push(...removeDispatch(installed.dispatch)); // the sudo hop's three files
   }
   const blocks = channels.text === undefined ? [] : [channelsChange(channels, options.bridges.map((id) => ({ id, body: null })))];
   // The transport goes with the last channel (custom channels need it too).

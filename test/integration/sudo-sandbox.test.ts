@@ -1,0 +1,330 @@
+/**
+ * --dispatch sudo in a sandbox root: what install, upgrade and uninstall
+ * plan and write, on any machine. (Running the hop for real is
+ * test/sudo/live.test.ts.)
+ */
+import { spawnSync } from 'node:child_process';
+import { chmodSync, chownSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { applyPlan, visudoValidator } from '../../installer/apply.js';
+import { planInstall } from '../../installer/commands/install.js';
+import { UserError } from '../../installer/errors.js';
+import { nodeHost } from '../../installer/host.js';
+import { hopPaths } from '../../installer/sudo-hop.js';
+import { findVisudo } from '../../installer/sudo-probe.js';
+import { runBin, runMain } from '../helpers/cli.js';
+import { at, CHANNELS, isRoot, sandbox, serverSandbox, SITE } from '../helpers/sandbox.js';
+
+const HOP = hopPaths('kimaki');
+const ROOT_OWNED = { uid: 0, gid: 0 };
+
+const install = (root: string, ...extra: string[]) =>
+  runMain(['install', '--bridge', 'kimaki', '--site', SITE, '--service-user', 'opencode', '--init', 'none', '--root', root, ...extra]);
+const upgrade = (root: string, ...extra: string[]) => runMain(['upgrade', '--site', SITE, '--root', root, ...extra]);
+const read = (root: string, p: string): string => readFileSync(at(root, p), 'utf8');
+const mode = (root: string, p: string): number => statSync(at(root, p)).mode & 0o7777;
+
+interface JsonFile {
+  path: string;
+  status: string;
+  mode: string;
+  owner?: { uid: number; gid: number };
+  diff: string;
+}
+const json = (stdout: string): { files: JsonFile[]; notes: string[]; directories: { path: string; mode: string; uid: number }[] } => JSON.parse(stdout);
+
+/** Every file under root with its bytes: what "nothing else changed" is checked against. */
+function tree(root: string): Map<string, string> {
+  const out = new Map<string, string>();
+  const walk = (dir: string): void => {
+    for (const entry of readdirSync(dir, { withFileTypes: true })) {
+      const p = path.join(dir, entry.name);
+      if (entry.isDirectory()) {
+        out.set(`${path.relative(root, p)}/`, '');
+        walk(p);
+      } else out.set(path.relative(root, p), readFileSync(p, 'latin1'));
+    }
+  };
+  walk(root);
+  return out;
+}
+
+const visudo = findVisudo(undefined, existsSync, process.env.PATH);
+if (process.env.CI && !visudo) {
+  throw new Error('CI: visudo is required for the sudo dispatch tests (apt-get install sudo)');
+}
+
+const TRANSPORT = '/var/www/html/wp-content/mu-plugins/wp-coding-agents-cli-transport.php';
+
+describe('install --dispatch sudo', () => {
+  it('plans the three hop files before the channels file, root-owned, with their modes, and the drop-in validated', async () => {
+    const root = serverSandbox();
+    const r = await install(root, '--dispatch', 'sudo', '--json', '--dry-run');
+    expect(r.stderr).toBe('');
+    const doc = json(r.stdout);
+    expect(doc.files.map((f) => [f.path, f.status, f.mode, f.owner])).toEqual([
+      [HOP.sudoers, 'create', '0440', ROOT_OWNED],
+      [HOP.target, 'create', '0755', ROOT_OWNED],
+      [HOP.wrapper, 'create', '0755', ROOT_OWNED],
+      [CHANNELS, 'create', '0644', undefined],
+      [TRANSPORT, 'create', '0644', undefined],
+    ]);
+    expect(doc.directories).toContainEqual({ path: '/usr/local/lib/bridgectl', status: 'create', mode: '0755', uid: 0, gid: 0 });
+    expect(existsSync(at(root, HOP.sudoers))).toBe(false); // dry run
+    const plan = planInstall({ bridges: ['kimaki'], site: SITE, serviceUser: 'opencode', init: 'none', dispatch: { dispatch: 'sudo' } }, nodeHost(root, {}));
+    expect(plan.changes.map((c) => c.validate)).toEqual(['sudoers', undefined, undefined, undefined, undefined]);
+  });
+
+  it('writes them, and points the channel at the wrapper with HOME and the data dir still pinned', async () => {
+    const root = serverSandbox();
+    const r = await install(root, '--dispatch', 'sudo');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^create +\/etc\/sudoers.d\/bridgectl-kimaki$/m);
+    expect(mode(root, HOP.sudoers)).toBe(0o440);
+    expect(mode(root, HOP.target)).toBe(0o755);
+    expect(mode(root, HOP.wrapper)).toBe(0o755);
+    expect(mode(root, '/usr/local/lib/bridgectl')).toBe(0o755);
+    if (isRoot) for (const p of Object.values(HOP)) expect(statSync(at(root, p))).toMatchObject(ROOT_OWNED);
+    const channels = read(root, CHANNELS);
+    expect(channels).toContain(`'command' => '${HOP.wrapper}',`);
+    expect(channels).toContain(`'args'    => [ 'send', '--channel', '{recipient}', '--prompt', '{message}' ],`);
+    expect(channels).toContain(`'env'     => [ 'HOME' => '/home/opencode', 'KIMAKI_DATA_DIR' => '/home/opencode/.kimaki' ],`);
+    expect(read(root, HOP.sudoers)).toContain('www-data ALL=(opencode) NOPASSWD: /usr/local/lib/bridgectl/kimaki-dispatch-target ^send [0-9]+$\n');
+    expect(read(root, HOP.target)).toContain("CLI='/usr/local/bin/kimaki'\n");
+  });
+
+  it('shows the three files as diffs on --dry-run', async () => {
+    const root = serverSandbox();
+    const r = await install(root, '--dispatch', 'sudo', '--dry-run');
+    for (const p of Object.values(HOP)) expect(r.stdout).toContain(`+++ b${p}`);
+    expect(r.stdout).toContain('+www-data ALL=(opencode) NOPASSWD:');
+    expect(r.stdout).toMatch(/dry run: nothing was written\n$/);
+  });
+
+  it('passes visudo -cf in both grant forms', async () => {
+    if (!visudo) return; // not on this machine; CI fails above instead
+    for (const form of ['--sudo-regex', '--no-sudo-regex']) {
+      const root = serverSandbox();
+      expect((await install(root, '--dispatch', 'sudo', form, '--web-user', 'www-data', '--web-user', 'ghost')).code).toBe(0);
+      const r = spawnSync(visudo, ['-c', '-f', at(root, HOP.sudoers)], { encoding: 'utf8' });
+      expect(r.stdout + r.stderr).toMatch(/parsed OK/);
+      expect(r.status).toBe(0);
+    }
+  });
+
+  it('uses wildcards plus a negated entry with --no-sudo-regex', async () => {
+    const root = serverSandbox();
+    await install(root, '--dispatch', 'sudo', '--no-sudo-regex');
+    expect(read(root, HOP.sudoers)).toContain(`NOPASSWD: ${HOP.target} send [0-9]*, !${HOP.target} send ?*[!0-9]*\n`);
+  });
+
+  it('refuses a web user that does not exist, or that is the service user', async () => {
+    const root = serverSandbox();
+    const missing = await install(root, '--dispatch', 'sudo', '--web-user', 'nginx');
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toMatch(/web user 'nginx' does not exist/);
+    const same = await install(root, '--dispatch', 'sudo', '--web-user', 'opencode');
+    expect(same.code).toBe(1);
+    expect(same.stderr).toMatch(/the web user opencode is the service user/);
+    expect(existsSync(at(root, HOP.sudoers))).toBe(false);
+  });
+
+  it('is the default only when asked: plain install stays direct and writes no hop', async () => {
+    const root = serverSandbox();
+    await install(root);
+    expect(read(root, CHANNELS)).toContain("'command' => '/usr/local/bin/kimaki',");
+    for (const p of Object.values(HOP)) expect(existsSync(at(root, p))).toBe(false);
+  });
+});
+
+describe('upgrade in sudo mode', () => {
+  it('twice is a no-op: everything unchanged, nothing rewritten', async () => {
+    const root = serverSandbox();
+    await install(root, '--dispatch', 'sudo');
+    const before = tree(root);
+    for (let i = 0; i < 2; i++) {
+      const r = await upgrade(root, '--json');
+      expect(r.code).toBe(0);
+      expect(json(r.stdout).files.map((f) => f.status)).toEqual(['unchanged', 'unchanged', 'unchanged', 'unchanged', 'unchanged']);
+      expect(json(r.stdout).notes).toEqual([]);
+    }
+    expect(tree(root)).toEqual(before);
+  });
+
+  it('adopts the installed mode, web users and grant form without flags', async () => {
+    const root = serverSandbox();
+    await install(root, '--dispatch', 'sudo', '--web-user', 'ghost', '--no-sudo-regex');
+    const before = tree(root);
+    expect((await install(root)).code).toBe(0); // no --dispatch, --web-user, --sudo-regex
+    expect((await upgrade(root)).code).toBe(0);
+    expect(tree(root)).toEqual(before);
+  });
+
+  it('adopts the CLI from the target when the channel runs the wrapper (no unit to read it from)', async () => {
+    const root = serverSandbox({ 'opt/kimaki/bin/kimaki': { content: '#!/bin/sh\n', mode: 0o755 } });
+    await install(root, '--dispatch', 'sudo', '--binary', '/opt/kimaki/bin/kimaki');
+    expect(read(root, HOP.target)).toContain("CLI='/opt/kimaki/bin/kimaki'\n");
+    const r = await upgrade(root, '--json');
+    expect(json(r.stdout).files.every((f) => f.status === 'unchanged')).toBe(true);
+  });
+
+  it('keeps a non-root-owned CLI directory off the dispatch PATH, and says so', async () => {
+    const root = serverSandbox({ 'opt/kimaki/bin/kimaki': { content: '#!/bin/sh\n', mode: 0o755 } });
+    if (isRoot) chownSync(at(root, '/opt/kimaki/bin'), 1001, 1001);
+    const r = await install(root, '--dispatch', 'sudo', '--binary', '/opt/kimaki/bin/kimaki', '--json');
+    expect(json(r.stdout).notes).toContain('kimaki: /opt/kimaki/bin is not a root-owned directory, so the dispatch target leaves it off PATH (kimaki still runs by its full path)');
+    expect(read(root, HOP.target)).toContain("'PATH=/usr/local/bin:/usr/bin:/bin'");
+  });
+
+  it('rewrites a hop file that drifted, byte for byte, and heals its mode', async () => {
+    const root = serverSandbox();
+    await install(root, '--dispatch', 'sudo');
+    const target = read(root, HOP.target);
+    writeFileSync(at(root, HOP.target), target.replace("'send' '--channel'", "'send' \"$@\" '--channel'"));
+    chmodSync(at(root, HOP.wrapper), 0o777);
+    const dry = await upgrade(root, '--dry-run');
+    expect(dry.stdout).toMatch(/^update +\/usr\/local\/lib\/bridgectl\/kimaki-dispatch-target$/m);
+    expect(dry.stdout).toContain(`mode 0777 -> 0755 ${HOP.wrapper}`);
+    expect((await upgrade(root)).code).toBe(0);
+    expect(read(root, HOP.target)).toBe(target);
+    expect(mode(root, HOP.wrapper)).toBe(0o755);
+  });
+
+  (isRoot ? it : it.skip)('gives a hop file back to root when someone else owns it', async () => {
+    const root = serverSandbox();
+    await install(root, '--dispatch', 'sudo');
+    chownSync(at(root, HOP.target), 1001, 1001);
+    const dry = await upgrade(root, '--dry-run');
+    expect(dry.stdout).toContain(`owner 1001:1001 -> 0:0 ${HOP.target}`);
+    await upgrade(root);
+    expect(statSync(at(root, HOP.target))).toMatchObject(ROOT_OWNED);
+    expect(json((await upgrade(root, '--json')).stdout).files.every((f) => f.status === 'unchanged')).toBe(true);
+  });
+
+  it('switches only on a flag, with a note: sudo → direct removes the hop, direct → sudo brings it back', async () => {
+    const root = serverSandbox();
+    await install(root, '--dispatch', 'sudo');
+    const toDirect = await upgrade(root, '--dispatch', 'direct', '--json');
+    const doc = json(toDirect.stdout);
+    expect(doc.notes).toContain('kimaki: dispatch changes from sudo to direct: the wrapper, target helper and sudoers grant are removed');
+    // The channel stops using the wrapper before the wrapper goes.
+    expect(doc.files.map((f) => [f.path, f.status])).toEqual([
+      [CHANNELS, 'update'],
+      [TRANSPORT, 'unchanged'],
+      [HOP.sudoers, 'remove'],
+      [HOP.target, 'remove'],
+      [HOP.wrapper, 'remove'],
+    ]);
+    for (const p of Object.values(HOP)) expect(existsSync(at(root, p))).toBe(false);
+    expect(read(root, CHANNELS)).toContain("'command' => '/usr/local/bin/kimaki',");
+    expect(json((await upgrade(root, '--json')).stdout).notes).toEqual([]);
+
+    const toSudo = await upgrade(root, '--dispatch', 'sudo', '--json');
+    expect(json(toSudo.stdout).notes).toContain(`kimaki: dispatch changes from direct to sudo: the channel now runs ${HOP.wrapper}`);
+    expect(read(root, CHANNELS)).toContain(`'command' => '${HOP.wrapper}',`);
+  });
+
+  it('notes a change of web users or grant form', async () => {
+    const root = serverSandbox();
+    await install(root, '--dispatch', 'sudo');
+    const r = await upgrade(root, '--web-user', 'www-data', '--web-user', 'ghost', '--no-sudo-regex', '--json');
+    expect(json(r.stdout).notes).toEqual([
+      'kimaki: the sudo grant\'s users change from www-data to www-data, ghost',
+      'kimaki: the sudo grant changes from regex to wildcard matching',
+    ]);
+    expect(read(root, HOP.sudoers)).toContain('www-data, ghost ALL=(opencode)');
+  });
+});
+
+describe('a hand-edited grant', () => {
+  it('is narrowed again for the same users when it was widened', async () => {
+    const root = serverSandbox();
+    await install(root, '--dispatch', 'sudo', '--web-user', 'ghost');
+    const good = read(root, HOP.sudoers);
+    chmodSync(at(root, HOP.sudoers), 0o640);
+    writeFileSync(at(root, HOP.sudoers), good.replace(/NOPASSWD: .*$/m, 'NOPASSWD: ALL'));
+    expect((await upgrade(root)).code).toBe(0);
+    expect(read(root, HOP.sudoers)).toBe(good);
+    expect(mode(root, HOP.sudoers)).toBe(0o440);
+  });
+
+  it('that names no users stops upgrade until --web-user says whom it is for', async () => {
+    const root = serverSandbox();
+    await install(root, '--dispatch', 'sudo', '--web-user', 'ghost');
+    chmodSync(at(root, HOP.sudoers), 0o640);
+    writeFileSync(at(root, HOP.sudoers), '# emptied by hand\n');
+    const r = await upgrade(root);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain("cannot read which users /etc/sudoers.d/bridgectl-kimaki grants (it is not in bridgectl's format)");
+    expect(r.stderr).toContain('fix: pass --web-user');
+    expect((await upgrade(root, '--web-user', 'ghost')).code).toBe(0);
+    expect(read(root, HOP.sudoers)).toContain('ghost ALL=(opencode) NOPASSWD:');
+  });
+});
+
+describe('uninstall', () => {
+  it('removes the three hop files and nothing else (but the transport, with the last channel)', async () => {
+    const root = serverSandbox({ 'usr/local/bin/other-tool': '#!/bin/sh\n', 'etc/sudoers.d/README': 'keep me\n' });
+    await install(root, '--dispatch', 'sudo');
+    const before = tree(root);
+    const r = await runMain(['uninstall', '--bridge', 'kimaki', '--site', SITE, '--root', root, '--json']);
+    expect(r.code).toBe(0);
+    expect(json(r.stdout).files.map((f) => [f.path, f.status])).toEqual([
+      [CHANNELS, 'update'],
+      [TRANSPORT, 'remove'],
+      [HOP.sudoers, 'remove'],
+      [HOP.target, 'remove'],
+      [HOP.wrapper, 'remove'],
+    ]);
+    const after = tree(root);
+    const gone = [...before.keys()].filter((k) => !after.has(k));
+    const changed = [...after.keys()].filter((k) => before.get(k) !== after.get(k));
+    expect(gone.sort()).toEqual([...Object.values(HOP), TRANSPORT].map((p) => p.slice(1)).sort());
+    expect(changed).toEqual([CHANNELS.slice(1)]);
+    expect(after.has('usr/local/lib/bridgectl/')).toBe(true);
+  });
+});
+
+describe('the drop-in is validated before it is renamed into place', () => {
+  const fakeVisudo = (dir: string): string => {
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(path.join(dir, 'visudo'), '#!/bin/sh\necho ">>> $3: syntax error near line 1 <<<" >&2\nexit 1\n', { mode: 0o755 });
+    return dir;
+  };
+
+  it('a refused drop-in never replaces the installed one, and nothing else is written (bundle, fake visudo on PATH)', async () => {
+    const root = serverSandbox();
+    await install(root, '--dispatch', 'sudo');
+    const before = tree(root);
+    const bin = fakeVisudo(at(sandbox(), '/bin'));
+    const r = runBin(['upgrade', '--site', SITE, '--root', root, '--web-user', 'ghost'], { env: { PATH: `${bin}:${process.env.PATH ?? '/usr/bin:/bin'}` } });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('/etc/sudoers.d/bridgectl-kimaki: visudo -cf refused the new drop-in, so it was not installed');
+    expect(r.stderr).toContain('>>> /etc/sudoers.d/bridgectl-kimaki: syntax error'); // the temp file's name is not leaked
+    expect(readdirSync(at(root, '/etc/sudoers.d'))).toEqual(['bridgectl-kimaki']); // no temp file left
+    expect(tree(root)).toEqual(before);
+  });
+
+  it('a refused first install leaves no drop-in at all (injected validator)', () => {
+    const root = serverSandbox();
+    const plan = planInstall({ bridges: ['kimaki'], site: SITE, serviceUser: 'opencode', init: 'none', dispatch: { dispatch: 'sudo' } }, nodeHost(root, {}));
+    const seen: string[] = [];
+    const refuse = (temp: string): string | undefined => {
+      seen.push(readFileSync(temp, 'utf8'));
+      expect(path.basename(temp)).toMatch(/^\.bridgectl-kimaki\..*\.tmp$/); // a name @includedir skips
+      expect(statSync(temp).mode & 0o777).toBe(0o440); // checked as it would be installed
+      throw new UserError('refused');
+    };
+    expect(() => applyPlan(plan, root, { validators: { sudoers: refuse } })).toThrow('refused');
+    expect(seen).toEqual([plan.changes[0]?.after]);
+    expect(readdirSync(at(root, '/etc/sudoers.d'))).toEqual([]);
+    expect(existsSync(at(root, HOP.target))).toBe(false); // the drop-in goes first, so nothing followed it
+    expect(existsSync(at(root, CHANNELS))).toBe(false);
+  });
+
+  it('without visudo: refused on the live host, a note under a sandbox root', () => {
+    const validate = visudoValidator(undefined, () => undefined);
+    expect(() => validate('/x/.tmp', '/etc/sudoers.d/bridgectl-kimaki', '/')).toThrow(/visudo is not installed/);
+    expect(validate('/x/.tmp', '/etc/sudoers.d/bridgectl-kimaki', '/sandbox')).toMatch(/not checked with visudo -cf/);
+  });
+});

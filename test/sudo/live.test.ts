@@ -1,0 +1,352 @@
+/**
+ * The sudo hop for real: root, Debian's sudo, PHP as the web user, a fake
+ * kimaki as the service user, without changing the machine.
+ *
+ * A mount namespace (test/sudo/namespace.sh, held open for the whole file)
+ * gets throwaway users in private copies of passwd/group/shadow and private
+ * empty /etc/sudoers.d, /usr/local/bin and /usr/local/lib; every step runs
+ * inside it through nsenter, and PHP runs as the web user through setpriv.
+ * bridgectl installs with --root / into that namespace, exactly as on a
+ * server. When the file ends the namespace is gone and the scratch dir is
+ * removed.
+ *
+ * Needs root, sudo, visudo, php, unshare/nsenter/setpriv and permission to
+ * mount; skipped without them, except under CI, where a missing one fails.
+ */
+import { spawn, spawnSync, type ChildProcess, type SpawnSyncReturns } from 'node:child_process';
+import { chmodSync, copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { build } from 'esbuild';
+import { MAX_MESSAGE_BYTES, hopPaths } from '../../installer/sudo-hop.js';
+import type { ProbeResult } from '../../installer/sudo-probe.js';
+import { clearCalls, fakeKimaki, HOSTILE_MESSAGES, readCalls, type Call } from '../helpers/dispatch.js';
+
+const HOP = hopPaths('kimaki');
+const ID = '123456789012345678';
+const BIN = path.resolve('dist/bridgectl.cjs');
+const PROBE = path.resolve('dist/test-sudo-probe.cjs');
+
+function prerequisites(): string[] {
+  const missing: string[] = [];
+  if (process.getuid?.() !== 0) missing.push('root');
+  for (const cmd of ['sudo', 'visudo', 'php', 'unshare', 'nsenter', 'setpriv']) {
+    if (spawnSync('sh', ['-c', `command -v ${cmd}`]).status !== 0) missing.push(cmd);
+  }
+  if (missing.length === 0 && spawnSync('unshare', ['--mount', '--propagation', 'private', 'mount', '-t', 'tmpfs', 'tmpfs', '/tmp']).status !== 0) {
+    missing.push('permission to mount in a new mount namespace');
+  }
+  return missing;
+}
+
+const missing = prerequisites();
+if (missing.length > 0 && process.env.CI) {
+  describe('the sudo hop, live', () => {
+    it('has its prerequisites (CI never skips this)', () => {
+      throw new Error(`CI: the live sudo tests need ${missing.join(', ')} (.ci/run: apt-get install -y sudo php-cli; run as root)`);
+    });
+  });
+}
+
+/** Free uids (and gids of the same number), and user names that do not exist on the host. */
+function throwawayIds(): number[] {
+  const used = new Set<number>();
+  for (const db of ['passwd', 'group']) {
+    for (const line of spawnSync('getent', [db], { encoding: 'utf8' }).stdout.split('\n')) used.add(Number(line.split(':')[2]));
+  }
+  for (const name of ['bctlweb', 'bctlsvc', 'bctlother']) {
+    if (spawnSync('getent', ['passwd', name]).status === 0) throw new Error(`user ${name} exists on this machine; the live test will not reuse it`);
+  }
+  const ids: number[] = [];
+  for (let id = 64200; ids.length < 3 && id < 65000; id++) if (!used.has(id)) ids.push(id);
+  return ids;
+}
+
+(missing.length === 0 ? describe : describe.skip)('the sudo hop, live', () => {
+  let T = '';
+  let ns: ChildProcess | undefined;
+  let WEB = 0;
+  let SVC = 0;
+  let OTHER = 0;
+  let CHANNELS = '';
+  let DATA = '';
+  let RECORDS = '';
+  let messages = 0;
+
+  /** Run inside the namespace. */
+  const inNs = (argv: string[], options: { input?: string; cwd?: string } = {}): SpawnSyncReturns<string> =>
+    spawnSync('nsenter', ['-t', String(ns?.pid), '-m', '--', ...argv], { encoding: 'utf8', input: options.input ?? '', cwd: options.cwd ?? process.cwd(), timeout: 30_000 });
+  /** Run inside the namespace as a user, with a clean environment (as PHP-FPM would have). */
+  const as = (uid: number, argv: string[], options: { input?: string; extra?: string[] } = {}): SpawnSyncReturns<string> =>
+    inNs(['setpriv', `--reuid=${uid}`, `--regid=${uid}`, '--init-groups', '--reset-env', ...(options.extra ?? []), '--', ...argv], { input: options.input ?? '', cwd: `${T}/www` });
+  const bridgectl = (...args: string[]): SpawnSyncReturns<string> => inNs([process.execPath, BIN, ...args, '--root', '/', '--no-reload']);
+  const upgrade = (...args: string[]): SpawnSyncReturns<string> => bridgectl('upgrade', '--site', `${T}/site`, ...args);
+  const ls = (dir: string): string[] => inNs(['ls', '-A', dir]).stdout.split('\n').filter(Boolean);
+  const cat = (file: string): string => inNs(['cat', file]).stdout;
+
+  /** What the site's PHP does: dispatch through the channels file, as the web user (or another). */
+  function dispatch(message: string, recipient = ID, uid = WEB): { exit: number; stdout: string; stderr: string } {
+    const file = `${T}/message-${++messages}`;
+    writeFileSync(file, message, { mode: 0o644 });
+    const r = as(uid, ['php', `${T}/dispatch.php`, CHANNELS, 'kimaki', recipient, file]);
+    if (r.status !== 0) throw new Error(`php failed (${r.status}): ${r.stderr}${r.stdout}`);
+    return JSON.parse(r.stdout) as { exit: number; stdout: string; stderr: string };
+  }
+
+  /** The one call the fake kimaki recorded since the last check. */
+  function onlyCall(): Call {
+    const calls = readCalls(RECORDS);
+    clearCalls(RECORDS);
+    expect(calls).toHaveLength(1);
+    return calls[0] as Call;
+  }
+
+  beforeAll(async () => {
+    [WEB, SVC, OTHER] = throwawayIds() as [number, number, number];
+    T = mkdtempSync('/tmp/bridgectl-live-');
+    chmodSync(T, 0o755);
+    CHANNELS = `${T}/site/wp-content/mu-plugins/wp-coding-agents-channels.php`;
+    DATA = `${T}/home/bctlsvc/.kimaki`;
+    RECORDS = `${T}/records`;
+    copyFileSync(path.resolve('test/sudo/dispatch.php'), `${T}/dispatch.php`);
+    chmodSync(`${T}/dispatch.php`, 0o644);
+    await build({
+      entryPoints: ['test/sudo/probe-main.ts'],
+      outfile: PROBE,
+      bundle: true,
+      platform: 'node',
+      format: 'cjs',
+      target: 'node20',
+      banner: { js: "const __bridgectl_url = require('node:url').pathToFileURL(__filename).href;" },
+      define: { 'import.meta.url': '__bridgectl_url' },
+      logLevel: 'warning',
+    });
+
+    ns = spawn('unshare', ['--mount', '--propagation', 'private', 'bash', path.resolve('test/sudo/namespace.sh'), T, String(WEB), String(SVC), String(OTHER)], { stdio: ['pipe', 'pipe', 'pipe'] });
+    await new Promise<void>((resolve, reject) => {
+      let out = '';
+      let err = '';
+      ns?.stdout?.on('data', (d: Buffer) => {
+        out += d.toString();
+        if (out.includes('ready\n')) resolve();
+      });
+      ns?.stderr?.on('data', (d: Buffer) => (err += d.toString()));
+      ns?.on('exit', (code) => reject(new Error(`namespace setup exited ${code}: ${err}`)));
+    });
+    const fake = `${T}/fake-kimaki`;
+    writeFileSync(fake, fakeKimaki(RECORDS), { mode: 0o755 });
+    expect(inNs(['install', '-m', '0755', fake, '/usr/local/bin/kimaki']).status).toBe(0);
+  });
+
+  afterAll(async () => {
+    if (ns && ns.exitCode === null) {
+      const exited = new Promise((resolve) => ns?.on('exit', resolve));
+      ns.stdin?.end();
+      await exited;
+    }
+    if (T) rmSync(T, { recursive: true, force: true });
+    rmSync(PROBE, { force: true });
+  });
+
+  it('direct dispatch fails as the seed did: the web user cannot write the service user\'s data dir (exit 64)', () => {
+    const r = bridgectl('install', '--bridge', 'kimaki', '--site', `${T}/site`, '--service-user', 'bctlsvc', '--init', 'none');
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    const result = dispatch('hello');
+    expect(result.exit).toBe(64);
+    expect(result.stderr).toMatch(/EACCES|Failed to create data directory/);
+    clearCalls(RECORDS);
+  });
+
+  it('upgrade --dispatch sudo switches with a note, and dispatch then reaches kimaki as the service user', () => {
+    const r = upgrade('--dispatch', 'sudo', '--web-user', 'bctlweb');
+    expect(r.status).toBe(0);
+    expect(r.stdout).toContain(`note: kimaki: dispatch changes from direct to sudo: the channel now runs ${HOP.wrapper}`);
+    // The live sudo (1.9.13 on Debian 12) understands sudoers regexes.
+    expect(cat(HOP.sudoers)).toContain(`bctlweb ALL=(bctlsvc) NOPASSWD: ${HOP.target} ^send [0-9]+$\n`);
+    expect(inNs(['stat', '-c', '%U:%G %a', HOP.sudoers, HOP.target, HOP.wrapper]).stdout).toBe('root:root 440\nroot:root 755\nroot:root 755\n');
+
+    const result = dispatch('hello');
+    expect(result).toEqual({ exit: 0, stdout: 'fake kimaki: sent\n', stderr: '' });
+    const call = onlyCall();
+    expect(call.uid).toBe(SVC);
+    expect(call.gid).toBe(SVC);
+    expect(call.cwd).toBe(DATA);
+    expect(call.done).toBe(true);
+    expect(call.env).toEqual({ HOME: `${T}/home/bctlsvc`, KIMAKI_DATA_DIR: DATA, PATH: '/usr/local/bin:/usr/bin:/bin', PWD: DATA });
+  });
+
+  it.each(HOSTILE_MESSAGES)('delivers a message byte for byte as one argument: %s', (_name, message) => {
+    const result = dispatch(message);
+    expect(result.stderr).toBe('');
+    expect(result.exit).toBe(0);
+    const call = onlyCall();
+    expect(call.argv).toEqual(['send', '--channel', ID, `--prompt=${message}`]);
+    expect(call.uid).toBe(SVC);
+    expect(existsSync('/tmp/bridgectl-pwned')).toBe(false);
+  });
+
+  it('takes exactly 64 KiB and refuses one byte more (exit 65) before kimaki runs', () => {
+    const max = 'ü'.repeat(MAX_MESSAGE_BYTES / 2);
+    expect(dispatch(max).exit).toBe(0);
+    expect(onlyCall().argv[3]).toBe(`--prompt=${max}`);
+    const over = dispatch(`${max}!`);
+    expect(over.exit).toBe(65);
+    expect(over.stderr).toContain('kimaki-dispatch-target: the message is larger than 65536 bytes; refused');
+    expect(readCalls(RECORDS)).toEqual([]);
+  });
+
+  it("keeps message bodies out of sudo's log: it records only the target, the subcommand and the id", () => {
+    const secret = 'customer secret 4242-4242';
+    expect(dispatch(secret).exit).toBe(0);
+    clearCalls(RECORDS);
+    const log = readFileSync(`${T}/sudo.log`, 'utf8').replace(/\s+/g, ' '); // sudo wraps long lines
+    expect(log).toContain(`COMMAND=${HOP.target} send ${ID}`);
+    expect(log).not.toContain('4242');
+    expect(log).not.toContain('hello');
+  });
+
+  it('the wrapper: bad argv 64, refused grant 77, no_new_privs 77, no sudo 69, each with a clear message', () => {
+    const bad = as(WEB, [HOP.wrapper, 'send', '--channel', ID, 'hi']);
+    expect(bad.status).toBe(64);
+    expect(bad.stderr).toContain('bridgectl-kimaki-dispatch: usage: bridgectl-kimaki-dispatch send --channel <recipient> --prompt <message>');
+
+    const refused = as(OTHER, [HOP.wrapper, 'send', '--channel', ID, '--prompt', 'hi']);
+    expect(refused.status).toBe(77);
+    expect(refused.stderr).toContain(`sudo refused: bctlother may not run ${HOP.target} as bctlsvc without a password`);
+
+    const nnp = as(WEB, [HOP.wrapper, 'send', '--channel', ID, '--prompt', 'hi'], { extra: ['--no-new-privs'] });
+    expect(nnp.status).toBe(77);
+    expect(nnp.stderr).toContain('no_new_privs is set for this process');
+
+    // sudo hidden (in a nested namespace) by mounting /dev/null over it.
+    const noSudo = inNs([
+      'unshare', '--mount', '--propagation', 'private', 'sh', '-c', 'mount --bind /dev/null /usr/bin/sudo && exec "$@"', 'sh',
+      'setpriv', `--reuid=${WEB}`, `--regid=${WEB}`, '--init-groups', '--reset-env', '--', HOP.wrapper, 'send', '--channel', ID, '--prompt', 'hi',
+    ]);
+    expect(noSudo.status).toBe(69);
+    expect(noSudo.stderr).toContain('sudo is not installed');
+    expect(readCalls(RECORDS)).toEqual([]);
+  });
+
+  it('the wrapper run by the service user itself, or by root, still lands as the service user', () => {
+    for (const uid of [SVC, 0]) {
+      const r = as(uid, [HOP.wrapper, 'send', '--channel', ID, '--prompt', '- from cron']);
+      expect(r.stderr).toBe('');
+      expect(r.status).toBe(0);
+      const call = onlyCall();
+      expect(call.uid).toBe(SVC);
+      expect(call.argv).toEqual(['send', '--channel', ID, '--prompt=- from cron']);
+    }
+  });
+
+  const refusals: [string, string[]][] = [
+    ['another subcommand', ['-u', 'bctlsvc', '--', HOP.target, 'status']],
+    ['another subcommand with an id', ['-u', 'bctlsvc', '--', HOP.target, 'upload', ID]],
+    ['an extra argument', ['-u', 'bctlsvc', '--', HOP.target, 'send', ID, '--data-dir=/tmp/x']],
+    ['a second id', ['-u', 'bctlsvc', '--', HOP.target, 'send', ID, '1']],
+    ['no arguments', ['-u', 'bctlsvc', '--', HOP.target]],
+    ['the subcommand alone', ['-u', 'bctlsvc', '--', HOP.target, 'send']],
+    ['a recipient with a space', ['-u', 'bctlsvc', '--', HOP.target, 'send', '123 456']],
+    ['a recipient with letters', ['-u', 'bctlsvc', '--', HOP.target, 'send', '12a']],
+    ['a recipient that is an option', ['-u', 'bctlsvc', '--', HOP.target, 'send', '-1']],
+    ['/bin/sh', ['-u', 'bctlsvc', '--', '/bin/sh', '-c', 'id']],
+    ['a login shell', ['-u', 'bctlsvc', '-i']],
+    ['kimaki itself', ['-u', 'bctlsvc', '--', '/usr/local/bin/kimaki', 'send', '--channel', ID, '--prompt=x']],
+    ['another target user', ['-u', 'bctlother', '--', HOP.target, 'send', ID]],
+    ['root', ['-u', 'root', '--', HOP.target, 'send', ID]],
+    ['another group', ['-u', 'bctlsvc', '-g', 'bctlother', '--', HOP.target, 'send', ID]],
+    ['VAR=x', ['-u', 'bctlsvc', 'VAR=x', HOP.target, 'send', ID]],
+    ['-E', ['-E', '-u', 'bctlsvc', '--', HOP.target, 'send', ID]],
+    ['--preserve-env=PATH', ['--preserve-env=PATH', '-u', 'bctlsvc', '--', HOP.target, 'send', ID]],
+    ['sudoedit', ['-u', 'bctlsvc', '-e', `${T}/x`]],
+  ];
+
+  for (const form of ['regex', 'wildcard'] as const) {
+    it(`with the ${form} grant, the web user can run the hop as the service user and nothing else`, () => {
+      const r = upgrade(form === 'regex' ? '--sudo-regex' : '--no-sudo-regex');
+      expect(r.status).toBe(0);
+      expect(cat(HOP.sudoers)).toContain(form === 'regex' ? '^send [0-9]+$' : 'send [0-9]*, !');
+
+      const allowed = as(WEB, ['sudo', '-n', '-u', 'bctlsvc', '--', HOP.target, 'send', ID], { input: 'ok' });
+      expect(allowed.stderr).toBe('');
+      expect(allowed.status).toBe(0);
+      expect(onlyCall().argv).toEqual(['send', '--channel', ID, '--prompt=ok']);
+
+      const failures: string[] = [];
+      for (const [name, args] of refusals) {
+        // Every refusal has to come from sudo itself (-n: no password to ask for).
+        const res = as(WEB, ['sudo', '-n', ...args.map((a) => a.replace('${T}', T))], { input: 'ok' });
+        if (res.status === 0 || !/password is required|not allowed|sorry/i.test(res.stderr)) failures.push(`${name}: exit ${res.status}, ${res.stderr.trim()}`);
+      }
+      expect(failures).toEqual([]);
+      const stranger = as(OTHER, ['sudo', '-n', '-u', 'bctlsvc', '--', HOP.target, 'send', ID], { input: 'ok' });
+      expect(stranger.status).not.toBe(0);
+      expect(readCalls(RECORDS)).toEqual([]);
+    });
+  }
+
+  it("doctor's probes pass on the live install, as the web user", () => {
+    const r = inNs([process.execPath, PROBE, `${T}/site`]);
+    expect(r.stderr).toBe('');
+    const results = JSON.parse(r.stdout) as ProbeResult[];
+    expect(results.filter((p) => p.status !== 'ok')).toEqual([]);
+    expect(results.map((p) => p.id)).toEqual(['sudo.binary', 'sudo.version', 'hop.file', 'hop.file', 'hop.file', 'hop.dirs', 'hop.visudo', 'hop.grant']);
+    expect(results.at(-1)?.message).toBe('as bctlweb: sudo allows the hop to bctlsvc and refuses /bin/sh');
+  });
+
+  it('the probes catch a widened grant and a loosened helper; upgrade puts both back', () => {
+    const wide = cat(HOP.sudoers).replace(/NOPASSWD: .*$/m, 'NOPASSWD: ALL');
+    writeFileSync(`${T}/wide`, wide);
+    expect(inNs(['install', '-m', '0440', `${T}/wide`, HOP.sudoers]).status).toBe(0);
+    expect(inNs(['chmod', '0777', HOP.target]).status).toBe(0);
+    const broken = JSON.parse(inNs([process.execPath, PROBE, `${T}/site`]).stdout) as ProbeResult[];
+    expect(broken.filter((p) => p.status === 'fail').map((p) => p.message)).toEqual([
+      `${HOP.sudoers}: its content differs from what bridgectl writes`,
+      `${HOP.target}: mode 0777, want 0755`,
+      'as bctlweb: sudo also allows /bin/sh as bctlsvc: some other grant is far wider than the hop',
+    ]);
+    expect(upgrade().status).toBe(0);
+    const healed = JSON.parse(inNs([process.execPath, PROBE, `${T}/site`]).stdout) as ProbeResult[];
+    expect(healed.filter((p) => p.status !== 'ok')).toEqual([]);
+  });
+
+  it('a drop-in refused by visudo never reaches /etc/sudoers.d, and the old grant keeps working', () => {
+    const before = cat(HOP.sudoers);
+    const fakeBin = `${T}/fakebin`;
+    inNs(['mkdir', '-p', fakeBin]);
+    writeFileSync(`${fakeBin}/visudo`, '#!/bin/sh\necho "syntax error" >&2\nexit 1\n', { mode: 0o755 });
+    const r = inNs(['env', `PATH=${fakeBin}:/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin`, process.execPath, BIN, 'upgrade', '--site', `${T}/site`, '--web-user', 'bctlweb', '--web-user', 'bctlother', '--root', '/']);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain('visudo -cf refused the new drop-in, so it was not installed');
+    expect(ls('/etc/sudoers.d')).toEqual(['bridgectl-kimaki', 'zz-bridgectl-test-log']);
+    expect(cat(HOP.sudoers)).toBe(before);
+    expect(dispatch('still works').exit).toBe(0);
+    onlyCall();
+  });
+
+  it('upgrade twice is a no-op', () => {
+    for (let i = 0; i < 2; i++) {
+      const r = upgrade('--json');
+      expect(r.status).toBe(0);
+      const doc = JSON.parse(r.stdout) as { files: { status: string }[]; notes: string[] };
+      expect(doc.files.map((f) => f.status)).toEqual(['unchanged', 'unchanged', 'unchanged', 'unchanged', 'unchanged']); // hop ×3, channels, transport
+      expect(doc.notes).toEqual([]);
+    }
+  });
+
+  it('uninstall removes the three files and nothing else; the grant is gone', () => {
+    const dirs = ['/etc/sudoers.d', '/usr/local/bin', '/usr/local/lib', '/usr/local/lib/bridgectl'];
+    const before = Object.fromEntries(dirs.map((d) => [d, ls(d)]));
+    const r = bridgectl('uninstall', '--bridge', 'kimaki', '--site', `${T}/site`);
+    expect(r.status).toBe(0);
+    const after = Object.fromEntries(dirs.map((d) => [d, ls(d)]));
+    expect(after).toEqual({
+      '/etc/sudoers.d': before['/etc/sudoers.d']?.filter((f) => f !== 'bridgectl-kimaki'),
+      '/usr/local/bin': before['/usr/local/bin']?.filter((f) => f !== 'bridgectl-kimaki-dispatch'),
+      '/usr/local/lib': before['/usr/local/lib'],
+      '/usr/local/lib/bridgectl': [],
+    });
+    expect(readFileSync(CHANNELS, 'utf8')).not.toContain('bridge:kimaki');
+    expect(as(WEB, ['sudo', '-n', '-l', '-u', 'bctlsvc', '--', HOP.target, 'send', ID]).status).not.toBe(0);
+  });
+});
