@@ -6,7 +6,6 @@
  * *.php), written, chmod'ed, fsynced, renamed over the target, and the
  * directory fsynced — so a crash leaves the old file or the new one, whole.
  */
-import { randomBytes } from 'node:crypto';
 import {
   closeSync,
   fchmodSync,
@@ -49,7 +48,7 @@ export function writeFileAtomic(target: string, content: string, mode: number, l
   const dir = path.dirname(target);
   mkdirSync(dir, { recursive: true, mode: 0o755 });
   const existing = refuseSymlink(target, label);
-  const temp = path.join(dir, `.${path.basename(target)}.bridgectl-${randomBytes(6).toString('hex')}.tmp`);
+  const temp = path.join(dir, `.${path.basename(target)}.bridgectl-${crypto().randomBytes(6).toString('hex')}.tmp`);
   const fd = openSync(temp, 'wx', 0o600);
   try {
     try {
@@ -71,6 +70,10 @@ export function writeFileAtomic(target: string, content: string, mode: number, l
   }
   fsyncDirectory(dir);
 }
+
+// Loaded on first write, not at startup: node:crypto costs ~4 ms to load,
+// and a no-op upgrade (every deploy) writes nothing.
+const crypto = (): typeof import('node:crypto') => process.getBuiltinModule('node:crypto');
 
 function refuseSymlink(target: string, label: string): { uid: number; gid: number } | undefined {
   try {
