@@ -1,0 +1,25 @@
+// Precompile templates/*.hbs for the bundle (scripts/build.mjs), so the
+// shipped CLI needs only the Handlebars runtime: no parser, no code
+// generator, no template files read at run time.
+import { readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import Handlebars from 'handlebars';
+
+/** Must equal TEMPLATE_OPTIONS in installer/templates.ts (test/unit/templates.test.ts pins it). */
+export const TEMPLATE_OPTIONS = { noEscape: true, strict: true };
+
+/** { 'name.hbs': 'JS source of the template spec' } for every template in dir, sorted by name. */
+export function precompileTemplates(dir) {
+  const out = {};
+  for (const name of readdirSync(dir).filter((n) => n.endsWith('.hbs')).sort()) {
+    // A copy: Handlebars writes its defaults into the options object it is given.
+    out[name] = Handlebars.precompile(readFileSync(path.join(dir, name), 'utf8'), { ...TEMPLATE_OPTIONS });
+  }
+  return out;
+}
+
+/** The module that replaces installer/templates-precompiled.ts in the bundle. */
+export function precompiledModuleSource(dir) {
+  const entries = Object.entries(precompileTemplates(dir)).map(([name, spec]) => `  ${JSON.stringify(name)}: ${spec},`);
+  return `export const precompiledTemplates = {\n${entries.join('\n')}\n};\n`;
+}

@@ -1,0 +1,91 @@
+/**
+ * The bundle renders templates precompiled at build time; source and tests
+ * compile them at run time. Both must produce the same bytes, for every
+ * template, so a deploy never depends on which path rendered a file.
+ */
+import { readdirSync } from 'node:fs';
+import path from 'node:path';
+import { bridges } from '../../bridges/index.js';
+import { REGISTRY_FILTER } from '../../installer/channel.js';
+import type { Identity } from '../../installer/identity.js';
+import { compileTemplate, renderTemplate, templateFromSpec, TEMPLATE_OPTIONS, type TemplateSpec } from '../../installer/templates.js';
+import { precompileTemplates, precompiledModuleSource, TEMPLATE_OPTIONS as BUILD_OPTIONS } from '../../scripts/precompile-templates.mjs';
+
+const TEMPLATES = path.resolve('templates');
+
+const identity = (over: Partial<Identity> = {}): Identity => ({
+  serviceUser: 'opencode',
+  uid: 1001,
+  gid: 1001,
+  home: '/home/opencode',
+  dataDir: '/home/opencode/.data',
+  binary: '/usr/local/bin/tool',
+  site: '/var/www/html',
+  ...over,
+});
+
+const block = (over: object = {}): object => ({
+  name: 'kimaki',
+  command: '/usr/local/bin/kimaki',
+  args: ['send', '--channel', '{recipient}', '--prompt', '{message}'],
+  detach: true,
+  timeout: 600,
+  env: [['HOME', '/home/opencode']],
+  ...over,
+});
+
+/**
+ * Sample contexts for every template. A template added to templates/ needs
+ * its samples here (the test below fails until it has some): include the
+ * edge cases its helpers escape.
+ */
+const SAMPLES: Record<string, object[]> = {
+  'channels.php.hbs': [{ registryFilter: REGISTRY_FILTER }, { registryFilter: "it's a \\ filter" }],
+  'channel-block.php.hbs': [
+    // What every registered bridge renders, for an ordinary and an awkward identity.
+    ...bridges.flatMap((b) =>
+      [identity(), identity({ home: "/home/o'brien", dataDir: '/srv/dätä/\\x', binary: '/opt/bin/a b' })].map((id) => {
+        const spec = b.channel(id);
+        return { ...spec, env: spec.env.length > 0 ? spec.env : null };
+      }),
+    ),
+    block(),
+    block({ detach: false, timeout: 0, args: [], env: null }),
+    block({ args: ["it's", 'back\\slash', '?>', '*/', '$x', 'ünï'], env: [['A', "'"], ['B', '\\']] }),
+  ],
+};
+
+const templateNames = readdirSync(TEMPLATES).filter((n) => n.endsWith('.hbs')).sort();
+const specs = precompileTemplates(TEMPLATES);
+const fromSpec = (name: string) => templateFromSpec(new Function(`return ${specs[name]}`)() as TemplateSpec);
+
+describe('precompiled templates (the bundle) render what run-time compilation (source) renders', () => {
+  it('uses the same compile options at build time and at run time', () => {
+    expect(BUILD_OPTIONS).toEqual(TEMPLATE_OPTIONS);
+  });
+
+  it('precompiles every template in templates/, and nothing else', () => {
+    expect(Object.keys(specs)).toEqual(templateNames);
+    const source = precompiledModuleSource(TEMPLATES);
+    for (const name of templateNames) expect(source).toContain(JSON.stringify(name));
+  });
+
+  it.each(templateNames)('%s has sample contexts in this test', (name) => {
+    expect(SAMPLES[name]?.length ?? 0).toBeGreaterThan(0);
+  });
+
+  it.each(templateNames)('%s: same bytes for every sample context', (name) => {
+    const precompiled = fromSpec(name);
+    const compiled = compileTemplate(name);
+    for (const context of SAMPLES[name] ?? []) {
+      const expected = compiled(context);
+      expect(precompiled(context)).toBe(expected);
+      expect(renderTemplate(name, context)).toBe(expected);
+    }
+  });
+
+  it.each(templateNames)('%s: strict in both (a missing field is an error, not an empty string)', (name) => {
+    expect(() => compileTemplate(name)({})).toThrow();
+    expect(() => fromSpec(name)({})).toThrow();
+  });
+});
