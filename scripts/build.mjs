@@ -12,6 +12,7 @@
 import { build } from 'esbuild';
 import { createHash } from 'node:crypto';
 import { readFileSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { precompiledModuleSource } from './precompile-templates.mjs';
@@ -45,6 +46,89 @@ const precompiledTemplates = {
   },
 };
 
+/** Replace `from` (which must occur exactly once) by `to`, or fail the build. */
+function patchOnce(text, from, to, file) {
+  const at = text.indexOf(from);
+  if (at < 0 || text.indexOf(from, at + 1) >= 0) {
+    throw new Error(`build: ${file} changed; cannot apply the patch for ${JSON.stringify(from.slice(0, 80))} (see scripts/build.mjs)`);
+  }
+  return text.slice(0, at) + to + text.slice(at + from.length);
+}
+
+/**
+ * yargs, patched in the bundle for a CLI that starts in a few ms. Each patch
+ * must match exactly once, so a yargs upgrade that moves the text fails the
+ * build instead of silently shipping the slow path (docs/performance.md).
+ */
+const yargsPatches = {
+  // The ESM platform shim:
+  'lib/platform-shims/esm.mjs': (args) => {
+    const y18nLib = createRequire(args.path).resolve('y18n').replace(/build[\\/]index\.cjs$/, 'build/lib/index.js');
+    return [
+      // node:assert costs ~4 ms to load; yargs uses these two for internal invariant checks.
+      [
+        "import { notStrictEqual, strictEqual } from 'assert'\n",
+        [
+          'const strictEqual = (actual, expected, message) => {',
+          '  if (!Object.is(actual, expected)) throw new Error(message ?? `Expected values to be strictly equal: ${inspect(actual)} !== ${inspect(expected)}`)',
+          '}',
+          'const notStrictEqual = (actual, expected, message) => {',
+          '  if (Object.is(actual, expected)) throw new Error(message ?? `Expected "actual" to be strictly unequal to: ${inspect(expected)}`)',
+          '}',
+          '',
+        ].join('\n'),
+      ],
+      // Reading process.stdout.columns at import builds the stdout stream
+      // (net, stream, tty: ~5 ms on a pipe); only help text needs the width.
+      [
+        "stdColumns: typeof process.stdout.columns !== 'undefined' ? process.stdout.columns : null",
+        "get stdColumns () { return typeof process.stdout.columns !== 'undefined' ? process.stdout.columns : null }",
+      ],
+      // y18n would look for locale files at <bundle>/../../../locales, a path
+      // outside the package once bundled. Messages are English whatever LANG
+      // is (as they already were in the bundle), now without touching the disk.
+      ["import { inspect } from 'util'", "import { format, inspect } from 'util'"],
+      ["import y18n from 'y18n'", `import { y18n as y18nWithShim } from ${JSON.stringify(y18nLib)}`],
+      [
+        "y18n: y18n({\n    directory: resolve(__dirname, '../../../locales'),\n    updateFiles: false\n  })",
+        [
+          'y18n: y18nWithShim({ updateFiles: false }, {',
+          "    fs: { readFileSync () { throw Object.assign(new Error('no locale files in the bundle'), { code: 'ENOENT' }) } },",
+          '    format,',
+          '    resolve,',
+          '    exists: () => false',
+          '  })',
+        ].join('\n'),
+      ],
+    ];
+  },
+  // After a command's handler runs, yargs renders the whole help text and
+  // keeps it (4-8 ms, on every run) in case the program later asks for
+  // help in that command's context. bridgectl never does: main() runs the
+  // command after parsing returns, and --help and failures are rendered
+  // during parsing, before this point.
+  'build/lib/command.js': () => [
+    [
+      'yargs.getInternalMethods().getUsageInstance().cacheHelpMessage();',
+      '/* bridgectl bundle: no help pre-rendered after a command (scripts/build.mjs) */',
+    ],
+  ],
+};
+
+const yargsPatch = {
+  name: 'yargs-patches',
+  setup(b) {
+    b.onLoad({ filter: /[\\/]node_modules[\\/]yargs[\\/](lib|build)[\\/].*\.m?js$/ }, (args) => {
+      const rel = args.path.replace(/^.*[\\/]node_modules[\\/]yargs[\\/]/, '').replace(/\\/g, '/');
+      const patches = yargsPatches[rel];
+      if (!patches) return undefined;
+      let text = readFileSync(args.path, 'utf8');
+      for (const [from, to] of patches(args)) text = patchOnce(text, from, to, `yargs/${rel}`);
+      return { contents: text, loader: 'js' };
+    });
+  },
+};
+
 rmSync('dist', { recursive: true, force: true });
 
 await build({
@@ -52,7 +136,7 @@ await build({
   entryPoints: ['installer/cli.ts'],
   outfile: `dist/${CORE}`,
   define: { 'import.meta.url': '__bridgectl_url', BRIDGECTL_VERSION: JSON.stringify(pkg.version) },
-  plugins: [precompiledTemplates],
+  plugins: [precompiledTemplates, yargsPatch],
 });
 
 const buildId = createHash('sha256').update(readFileSync(`dist/${CORE}`)).digest('hex').slice(0, 16);
