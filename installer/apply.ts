@@ -48,7 +48,7 @@ export function writeFileAtomic(target: string, content: string, mode: number, l
   const dir = path.dirname(target);
   mkdirSync(dir, { recursive: true, mode: 0o755 });
   const existing = refuseSymlink(target, label);
-  const temp = path.join(dir, `.${path.basename(target)}.bridgectl-${crypto().randomBytes(6).toString('hex')}.tmp`);
+  const temp = path.join(dir, `.${path.basename(target)}.bridgectl-${tempSuffix()}.tmp`);
   const fd = openSync(temp, 'wx', 0o600);
   try {
     try {
@@ -71,9 +71,15 @@ export function writeFileAtomic(target: string, content: string, mode: number, l
   fsyncDirectory(dir);
 }
 
-// Loaded on first write, not at startup: node:crypto costs ~4 ms to load,
-// and a no-op upgrade (every deploy) writes nothing.
-const crypto = (): typeof import('node:crypto') => process.getBuiltinModule('node:crypto');
+/**
+ * 12 hex digits for a temp name. Uniqueness is what matters, and 'wx'
+ * (O_CREAT|O_EXCL, which also refuses an existing symlink) enforces it; an
+ * unpredictable name would add nothing. Math.random, seeded per process by
+ * V8 from the OS, rather than node:crypto, which costs ~4 ms to load.
+ */
+function tempSuffix(): string {
+  return Math.floor(Math.random() * 2 ** 48).toString(16).padStart(12, '0');
+}
 
 function refuseSymlink(target: string, label: string): { uid: number; gid: number } | undefined {
   try {
