@@ -111,6 +111,15 @@ const yargsPatches = {
       'export function argsert(arg1, arg2, arg3) {\n    return; // bridgectl bundle: API-usage warnings only (scripts/build.mjs)\n',
     ],
   ],
+  // Every yargs instance starts with .version() and no argument, which
+  // guesses a version by listing the current directory and each parent
+  // until one holds a package.json, and parsing it: the deploy script's
+  // package.json, or a readdir of a big site directory, on every run.
+  // cli.ts sets VERSION itself right after; without a guess the default is
+  // the 'unknown' yargs falls back to anyway.
+  'build/lib/yargs-factory.js': () => [
+    ["const obj = this[kPkgUp]();\n        return obj.version || 'unknown';", "return 'unknown'; // bridgectl bundle: no package.json hunt (scripts/build.mjs)"],
+  ],
   // After a command's handler runs, yargs renders the whole help text and
   // keeps it (4-8 ms, on every run) in case the program later asks for
   // help in that command's context. bridgectl never does: main() runs the
