@@ -9,7 +9,7 @@
 //
 // A cold start then loads two files instead of hundreds of modules, and
 // compiles almost nothing.
-import { build } from 'esbuild';
+import { analyzeMetafile, build } from 'esbuild';
 import { createHash } from 'node:crypto';
 import { readFileSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -147,15 +147,49 @@ const yargsPatch = {
   },
 };
 
+/**
+ * Modules that only some commands need, loaded on first call instead of at
+ * start: `diff` renders --dry-run and --json diffs, never a plain upgrade.
+ * Imports of them from installer/ get a stand-in whose functions require
+ * the real module when first called; esbuild then bundles the real one
+ * behind a lazy initializer. A name that is not a plain function fails the
+ * build (a stand-in could not be faithful to it).
+ */
+const LAZY = ['diff'];
+const lazyModules = {
+  name: 'lazy-modules',
+  setup(b) {
+    const filter = new RegExp(`^(${LAZY.map((m) => m.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('|')})$`);
+    b.onResolve({ filter }, (args) =>
+      /[\\/]installer[\\/]/.test(args.importer) ? { path: args.path, namespace: 'lazy' } : undefined,
+    );
+    b.onLoad({ filter: /.*/, namespace: 'lazy' }, async (args) => {
+      const real = await import(args.path);
+      const names = Object.keys(real).filter((n) => n !== 'default' && typeof real[n] === 'function' && !/^[A-Z]/.test(n));
+      const lines = [
+        `// ${args.path}, loaded on first use (scripts/build.mjs)`,
+        'let real;',
+        `const load = () => (real ??= require(${JSON.stringify(args.path)}));`,
+        ...names.map((n) => `export function ${n}(...args) { return load().${n}.apply(this, args); }`),
+      ];
+      return { contents: lines.join('\n'), loader: 'js', resolveDir: root };
+    });
+  },
+};
+
 rmSync('dist', { recursive: true, force: true });
 
-await build({
+const core = await build({
   ...common,
+  metafile: true,
   entryPoints: ['installer/cli.ts'],
   outfile: `dist/${CORE}`,
   define: { 'import.meta.url': '__bridgectl_url', BRIDGECTL_VERSION: JSON.stringify(pkg.version) },
-  plugins: [precompiledTemplates, yargsPatch],
+  plugins: [precompiledTemplates, yargsPatch, lazyModules],
 });
+
+// BRIDGECTL_BUILD_ANALYZE=1 npm run build: what the core is made of (docs/performance.md).
+if (process.env.BRIDGECTL_BUILD_ANALYZE) console.log(await analyzeMetafile(core.metafile));
 
 const buildId = createHash('sha256').update(readFileSync(`dist/${CORE}`)).digest('hex').slice(0, 16);
 
