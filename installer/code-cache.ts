@@ -96,7 +96,11 @@ export function loadWithCodeCache(bundle: string, options: CodeCacheOptions): Lo
   };
 }
 
-/** The bundle requires only Node builtins (everything else is bundled); anything else goes through a real require. */
+/**
+ * The bundle requires only Node builtins (everything else is bundled);
+ * anything else goes through a real require. process.getBuiltinModule needs
+ * Node >= 20.16 (engines: >= 20.19); node:module is loaded only if needed.
+ */
 function bundleRequire(bundle: string): (id: string) => unknown {
   let fallback: ((id: string) => unknown) | undefined;
   return (id) =>
