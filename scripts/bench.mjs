@@ -9,12 +9,14 @@
 // missed, 2 when the bench itself cannot run. See docs/performance.md.
 //
 //   node scripts/bench.mjs [--iterations N] [--warmup N] [--no-build]
-//                          [--inherit-env] [--json FILE] [--keep]
+//                          [--inherit-env] [--json FILE] [--keep] [--bin FILE]
 //
 //   --inherit-env  time with this shell's environment instead of a minimal
 //                  one (NODE_OPTIONS, NODE_EXTRA_CA_CERTS… change every
 //                  Node start, the floor included)
 //   --keep         leave the sandboxes in $TMPDIR (their path is printed)
+//   --bin FILE     time another build of the bin (implies --no-build), e.g.
+//                  an older commit's dist/bridgectl.cjs, for before/after
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { chmodSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -25,7 +27,6 @@ import { benchEnv, median, pairedDiff, pairedRatio, roundRobin, summarize, timeP
 import { checkNoWrites, stracePresent } from './check-noop-writes.mjs';
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const BIN = path.join(repo, 'dist/bridgectl.cjs');
 const SITE = '/var/www/html';
 const CHANNELS = `${SITE}/wp-content/mu-plugins/wp-coding-agents-channels.php`;
 const BLOCKS = [1000, 2000];
@@ -41,6 +42,7 @@ const TARGETS = {
 };
 
 const options = parseArgs(process.argv.slice(2));
+const BIN = options.bin ? path.resolve(options.bin) : path.join(repo, 'dist/bridgectl.cjs');
 const env = benchEnv({ inherit: options.inheritEnv });
 const node = process.execPath;
 const work = mkdtempSync(path.join(tmpdir(), 'bridgectl-bench-'));
@@ -149,7 +151,7 @@ async function run() {
 
   const out = [];
   out.push(`bridgectl bench: node ${process.version}, ${cpus().length} CPUs, ${options.iterations} iterations (+${options.warmup} warm-up), round-robin; env: ${options.inheritEnv ? 'inherited' : 'minimal (PATH, HOME, LANG)'}`);
-  out.push(`bridges: ${usable.join(', ')}; code cache: ${existsSync(`${path.join(repo, 'dist/bridgectl-core.cjs')}.v8cache`) ? 'present' : 'absent'}`);
+  out.push(`bin: ${path.relative(process.cwd(), BIN) || BIN}; bridges: ${usable.join(', ')}; code cache: ${existsSync(path.join(path.dirname(BIN), 'bridgectl-core.cjs.v8cache')) ? 'present' : 'absent'}`);
   out.push('');
   const header = ['case', 'median ms', 'min–max ms', 'ratio', 'target', 'peak RSS'];
   const table = rows.map((r) => [
@@ -178,7 +180,7 @@ async function run() {
 // --- helpers ------------------------------------------------------------------
 
 function parseArgs(argv) {
-  const o = { iterations: 40, warmup: 3, build: true, inheritEnv: false, json: undefined, keep: false };
+  const o = { iterations: 40, warmup: 3, build: true, inheritEnv: false, json: undefined, keep: false, bin: undefined };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const value = () => {
@@ -192,6 +194,10 @@ function parseArgs(argv) {
     else if (a === '--inherit-env') o.inheritEnv = true;
     else if (a === '--json') o.json = value();
     else if (a === '--keep') o.keep = true;
+    else if (a === '--bin') {
+      o.bin = value();
+      o.build = false;
+    }
     else usage(`unknown argument ${a}`);
   }
   return o;
@@ -204,7 +210,7 @@ function positive(text, flag, zeroOk = false) {
 }
 
 function usage(message) {
-  process.stderr.write(`bench: ${message}\nusage: node scripts/bench.mjs [--iterations N] [--warmup N] [--no-build] [--inherit-env] [--json FILE] [--keep]\n`);
+  process.stderr.write(`bench: ${message}\nusage: node scripts/bench.mjs [--iterations N] [--warmup N] [--no-build] [--inherit-env] [--json FILE] [--keep] [--bin FILE]\n`);
   process.exit(2);
 }
 
