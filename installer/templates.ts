@@ -12,7 +12,6 @@
  * test/unit/templates.test.ts pins that they render the same bytes.
  */
 import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import type * as HandlebarsTypes from 'handlebars';
 // The runtime half of Handlebars (template(), helpers); its .d.ts declares
 // nothing, so it is typed as the full package it is a subset of.
@@ -58,7 +57,8 @@ export function templateFromSpec(spec: TemplateSpec): Template {
 /** Compile templates/<name> at run time (source and tests; never in the bundle). */
 export function compileTemplate(name: string): Template {
   // The full Handlebars (parser + code generator) is loaded only here, so
-  // the bundle, which never comes here, does not carry it.
+  // the bundle, which never comes here, does not carry it (nor node:module).
+  const { createRequire } = process.getBuiltinModule('node:module');
   compiler ??= withHelpers((createRequire(import.meta.url)('handlebars') as Env).create());
   // A copy: Handlebars writes its defaults into the options object it is given.
   return compiler.compile(readFileSync(templatePath(name), 'utf8'), { ...TEMPLATE_OPTIONS }) as Template;

@@ -27,8 +27,10 @@ const common = {
   platform: 'node',
   format: 'cjs',
   target: 'node20',
-  // import.meta.url does not exist in CJS; give each bundle its own file URL.
-  banner: { js: "const __bridgectl_url = require('node:url').pathToFileURL(__filename).href;" },
+  // import.meta.url does not exist in CJS: give the bundle its own file URL,
+  // computed when first read (only off the hot path: compiling templates
+  // from source, finding package.json).
+  banner: { js: "const __bridgectl_meta = { get url() { return require('node:url').pathToFileURL(__filename).href; } };" },
   legalComments: 'none',
   logLevel: 'warning',
 };
@@ -84,6 +86,25 @@ const yargsPatches = {
         "stdColumns: typeof process.stdout.columns !== 'undefined' ? process.stdout.columns : null",
         "get stdColumns () { return typeof process.stdout.columns !== 'undefined' ? process.stdout.columns : null }",
       ],
+      // It works out where yargs is installed (a file URL round trip, at
+      // import) only to find a package.json from there, which the bundle
+      // never does (see yargs-factory.js below): computed on first use.
+      [
+        "let __dirname;\ntry {\n  __dirname = fileURLToPath(import.meta.url);\n} catch (e) {\n  __dirname = process.cwd();\n}\nconst mainFilename = __dirname.substring(0, __dirname.lastIndexOf('node_modules'));\n",
+        [
+          'const lazyMainFilename = () => {',
+          '  let __dirname;',
+          '  try {',
+          '    __dirname = fileURLToPath(import.meta.url);',
+          '  } catch (e) {',
+          '    __dirname = process.cwd();',
+          '  }',
+          "  return __dirname.substring(0, __dirname.lastIndexOf('node_modules'));",
+          '}',
+          '',
+        ].join('\n'),
+      ],
+      ['mainFilename: mainFilename || process.cwd(),', 'get mainFilename () { return lazyMainFilename() || process.cwd() },'],
       // y18n would look for locale files at <bundle>/../../../locales, a path
       // outside the package once bundled. Messages are English whatever LANG
       // is (as they already were in the bundle), now without touching the disk.
@@ -184,7 +205,7 @@ const core = await build({
   metafile: true,
   entryPoints: ['installer/cli.ts'],
   outfile: `dist/${CORE}`,
-  define: { 'import.meta.url': '__bridgectl_url', BRIDGECTL_VERSION: JSON.stringify(pkg.version) },
+  define: { 'import.meta.url': '__bridgectl_meta.url', BRIDGECTL_VERSION: JSON.stringify(pkg.version) },
   plugins: [precompiledTemplates, yargsPatch, lazyModules],
 });
 
