@@ -39,7 +39,18 @@ const runtime = withHelpers((handlebarsRuntime as unknown as Env).create());
 let compiler: Env | undefined;
 const templates = new Map<string, Template>();
 
+let tracer: ((name: string, context: object) => void) | undefined;
+
+/**
+ * Tests only: see every (template, context) rendered, so they can check the
+ * precompiled templates on real contexts (test/unit/templates.test.ts).
+ */
+export function traceRenders(fn: ((name: string, context: object) => void) | undefined): void {
+  tracer = fn;
+}
+
 export function renderTemplate(name: string, context: object): string {
+  tracer?.(name, context);
   let template = templates.get(name);
   if (!template) {
     const spec = precompiledTemplates?.[name];
