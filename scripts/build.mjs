@@ -30,7 +30,10 @@ const common = {
   // import.meta.url does not exist in CJS: give the bundle its own file URL,
   // computed when first read (only off the hot path: compiling templates
   // from source, finding package.json).
-  banner: { js: "const __bridgectl_meta = { get url() { return require('node:url').pathToFileURL(__filename).href; } };" },
+  // "use strict" first: a banner line ahead of esbuild's own directive turns
+  // that into a plain string, and the bundle ran in sloppy mode (the ESM
+  // source, and the tests, are strict).
+  banner: { js: "\"use strict\";\nconst __bridgectl_meta = { get url() { return require('node:url').pathToFileURL(__filename).href; } };" },
   legalComments: 'none',
   logLevel: 'warning',
 };
