@@ -79,6 +79,7 @@ async function loadMain(): Promise<{ main: Main; core?: LoadedBundle }> {
     const core = loadWithCodeCache(path.join(__dirname, BRIDGECTL_CORE), {
       buildId: BRIDGECTL_BUILD_ID ?? '',
       enabled: !process.env.BRIDGECTL_NO_CODE_CACHE,
+      tag: argv[0] ?? '',
     });
     return { main: (core.exports as { main: Main }).main, core };
   }

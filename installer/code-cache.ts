@@ -25,20 +25,28 @@
  * - Written atomically (exclusive temp file, then rename), mode 0644, after
  *   the command has run, so it also holds the functions compiled lazily
  *   during the run. Not fsynced: a torn file fails the checks above.
+ * - Tagged with the commands whose runs it holds: the first run of another
+ *   command (install after upgrades, say) rewrites it once, as a superset
+ *   (what was deserialized plus what that run compiled), so it converges on
+ *   what this machine runs instead of staying the first run's. At most
+ *   MAX_TAGS commands, so typos cannot keep it churning.
  * - BRIDGECTL_NO_CODE_CACHE=1 disables reading and writing it.
  */
 import { accessSync, closeSync, constants, fchmodSync, fstatSync, openSync, readFileSync, renameSync, unlinkSync, writeSync } from 'node:fs';
 import path from 'node:path';
 import vm from 'node:vm';
 
-const FORMAT = 'bridgectl-v8cache/2';
+const FORMAT = 'bridgectl-v8cache/3';
 const MAX_CACHE_BYTES = 64 * 1024 * 1024;
+const MAX_TAGS = 8;
 
 export interface CodeCacheOptions {
   /** Identifies the bundle's content (scripts/build.mjs: a hash of it). */
   buildId: string;
   /** false: neither read nor write a cache. */
   enabled: boolean;
+  /** What this run is (the command word): the cache is rewritten once for each new one. */
+  tag: string;
 }
 
 export interface LoadedBundle {
@@ -70,10 +78,13 @@ export function loadWithCodeCache(bundle: string, options: CodeCacheOptions): Lo
   const cacheFile = cachePathFor(bundle);
   let cachedData: Buffer | undefined;
   let cacheState = 'disabled';
+  let tags: string[] = [];
+  const tag = /^[a-z][a-z0-9-]{0,31}$/.test(options.tag) ? options.tag : 'other';
   if (options.enabled) {
     const read = readCache(cacheFile, key, owner);
     cachedData = read.data;
     cacheState = read.state;
+    tags = read.tags ?? [];
   }
 
   // The same wrapper Node's CommonJS loader uses, so the bundle runs as if required.
@@ -84,14 +95,15 @@ export function loadWithCodeCache(bundle: string, options: CodeCacheOptions): Lo
   const module = { exports: {} as unknown };
   run.call(module.exports, module.exports, bundleRequire(bundle), module, bundle, path.dirname(bundle));
 
-  let saved = !options.enabled || cacheState === 'used';
+  let saved = !options.enabled || (cacheState === 'used' && (tags.includes(tag) || tags.length >= MAX_TAGS));
   return {
     exports: module.exports,
     cacheState,
     saveCache() {
       if (saved) return;
       saved = true;
-      writeCache(cacheFile, key, () => script.createCachedData());
+      const newTags = cacheState === 'used' ? [...tags, tag].sort() : [tag];
+      writeCache(cacheFile, key, newTags, () => script.createCachedData());
     },
   };
 }
@@ -107,7 +119,7 @@ function bundleRequire(bundle: string): (id: string) => unknown {
     process.getBuiltinModule(id) ?? (fallback ??= (process.getBuiltinModule('node:module') as typeof import('node:module')).createRequire(bundle))(id);
 }
 
-function readCache(file: string, key: string, bundleOwner: number): { data?: Buffer; state: string } {
+function readCache(file: string, key: string, bundleOwner: number): { data?: Buffer; state: string; tags?: string[] } {
   let fd: number;
   try {
     fd = openSync(file, constants.O_RDONLY | constants.O_NOFOLLOW);
@@ -126,7 +138,7 @@ function readCache(file: string, key: string, bundleOwner: number): { data?: Buf
     if (!header || header.key !== key || bytes.length !== nl + 1 + 2 * header.length) return { state: 'invalid' };
     const payload = bytes.subarray(nl + 1, nl + 1 + header.length);
     if (header.length === 0 || !payload.equals(bytes.subarray(nl + 1 + header.length))) return { state: 'invalid' };
-    return { data: payload, state: 'used' };
+    return { data: payload, state: 'used', tags: header.tags };
   } catch {
     return { state: 'invalid' };
   } finally {
@@ -134,20 +146,20 @@ function readCache(file: string, key: string, bundleOwner: number): { data?: Buf
   }
 }
 
-/** Header line: `<key> <payload length>`; the key itself holds spaces, so parse from the right. */
-function parseHeader(line: string): { key: string; length: number } | undefined {
-  const m = /^(.*) (\d{1,10})$/.exec(line);
-  if (!m || !m[1] || !m[2]) return undefined;
-  return { key: m[1], length: Number(m[2]) };
+/** Header line: `<key> <tags> <payload length>`; the key itself holds spaces, so parse from the right. */
+function parseHeader(line: string): { key: string; tags: string[]; length: number } | undefined {
+  const m = /^(.*) ([a-z0-9,-]{1,400}) (\d{1,10})$/.exec(line);
+  if (!m || !m[1] || !m[2] || !m[3]) return undefined;
+  return { key: m[1], tags: m[2].split(','), length: Number(m[3]) };
 }
 
-function writeCache(file: string, key: string, create: () => Buffer): void {
+function writeCache(file: string, key: string, tags: string[], create: () => Buffer): void {
   const dir = path.dirname(file);
   let temp: string | undefined;
   try {
     accessSync(dir, constants.W_OK); // read-only install: skip before paying for createCachedData
     const payload = create();
-    const header = Buffer.from(`${key} ${payload.length}\n`, 'latin1');
+    const header = Buffer.from(`${key} ${tags.join(',')} ${payload.length}\n`, 'latin1');
     temp = path.join(dir, `.${path.basename(file)}.${process.pid}-${Date.now().toString(36)}.tmp`);
     const fd = openSync(temp, 'wx', 0o644);
     try {

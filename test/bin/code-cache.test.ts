@@ -97,6 +97,31 @@ describe('code cache beside the core bundle', () => {
     expect([after.ino, after.mtimeMs]).toEqual([before.ino, before.mtimeMs]);
   });
 
+  it('is rewritten once for each new command, as a superset, then left alone', () => {
+    const { bin, cache } = install();
+    const upgradeHelp = ['upgrade', '--help'];
+    const expected = [reference(HELP), reference(upgradeHelp)];
+    expectSameRun(run(bin, HELP), expected[0] as Run);
+    expect(header(cache)).toMatch(/ install \d+$/);
+    const first = statSync(cache);
+    expectSameRun(run(bin, upgradeHelp), expected[1] as Run);
+    expect(header(cache)).toMatch(/ install,upgrade \d+$/);
+    const second = statSync(cache);
+    expect(second.mtimeMs).not.toBe(first.mtimeMs);
+    expectSameRun(run(bin, upgradeHelp), expected[1] as Run);
+    expectSameRun(run(bin, HELP), expected[0] as Run);
+    expect(statSync(cache).mtimeMs).toBe(second.mtimeMs);
+  });
+
+  it('stops adding commands after a few (typos cannot keep it churning)', () => {
+    const { bin, cache } = install();
+    for (const word of ['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h', 'i', 'j']) run(bin, [word]);
+    expect(header(cache).split(' ').at(-2)?.split(',')).toHaveLength(8);
+    const settled = statSync(cache).mtimeMs;
+    expectSameRun(run(bin, ['k']), reference(['k']));
+    expect(statSync(cache).mtimeMs).toBe(settled);
+  });
+
   it('gives the same bytes for usage errors and their exit code', () => {
     const expected = reference(USAGE_ERROR);
     expect(expected.code).toBe(1);
