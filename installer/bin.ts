@@ -1,18 +1,90 @@
 #!/usr/bin/env node
-// The bin: wire the real process to main() and set the exit code. Nothing else.
-import { main } from './cli.js';
+/**
+ * The bin: wire the real process to main() and set the exit code.
+ *
+ * Built, this file is dist/bridgectl.cjs: a few KB that Node compiles on
+ * every start. The CLI proper (cli.ts and all it imports: yargs, the
+ * Handlebars runtime, the engine) is the core bundle beside it, run through
+ * a V8 code cache (code-cache.ts). From source it simply imports cli.ts.
+ * See docs/performance.md for why, and for the numbers.
+ */
+import { writeSync } from 'node:fs';
+import { isatty } from 'node:tty';
+import path from 'node:path';
+import type { Io } from './cli.js';
+import { loadWithCodeCache, type LoadedBundle } from './code-cache.js';
+import { VERSION } from './version.js';
 
-main(process.argv.slice(2), {
-  stdout: (text) => process.stdout.write(text),
-  stderr: (text) => process.stderr.write(text),
-  env: process.env,
-  isTTY: process.stdout.isTTY === true,
-}).then(
-  (code) => {
-    process.exitCode = code;
-  },
-  (err: unknown) => {
-    process.stderr.write(`bridgectl: internal error\n${String(err)}\n`);
-    process.exitCode = 1;
-  },
-);
+/** Set by scripts/build.mjs: the core bundle's file name (beside this one) and its content hash. */
+declare const BRIDGECTL_CORE: string | undefined;
+declare const BRIDGECTL_BUILD_ID: string | undefined;
+
+type Main = (argv: string[], io: Io) => Promise<number>;
+
+/**
+ * Write to fd 1 or 2 with write(2) directly: the first touch of
+ * process.stdout on a pipe loads net, stream and tty (~5 ms, a fifth of
+ * Node's own start). Should the fd refuse a synchronous write (EAGAIN on a
+ * non-blocking pipe) or fail in any other way, the rest goes through
+ * process.stdout/stderr, which is exactly what was used before.
+ */
+const direct = { 1: true, 2: true };
+function write(fd: 1 | 2, text: string): void {
+  // Only touched when needed: the getter is what loads the stream machinery.
+  const stream = (): NodeJS.WriteStream => (fd === 1 ? process.stdout : process.stderr);
+  if (!direct[fd]) {
+    stream().write(text);
+    return;
+  }
+  const bytes = Buffer.from(text, 'utf8');
+  let offset = 0;
+  try {
+    while (offset < bytes.length) offset += writeSync(fd, bytes, offset);
+  } catch {
+    direct[fd] = false;
+    stream().write(bytes.subarray(offset));
+  }
+}
+
+const argv = process.argv.slice(2);
+
+if (argv.length === 1 && argv[0] === '--version') {
+  // Deploy scripts log the version on every run: answer it the way yargs
+  // would (VERSION and a newline, exit 0) without loading the CLI at all.
+  write(1, `${VERSION}\n`);
+} else {
+  let core: LoadedBundle | undefined;
+  loadMain()
+    .then((loaded) => {
+      core = loaded.core;
+      return loaded.main(argv, {
+        stdout: (text) => write(1, text),
+        stderr: (text) => write(2, text),
+        env: process.env,
+        // isatty(1), not process.stdout.isTTY: touching process.stdout loads the stream machinery.
+        isTTY: isatty(1),
+      });
+    })
+    .then(
+      (code) => {
+        process.exitCode = code;
+      },
+      (err: unknown) => {
+        write(2, `bridgectl: internal error\n${String(err)}\n`);
+        process.exitCode = 1;
+      },
+    )
+    .finally(() => core?.saveCache());
+}
+
+async function loadMain(): Promise<{ main: Main; core?: LoadedBundle }> {
+  if (typeof BRIDGECTL_CORE === 'string') {
+    const core = loadWithCodeCache(path.join(__dirname, BRIDGECTL_CORE), {
+      buildId: BRIDGECTL_BUILD_ID ?? '',
+      enabled: !process.env.BRIDGECTL_NO_CODE_CACHE,
+      tag: argv[0] ?? '',
+    });
+    return { main: (core.exports as { main: Main }).main, core };
+  }
+  return { main: (await import('./cli.js')).main };
+}

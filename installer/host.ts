@@ -5,7 +5,6 @@
  * machine.
  */
 import { isUtf8 } from 'node:buffer';
-import { spawnSync } from 'node:child_process';
 import { lstatSync, readdirSync, readFileSync, readlinkSync, statSync, type Stats } from 'node:fs';
 import { onHost } from './paths.js';
 import { UserError } from './errors.js';
@@ -110,10 +109,11 @@ export function nodeHost(root: string, env: Readonly<Record<string, string | und
   let groups: GroupEntry[] | undefined;
   // On the live system ask NSS (getent) so LDAP/sssd users resolve; in a
   // sandbox root read its files. spawnSync rather than execa: this runs on
-  // every upgrade and execa costs ~50 ms to load.
+  // every upgrade and execa costs ~50 ms to load; node:child_process itself
+  // (~4 ms) is loaded only here, not at startup.
   const database = (name: 'passwd' | 'group'): string => {
     if (root === '/') {
-      const r = spawnSync('getent', [name], { encoding: 'utf8' });
+      const r = process.getBuiltinModule('node:child_process').spawnSync('getent', [name], { encoding: 'utf8' });
       if (r.status === 0 && typeof r.stdout === 'string') return r.stdout;
     }
     return readText(`/etc/${name}`) ?? '';

@@ -1,0 +1,124 @@
+/**
+ * The marker engine's fast paths (docs/performance.md) against the
+ * algorithms they replaced, kept here as references:
+ * - splitLines splits natively and fixes up CRLF lines;
+ * - spliceBlocks returns its input untouched when every wanted block is
+ *   already there exactly as it would be written (the no-op upgrade on
+ *   every deploy);
+ * - parseManaged remembers its last result.
+ * Checked on random files with mixed line endings, indentation and missing
+ * final newlines.
+ */
+import fc from 'fast-check';
+import { listBlocks, parseManaged, splitLines, spliceBlocks, type BlockChange } from '../../installer/markers.js';
+
+/** splitLines as it was: one indexOf and slice per line. */
+function referenceSplitLines(text: string): { lines: string[]; eols: string[] } {
+  const lines: string[] = [];
+  const eols: string[] = [];
+  let start = 0;
+  while (start < text.length) {
+    const nl = text.indexOf('\n', start);
+    if (nl === -1) {
+      lines.push(text.slice(start));
+      eols.push('');
+      break;
+    }
+    const crlf = nl > start && text.charCodeAt(nl - 1) === 13;
+    lines.push(text.slice(start, crlf ? nl - 1 : nl));
+    eols.push(crlf ? '\r\n' : '\n');
+    start = nl + 1;
+  }
+  return { lines, eols };
+}
+
+it('splitLines splits as the line-by-line loop did', () => {
+  const textArb = fc.array(fc.constantFrom('a', 'bc', '\n', '\r', '\r\n', '', ' \t', '\u00e9', '\uFEFF'), { maxLength: 12 }).map((parts) => parts.join(''));
+  fc.assert(
+    fc.property(textArb, (text) => {
+      expect(splitLines(text)).toEqual(referenceSplitLines(text));
+    }),
+    { numRuns: 5000 },
+  );
+  for (const text of ['', '\n', '\r', '\r\n', 'a', 'a\n', 'a\r\n', '\n\n', 'a\r', 'a\r\r\n']) {
+    expect(splitLines(text)).toEqual(referenceSplitLines(text));
+  }
+});
+
+it('parseManaged gives the same answer twice, and a fresh one for other text', () => {
+  const a = ['// BEGIN bridges', '// BEGIN bridge:x', '1', '// END bridge:x', '// END bridges', ''].join('\n');
+  const b = a.replace('bridge:x', 'bridge:y').replace('bridge:x', 'bridge:y');
+  expect(listBlocks(a)).toEqual([{ id: 'x', body: ['1'] }]);
+  expect(listBlocks(b)).toEqual([{ id: 'y', body: ['1'] }]);
+  expect(listBlocks(a)).toEqual([{ id: 'x', body: ['1'] }]);
+  expect(parseManaged(a)).toBe(parseManaged(a));
+});
+
+/** The algorithm spliceBlocks always ran (before the shortcut), kept as the reference. */
+function referenceSplice(text: string, changes: readonly BlockChange[]): string {
+  const { lines, eols, regionEnd, blocks } = parseManaged(text);
+  const wanted = new Map(changes.map((c) => [c.id, c.body]));
+  const indent = /^([ \t]*)/.exec(lines[regionEnd] ?? '')?.[1] ?? '';
+  const eol = eols[regionEnd] || eols.find((e) => e !== '') || '\n';
+  const blockLines = (id: string, body: string[]) => [`${indent}// BEGIN bridge:${id}`, ...body, `${indent}// END bridge:${id}`];
+  const out: string[] = [];
+  const byBegin = new Map(blocks.map((b) => [b.begin, b]));
+  for (let i = 0; i < lines.length; i++) {
+    const block = byBegin.get(i);
+    if (block && wanted.has(block.id)) {
+      const body = wanted.get(block.id);
+      wanted.delete(block.id);
+      if (body) for (const line of blockLines(block.id, body)) out.push(line, eol);
+      i = block.end;
+      continue;
+    }
+    if (i === regionEnd) {
+      for (const [id, body] of wanted) if (body) for (const line of blockLines(id, body)) out.push(line, eol);
+      wanted.clear();
+    }
+    out.push(lines[i] ?? '', eols[i] ?? '');
+  }
+  return out.join('');
+}
+
+const eolArb = fc.constantFrom('\n', '\r\n');
+const indentArb = fc.constantFrom('', '    ', '\t');
+const bodyArb = fc.array(fc.constantFrom('    $a = 1;', "    'x' => 'y',", '', '  // note', '    ];'), { maxLength: 4 });
+const idArb = fc.constantFrom('kimaki', 'cc-connect', 'telegram', 'a', 'b_2');
+
+const fileArb = fc
+  .record({
+    blocks: fc.uniqueArray(fc.record({ id: idArb, body: bodyArb, indent: indentArb, eol: eolArb }), { selector: (b) => b.id, maxLength: 4 }),
+    indent: indentArb,
+    eol: eolArb,
+    finalNewline: fc.boolean(),
+  })
+  .map(({ blocks, indent, eol, finalNewline }) => {
+    const parts: string[] = ['<?php', 'add_filter( "x", function ( $c ) {', `${indent}// BEGIN bridges`];
+    let text = parts.map((l) => l + eol).join('');
+    for (const b of blocks) {
+      text += [`${b.indent}// BEGIN bridge:${b.id}`, ...b.body, `${b.indent}// END bridge:${b.id}`].map((l) => l + b.eol).join('');
+    }
+    text += `${indent}// END bridges${eol}    return $c;${eol}} );${finalNewline ? eol : ''}`;
+    return { text, blocks };
+  });
+
+it('the no-op shortcut gives what splicing line by line gives', () => {
+  fc.assert(
+    fc.property(fileArb, fc.array(fc.record({ id: idArb, keep: fc.boolean(), body: fc.option(bodyArb) }), { maxLength: 4 }), ({ text, blocks }, picks) => {
+      // Mostly re-render what is there (the no-op), sometimes change or remove.
+      const changes: BlockChange[] = picks.map((p) => {
+        const existing = blocks.find((b) => b.id === p.id);
+        return { id: p.id, body: p.keep && existing ? existing.body : p.body };
+      });
+      expect(spliceBlocks(text, changes)).toBe(referenceSplice(text, changes));
+    }),
+    { numRuns: 2000 },
+  );
+});
+
+it('returns the very same text for a true no-op', () => {
+  const text = ['<?php', '    // BEGIN bridges', '    // BEGIN bridge:kimaki', '    $a = 1;', '    // END bridge:kimaki', '    // END bridges', ''].join('\n');
+  expect(spliceBlocks(text, [{ id: 'kimaki', body: ['    $a = 1;'] }])).toBe(text);
+  expect(spliceBlocks(text, [{ id: 'absent', body: null }])).toBe(text);
+});
