@@ -14,15 +14,18 @@
  * mount; skipped without them, except under CI, where a missing one fails.
  */
 import { spawn, spawnSync, type ChildProcess, type SpawnSyncReturns } from 'node:child_process';
-import { chmodSync, copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:net';
 import path from 'node:path';
 import { build } from 'esbuild';
 import { MAX_MESSAGE_BYTES, hopPaths } from '../../installer/sudo-hop.js';
 import type { ProbeResult } from '../../installer/sudo-probe.js';
-import { clearCalls, fakeKimaki, HOSTILE_MESSAGES, readCalls, type Call } from '../helpers/dispatch.js';
+import { clearCalls, fakeCcConnect, fakeKimaki, HOSTILE_MESSAGES, readCalls, type Call } from '../helpers/dispatch.js';
 
 const HOP = hopPaths('kimaki');
+const CC = hopPaths('cc-connect');
 const ID = '123456789012345678';
+const PROJECT = 'my-project';
 const BIN = path.resolve('dist/bridgectl.cjs');
 const PROBE = path.resolve('dist/test-sudo-probe.cjs');
 
@@ -70,6 +73,8 @@ function throwawayIds(): number[] {
   let CHANNELS = '';
   let DATA = '';
   let RECORDS = '';
+  let CC_DATA = '';
+  let daemon: Server | undefined;
   let messages = 0;
 
   /** Run inside the namespace. */
@@ -84,10 +89,10 @@ function throwawayIds(): number[] {
   const cat = (file: string): string => inNs(['cat', file]).stdout;
 
   /** What the site's PHP does: dispatch through the channels file, as the web user (or another). */
-  function dispatch(message: string, recipient = ID, uid = WEB): { exit: number; stdout: string; stderr: string } {
+  function dispatch(message: string, recipient = ID, uid = WEB, channel = 'kimaki'): { exit: number; stdout: string; stderr: string } {
     const file = `${T}/message-${++messages}`;
     writeFileSync(file, message, { mode: 0o644 });
-    const r = as(uid, ['php', `${T}/dispatch.php`, CHANNELS, 'kimaki', recipient, file]);
+    const r = as(uid, ['php', `${T}/dispatch.php`, CHANNELS, channel, recipient, file]);
     if (r.status !== 0) throw new Error(`php failed (${r.status}): ${r.stderr}${r.stdout}`);
     return JSON.parse(r.stdout) as { exit: number; stdout: string; stderr: string };
   }
@@ -106,6 +111,7 @@ function throwawayIds(): number[] {
     chmodSync(T, 0o755);
     CHANNELS = `${T}/site/wp-content/mu-plugins/wp-coding-agents-channels.php`;
     DATA = `${T}/home/bctlsvc/.kimaki`;
+    CC_DATA = `${T}/home/bctlsvc/.cc-connect`;
     RECORDS = `${T}/records`;
     copyFileSync(path.resolve('test/sudo/dispatch.php'), `${T}/dispatch.php`);
     chmodSync(`${T}/dispatch.php`, 0o644);
@@ -135,9 +141,17 @@ function throwawayIds(): number[] {
     const fake = `${T}/fake-kimaki`;
     writeFileSync(fake, fakeKimaki(RECORDS), { mode: 0o755 });
     expect(inNs(['install', '-m', '0755', fake, '/usr/local/bin/kimaki']).status).toBe(0);
+    writeFileSync(`${T}/fake-cc-connect`, fakeCcConnect(RECORDS), { mode: 0o755 });
+    expect(inNs(['install', '-m', '0755', `${T}/fake-cc-connect`, '/usr/local/bin/cc-connect']).status).toBe(0);
+    // cc-connect's daemon socket, in the service user's private data dir (the fake only looks for it).
+    mkdirSync(`${CC_DATA}/run`, { recursive: true, mode: 0o700 });
+    for (const dir of [CC_DATA, `${CC_DATA}/run`]) chownSync(dir, SVC, SVC);
+    daemon = createServer();
+    await new Promise<void>((resolve, reject) => daemon?.listen(`${CC_DATA}/run/api.sock`, resolve).on('error', reject));
   });
 
   afterAll(async () => {
+    if (daemon) await new Promise((resolve) => daemon?.close(resolve));
     if (ns && ns.exitCode === null) {
       const exited = new Promise((resolve) => ns?.on('exit', resolve));
       ns.stdin?.end();
@@ -348,5 +362,81 @@ function throwawayIds(): number[] {
     });
     expect(readFileSync(CHANNELS, 'utf8')).not.toContain('bridge:kimaki');
     expect(as(WEB, ['sudo', '-n', '-l', '-u', 'bctlsvc', '--', HOP.target, 'send', ID]).status).not.toBe(0);
+  });
+  it("cc-connect, direct: the web user cannot reach the daemon's socket under the service user's home", () => {
+    const r = bridgectl('install', '--bridge', 'cc-connect', '--site', `${T}/site`, '--service-user', 'bctlsvc', '--init', 'none');
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    const result = dispatch('hello', PROJECT, WEB, 'cc-connect');
+    expect(result.exit).toBe(1);
+    expect(result.stderr).toContain(`socket not found: ${CC_DATA}/run/api.sock`);
+    expect(onlyCall().uid).toBe(WEB);
+  });
+
+  it('cc-connect: install --dispatch sudo switches it, and a dispatch reaches cc-connect as the service user', () => {
+    const r = bridgectl('install', '--bridge', 'cc-connect', '--site', `${T}/site`, '--dispatch', 'sudo', '--web-user', 'bctlweb');
+    expect(r.status).toBe(0);
+    expect(r.stdout).toContain(`note: cc-connect: dispatch changes from direct to sudo: the channel now runs ${CC.wrapper}`);
+    expect(cat(CC.sudoers)).toContain(`bctlweb ALL=(bctlsvc) NOPASSWD: ${CC.target} ^send [A-Za-z0-9][A-Za-z0-9_.-]*$\n`);
+    expect(inNs(['stat', '-c', '%U:%G %a', CC.sudoers, CC.target, CC.wrapper]).stdout).toBe('root:root 440\nroot:root 755\nroot:root 755\n');
+
+    const result = dispatch('hello', PROJECT, WEB, 'cc-connect');
+    expect(result).toEqual({ exit: 0, stdout: 'Message sent successfully.\n', stderr: '' });
+    const call = onlyCall();
+    expect(call).toMatchObject({ uid: SVC, gid: SVC, cwd: CC_DATA, done: true, exit: 0 });
+    expect(call.argv).toEqual(['send', '--project', PROJECT, '--message', 'hello']);
+    expect(call.env).toEqual({ HOME: `${T}/home/bctlsvc`, PATH: '/usr/local/bin:/usr/bin:/bin', PWD: CC_DATA });
+  });
+
+  it.each([...HOSTILE_MESSAGES, ['a cc-connect flag', '--stdin'] as [string, string]])('cc-connect: delivers a message byte for byte after --message: %s', (_name, message) => {
+    const result = dispatch(message, PROJECT, WEB, 'cc-connect');
+    expect(result.stderr).toBe('');
+    expect(result.exit).toBe(0);
+    const call = onlyCall();
+    expect(call.argv).toEqual(['send', '--project', PROJECT, '--message', message]);
+    expect(call.uid).toBe(SVC);
+    expect(existsSync('/tmp/bridgectl-pwned')).toBe(false);
+  });
+
+  const ccRefusals: [string, string[]][] = [
+    ['a project that is an option', ['send', '-rf']],
+    ['a project that is --help', ['send', '--help']],
+    ['a project starting with a dot', ['send', '.hidden']],
+    ['a project with a slash', ['send', '../x']],
+    ['a project with a space', ['send', 'my project']],
+    ['an empty project', ['send', '']],
+    ['an extra argument', ['send', PROJECT, '--data-dir=/tmp/x']],
+    ['a second word', ['send', PROJECT, 'x']],
+    ['another subcommand', ['status', PROJECT]],
+    ['the subcommand alone', ['send']],
+    ['no arguments', []],
+  ];
+
+  for (const form of ['regex', 'wildcard'] as const) {
+    it(`cc-connect: with the ${form} grant, the web user can send to a project as the service user and nothing else`, () => {
+      const r = upgrade(form === 'regex' ? '--sudo-regex' : '--no-sudo-regex');
+      expect(r.status).toBe(0);
+      expect(cat(CC.sudoers)).toContain(form === 'regex' ? '^send [A-Za-z0-9][A-Za-z0-9_.-]*$' : 'send [A-Za-z0-9]*, !');
+      for (const project of [PROJECT, 'A.b_c-9', '0']) {
+        const allowed = as(WEB, ['sudo', '-n', '-u', 'bctlsvc', '--', CC.target, 'send', project], { input: 'ok' });
+        expect(allowed.stderr).toBe('');
+        expect(allowed.status).toBe(0);
+        expect(onlyCall().argv).toEqual(['send', '--project', project, '--message', 'ok']);
+      }
+      const failures: string[] = [];
+      for (const [name, args] of ccRefusals) {
+        const res = as(WEB, ['sudo', '-n', '-u', 'bctlsvc', '--', CC.target, ...args], { input: 'ok' });
+        if (res.status === 0 || !/password is required|not allowed|sorry/i.test(res.stderr)) failures.push(`${name}: exit ${res.status}, ${res.stderr.trim()}`);
+      }
+      expect(failures).toEqual([]);
+      expect(readCalls(RECORDS)).toEqual([]);
+    });
+  }
+
+  it('cc-connect: uninstall removes its three files; the grant is gone', () => {
+    const r = bridgectl('uninstall', '--bridge', 'cc-connect', '--site', `${T}/site`);
+    expect(r.status).toBe(0);
+    for (const p of Object.values(CC)) expect(inNs(['test', '-e', p]).status).not.toBe(0);
+    expect(as(WEB, ['sudo', '-n', '-l', '-u', 'bctlsvc', '--', CC.target, 'send', PROJECT]).status).not.toBe(0);
   });
 });
