@@ -17,9 +17,8 @@ import { spawn, spawnSync, type ChildProcess, type SpawnSyncReturns } from 'node
 import { chmodSync, chownSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import path from 'node:path';
-import { build } from 'esbuild';
 import { MAX_MESSAGE_BYTES, hopPaths } from '../../installer/sudo-hop.js';
-import type { ProbeResult } from '../../installer/sudo-probe.js';
+import type { Check } from '../../installer/doctor.js';
 import { clearCalls, fakeCcConnect, fakeKimaki, HOSTILE_MESSAGES, readCalls, type Call } from '../helpers/dispatch.js';
 
 const HOP = hopPaths('kimaki');
@@ -27,7 +26,6 @@ const CC = hopPaths('cc-connect');
 const ID = '123456789012345678';
 const PROJECT = 'my-project';
 const BIN = path.resolve('dist/bridgectl.cjs');
-const PROBE = path.resolve('dist/test-sudo-probe.cjs');
 
 function prerequisites(): string[] {
   const missing: string[] = [];
@@ -85,6 +83,13 @@ function throwawayIds(): number[] {
     inNs(['setpriv', `--reuid=${uid}`, `--regid=${uid}`, '--init-groups', '--reset-env', ...(options.extra ?? []), '--', ...argv], { input: options.input ?? '', cwd: `${T}/www` });
   const bridgectl = (...args: string[]): SpawnSyncReturns<string> => inNs([process.execPath, BIN, ...args, '--root', '/', '--no-reload']);
   const upgrade = (...args: string[]): SpawnSyncReturns<string> => bridgectl('upgrade', '--site', `${T}/site`, ...args);
+  /** bridgectl doctor on the live host, as root, checking as the web user. */
+  const doctor = (): { code: number | null; checks: Check[] } => {
+    const r = inNs([process.execPath, BIN, 'doctor', '--site', `${T}/site`, '--web-user', 'bctlweb', '--root', '/', '--json']);
+    expect(r.stderr).toBe('');
+    return { code: r.status, checks: (JSON.parse(r.stdout) as { checks: Check[] }).checks };
+  };
+  const notOk = (checks: Check[], prefix: string): Check[] => checks.filter((c) => c.id.startsWith(prefix) && c.status !== 'ok');
   const ls = (dir: string): string[] => inNs(['ls', '-A', dir]).stdout.split('\n').filter(Boolean);
   const cat = (file: string): string => inNs(['cat', file]).stdout;
 
@@ -115,17 +120,6 @@ function throwawayIds(): number[] {
     RECORDS = `${T}/records`;
     copyFileSync(path.resolve('test/sudo/dispatch.php'), `${T}/dispatch.php`);
     chmodSync(`${T}/dispatch.php`, 0o644);
-    await build({
-      entryPoints: ['test/sudo/probe-main.ts'],
-      outfile: PROBE,
-      bundle: true,
-      platform: 'node',
-      format: 'cjs',
-      target: 'node20',
-      banner: { js: "const __bridgectl_url = require('node:url').pathToFileURL(__filename).href;" },
-      define: { 'import.meta.url': '__bridgectl_url' },
-      logLevel: 'warning',
-    });
 
     ns = spawn('unshare', ['--mount', '--propagation', 'private', 'bash', path.resolve('test/sudo/namespace.sh'), T, String(WEB), String(SVC), String(OTHER)], { stdio: ['pipe', 'pipe', 'pipe'] });
     await new Promise<void>((resolve, reject) => {
@@ -148,6 +142,7 @@ function throwawayIds(): number[] {
     for (const dir of [CC_DATA, `${CC_DATA}/run`]) chownSync(dir, SVC, SVC);
     daemon = createServer();
     await new Promise<void>((resolve, reject) => daemon?.listen(`${CC_DATA}/run/api.sock`, resolve).on('error', reject));
+    chownSync(`${CC_DATA}/run/api.sock`, SVC, SVC); // as the daemon, running as the service user, would have it
   });
 
   afterAll(async () => {
@@ -158,7 +153,6 @@ function throwawayIds(): number[] {
       await exited;
     }
     if (T) rmSync(T, { recursive: true, force: true });
-    rmSync(PROBE, { force: true });
   });
 
   it('direct dispatch fails as the seed did: the web user cannot write the service user\'s data dir (exit 64)', () => {
@@ -299,29 +293,44 @@ function throwawayIds(): number[] {
     });
   }
 
-  it("doctor's probes pass on the live install, as the web user", () => {
-    const r = inNs([process.execPath, PROBE, `${T}/site`]);
-    expect(r.stderr).toBe('');
-    const results = JSON.parse(r.stdout) as ProbeResult[];
-    expect(results.filter((p) => p.status !== 'ok')).toEqual([]);
-    expect(results.map((p) => p.id)).toEqual(['sudo.binary', 'sudo.version', 'hop.file', 'hop.file', 'hop.file', 'hop.dirs', 'hop.visudo', 'hop.grant']);
-    expect(results.at(-1)?.message).toBe('as bctlweb: sudo allows the hop to bctlsvc and refuses /bin/sh');
+  it('doctor, as root on the live host, tries the grant as the web user and finds the hop healthy', () => {
+    const { code, checks } = doctor();
+    expect(checks.filter((c) => c.status === 'fail')).toEqual([]);
+    expect(code).toBe(0);
+    expect(notOk(checks, 'channel.kimaki.sudo.')).toEqual([]);
+    expect(checks.filter((c) => c.id.startsWith('channel.kimaki.sudo.')).map((c) => c.id)).toEqual([
+      'channel.kimaki.sudo.channel',
+      'channel.kimaki.sudo.web-user',
+      'channel.kimaki.sudo.binary',
+      'channel.kimaki.sudo.version',
+      'channel.kimaki.sudo.sudoers',
+      'channel.kimaki.sudo.target',
+      'channel.kimaki.sudo.wrapper',
+      'channel.kimaki.sudo.dirs',
+      'channel.kimaki.sudo.visudo',
+      'channel.kimaki.sudo.grant.bctlweb',
+      'channel.kimaki.sudo.data-dir',
+    ]);
+    expect(checks.find((c) => c.id === 'channel.kimaki.sudo.grant.bctlweb')?.message).toBe('as bctlweb: sudo allows the hop to bctlsvc and refuses /bin/sh');
+    expect(checks.find((c) => c.id === 'channel.kimaki.sudo.binary')?.message).toBe('/usr/bin/sudo is installed, root-owned and setuid');
   });
 
-  it('the probes catch a widened grant and a loosened helper; upgrade puts both back', () => {
+  it('doctor catches a widened grant and a loosened helper; upgrade puts both back', () => {
     const wide = cat(HOP.sudoers).replace(/NOPASSWD: .*$/m, 'NOPASSWD: ALL');
     writeFileSync(`${T}/wide`, wide);
     expect(inNs(['install', '-m', '0440', `${T}/wide`, HOP.sudoers]).status).toBe(0);
     expect(inNs(['chmod', '0777', HOP.target]).status).toBe(0);
-    const broken = JSON.parse(inNs([process.execPath, PROBE, `${T}/site`]).stdout) as ProbeResult[];
-    expect(broken.filter((p) => p.status === 'fail').map((p) => p.message)).toEqual([
-      `${HOP.sudoers}: its content differs from what bridgectl writes`,
-      `${HOP.target}: mode 0777, want 0755`,
-      'as bctlweb: sudo also allows /bin/sh as bctlsvc: some other grant is far wider than the hop',
+    const broken = doctor();
+    expect(broken.code).toBe(1);
+    expect(broken.checks.filter((c) => c.status === 'fail').map((c) => [c.id, c.message])).toEqual([
+      ['channel.kimaki.sudo.sudoers', `${HOP.sudoers}: its content differs from what bridgectl writes`],
+      ['channel.kimaki.sudo.target', `${HOP.target}: mode 0777, want 0755`],
+      ['channel.kimaki.sudo.grant.bctlweb', 'as bctlweb: sudo also allows /bin/sh as bctlsvc: some other grant is far wider than the hop'],
     ]);
     expect(upgrade().status).toBe(0);
-    const healed = JSON.parse(inNs([process.execPath, PROBE, `${T}/site`]).stdout) as ProbeResult[];
-    expect(healed.filter((p) => p.status !== 'ok')).toEqual([]);
+    const healed = doctor();
+    expect(healed.code).toBe(0);
+    expect(notOk(healed.checks, 'channel.kimaki.sudo.')).toEqual([]);
   });
 
   it('a drop-in refused by visudo never reaches /etc/sudoers.d, and the old grant keeps working', () => {
@@ -432,6 +441,15 @@ function throwawayIds(): number[] {
       expect(readCalls(RECORDS)).toEqual([]);
     });
   }
+
+  it('cc-connect: doctor on the live host finds its hop healthy and the socket reachable by the service user', () => {
+    const { code, checks } = doctor();
+    expect(checks.filter((c) => c.status === 'fail')).toEqual([]);
+    expect(code).toBe(0);
+    expect(notOk(checks, 'channel.cc-connect.sudo.')).toEqual([]);
+    expect(checks.find((c) => c.id === 'channel.cc-connect.sudo.grant.bctlweb')?.message).toBe('as bctlweb: sudo allows the hop to bctlsvc and refuses /bin/sh');
+    expect(checks.find((c) => c.id === 'channel.cc-connect.socket')).toMatchObject({ status: 'ok', message: `bctlsvc can connect to ${CC_DATA}/run/api.sock` });
+  });
 
   it('cc-connect: uninstall removes its three files; the grant is gone', () => {
     const r = bridgectl('uninstall', '--bridge', 'cc-connect', '--site', `${T}/site`);
