@@ -25,7 +25,7 @@ import { findBridge } from '../bridges/index.js';
 import type { BridgeDefinition } from '../bridges/types.js';
 import { kimaki } from '../bridges/kimaki.js';
 import { envValue, parseChannelBody, type ChannelSpec } from './channel.js';
-import { inspectInstalled, readChannelsFile, renderBridge, type RenderedBridge } from './engine.js';
+import { inspectInstalled, readChannelsFile, renderBridge, type InstalledBridge, type RenderedBridge } from './engine.js';
 import { MarkerError, UserError } from './errors.js';
 import type { Host } from './host.js';
 import type { Identity } from './identity.js';
@@ -241,7 +241,8 @@ function channelChecks(spec: ChannelSpec, cwd: string | undefined, channelsText:
   const traits = TRAITS[spec.name] ?? CUSTOM;
   const bridge = findBridge(spec.name);
   // The engine's own inspection decides the dispatch mode: the block runs the hop's wrapper, or hop files exist.
-  const sudo = bridge !== undefined && inspectInstalled(bridge, channelsText, input.host, []).dispatch?.mode === 'sudo';
+  const installed = bridge ? inspectInstalled(bridge, channelsText, lenient(input.host), []) : undefined;
+  const sudo = installed?.dispatch?.mode === 'sudo';
   checks.push(commandCheck(spec, input, who, sudo));
   if (bridge && sudo) {
     checks.push(...sudoChecks(bridge, spec, traits, input, who));
@@ -253,11 +254,31 @@ function channelChecks(spec: ChannelSpec, cwd: string | undefined, channelsText:
     if (traits.writesCwd) checks.push(cwdCheck(spec, cwd, input, who));
     if (traits.socket) checks.push(socketCheck(spec, traits.socket, input, who));
   }
-  if (bridge) {
-    const unit = unitEnvCheck(spec, bridge, channelsText, input);
+  if (bridge && installed) {
+    const unit = unitEnvCheck(spec, bridge, installed, input);
     if (unit) checks.push(unit);
   }
   return checks;
+}
+
+/**
+ * The host for doctor's inspection of what is installed: a read the OS
+ * refuses counts as absent. A sudoers drop-in is root's alone (0440), and
+ * doctor needs no privileges: not being root must not stop it. The sudo
+ * checks then say what they could not read.
+ */
+function lenient(host: Host): Host {
+  const soft =
+    <R>(read: (p: string) => R | undefined) =>
+    (p: string): R | undefined => {
+      try {
+        return read(p);
+      } catch (err) {
+        if (denied(err)) return undefined;
+        throw err;
+      }
+    };
+  return { ...host, readText: soft(host.readText), stat: soft(host.stat), lstat: soft(host.lstat) };
 }
 
 /** The channel's `'cwd' => '…'` entry, when the block pins one (the transport honours it; bridgectl does not render it yet). */
@@ -318,6 +339,16 @@ function sudoChecks(bridge: BridgeDefinition, spec: ChannelSpec, traits: Channel
   try {
     rendered = renderBridge(bridge, { site }, readChannelsFile(site, host), site, host, [], { action: 'upgrade' });
   } catch (err) {
+    if (denied(err)) {
+      return [
+        {
+          id: `${prefix}.render`,
+          status: 'warn',
+          message: `skipped: cannot read ${err.path ?? "the sudo hop's files"} (${err.code}): the sudo hop was not checked`,
+          fix: 'run bridgectl doctor as root',
+        },
+      ];
+    }
     if (!(err instanceof UserError)) throw err;
     return [{ id: `${prefix}.render`, status: 'fail', message: `cannot work out what bridgectl would write for the sudo hop: ${err.message}`, fix: err.hint ?? upgrade }];
   }
@@ -375,6 +406,12 @@ function sudoChecks(bridge: BridgeDefinition, spec: ChannelSpec, traits: Channel
     if (entry) checks.push(socketCheck(spec, traits.socket, input, whoIs(entry, host)));
   }
   return checks;
+}
+
+/** A read refused by the OS: a sudoers drop-in (0440 root, in a 0750 directory) when doctor is not root. */
+function denied(err: unknown): err is NodeJS.ErrnoException {
+  const code = (err as NodeJS.ErrnoException | undefined)?.code;
+  return code === 'EACCES' || code === 'EPERM';
 }
 
 function hopPathsOf(bridge: BridgeDefinition): string[] {
@@ -608,9 +645,8 @@ function socketCheck(spec: ChannelSpec, socket: NonNullable<ChannelTraits['socke
 }
 
 /** The seed's asymmetry: the unit pins HOME / the data dir and the channel block does not (or differs). */
-function unitEnvCheck(spec: ChannelSpec, bridge: NonNullable<ReturnType<typeof findBridge>>, channelsText: string, input: DoctorInput): Check | undefined {
-  const { host, site } = input;
-  const installed = inspectInstalled(bridge, channelsText, host, []);
+function unitEnvCheck(spec: ChannelSpec, bridge: BridgeDefinition, installed: InstalledBridge, input: DoctorInput): Check | undefined {
+  const { site } = input;
   const primary = [...installed.services.entries()][0];
   if (!primary) return undefined;
   const [unitPath, unit] = primary;

@@ -10,7 +10,7 @@ import path from 'node:path';
 import { renderChannelBody, renderScaffold, type ChannelSpec } from '../../installer/channel.js';
 import { runDoctor } from '../../installer/commands/doctor.js';
 import type { Check, LintResult } from '../../installer/doctor.js';
-import { nodeHost } from '../../installer/host.js';
+import { nodeHost, type Host } from '../../installer/host.js';
 import { spliceBlocks } from '../../installer/markers.js';
 import { hopPaths } from '../../installer/sudo-hop.js';
 import { runMain } from '../helpers/cli.js';
@@ -416,6 +416,24 @@ describe('sudo dispatch mode: doctor checks the hop instead of the web user\'s r
     const root = await sudoInstalled();
     const checks = runDoctor({ site: SITE, run: (file, args) => (file.endsWith('visudo') && args[0] === '-c' ? { status: 1, stdout: '', stderr: 'syntax error near line 2\n' } : { status: null, stdout: '', stderr: '', error: 'ENOENT' }) }, nodeHost(root, {}), () => ({ ok: true })).checks;
     expect(find(checks, 'channel.kimaki.sudo.visudo')).toMatchObject({ status: 'fail', message: `${HOP.sudoers} fails visudo -cf: syntax error near line 2` });
+  });
+
+  rootIt('not root: a drop-in doctor may not read is reported as not checked, and nothing else breaks', async () => {
+    const root = await sudoInstalled();
+    const host = nodeHost(root, {});
+    const denying: Host = {
+      ...host,
+      readText: (p) => {
+        if (p.startsWith('/etc/sudoers.d/')) throw Object.assign(new Error(`EACCES: permission denied, open '${p}'`), { code: 'EACCES', path: p });
+        return host.readText(p);
+      },
+    };
+    const checks = runDoctor({ site: SITE }, denying, () => ({ ok: true })).checks;
+    expect(failures(checks)).toEqual([]);
+    expect(find(checks, 'channel.kimaki.command').status).toBe('ok');
+    expect(sudoChecks(checks)).toEqual([
+      { id: 'channel.kimaki.sudo.render', status: 'warn', message: `skipped: cannot read ${HOP.sudoers} (EACCES): the sudo hop was not checked`, fix: 'run bridgectl doctor as root' },
+    ]);
   });
 
   rootIt('cc-connect: the daemon socket is judged as the service user', async () => {
