@@ -27,6 +27,26 @@ export const ccConnect: BridgeDefinition = {
     timeout: 600,
     env: [['HOME', identity.home]],
   }),
+  // --dispatch sudo (docs/dispatch-modes.md): the target accepts
+  // `send <project>` and runs `cc-connect send [--data-dir D] --project
+  // <project> --message <msg>`, the data dir passed exactly as the channel
+  // and the daemon get it. `cc-connect send` reads its arguments with a
+  // hand-written loop, not Go's flag package: `--` is no terminator there
+  // (it would be joined into the message), and a positional message that
+  // equals one of its flags (`--help`, `--stdin`, `-m`) is taken as that
+  // flag; the value after `--message` is taken verbatim, whatever it starts
+  // with. A project name is a safe word: letters and digits first, then
+  // also `_` `.` `-`, so it can never be read as an option.
+  sudoHop: {
+    subcommand: 'send',
+    recipient: {
+      first: 'A-Za-z0-9',
+      rest: 'A-Za-z0-9_.-',
+      what: 'a cc-connect project name (ASCII letters, digits, _ . -; starting with a letter or digit)',
+      sample: 'my-project',
+    },
+    cli: (identity) => ['send', ...dataDirArgs(identity), '--project', '{recipient}', '--message', '{message}'],
+  },
   services: (identity) => [
     {
       unit: 'cc-connect.service',

@@ -9,19 +9,32 @@
  * pinned so kimaki tries /var/www/.kimaki (#228, the seed), a pinned data dir
  * the web user cannot write (#240), kimaki's ./tmp under an unwritable
  * working directory (kimaki #159), and the unit and block disagreeing.
+ *
+ * A bridge installed in sudo dispatch mode (as the engine inspects it) is
+ * checked along that path instead: the CLI runs as the service user, so
+ * the web user's reach to HOME and the data dir does not matter; sudo, the
+ * three hop files (against what bridgectl would write), visudo, the
+ * service user's own data dir and, on the live host as root, the grant as
+ * each web user do (sudo-probe.ts). Probes that need the live host are
+ * reported as skipped: `ok` under a sandbox --root (it is not the server,
+ * nothing there is wrong), `warn` on the live host (an unverified grant is
+ * how upstream certified a stale one, #304).
  */
 import path from 'node:path';
 import { findBridge } from '../bridges/index.js';
 import type { BridgeDefinition } from '../bridges/types.js';
 import { kimaki } from '../bridges/kimaki.js';
 import { envValue, parseChannelBody, type ChannelSpec } from './channel.js';
-import { inspectInstalled } from './engine.js';
+import { inspectInstalled, readChannelsFile, renderBridge, type InstalledBridge, type RenderedBridge } from './engine.js';
 import { MarkerError, UserError } from './errors.js';
 import type { Host } from './host.js';
+import type { Identity } from './identity.js';
 import { listBlocks } from './markers.js';
 import { parsePhpString } from './php.js';
 import { channelsFile, transportFile } from './paths.js';
 import { denial, describeFacts, dirWritable, explainDenial, realPath, searchFix, shellQuote, whoIs, type Who } from './reach.js';
+import { hopPaths } from './sudo-hop.js';
+import { probeGrant, probeHopDirectories, probeHopFiles, probeSudoBinary, probeSudoVersion, probeVisudo, spawnRunner, type ProbeResult, type Runner } from './sudo-probe.js';
 import { envOf } from './units.js';
 import type { WebUser } from './web-user.js';
 
@@ -44,6 +57,10 @@ export interface DoctorInput {
   webUser: WebUser;
   /** `php -l` per managed PHP file (server path); 'unavailable' when there is no php on PATH. */
   lint: ReadonlyMap<string, LintResult> | 'unavailable';
+  /** Starts the sudo probes' processes (visudo; sudo and setpriv on the live host); tests replace it. */
+  run?: Runner;
+  /** Whether doctor runs as root (only then can it become each web user to try the grant). */
+  isRoot?: boolean;
 }
 
 /** What doctor knows about a channel's CLI, by channel name. Unknown names are custom channels. */
@@ -60,7 +77,6 @@ interface ChannelTraits {
 
 const TRAITS: Record<string, ChannelTraits> = {
   kimaki: { writesHome: 'yes', stateDir: kimaki.dataDir, writesCwd: true },
-  // The cc-connect bridge lands on another branch; keyed by channel name so these checks apply once it does.
   'cc-connect': { writesHome: 'no', socket: { path: 'run/api.sock', dataDirFlag: '--data-dir', underHome: '.cc-connect' } },
 };
 const CUSTOM: ChannelTraits = { writesHome: 'maybe' };
@@ -224,27 +240,45 @@ function channelChecks(spec: ChannelSpec, cwd: string | undefined, channelsText:
   const checks: Check[] = [];
   const traits = TRAITS[spec.name] ?? CUSTOM;
   const bridge = findBridge(spec.name);
-  const command = commandCheck(spec, input, who);
-  checks.push(command.check);
-  if (command.viaSudo) {
-    checks.push({
-      id: `channel.${spec.name}.dispatch`,
-      status: 'ok',
-      message: `${spec.command} hops to the service user through sudo; the CLI does not run as ${who?.name ?? 'the web user'}, so its HOME and data dir are not checked for it`,
-    });
+  // The engine's own inspection decides the dispatch mode: the block runs the hop's wrapper, or hop files exist.
+  const installed = bridge ? inspectInstalled(bridge, channelsText, lenient(input.host), []) : undefined;
+  const sudo = installed?.dispatch?.mode === 'sudo';
+  checks.push(commandCheck(spec, input, who, sudo));
+  if (bridge && sudo) {
+    checks.push(...sudoChecks(bridge, spec, traits, input, who));
   } else if (who) {
     const home = homeCheck(spec, traits, input, who);
     if (home) checks.push(home);
     const state = stateDirCheck(spec, traits, input, who);
     if (state) checks.push(...state);
     if (traits.writesCwd) checks.push(cwdCheck(spec, cwd, input, who));
+    if (traits.socket) checks.push(socketCheck(spec, traits.socket, input, who));
   }
-  if (traits.socket && who) checks.push(socketCheck(spec, traits.socket, input, who));
-  if (bridge) {
-    const unit = unitEnvCheck(spec, bridge, channelsText, input);
+  if (bridge && installed) {
+    const unit = unitEnvCheck(spec, bridge, installed, input);
     if (unit) checks.push(unit);
   }
   return checks;
+}
+
+/**
+ * The host for doctor's inspection of what is installed: a read the OS
+ * refuses counts as absent. A sudoers drop-in is root's alone (0440), and
+ * doctor needs no privileges: not being root must not stop it. The sudo
+ * checks then say what they could not read.
+ */
+function lenient(host: Host): Host {
+  const soft =
+    <R>(read: (p: string) => R | undefined) =>
+    (p: string): R | undefined => {
+      try {
+        return read(p);
+      } catch (err) {
+        if (denied(err)) return undefined;
+        throw err;
+      }
+    };
+  return { ...host, readText: soft(host.readText), stat: soft(host.stat), lstat: soft(host.lstat) };
 }
 
 /** The channel's `'cwd' => '…'` entry, when the block pins one (the transport honours it; bridgectl does not render it yet). */
@@ -256,52 +290,167 @@ function cwdOf(body: readonly string[]): string | undefined {
   return undefined;
 }
 
-function commandCheck(spec: ChannelSpec, input: DoctorInput, who: Who | undefined): { check: Check; viaSudo: boolean } {
+function commandCheck(spec: ChannelSpec, input: DoctorInput, who: Who | undefined, sudo: boolean): Check {
   const { host, site } = input;
   const id = `channel.${spec.name}.command`;
   const bridge = findBridge(spec.name);
+  const upgrade = `bridgectl upgrade --site ${site}`;
   const relocate = bridge
     ? `install ${bridge.binaryName} where the web user can reach it (e.g. /usr/local/bin) and run bridgectl upgrade --site ${site} --binary /usr/local/bin/${bridge.binaryName}`
     : 'point the channel at a command the web user can reach';
   if (!path.posix.isAbsolute(spec.command)) {
-    return {
-      viaSudo: false,
-      check: { id, status: 'warn', message: `command '${spec.command}' is not an absolute path: PHP-FPM's PATH decides what runs, and bridgectl cannot see it`, fix: bridge ? `bridgectl upgrade --site ${site} --binary /absolute/path/to/${bridge.binaryName}` : 'use an absolute command path' },
-    };
+    return { id, status: 'warn', message: `command '${spec.command}' is not an absolute path: PHP-FPM's PATH decides what runs, and bridgectl cannot see it`, fix: bridge ? `bridgectl upgrade --site ${site} --binary /absolute/path/to/${bridge.binaryName}` : 'use an absolute command path' };
   }
   // Follow symlinks in server space: an npm-global /usr/local/bin/kimaki is a link into a package dir.
   const real = realPath(host, spec.command);
   const facts = host.lstat(real);
   if (!facts) {
-    return { viaSudo: false, check: { id, status: 'fail', message: `command ${spec.command} does not exist: every dispatch fails to spawn`, fix: bridge ? `bridgectl upgrade --site ${site} --binary /path/to/${bridge.binaryName}` : 'install it, or point the channel at the right path' } };
+    const fix = sudo ? `${upgrade} (writes the sudo hop's wrapper again)` : bridge ? `bridgectl upgrade --site ${site} --binary /path/to/${bridge.binaryName}` : 'install it, or point the channel at the right path';
+    return { id, status: 'fail', message: `command ${spec.command} does not exist: every dispatch fails to spawn`, fix };
   }
   if (facts.kind !== 'file') {
-    return { viaSudo: false, check: { id, status: 'fail', message: `command ${spec.command} is not a regular file (a ${facts.kind})`, fix: relocate } };
+    return { id, status: 'fail', message: `command ${spec.command} is not a regular file (a ${facts.kind})`, fix: sudo ? `remove it, then ${upgrade}` : relocate };
   }
-  const viaSudo = bridge !== undefined && path.posix.basename(spec.command) !== bridge.binaryName && isSudoWrapper(real, host);
-  if (!who) return { viaSudo, check: { id, status: 'ok', message: `command ${spec.command} exists` } };
+  if (!who) return { id, status: 'ok', message: `command ${spec.command} exists` };
   const d = denial(host, who.principal, spec.command, ['x']);
-  if (!d) return { viaSudo, check: { id, status: 'ok', message: `${who.name} can run ${spec.command}` } };
+  if (!d) return { id, status: 'ok', message: `${who.name} can run ${spec.command}` };
   const fix =
     d.reason === 'no-exec'
       ? `chmod a+x ${shellQuote(spec.command)}`
       : d.unsearchable.some((u) => u.path === '/root' || u.path.startsWith('/root/'))
         ? relocate
         : `${searchFix(d).join(' && ')} (or ${relocate})`;
-  return {
-    viaSudo,
-    check: { id, status: 'fail', message: `${who.name} cannot run ${spec.command}: ${explainDenial(d, who, host)} — every dispatch fails to spawn`, fix },
-  };
+  return { id, status: 'fail', message: `${who.name} cannot run ${spec.command}: ${explainDenial(d, who, host)} — every dispatch fails to spawn`, fix };
 }
 
-/** A dispatch wrapper that re-executes through sudo (the sudo dispatch mode). */
-function isSudoWrapper(command: string, host: Host): boolean {
+// ---------------------------------------------------------------- sudo dispatch mode
+
+/**
+ * A bridge in sudo mode: the channel runs the hop's wrapper, which runs the
+ * CLI as the service user. What bridgectl would write comes from the
+ * engine's own render (upgrade's, with no flags: the installed identity,
+ * web users and grant form), so doctor and upgrade cannot disagree.
+ */
+function sudoChecks(bridge: BridgeDefinition, spec: ChannelSpec, traits: ChannelTraits, input: DoctorInput, who: Who | undefined): Check[] {
+  const { host, site } = input;
+  const prefix = `channel.${bridge.id}.sudo`;
+  const upgrade = `bridgectl upgrade --site ${site}`;
+  let rendered: RenderedBridge;
   try {
-    const text = host.readText(command);
-    return text !== undefined && text.length < 64 * 1024 && /^#!/.test(text) && /\bsudo\b/.test(text);
-  } catch {
-    return false; // not UTF-8: a binary, not a wrapper script
+    rendered = renderBridge(bridge, { site }, readChannelsFile(site, host), site, host, [], { action: 'upgrade' });
+  } catch (err) {
+    if (denied(err)) {
+      return [
+        {
+          id: `${prefix}.render`,
+          status: 'warn',
+          message: `skipped: cannot read ${err.path ?? "the sudo hop's files"} (${err.code}): the sudo hop was not checked`,
+          fix: 'run bridgectl doctor as root',
+        },
+      ];
+    }
+    if (!(err instanceof UserError)) throw err;
+    return [{ id: `${prefix}.render`, status: 'fail', message: `cannot work out what bridgectl would write for the sudo hop: ${err.message}`, fix: err.hint ?? upgrade }];
   }
+  const hop = rendered.dispatch.hop;
+  if (!hop) {
+    return [
+      {
+        id: `${prefix}.render`,
+        status: 'warn',
+        message: `sudo hop files are installed (${[...hopPathsOf(bridge)].join(', ')}), but ${bridge.id} has no sudo dispatch mode here: upgrade removes them`,
+        fix: upgrade,
+      },
+    ];
+  }
+  const run = input.run ?? spawnRunner;
+  const isRoot = input.isRoot ?? process.getuid?.() === 0;
+  const checks: Check[] = [];
+  const probe = (suffix: string, p: ProbeResult): Check => fromProbe(`${prefix}.${suffix}`, p, host);
+
+  checks.push(
+    spec.command === hop.paths.wrapper
+      ? { id: `${prefix}.channel`, status: 'ok', message: `the channel runs the sudo hop's wrapper ${hop.paths.wrapper}, which runs ${bridge.binaryName} as ${hop.serviceUser}` }
+      : {
+          id: `${prefix}.channel`,
+          status: 'fail',
+          message: `the sudo hop is installed, but the channel runs ${spec.command}, not its wrapper ${hop.paths.wrapper}: dispatches run as the web user`,
+          fix: upgrade,
+        },
+  );
+  if (who) {
+    checks.push(
+      hop.webUsers.includes(who.name)
+        ? { id: `${prefix}.web-user`, status: 'ok', message: `the grant lets ${who.name} take the hop (granted: ${hop.webUsers.join(', ')})` }
+        : {
+            id: `${prefix}.web-user`,
+            status: 'fail',
+            message: `the grant ${hop.paths.sudoers} is for ${hop.webUsers.join(', ')}, not ${who.name}: a dispatch from ${who.name} exits 77 (sudo refused)`,
+            fix: `${upgrade} ${[...hop.webUsers, who.name].map((u) => `--web-user ${shellQuote(u)}`).join(' ')}`,
+          },
+    );
+  }
+  checks.push(probe('binary', probeSudoBinary(host)));
+  checks.push(probe('version', probeSudoVersion(host, run)));
+  const names: Record<string, string> = { [hop.paths.sudoers]: 'sudoers', [hop.paths.target]: 'target', [hop.paths.wrapper]: 'wrapper' };
+  const expected = rendered.dispatch.files.filter((f) => f.after !== null);
+  probeHopFiles(host, expected, upgrade).forEach((p, i) => checks.push(probe(names[expected[i]?.path ?? ''] ?? 'file', p)));
+  checks.push(probe('dirs', probeHopDirectories(host, hop)));
+  checks.push(probe('visudo', probeVisudo(host, hop, run, upgrade)));
+  for (const user of hop.webUsers) {
+    for (const p of probeGrant(host, { ...hop, webUsers: [user] }, run, isRoot, upgrade)) checks.push(probe(`grant.${user}`, p));
+  }
+  checks.push(serviceDataDirCheck(bridge, rendered.identity, input));
+  if (traits.socket) {
+    const entry = host.user(rendered.identity.serviceUser);
+    if (entry) checks.push(socketCheck(spec, traits.socket, input, whoIs(entry, host)));
+  }
+  return checks;
+}
+
+/** A read refused by the OS: a sudoers drop-in (0440 root, in a 0750 directory) when doctor is not root. */
+function denied(err: unknown): err is NodeJS.ErrnoException {
+  const code = (err as NodeJS.ErrnoException | undefined)?.code;
+  return code === 'EACCES' || code === 'EPERM';
+}
+
+function hopPathsOf(bridge: BridgeDefinition): string[] {
+  return Object.values(hopPaths(bridge.id));
+}
+
+/** A probe's result as a check: a skipped probe is `ok` in a sandbox root, `warn` on the live host. */
+function fromProbe(id: string, p: ProbeResult, host: Host): Check {
+  if (p.status !== 'skip') return { id, status: p.status, message: p.message, ...(p.fix ? { fix: p.fix } : {}) };
+  if (host.root !== '/') return { id, status: 'ok', message: `skipped: ${p.message}` };
+  return { id, status: 'warn', message: `skipped: ${p.message}`, fix: p.fix ?? 'run bridgectl doctor as root on the server' };
+}
+
+/** The target runs the CLI from the data dir (creating it if missing), as the service user: that user must be able to write it. */
+function serviceDataDirCheck(bridge: BridgeDefinition, identity: Identity, input: DoctorInput): Check {
+  const { host } = input;
+  const id = `channel.${bridge.id}.sudo.data-dir`;
+  const dir = identity.dataDir;
+  const entry = host.user(identity.serviceUser);
+  if (!entry) {
+    return { id, status: 'fail', message: `the service user ${identity.serviceUser} does not exist: sudo cannot run the target as it`, fix: `bridgectl upgrade --site ${input.site} --service-user <the user the bridge runs as>` };
+  }
+  const svc = whoIs(entry, host);
+  const where = `the working directory the target runs ${bridge.binaryName} from`;
+  const w = dirWritable(host, svc.principal, dir);
+  if (!w.denial) {
+    return {
+      id,
+      status: 'ok',
+      message: w.exists ? `${svc.name} can write its data dir ${dir}, ${where}` : `the data dir ${dir} does not exist yet; ${svc.name} can create it in ${w.decidedOn} (the target does, mode 0700)`,
+    };
+  }
+  const owner = `${shellQuote(svc.name)}:${shellQuote(svc.group)}`;
+  return {
+    id,
+    status: 'fail',
+    message: `${svc.name} cannot ${w.exists ? 'write' : 'create'} its data dir ${dir}, ${where}: ${explainDenial(w.denial, svc, host)} — the target exits 73`,
+    fix: w.exists ? `chown -R ${owner} ${shellQuote(dir)} && chmod u+rwx ${shellQuote(dir)}` : `install -d -o ${shellQuote(svc.name)} -g ${shellQuote(svc.group)} -m 0700 ${shellQuote(dir)}`,
+  };
 }
 
 /** The seed's bug: HOME not pinned, so the CLI writes under the web user's own HOME. */
@@ -380,7 +529,9 @@ function stateDirCheck(spec: ChannelSpec, traits: ChannelTraits, input: DoctorIn
         message:
           `${who.name} cannot ${w.exists ? 'write' : 'create'} ${spec.name}'s data dir ${about}: ${explainDenial(d, who, host)} — ` +
           `under WP-cron the send dies with EACCES${spec.name === 'kimaki' ? ' (exit 64)' : ''}`,
-        fix: `either dispatch through the sudo hop: bridgectl install --bridge ${spec.name} --dispatch sudo; or grant ${who.name}'s group write access: ${grantCommands(dir, w.exists, d, who, host)}`,
+        fix: findBridge(spec.name)?.sudoHop
+          ? `either dispatch through the sudo hop: ${sudoSwitch(input, who)}; or grant ${who.name}'s group write access: ${grantCommands(dir, w.exists, d, who, host)}`
+          : `grant ${who.name}'s group write access: ${grantCommands(dir, w.exists, d, who, host)}`,
       },
     ];
   }
@@ -406,6 +557,19 @@ function stateDirCheck(spec: ChannelSpec, traits: ChannelTraits, input: DoctorIn
     }
   }
   return checks;
+}
+
+/**
+ * The command that switches an installed bridge to the sudo hop. upgrade,
+ * not install: install on an installed bridge also writes service
+ * definitions it did not have (e.g. one installed with --init none).
+ * upgrade switches every installed bridge that has a hop. The web user is
+ * named only when doctor was told it: otherwise upgrade grants the users of
+ * every PHP-FPM pool, doctor's among them.
+ */
+function sudoSwitch(input: DoctorInput, who: Who): string {
+  const user = input.webUser.source === 'flag' ? ` --web-user ${shellQuote(who.name)}` : '';
+  return `bridgectl upgrade --site ${shellQuote(input.site)} --dispatch sudo${user}`;
 }
 
 /** chgrp/chmod (and search on the directories above) so the web user's group can write `dir`. */
@@ -481,9 +645,8 @@ function socketCheck(spec: ChannelSpec, socket: NonNullable<ChannelTraits['socke
 }
 
 /** The seed's asymmetry: the unit pins HOME / the data dir and the channel block does not (or differs). */
-function unitEnvCheck(spec: ChannelSpec, bridge: NonNullable<ReturnType<typeof findBridge>>, channelsText: string, input: DoctorInput): Check | undefined {
-  const { host, site } = input;
-  const installed = inspectInstalled(bridge, channelsText, host, []);
+function unitEnvCheck(spec: ChannelSpec, bridge: BridgeDefinition, installed: InstalledBridge, input: DoctorInput): Check | undefined {
+  const { site } = input;
   const primary = [...installed.services.entries()][0];
   if (!primary) return undefined;
   const [unitPath, unit] = primary;

@@ -44,8 +44,17 @@ export interface SudoHopSpec {
     /** A valid recipient, for doctor's live probe. */
     sample: string;
   };
-  /** The real CLI's argv after the binary; {recipient} and {message} are substituted. */
-  cli: readonly string[];
+  /**
+   * The real CLI's argv after the binary; {recipient} and {message} are
+   * substituted. A function when it depends on the identity (cc-connect's
+   * `--data-dir`); it stays pure.
+   */
+  cli: readonly string[] | ((identity: Identity) => readonly string[]);
+}
+
+/** The CLI argv a descriptor gives for one identity. */
+export function hopCli(hop: SudoHopSpec, identity: Identity): readonly string[] {
+  return typeof hop.cli === 'function' ? hop.cli(identity) : hop.cli;
 }
 
 export type DispatchMode = 'direct' | 'sudo';
@@ -92,7 +101,7 @@ export function hopPaths(bridgeId: string): HopPaths {
 /** A bracket body made of ranges and `_` `.`, with an optional literal `-` last. */
 const CHARSET = /^(?:[A-Za-z0-9]-[A-Za-z0-9]|[A-Za-z0-9_.])+-?$/;
 
-function checkSpec(bridge: BridgeDefinition, hop: SudoHopSpec): void {
+function checkSpec(bridge: BridgeDefinition, hop: SudoHopSpec, cli: readonly string[]): void {
   const fail = (what: string): never => {
     throw new RenderError(`bridge ${bridge.id}: sudoHop ${what}`);
   };
@@ -101,7 +110,7 @@ function checkSpec(bridge: BridgeDefinition, hop: SudoHopSpec): void {
     if (!CHARSET.test(hop.recipient[key])) fail(`recipient.${key} ${JSON.stringify(hop.recipient[key])} is not a plain character set`);
   }
   if (!recipientPattern(hop).test(hop.recipient.sample)) fail(`recipient.sample ${JSON.stringify(hop.recipient.sample)} does not match its own pattern`);
-  const count = (token: string): number => hop.cli.filter((a) => a.includes(token)).length;
+  const count = (token: string): number => cli.filter((a) => a.includes(token)).length;
   if (count('{recipient}') !== 1 || count('{message}') !== 1) fail('cli must use {recipient} and {message} once each');
 }
 
@@ -153,7 +162,8 @@ const SUDOERS_PATH = /^\/[A-Za-z0-9_./-]+$/;
 
 export function renderHop(input: HopRenderInput): RenderedHop {
   const { bridge, hop, identity, channel } = input;
-  checkSpec(bridge, hop);
+  const cli = hopCli(hop, identity);
+  checkSpec(bridge, hop, cli);
   const paths = hopPaths(bridge.id);
   for (const user of [identity.serviceUser, ...input.webUsers]) {
     // 'ALL' is a sudoers keyword: as a user name it would grant everyone.
@@ -198,7 +208,7 @@ export function renderHop(input: HopRenderInput): RenderedHop {
     dataDir: identity.dataDir,
     maxBytes: MAX_MESSAGE_BYTES,
     envWords: env.map(([k, v]) => shellWord(`${k}=${v}`, {}, `environment ${k}`)).join(' '),
-    cliArgs: hop.cli.map((a) => shellWord(a, { recipient: 'recipient', message: 'message' })).join(' '),
+    cliArgs: cli.map((a) => shellWord(a, { recipient: 'recipient', message: 'message' })).join(' '),
   });
   const wrapper = renderTemplate('sudo/wrapper.sh.hbs', {
     ...common,

@@ -128,14 +128,15 @@ export interface HopUnderTest {
 
 /**
  * Each hop file against the plan's FileChange for it (what bridgectl would
- * write): content byte for byte, mode, and root ownership.
+ * write): content byte for byte, mode, and root ownership. `upgrade` is the
+ * command the fixes name (doctor adds the site).
  */
-export function probeHopFiles(host: Host, expected: readonly FileChange[]): ProbeResult[] {
+export function probeHopFiles(host: Host, expected: readonly FileChange[], upgrade = 'bridgectl upgrade'): ProbeResult[] {
   return expected.map((change) => {
     const id = 'hop.file';
     const facts = host.lstat(change.path);
-    if (!facts) return { id, status: 'fail', message: `${change.path} is missing`, fix: 'bridgectl upgrade' };
-    if (facts.kind !== 'file') return { id, status: 'fail', message: `${change.path} is a ${facts.kind}, not a regular file`, fix: `remove it, then bridgectl upgrade` };
+    if (!facts) return { id, status: 'fail', message: `${change.path} is missing`, fix: upgrade };
+    if (facts.kind !== 'file') return { id, status: 'fail', message: `${change.path} is a ${facts.kind}, not a regular file`, fix: `remove it, then ${upgrade}` };
     const problems: string[] = [];
     const text = host.readText(change.path);
     if (text !== change.after) problems.push('its content differs from what bridgectl writes');
@@ -144,7 +145,7 @@ export function probeHopFiles(host: Host, expected: readonly FileChange[]): Prob
     if (facts.uid !== owner.uid || facts.gid !== owner.gid) problems.push(`owner ${facts.uid}:${facts.gid}, want ${owner.uid}:${owner.gid}`);
     return problems.length === 0
       ? { id, status: 'ok', message: `${change.path} is as bridgectl writes it (${formatMode(change.mode)}, ${owner.uid}:${owner.gid})` }
-      : { id, status: 'fail', message: `${change.path}: ${problems.join('; ')}`, fix: 'bridgectl upgrade (it rewrites the file byte for byte)' };
+      : { id, status: 'fail', message: `${change.path}: ${problems.join('; ')}`, fix: `${upgrade} (it rewrites the file byte for byte)` };
   });
 }
 
@@ -174,7 +175,7 @@ export function findVisudo(candidates: readonly string[] = VISUDO_PATHS, exists:
 }
 
 /** `visudo -cf` on the installed drop-in (works in a sandbox root too: it checks syntax only). */
-export function probeVisudo(host: Host, hop: HopUnderTest, run: Runner = spawnRunner): ProbeResult {
+export function probeVisudo(host: Host, hop: HopUnderTest, run: Runner = spawnRunner, upgrade = 'bridgectl upgrade'): ProbeResult {
   if (!host.lstat(hop.paths.sudoers)) return { id: 'hop.visudo', status: 'skip', message: `${hop.paths.sudoers} is missing` };
   for (const visudo of VISUDO_PATHS) {
     const r = run(visudo, ['-c', '-f', onHost(host.root, hop.paths.sudoers)]);
@@ -185,7 +186,7 @@ export function probeVisudo(host: Host, hop: HopUnderTest, run: Runner = spawnRu
           id: 'hop.visudo',
           status: 'fail',
           message: `${hop.paths.sudoers} fails visudo -cf: ${(r.stderr || r.stdout).trim().split('\n')[0] ?? ''}`,
-          fix: 'bridgectl upgrade rewrites it; with sudo >= 1.9.13 a broken drop-in makes sudo complain on every call, older sudo refuses everyone',
+          fix: `${upgrade} rewrites it; with sudo >= 1.9.13 a broken drop-in makes sudo complain on every call, older sudo refuses everyone`,
         };
   }
   return { id: 'hop.visudo', status: 'skip', message: 'visudo is not installed', fix: 'apt-get install sudo' };
@@ -196,7 +197,7 @@ export function probeVisudo(host: Host, hop: HopUnderTest, run: Runner = spawnRu
  * a sample recipient and must refuse /bin/sh. Needs the live host and root
  * (to become the web user through setpriv).
  */
-export function probeGrant(host: Host, hop: HopUnderTest, run: Runner = spawnRunner, isRoot = process.getuid?.() === 0): ProbeResult[] {
+export function probeGrant(host: Host, hop: HopUnderTest, run: Runner = spawnRunner, isRoot = process.getuid?.() === 0, upgrade = 'bridgectl upgrade'): ProbeResult[] {
   if (host.root !== '/') return [{ id: 'hop.grant', status: 'skip', message: `not on the live host (--root ${host.root}): the grant was not tried` }];
   if (!isRoot) return [{ id: 'hop.grant', status: 'skip', message: 'not running as root: cannot try the grant as the web user', fix: 'run doctor as root' }];
   const sudo = SUDO_PATHS.find((p) => host.stat(p));
@@ -205,7 +206,7 @@ export function probeGrant(host: Host, hop: HopUnderTest, run: Runner = spawnRun
   for (const user of hop.webUsers) {
     const entry = host.user(user);
     if (!entry) {
-      results.push({ id: 'hop.grant', status: 'fail', message: `web user ${user} does not exist`, fix: 'bridgectl upgrade --web-user <the user PHP runs as>' });
+      results.push({ id: 'hop.grant', status: 'fail', message: `web user ${user} does not exist`, fix: `${upgrade} --web-user <the user PHP runs as>` });
       continue;
     }
     const asUser = (...cmd: string[]): RunResult =>
@@ -220,7 +221,7 @@ export function probeGrant(host: Host, hop: HopUnderTest, run: Runner = spawnRun
         id: 'hop.grant',
         status: 'fail',
         message: `as ${user}: sudo refuses ${hop.paths.target} ${hop.subcommand} ${hop.sample} as ${hop.serviceUser}${allowed.stderr.trim() ? ` (${allowed.stderr.trim()})` : ''}`,
-        fix: `bridgectl upgrade rewrites ${hop.paths.sudoers}; check that /etc/sudoers has @includedir /etc/sudoers.d`,
+        fix: `${upgrade} rewrites ${hop.paths.sudoers}; check that /etc/sudoers has @includedir /etc/sudoers.d`,
       });
       continue;
     }

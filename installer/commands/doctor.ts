@@ -3,11 +3,15 @@ import { diagnose, type Check, type LintResult } from '../doctor.js';
 import type { Host } from '../host.js';
 import { resolveSite } from '../identity.js';
 import { channelsFile, onHost, transportFile } from '../paths.js';
+import type { Runner } from '../sudo-probe.js';
 import { resolveWebUser, type WebUser } from '../web-user.js';
 
 export interface DoctorOptions {
   site?: string;
   webUser?: string;
+  /** The sudo probes' process runner and whether doctor runs as root (tests replace them). */
+  run?: Runner;
+  isRoot?: boolean;
 }
 
 export interface DoctorReport {
@@ -28,7 +32,8 @@ export function runDoctor(options: DoctorOptions, host: Host, lint: (file: strin
     if (result === 'unavailable') available = false;
     else results.set(file, result);
   }
-  return { site, webUser, checks: diagnose({ host, site, webUser, lint: available ? results : 'unavailable' }) };
+  const probes = { ...(options.run ? { run: options.run } : {}), ...(options.isRoot !== undefined ? { isRoot: options.isRoot } : {}) };
+  return { site, webUser, checks: diagnose({ host, site, webUser, lint: available ? results : 'unavailable', ...probes }) };
 }
 
 /** `php -l FILE`; node:child_process rather than execa, which is slow to import for one call. */

@@ -10,12 +10,14 @@ import path from 'node:path';
 import { renderChannelBody, renderScaffold, type ChannelSpec } from '../../installer/channel.js';
 import { runDoctor } from '../../installer/commands/doctor.js';
 import type { Check, LintResult } from '../../installer/doctor.js';
-import { nodeHost } from '../../installer/host.js';
+import { nodeHost, type Host } from '../../installer/host.js';
 import { spliceBlocks } from '../../installer/markers.js';
+import { hopPaths } from '../../installer/sudo-hop.js';
 import { runMain } from '../helpers/cli.js';
 import { at, CHANNELS, GROUP, isRoot, PASSWD, serverSandbox, SITE, SVC_GID, SVC_UID, type Tree } from '../helpers/sandbox.js';
 
 const rootIt = isRoot ? it : it.skip;
+const HOP = hopPaths('kimaki');
 const hasPhp = spawnSync('php', ['-v']).status === 0;
 const WWW = 33;
 const TRANSPORT = `${SITE}/wp-content/mu-plugins/wp-coding-agents-cli-transport.php`;
@@ -130,8 +132,35 @@ describe('the bug right after the seed: a pinned data dir the web user cannot wr
     expect(dataDir.message).toContain("www-data cannot write kimaki's data dir /home/opencode/.kimaki (pinned by KIMAKI_DATA_DIR; owner opencode:opencode, mode 0700)");
     expect(dataDir.message).toContain('/home/opencode (owner opencode:opencode, mode 0750) is not searchable by www-data');
     expect(dataDir.message).toContain('EACCES (exit 64)');
-    expect(dataDir.fix).toContain('bridgectl install --bridge kimaki --dispatch sudo');
+    expect(dataDir.fix).toContain(`either dispatch through the sudo hop: bridgectl upgrade --site ${SITE} --dispatch sudo; or grant`);
     expect(dataDir.fix).toContain('chmod o+x /home/opencode && chgrp -R www-data /home/opencode/.kimaki && chmod -R g+rwX /home/opencode/.kimaki');
+  });
+
+  rootIt('recommends a command that switches exactly that: run as given, the data dir failure is gone and nothing else appears', async () => {
+    const root = await installed(POOL, ['--init', 'none']);
+    const fix = find(diagnoseAt(root), 'channel.kimaki.data-dir').fix ?? '';
+    const command = /the sudo hop: (bridgectl [^;]+);/.exec(fix)?.[1] ?? '';
+    expect(command).toBe(`bridgectl upgrade --site ${SITE} --dispatch sudo`);
+    const r = await runMain([...command.split(' ').slice(1), '--root', root, '--json']);
+    expect(r.code).toBe(0);
+    // upgrade switches the dispatch only: no service definition appears for a bridge installed without one.
+    const doc = JSON.parse(r.stdout) as { files: { path: string; status: string }[] };
+    expect(doc.files.filter((f) => f.status !== 'unchanged').map((f) => [f.path, f.status])).toEqual([
+      [HOP.sudoers, 'create'],
+      [HOP.target, 'create'],
+      [HOP.wrapper, 'create'],
+      [CHANNELS, 'update'],
+    ]);
+    const checks = diagnoseAt(root);
+    expect(failures(checks)).toEqual([]);
+    expect(checks.some((c) => c.id === 'channel.kimaki.data-dir')).toBe(false);
+    expect(find(checks, 'channel.kimaki.sudo.channel').status).toBe('ok');
+  });
+
+  rootIt('names the web user in that command when doctor was told it', async () => {
+    const root = await installed();
+    const dataDir = find(diagnoseAt(root, 'www-data'), 'channel.kimaki.data-dir');
+    expect(dataDir.fix).toContain(`bridgectl upgrade --site ${SITE} --dispatch sudo --web-user www-data;`);
   });
 
   rootIt('names the data dir itself when only it is closed', async () => {
@@ -286,12 +315,135 @@ describe('the channel command', () => {
     expect(find(diagnoseAt(root), 'channel.kimaki.command')).toMatchObject({ status: 'fail', message: expect.stringContaining('does not exist') });
   });
 
-  rootIt('recognises the sudo hop and does not judge HOME for the web user then', async () => {
+  rootIt("a hand-rolled sudo script is not bridgectl's hop: the channel is judged as direct", async () => {
     const root = await installed({ 'usr/local/bin/kimaki-dispatch': { content: '#!/bin/sh\nexec sudo -n -H -u opencode /usr/local/lib/kimaki-target "$@"\n', mode: 0o755 } });
     writeChannels(root, [kimakiSpec([], '/usr/local/bin/kimaki-dispatch')]);
     const checks = diagnoseAt(root);
-    expect(find(checks, 'channel.kimaki.dispatch').status).toBe('ok');
-    expect(checks.some((c) => c.id === 'channel.kimaki.home')).toBe(false);
+    expect(find(checks, 'channel.kimaki.home').status).toBe('fail');
+    expect(checks.some((c) => c.id.startsWith('channel.kimaki.sudo.'))).toBe(false);
+  });
+});
+
+describe('sudo dispatch mode: doctor checks the hop instead of the web user\'s reach', () => {
+  const sudoInstalled = (extra: Tree = {}, flags: string[] = []): Promise<string> => installed(extra, ['--init', 'none', '--dispatch', 'sudo', ...flags]);
+  const sudoChecks = (checks: Check[]): Check[] => checks.filter((c) => c.id.startsWith('channel.kimaki.sudo.'));
+
+  rootIt('a healthy hop: no check fails, the probes that need the live host say they were skipped', async () => {
+    const root = await sudoInstalled(); // the data dir stays 0700, private to opencode
+    const checks = diagnoseAt(root);
+    expect(failures(checks)).toEqual([]);
+    expect(sudoChecks(checks).map((c) => [c.id, c.status])).toEqual([
+      ['channel.kimaki.sudo.channel', 'ok'],
+      ['channel.kimaki.sudo.web-user', 'ok'],
+      ['channel.kimaki.sudo.binary', 'ok'],
+      ['channel.kimaki.sudo.version', 'ok'],
+      ['channel.kimaki.sudo.sudoers', 'ok'],
+      ['channel.kimaki.sudo.target', 'ok'],
+      ['channel.kimaki.sudo.wrapper', 'ok'],
+      ['channel.kimaki.sudo.dirs', 'ok'],
+      ['channel.kimaki.sudo.visudo', 'ok'],
+      ['channel.kimaki.sudo.grant.www-data', 'ok'],
+      ['channel.kimaki.sudo.data-dir', 'ok'],
+    ]);
+    expect(find(checks, 'channel.kimaki.sudo.grant.www-data').message).toBe(`skipped: not on the live host (--root ${root}): the grant was not tried`);
+    expect(find(checks, 'channel.kimaki.sudo.version').message).toMatch(/^skipped: /);
+    expect(find(checks, 'channel.kimaki.sudo.data-dir').message).toBe('opencode can write its data dir /home/opencode/.kimaki, the working directory the target runs kimaki from');
+    expect(find(checks, 'channel.kimaki.command')).toMatchObject({ status: 'ok', message: `www-data can run ${HOP.wrapper}` });
+    // The web user's reach to HOME and the data dir no longer matters.
+    for (const id of ['home', 'data-dir', 'cwd']) expect(checks.some((c) => c.id === `channel.kimaki.${id}`)).toBe(false);
+    const r = await runMain(['doctor', '--site', SITE, '--root', root]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('channel.kimaki.sudo.sudoers');
+  });
+
+  rootIt('a hand-widened drop-in (<target> *) fails, naming the file, with a runnable fix', async () => {
+    const root = await sudoInstalled();
+    const sudoers = readFileSync(at(root, HOP.sudoers), 'utf8');
+    chmodSync(at(root, HOP.sudoers), 0o640);
+    writeFileSync(at(root, HOP.sudoers), sudoers.replace(/NOPASSWD: .*$/m, `NOPASSWD: ${HOP.target} *`));
+    chmodSync(at(root, HOP.sudoers), 0o440);
+    const checks = diagnoseAt(root);
+    expect(failures(checks)).toEqual(['channel.kimaki.sudo.sudoers']);
+    expect(find(checks, 'channel.kimaki.sudo.sudoers')).toEqual({
+      id: 'channel.kimaki.sudo.sudoers',
+      status: 'fail',
+      message: `${HOP.sudoers}: its content differs from what bridgectl writes`,
+      fix: `bridgectl upgrade --site ${SITE} (it rewrites the file byte for byte)`,
+    });
+    // The fix, run as given, narrows the grant again (a bare * reads as the wildcard form, which upgrade keeps).
+    expect((await runMain(['upgrade', '--site', SITE, '--root', root])).code).toBe(0);
+    expect(readFileSync(at(root, HOP.sudoers), 'utf8')).toContain(`NOPASSWD: ${HOP.target} send [0-9]*, !${HOP.target} send ?*[!0-9]*\n`);
+    expect(failures(diagnoseAt(root))).toEqual([]);
+  });
+
+  rootIt('a wrong mode or owner on a hop file fails', async () => {
+    const root = await sudoInstalled();
+    chmodSync(at(root, HOP.wrapper), 0o775);
+    chownSync(at(root, HOP.target), SVC_UID, SVC_GID);
+    const checks = diagnoseAt(root);
+    expect(failures(checks)).toEqual(['channel.kimaki.sudo.target', 'channel.kimaki.sudo.wrapper']);
+    expect(find(checks, 'channel.kimaki.sudo.wrapper').message).toBe(`${HOP.wrapper}: mode 0775, want 0755`);
+    expect(find(checks, 'channel.kimaki.sudo.target').message).toBe(`${HOP.target}: owner ${SVC_UID}:${SVC_GID}, want 0:0`);
+  });
+
+  rootIt('a missing hop file, a channel that bypasses the wrapper, and a web user the grant does not name each fail', async () => {
+    const root = await sudoInstalled();
+    rmSync(at(root, HOP.target));
+    writeChannels(root, [kimakiSpec([['HOME', '/home/opencode'], ['KIMAKI_DATA_DIR', '/home/opencode/.kimaki']])]);
+    const checks = diagnoseAt(root, 'ghost');
+    expect(find(checks, 'channel.kimaki.sudo.target')).toMatchObject({ status: 'fail', message: `${HOP.target} is missing`, fix: `bridgectl upgrade --site ${SITE}` });
+    expect(find(checks, 'channel.kimaki.sudo.channel')).toMatchObject({
+      status: 'fail',
+      message: `the sudo hop is installed, but the channel runs /usr/local/bin/kimaki, not its wrapper ${HOP.wrapper}: dispatches run as the web user`,
+    });
+    expect(find(checks, 'channel.kimaki.sudo.web-user')).toMatchObject({
+      status: 'fail',
+      message: `the grant ${HOP.sudoers} is for www-data, not ghost: a dispatch from ghost exits 77 (sudo refused)`,
+      fix: `bridgectl upgrade --site ${SITE} --web-user www-data --web-user ghost`,
+    });
+  });
+
+  rootIt('the service user must be able to write its data dir, where the target runs the CLI', async () => {
+    const root = await sudoInstalled();
+    chownSync(at(root, '/home/opencode/.kimaki'), 0, 0);
+    const dataDir = find(diagnoseAt(root), 'channel.kimaki.sudo.data-dir');
+    expect(dataDir.status).toBe('fail');
+    expect(dataDir.message).toContain('opencode cannot write its data dir /home/opencode/.kimaki, the working directory the target runs kimaki from: /home/opencode/.kimaki (owner root:root, mode 0700) is not writable by opencode — the target exits 73');
+    expect(dataDir.fix).toBe('chown -R opencode:opencode /home/opencode/.kimaki && chmod u+rwx /home/opencode/.kimaki');
+  });
+
+  rootIt('a drop-in visudo refuses fails', async () => {
+    const root = await sudoInstalled();
+    const checks = runDoctor({ site: SITE, run: (file, args) => (file.endsWith('visudo') && args[0] === '-c' ? { status: 1, stdout: '', stderr: 'syntax error near line 2\n' } : { status: null, stdout: '', stderr: '', error: 'ENOENT' }) }, nodeHost(root, {}), () => ({ ok: true })).checks;
+    expect(find(checks, 'channel.kimaki.sudo.visudo')).toMatchObject({ status: 'fail', message: `${HOP.sudoers} fails visudo -cf: syntax error near line 2` });
+  });
+
+  rootIt('not root: a drop-in doctor may not read is reported as not checked, and nothing else breaks', async () => {
+    const root = await sudoInstalled();
+    const host = nodeHost(root, {});
+    const denying: Host = {
+      ...host,
+      readText: (p) => {
+        if (p.startsWith('/etc/sudoers.d/')) throw Object.assign(new Error(`EACCES: permission denied, open '${p}'`), { code: 'EACCES', path: p });
+        return host.readText(p);
+      },
+    };
+    const checks = runDoctor({ site: SITE }, denying, () => ({ ok: true })).checks;
+    expect(failures(checks)).toEqual([]);
+    expect(find(checks, 'channel.kimaki.command').status).toBe('ok');
+    expect(sudoChecks(checks)).toEqual([
+      { id: 'channel.kimaki.sudo.render', status: 'warn', message: `skipped: cannot read ${HOP.sudoers} (EACCES): the sudo hop was not checked`, fix: 'run bridgectl doctor as root' },
+    ]);
+  });
+
+  rootIt('cc-connect: the daemon socket is judged as the service user', async () => {
+    const root = serverSandbox({ ...POOL, 'usr/local/bin/cc-connect': { content: '#!/bin/sh\n', mode: 0o755 } });
+    const r = await runMain(['install', '--bridge', 'cc-connect', '--site', SITE, '--service-user', 'opencode', '--init', 'none', '--dispatch', 'sudo', '--root', root]);
+    expect(r.code).toBe(0);
+    const checks = diagnoseAt(root);
+    expect(failures(checks)).toEqual([]);
+    expect(find(checks, 'channel.cc-connect.sudo.wrapper').status).toBe('ok');
+    expect(find(checks, 'channel.cc-connect.socket')).toMatchObject({ status: 'warn', message: expect.stringContaining('no daemon socket at /home/opencode/.cc-connect/run/api.sock (under the pinned HOME)') });
   });
 });
 

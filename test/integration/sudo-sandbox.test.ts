@@ -328,3 +328,88 @@ describe('the drop-in is validated before it is renamed into place', () => {
     expect(validate('/x/.tmp', '/etc/sudoers.d/bridgectl-kimaki', '/sandbox')).toMatch(/not checked with visudo -cf/);
   });
 });
+
+describe('cc-connect in sudo mode', () => {
+  const CC = hopPaths('cc-connect');
+  const ccRoot = (): string => serverSandbox({ 'usr/local/bin/cc-connect': { content: '#!/bin/sh\nexit 0\n', mode: 0o755 } });
+  const installCc = (root: string, ...extra: string[]) =>
+    runMain(['install', '--bridge', 'cc-connect', '--site', SITE, '--service-user', 'opencode', '--init', 'none', '--root', root, '--dispatch', 'sudo', ...extra]);
+
+  it('writes its three files and points the channel at its wrapper, argv and HOME as in direct mode', async () => {
+    const root = ccRoot();
+    const r = await installCc(root, '--json');
+    expect(r.stderr).toBe('');
+    expect(json(r.stdout).files.map((f) => [f.path, f.status, f.mode])).toEqual([
+      [CC.sudoers, 'create', '0440'],
+      [CC.target, 'create', '0755'],
+      [CC.wrapper, 'create', '0755'],
+      [CHANNELS, 'create', '0644'],
+      [TRANSPORT, 'create', '0644'],
+    ]);
+    expect(CC).toEqual({
+      target: '/usr/local/lib/bridgectl/cc-connect-dispatch-target',
+      wrapper: '/usr/local/bin/bridgectl-cc-connect-dispatch',
+      sudoers: '/etc/sudoers.d/bridgectl-cc-connect',
+    });
+    const channels = read(root, CHANNELS);
+    expect(channels).toContain(`'command' => '${CC.wrapper}',`);
+    expect(channels).toContain(`'args'    => [ 'send', '--project', '{recipient}', '{message}' ],`);
+    expect(channels).toContain(`'env'     => [ 'HOME' => '/home/opencode' ],`);
+    expect(read(root, CC.sudoers)).toContain(`www-data ALL=(opencode) NOPASSWD: ${CC.target} ^send [A-Za-z0-9][A-Za-z0-9_.-]*$\n`);
+    const target = read(root, CC.target);
+    expect(target).toContain("CLI='/usr/local/bin/cc-connect'\n");
+    expect(target).toContain("DATA_DIR='/home/opencode/.cc-connect'\n");
+    expect(target).toContain(`"$CLI" 'send' '--project' "$recipient" '--message' "$message"\n`);
+  });
+
+  it('carries a data dir other than the default as --data-dir in the channel and the target alike', async () => {
+    const root = ccRoot();
+    expect((await installCc(root, '--data-dir', '/srv/cc')).code).toBe(0);
+    expect(read(root, CHANNELS)).toContain(`'args'    => [ 'send', '--data-dir', '/srv/cc', '--project', '{recipient}', '{message}' ],`);
+    expect(read(root, CC.target)).toContain(`"$CLI" 'send' '--data-dir' '/srv/cc' '--project' "$recipient" '--message' "$message"\n`);
+    expect(read(root, CC.wrapper)).toContain(`[ "\${3}" = '/srv/cc' ]`);
+    // upgrade adopts the data dir from the channel's args and changes nothing
+    const up = await upgrade(root, '--json');
+    expect(json(up.stdout).files.map((f) => f.status)).toEqual(['unchanged', 'unchanged', 'unchanged', 'unchanged', 'unchanged']);
+    expect(json(up.stdout).notes).toEqual([]);
+  });
+
+  it('passes visudo -cf in both grant forms, the wildcard one refusing any later character outside the set', async () => {
+    for (const form of ['--sudo-regex', '--no-sudo-regex']) {
+      const root = ccRoot();
+      expect((await installCc(root, form)).code).toBe(0);
+      if (form === '--no-sudo-regex') expect(read(root, CC.sudoers)).toContain(`NOPASSWD: ${CC.target} send [A-Za-z0-9]*, !${CC.target} send ?*[!A-Za-z0-9_.-]*\n`);
+      if (!visudo) continue; // not on this machine; CI fails above instead
+      const r = spawnSync(visudo, ['-c', '-f', at(root, CC.sudoers)], { encoding: 'utf8' });
+      expect(r.stdout + r.stderr).toMatch(/parsed OK/);
+      expect(r.status).toBe(0);
+    }
+  });
+
+  it('sits beside kimaki\'s hop: two bridges, six files, upgrade a no-op, uninstall removes only its own', async () => {
+    const root = ccRoot();
+    await install(root, '--dispatch', 'sudo');
+    await installCc(root);
+    const up = await upgrade(root, '--json');
+    expect(json(up.stdout).files.filter((f) => f.status !== 'unchanged')).toEqual([]);
+    expect(json(up.stdout).files.map((f) => f.path)).toEqual(expect.arrayContaining([...Object.values(HOP), ...Object.values(CC)]));
+    const r = await runMain(['uninstall', '--bridge', 'cc-connect', '--site', SITE, '--root', root]);
+    expect(r.code).toBe(0);
+    for (const p of Object.values(CC)) expect(existsSync(at(root, p))).toBe(false);
+    for (const p of Object.values(HOP)) expect(existsSync(at(root, p))).toBe(true);
+    expect(read(root, CHANNELS)).toContain(`'command' => '${HOP.wrapper}',`);
+  });
+
+  it('switches from direct with upgrade --dispatch sudo, and back', async () => {
+    const root = ccRoot();
+    expect((await runMain(['install', '--bridge', 'cc-connect', '--site', SITE, '--service-user', 'opencode', '--init', 'none', '--root', root])).code).toBe(0);
+    expect(read(root, CHANNELS)).toContain("'command' => '/usr/local/bin/cc-connect',");
+    const toSudo = await upgrade(root, '--dispatch', 'sudo', '--json');
+    expect(json(toSudo.stdout).notes).toContain(`cc-connect: dispatch changes from direct to sudo: the channel now runs ${CC.wrapper}`);
+    expect(read(root, CHANNELS)).toContain(`'command' => '${CC.wrapper}',`);
+    expect(read(root, CC.target)).toContain("CLI='/usr/local/bin/cc-connect'\n");
+    await upgrade(root, '--dispatch', 'direct');
+    expect(read(root, CHANNELS)).toContain("'command' => '/usr/local/bin/cc-connect',");
+    for (const p of Object.values(CC)) expect(existsSync(at(root, p))).toBe(false);
+  });
+});

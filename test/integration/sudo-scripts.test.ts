@@ -1,20 +1,23 @@
 /**
  * The hop's two scripts, run for real without sudo: the service user is
  * whoever runs the tests, so the wrapper takes its no-sudo path straight to
- * the target, which runs the fake kimaki. This covers the argv checks, the
- * message limit and byte-exact delivery on any machine; the sudo hop itself
- * is test/sudo/live.test.ts.
+ * the target, which runs the fake kimaki (or cc-connect). This covers the
+ * argv checks, the message limit and byte-exact delivery on any machine;
+ * the sudo hop itself is test/sudo/live.test.ts.
  */
 import { spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:net';
 import { tmpdir, userInfo } from 'node:os';
 import path from 'node:path';
+import { ccConnect } from '../../bridges/cc-connect.js';
 import { kimaki } from '../../bridges/kimaki.js';
+import type { BridgeDefinition } from '../../bridges/types.js';
 import type { ChannelSpec } from '../../installer/channel.js';
 import type { Identity } from '../../installer/identity.js';
 import { shellQuote } from '../../installer/shell.js';
 import { MAX_MESSAGE_BYTES, renderHop, type SudoHopSpec } from '../../installer/sudo-hop.js';
-import { clearCalls, fakeKimaki, HOSTILE_MESSAGES, readCalls } from '../helpers/dispatch.js';
+import { clearCalls, fakeCcConnect, fakeKimaki, HOSTILE_MESSAGES, readCalls } from '../helpers/dispatch.js';
 import { isRoot } from '../helpers/sandbox.js';
 
 // Not helpers/sandbox: its roots are removed after each test, these live for a describe.
@@ -29,7 +32,7 @@ interface Hop {
   identity: Identity;
 }
 
-function hop(): Hop {
+function hop(bridge: BridgeDefinition = kimaki, dataDir = 'home/.kimaki'): Hop {
   const dir = mkdtempSync(path.join(tmpdir(), 'bridgectl-hop-'));
   dirs.push(dir);
   chmodSync(dir, 0o755);
@@ -41,19 +44,19 @@ function hop(): Hop {
     uid: userInfo().uid,
     gid: userInfo().gid,
     home: path.join(dir, 'home'),
-    dataDir: path.join(dir, 'home/.kimaki'),
-    binary: path.join(dir, 'bin/kimaki'),
-    binaries: { kimaki: path.join(dir, 'bin/kimaki') },
+    dataDir: path.join(dir, dataDir),
+    binary: path.join(dir, `bin/${bridge.binaryName}`),
+    binaries: { [bridge.binaryName]: path.join(dir, `bin/${bridge.binaryName}`) },
     site: '/var/www/html',
     init: 'none',
   };
   mkdirSync(path.join(dir, 'bin'), { recursive: true });
-  writeFileSync(identity.binary, fakeKimaki(records), { mode: 0o755 });
+  writeFileSync(identity.binary, bridge === kimaki ? fakeKimaki(records) : fakeCcConnect(records), { mode: 0o755 });
   const rendered = renderHop({
-    bridge: kimaki,
-    hop: kimaki.sudoHop as SudoHopSpec,
+    bridge,
+    hop: bridge.sudoHop as SudoHopSpec,
     identity,
-    channel: kimaki.channel(identity, {}) as ChannelSpec,
+    channel: bridge.channel(identity, {}) as ChannelSpec,
     webUsers: ['www-data'],
     form: 'regex',
     cliPath: '/usr/local/bin:/usr/bin:/bin',
@@ -177,6 +180,100 @@ describe('the wrapper, called by the service user itself', () => {
   it("passes the target's refusal of an oversized message through (exit 65)", () => {
     const r = run(h.wrapper, ['send', '--channel', ID, '--prompt', 'z'.repeat(MAX_MESSAGE_BYTES + 1)]);
     expect(r.status).toBe(65);
+    expect(readCalls(h.records)).toEqual([]);
+  });
+});
+
+describe('cc-connect: the target and the wrapper', () => {
+  const PROJECT = 'my-project';
+  const servers: Server[] = [];
+  /** cc-connect's daemon socket, where the fake looks for it. */
+  const daemon = (dataDir: string): Promise<void> =>
+    new Promise((resolve, reject) => {
+      mkdirSync(path.join(dataDir, 'run'), { recursive: true });
+      const server = createServer().listen(path.join(dataDir, 'run/api.sock'), () => resolve());
+      server.on('error', reject);
+      servers.push(server);
+    });
+  afterAll(async () => {
+    await Promise.all(servers.map((s) => new Promise((resolve) => s.close(resolve))));
+  });
+
+  let h: Hop;
+  let moved: Hop;
+  beforeAll(async () => {
+    h = hop(ccConnect, 'home/.cc-connect');
+    moved = hop(ccConnect, 'srv/cc data');
+    await daemon(h.identity.dataDir);
+    await daemon(moved.identity.dataDir);
+  });
+  afterEach(() => {
+    clearCalls(h.records);
+    clearCalls(moved.records);
+  });
+
+  it.each(HOSTILE_MESSAGES)('delivers a message (%s) after --message, byte for byte, whatever it starts with', (_name, message) => {
+    const r = run(h.wrapper, ['send', '--project', PROJECT, message]);
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    expect(r.stdout).toBe('Message sent successfully.\n');
+    const calls = readCalls(h.records);
+    expect(calls.map((c) => c.argv)).toEqual([['send', '--project', PROJECT, '--message', message]]);
+    expect(calls[0]?.done).toBe(true);
+  });
+
+  it('messages that are cc-connect flags stay messages', () => {
+    for (const message of ['--help', '-m', '--stdin', '--data-dir', '--', '-p x']) {
+      expect(run(h.target, ['send', PROJECT], message).status).toBe(0);
+      expect(readCalls(h.records).map((c) => c.argv)).toEqual([['send', '--project', PROJECT, '--message', message]]);
+      clearCalls(h.records);
+    }
+  });
+
+  it('runs cc-connect from the data dir with HOME and a fixed PATH, and nothing inherited', () => {
+    expect(run(h.target, ['send', PROJECT], 'hi').status).toBe(0);
+    const [call] = readCalls(h.records);
+    expect(call?.cwd).toBe(h.identity.dataDir);
+    expect(Object.keys(call?.env ?? {}).sort()).toEqual(['HOME', 'PATH', 'PWD']);
+    expect(call?.env.HOME).toBe(h.identity.home);
+  });
+
+  it('passes a data dir other than the default as --data-dir, where the daemon listens', () => {
+    const r = run(moved.wrapper, ['send', '--data-dir', moved.identity.dataDir, '--project', PROJECT, '- hi']);
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    const [call] = readCalls(moved.records);
+    expect(call?.argv).toEqual(['send', '--data-dir', moved.identity.dataDir, '--project', PROJECT, '--message', '- hi']);
+    expect(call?.cwd).toBe(moved.identity.dataDir);
+    expect(call?.done).toBe(true);
+    // The wrapper accepts only the channel's own data dir.
+    expect(run(moved.wrapper, ['send', '--data-dir', '/tmp', '--project', PROJECT, 'hi']).status).toBe(64);
+    expect(run(moved.wrapper, ['send', '--project', PROJECT, 'hi']).status).toBe(64);
+  });
+
+  it.each([
+    ['a leading dash', '-rf'],
+    ['a lone dash', '-'],
+    ['an option', '--help'],
+    ['a leading dot', '.hidden'],
+    ['a leading underscore', '_x'],
+    ['a space', 'my project'],
+    ['a slash', '../x'],
+    ['non-ASCII', 'projét'],
+    ['empty', ''],
+  ])('refuses a project with %s (exit 64) in the target and in the wrapper', (_name, project) => {
+    const target = run(h.target, ['send', project], 'hi');
+    expect(target.status).toBe(64);
+    expect(target.stderr).toContain('cc-connect-dispatch-target: the recipient must be a cc-connect project name');
+    const wrapper = run(h.wrapper, ['send', '--project', project, 'hi']);
+    expect(wrapper.status).toBe(64);
+    expect(wrapper.stderr).toMatch(/^bridgectl-cc-connect-dispatch: /);
+    expect(readCalls(h.records)).toEqual([]);
+  });
+
+  it('refuses any other shape (exit 64)', () => {
+    for (const args of [['send'], ['send', PROJECT, 'x'], ['status', PROJECT], []]) expect(run(h.target, args, 'hi').status).toBe(64);
+    for (const args of [['send', PROJECT, 'hi'], ['send', '-p', PROJECT, 'hi'], ['send', '--project', PROJECT, '--message', 'hi']]) expect(run(h.wrapper, args).status).toBe(64);
     expect(readCalls(h.records)).toEqual([]);
   });
 });

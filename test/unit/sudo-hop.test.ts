@@ -1,7 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import fc from 'fast-check';
+import { ccConnect } from '../../bridges/cc-connect.js';
 import { kimaki } from '../../bridges/kimaki.js';
-import type { BridgeDefinition } from '../../bridges/types.js';
 import type { ChannelSpec } from '../../installer/channel.js';
 import { RenderError } from '../../installer/errors.js';
 import type { Identity } from '../../installer/identity.js';
@@ -34,14 +34,12 @@ function input(over: Partial<HopRenderInput> = {}): HopRenderInput {
   return { bridge: kimaki, hop: kimakiHop, identity, channel: kimakiChannel, webUsers: ['www-data'], form: 'regex', cliPath: '/usr/local/bin:/usr/bin:/bin', ...over };
 }
 
-/** A cc-connect-shaped bridge: `send <project>`, a safe name. The descriptor is all it takes. */
-const ccHop: SudoHopSpec = {
-  subcommand: 'send',
-  recipient: { first: 'A-Za-z0-9_', rest: 'A-Za-z0-9_.-', what: 'a project name', sample: 'my-project' },
-  cli: ['send', '{recipient}', '--message={message}'],
-};
-const cc: BridgeDefinition = { ...kimaki, id: 'cc-connect', title: 'cc-connect', binaryName: 'cc-connect', sudoHop: ccHop };
-const ccChannel: ChannelSpec = { name: 'cc-connect', command: '/usr/local/bin/cc-connect', args: ['send', '{recipient}', '--message', '{message}'], detach: true, timeout: 60, env: [['HOME', '/home/opencode']] };
+/** cc-connect: `send <project>`, a safe name, and an argv that depends on the identity (--data-dir). */
+const ccIdentity: Identity = { ...identity, dataDir: '/home/opencode/.cc-connect', binary: '/usr/local/bin/cc-connect', binaries: { 'cc-connect': '/usr/local/bin/cc-connect' } };
+const ccHop = ccConnect.sudoHop as SudoHopSpec;
+const cc = ccConnect;
+const ccChannel = ccConnect.channel(ccIdentity, {}) as ChannelSpec;
+const ccInput = (over: Partial<HopRenderInput> = {}): HopRenderInput => input({ bridge: cc, hop: ccHop, identity: ccIdentity, channel: ccChannel, ...over });
 
 describe('hop paths', () => {
   it('are built from fixed parts and the bridge id', () => {
@@ -67,11 +65,12 @@ describe('hop paths', () => {
 describe('the grant', () => {
   it('is the exact argv shape: a regex for kimaki', () => {
     expect(grantCommands('/t', kimakiHop, 'regex')).toBe('/t ^send [0-9]+$');
-    expect(grantCommands('/t', ccHop, 'regex')).toBe('/t ^send [A-Za-z0-9_][A-Za-z0-9_.-]*$');
+    expect(grantCommands('/t', ccHop, 'regex')).toBe('/t ^send [A-Za-z0-9][A-Za-z0-9_.-]*$');
   });
 
   it('or wildcards with a negated entry that refuses any later character outside the set', () => {
     expect(grantCommands('/t', kimakiHop, 'wildcard')).toBe('/t send [0-9]*, !/t send ?*[!0-9]*');
+    expect(grantCommands('/t', ccHop, 'wildcard')).toBe('/t send [A-Za-z0-9]*, !/t send ?*[!A-Za-z0-9_.-]*');
   });
 
   it('renders a drop-in naming only the web users, the service user and the target', () => {
@@ -100,11 +99,8 @@ describe('the grant', () => {
 
 describe('the scripts', () => {
   it('pass sh -n', () => {
-    for (const [bridge, channel] of [
-      [kimaki, kimakiChannel],
-      [cc, ccChannel],
-    ] as const) {
-      const out = renderHop(input({ bridge, hop: bridge.sudoHop as SudoHopSpec, channel }));
+    for (const over of [{}, ccInput()]) {
+      const out = renderHop(input(over));
       for (const script of [out.target, out.wrapper]) {
         const r = spawnSync('/bin/sh', ['-n'], { input: script, encoding: 'utf8' });
         expect(r.stderr).toBe('');
@@ -123,13 +119,24 @@ describe('the scripts', () => {
     expect(wrapper).toContain(`recipient=\${3}\nmessage=\${5}\n`);
   });
 
-  it('take the wrapper argv from the channel and the CLI argv from the descriptor (cc-connect shape)', () => {
-    const { target, wrapper } = renderHop(input({ bridge: cc, hop: ccHop, channel: ccChannel }));
+  it('take the wrapper argv from the channel and the CLI argv from the descriptor (cc-connect)', () => {
+    const { target, wrapper } = renderHop(ccInput());
     expect(wrapper).toContain(`[ "$#" -eq 4 ] || die 64`);
-    expect(wrapper).toContain(`[ "\${3}" = '--message' ]`);
-    expect(wrapper).toContain(`recipient=\${2}\nmessage=\${4}\n`);
-    expect(target).toContain(`"$CLI" 'send' "$recipient" '--message='"$message"`);
-    expect(target).toContain(`''|[!A-Za-z0-9_]*|?*[!A-Za-z0-9_.-]*) die 64`);
+    expect(wrapper).toContain(`[ "\${2}" = '--project' ]`);
+    expect(wrapper).toContain(`recipient=\${3}\nmessage=\${4}\n`);
+    expect(target).toContain(`exec /usr/bin/env -i 'HOME=/home/opencode' 'PATH=/usr/local/bin:/usr/bin:/bin' "$CLI" 'send' '--project' "$recipient" '--message' "$message"\n`);
+    expect(target).toContain(`''|[!A-Za-z0-9]*|?*[!A-Za-z0-9_.-]*) die 64`);
+  });
+
+  it('pass a data dir other than the default as --data-dir, to the wrapper check and the CLI alike (cc-connect)', () => {
+    const moved: Identity = { ...ccIdentity, dataDir: '/srv/cc data' };
+    const { target, wrapper } = renderHop(ccInput({ identity: moved, channel: ccConnect.channel(moved, {}) as ChannelSpec }));
+    expect(wrapper).toContain(`[ "$#" -eq 6 ] || die 64`);
+    expect(wrapper).toContain(`[ "\${2}" = '--data-dir' ]`);
+    expect(wrapper).toContain(`[ "\${3}" = '/srv/cc data' ]`);
+    expect(wrapper).toContain(`recipient=\${5}\nmessage=\${6}\n`);
+    expect(target).toContain(`"$CLI" 'send' '--data-dir' '/srv/cc data' '--project' "$recipient" '--message' "$message"\n`);
+    expect(target).toContain(`DATA_DIR='/srv/cc data'\n`);
   });
 
   it('refuse descriptors that could not be matched safely', () => {
@@ -147,10 +154,10 @@ describe('the scripts', () => {
   });
 
   it("accept exactly the recipients the descriptor's regex does (sh case vs bridgectl)", () => {
-    const { target } = renderHop(input({ bridge: cc, hop: ccHop, channel: ccChannel }));
+    const { target } = renderHop(ccInput());
     const refused = /case \$recipient in\n {4}(.*)\) die 64/.exec(target)?.[1] ?? '';
     const samples = fc.sample(fc.string({ unit: fc.constantFrom('a', 'Z', '0', '9', '_', '.', '-', ' ', '/', '$', '*', '[', ']', '!', 'é', '\n'), maxLength: 6 }), 400);
-    samples.push('', '-rf', '.', '..', 'a b', 'my-project', '_x.y-z');
+    samples.push('', '-rf', '.', '..', 'a b', 'my-project', '_x.y-z', 'x.y-z_', '-', '--help');
     const r = spawnSync('/bin/sh', ['-c', `for r in "$@"; do case $r in ${refused}) printf 0 ;; *) printf 1 ;; esac; done`, 'sh', ...samples], { encoding: 'utf8' });
     const pattern = recipientPattern(ccHop);
     expect([...r.stdout].map((c) => c === '1')).toEqual(samples.map((s) => pattern.test(s)));
