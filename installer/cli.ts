@@ -18,7 +18,7 @@ import { doctorExitCode } from './doctor.js';
 import { ExitCode, UsageError, UserError } from './errors.js';
 import { nodeHost, type Host } from './host.js';
 import { resolveSite, type IdentityFlags } from './identity.js';
-import type { Plan } from './plan.js';
+import { hasChanges, type Plan } from './plan.js';
 import { reloadServices } from './services.js';
 import { applyOptions, underLock, withSafetyOptions, type SafetyArgs } from './safety.js';
 import { DISPATCH_MODES, type DispatchFlags, type DispatchMode } from './sudo-hop.js';
@@ -258,7 +258,7 @@ export async function main(argv: string[], io: Io): Promise<number> {
     return ExitCode.ok;
   }
   try {
-    return await underLock(parsed, () => runCommand(String(parsed._[0]), parsed, io));
+    return await runCommand(String(parsed._[0]), parsed, io);
   } catch (err) {
     return reportError(err, io, json ? command : undefined);
   }
@@ -270,47 +270,59 @@ async function runCommand(command: string, args: Parsed, io: Io): Promise<number
   const root = path.resolve(args.root);
   const host = (io.host ?? nodeHost)(root, io.env);
   const identity: IdentityFlags = pick(args);
-  let plan: Plan;
   switch (command) {
     case 'check':
       return runCheck(identity, host, args, io, style);
     case 'doctor':
       return runDoctorCommand(args, host, io, style);
-    case 'install':
-      plan = planInstall({ ...identity, bridges: args.bridge ?? [] }, host);
-      break;
-    case 'upgrade':
-      plan = planUpgrade(identity, host);
-      break;
-    case 'uninstall':
-      plan = planUninstall({ ...identity, bridges: args.bridge ?? [] }, host);
-      break;
-    case 'channel': {
-      const action = String(args._[1]);
-      const name = args.name ?? '';
-      if (action === 'list') {
+    case 'channel':
+      if (args._[1] === 'list') {
         if (!args.quiet || args.json) io.stdout(formatChannelList(listChannels(identity, host), args.json));
         return ExitCode.ok;
       }
-      plan =
-        action === 'set'
-          ? planChannelSet({ ...identity, name, command: args.command ?? '', args: args.arg ?? [], env: args.env ?? [], detach: args.detach !== false, timeout: args.timeout ?? NaN }, host)
-          : planChannelRemove({ ...identity, name }, host);
-      break;
+  }
+  const makePlan = (): Plan => planMutation(command, args, identity, host);
+  const site = resolveSite(identity, host);
+  let plan = makePlan();
+  if (!args.dryRun && hasChanges(plan)) {
+    // Only a run that will write takes the host lock, and it plans again under
+    // the lock from what it reads there, so no concurrent writer's update is
+    // lost. A run that would change nothing writes nothing and takes no lock:
+    // it is as if it had run just before any concurrent writer.
+    plan = await underLock(args, async () => {
+      const locked = makePlan();
+      applyPlan(locked, root, applyOptions(args, io));
+      if (args.reload !== false) {
+        const reload = await reloadServices(locked.changes, root, command === 'install');
+        // Progress goes to stderr so --json keeps stdout to one document.
+        for (const line of reload.ran) io.stderr(`ran: ${line}\n`);
+      }
+      return locked;
+    });
+  }
+  if (args.json) io.stdout(formatJson({ command, exitCode: ExitCode.ok, dryRun: args.dryRun, site, plan }));
+  else if (!args.quiet) io.stdout(formatHuman(plan, { command, dryRun: args.dryRun, style }));
+  return ExitCode.ok;
+}
+
+/** The plan of a command that may write: install, upgrade, uninstall, channel set/remove. */
+function planMutation(command: string, args: Parsed, identity: IdentityFlags, host: Host): Plan {
+  switch (command) {
+    case 'install':
+      return planInstall({ ...identity, bridges: args.bridge ?? [] }, host);
+    case 'upgrade':
+      return planUpgrade(identity, host);
+    case 'uninstall':
+      return planUninstall({ ...identity, bridges: args.bridge ?? [] }, host);
+    case 'channel': {
+      const name = args.name ?? '';
+      return args._[1] === 'set'
+        ? planChannelSet({ ...identity, name, command: args.command ?? '', args: args.arg ?? [], env: args.env ?? [], detach: args.detach !== false, timeout: args.timeout ?? NaN }, host)
+        : planChannelRemove({ ...identity, name }, host);
     }
     default:
       throw new UsageError(`unknown command '${command}'`);
   }
-  const site = resolveSite(identity, host);
-  if (!args.dryRun) applyPlan(plan, root, applyOptions(args, io));
-  if (args.json) io.stdout(formatJson({ command, exitCode: ExitCode.ok, dryRun: args.dryRun, site, plan }));
-  else if (!args.quiet) io.stdout(formatHuman(plan, { command, dryRun: args.dryRun, style }));
-  if (!args.dryRun && args.reload !== false) {
-    const reload = await reloadServices(plan.changes, root, command === 'install');
-    // Progress goes to stderr so --json keeps stdout to one document.
-    for (const line of reload.ran) io.stderr(`ran: ${line}\n`);
-  }
-  return ExitCode.ok;
 }
 
 /** check: upgrade's plan, never applied. 0 in sync, 2 drift. */

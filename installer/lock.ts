@@ -26,7 +26,6 @@
  * start time) so a waiter that times out can say whom it waited for; it is
  * removed on release (a SIGKILLed holder leaves it; its pid is then checked).
  */
-import { spawnSync } from 'node:child_process';
 import { closeSync, constants, fchmodSync, fstatSync, mkdirSync, openSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
 import path from 'node:path';
 import { UserError } from './errors.js';
@@ -67,7 +66,7 @@ export function acquireLock(root: string, options: LockOptions): HeldLock {
   try {
     const timeout = Number.isFinite(options.timeout) && options.timeout > 0 ? options.timeout : 0;
     const args = timeout > 0 ? ['-x', '-w', String(timeout), '-E', String(TIMED_OUT), '3'] : ['-x', '-n', '-E', String(TIMED_OUT), '3'];
-    const r = spawnSync(options.flock ?? 'flock', args, { stdio: ['ignore', 'ignore', 'pipe', fd], encoding: 'utf8' });
+    const r = process.getBuiltinModule('node:child_process').spawnSync(options.flock ?? 'flock', args, { stdio: ['ignore', 'ignore', 'pipe', fd], encoding: 'utf8' });
     if (r.error) {
       const code = (r.error as NodeJS.ErrnoException).code;
       throw new UserError(

@@ -187,7 +187,8 @@ export function jsonDocument(input: JsonInput): JsonDocument {
       currentMode: c.before === null || c.currentMode === undefined ? null : formatMode(c.currentMode),
       ...(c.owner ? { owner: c.owner } : {}),
       diff: formatDiff(c),
-      content: c.after,
+      // A credential file's content is never printed, redacted or not.
+      content: c.secret ? null : c.after,
     })),
     webUser: input.webUser
       ? { name: input.webUser.name, source: input.webUser.source, pool: input.webUser.pool ?? null, others: input.webUser.others }

@@ -41,7 +41,8 @@ export function resolveSecret(
     { source: 'the installed channel block', value: legacyText === undefined ? undefined : spec.findIn(legacyText)[0], kind: 'legacy' },
   ];
   const present = candidates.filter((c): c is typeof c & { value: string } => c.value !== undefined && c.value.trim() !== '');
-  const seen = redactable(present.map((c) => c.value));
+  // Both as found and as used (trimmed): either may reach a report.
+  const seen = redactable(present.flatMap((c) => [c.value, c.value.trim()]));
   const chosen = present[0];
   if (!chosen) return { seen, notes: [] };
 

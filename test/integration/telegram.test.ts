@@ -41,6 +41,16 @@ function expectNoToken(results: RunResult[], ...tokens: string[]): void {
 }
 
 describe('telegram token handling', () => {
+  it('never prints the token, even one given with surrounding whitespace (it is stored trimmed)', () => {
+    const root = telegramSandbox();
+    const r = runBin([...install, '--curl', FAKE_CURL, '--root', root, '--json'], { env: { TELEGRAM_BOT_TOKEN: ` ${TOKEN}  ` } });
+    expect(r.code).toBe(0);
+    expectNoToken([r], TOKEN);
+    const doc = JSON.parse(r.stdout) as { files: { path: string; content: string | null }[] };
+    expect(doc.files.find((f) => f.path === TELEGRAM_CURL_CONFIG)?.content).toBeNull();
+    expect(filesContaining(root, TOKEN)).toEqual([TELEGRAM_CURL_CONFIG]);
+  });
+
   it('keeps the token out of the site, argv and every output, in a 0640 file of the web group', () => {
     const root = telegramSandbox();
     const env = { TELEGRAM_BOT_TOKEN: TOKEN };

@@ -175,12 +175,16 @@ describe('validation before commit', () => {
 });
 
 describe('leftovers and foreign writers', () => {
-  it('removes our stale temp files (and only ours), saying so', async () => {
+  it('removes our stale temp files (and only ours) on the next run that writes, saying so', async () => {
     const root = serverSandbox();
     await runMain(installArgs(root, '--no-reload'));
     const stale = '.wp-coding-agents-channels.php.bridgectl-0123456789ab.tmp';
     const keep = ['.wp-coding-agents-channels.php.bridgectl-xyz.tmp', 'notes.tmp', 'other.php'];
     for (const name of [stale, ...keep]) writeFileSync(path.join(at(root, MU), name), '<?php // half-written');
+    // A no-op run writes nothing at all, not even a cleanup; a run with something to write cleans up.
+    expect((await runMain(installArgs(root, '--no-reload'))).stderr).toBe('');
+    expect(readdirSync(at(root, MU))).toContain(stale);
+    writeFileSync(at(root, CHANNELS), readFileSync(at(root, CHANNELS), 'utf8').replace("'timeout' => 600", "'timeout' => 1"));
 
     const r = await runMain(installArgs(root, '--no-reload'));
 
