@@ -8,6 +8,7 @@ cd "$(dirname "$0")/.."
 bridgectl() { node dist/bridgectl.cjs "$@"; }
 
 root=$(mktemp -d "${TMPDIR:-/tmp}/bridgectl-demo.XXXXXX")
+chmod 0755 "$root"   # its "/" as a server has it: searchable by everyone
 svc_uid=$(id -u); svc_gid=$(id -g)   # the sandbox's service user is whoever runs the demo
 mkdir -p "$root/etc" "$root/home/opencode" "$root/var/www/html/wp-content" "$root/usr/local/bin"
 cat > "$root/etc/passwd" <<PASSWD
@@ -27,7 +28,14 @@ echo
 echo "# what it wrote: /var/www/html/wp-content/mu-plugins/wp-coding-agents-channels.php ($(stat -c %a "$file"))"
 cat "$file"
 echo
+echo "# and the unit, from the same identity: /etc/systemd/system/kimaki.service"
+cat "$root/etc/systemd/system/kimaki.service"
+echo
 echo "\$ bridgectl upgrade --site /var/www/html --root $root    # every deploy: adopts the installed identity"
 bridgectl upgrade --site /var/www/html --root "$root"
+echo
+echo "\$ bridgectl doctor --site /var/www/html --root $root    # will a dispatch from WP-cron (as www-data) work?"
+# The home is 0750, as on a standard server: doctor is expected to fail here and say why.
+bridgectl doctor --site /var/www/html --root "$root" || echo "# doctor exited $?: see its fixes above (e.g. --dispatch sudo)"
 echo
 echo "# remove the sandbox with: rm -rf $root"
