@@ -19,7 +19,7 @@ import { ExitCode, UsageError, UserError } from './errors.js';
 import { nodeHost, type Host } from './host.js';
 import { resolveSite, type IdentityFlags } from './identity.js';
 import { hasChanges, type Plan } from './plan.js';
-import { reloadServices } from './services.js';
+import { reloadServices, type ReloadResult, type ServiceEnv, type ServiceFailure } from './services.js';
 import { applyOptions, underLock, withSafetyOptions, type SafetyArgs } from './safety.js';
 import { DISPATCH_MODES, type DispatchFlags, type DispatchMode } from './sudo-hop.js';
 import { INIT_SYSTEMS, type InitSystem } from './units.js';
@@ -35,6 +35,8 @@ export interface Io {
   isTTY?: boolean;
   /** Builds the host view for a --root; tests may replace it. */
   host?(root: string, env: Readonly<Record<string, string | undefined>>): Host;
+  /** The init system's commands (systemctl); tests replace them. */
+  services?: ServiceEnv;
 }
 
 interface GlobalArgs {
@@ -230,7 +232,7 @@ function buildParser(argv: string[]) {
     .help()
     .alias('help', 'h')
     .wrap(null)
-    .epilogue('Exit codes: 0 ok, 1 failure (nothing written; doctor: a check failed), 2 drift (check), 130 interrupted.')
+    .epilogue('Exit codes: 0 ok, 1 failure (nothing written unless the message says so; doctor: a check failed), 2 drift (check), 130 interrupted.')
     .exitProcess(false)
     .fail((message, err) => {
       throw err ?? new UsageError(message);
@@ -284,6 +286,7 @@ async function runCommand(command: string, args: Parsed, io: Io): Promise<number
   const makePlan = (): Plan => planMutation(command, args, identity, host);
   const site = resolveSite(identity, host);
   let plan = makePlan();
+  let reload: ReloadResult | undefined;
   if (!args.dryRun && hasChanges(plan)) {
     // Only a run that will write takes the host lock, and it plans again under
     // the lock from what it reads there, so no concurrent writer's update is
@@ -292,17 +295,40 @@ async function runCommand(command: string, args: Parsed, io: Io): Promise<number
     plan = await underLock(args, async () => {
       const locked = makePlan();
       applyPlan(locked, root, applyOptions(args, io));
-      if (args.reload !== false) {
-        const reload = await reloadServices(locked.changes, root, command === 'install');
-        // Progress goes to stderr so --json keeps stdout to one document.
-        for (const line of reload.ran) io.stderr(`ran: ${line}\n`);
-      }
+      if (args.reload !== false) reload = await reloadServices(locked.changes, root, command === 'install', io.services);
       return locked;
     });
   }
-  if (args.json) io.stdout(formatJson({ command, exitCode: ExitCode.ok, dryRun: args.dryRun, site, plan }));
-  else if (!args.quiet) io.stdout(formatHuman(plan, { command, dryRun: args.dryRun, style }));
-  return ExitCode.ok;
+  // The init system's progress and notes go to stderr so --json keeps stdout to one document.
+  const serviceNotes = reload?.skipped ? [reload.skipped] : [];
+  if (!args.quiet) {
+    for (const line of reload?.ran ?? []) io.stderr(`ran: ${line}\n`);
+    for (const note of serviceNotes) io.stderr(`note: ${note}\n`);
+  }
+  const failed = reload?.failed && reloadFailure(reload.failed);
+  const code = failed ? ExitCode.failure : ExitCode.ok;
+  if (args.json) {
+    const reported = { ...plan, notes: [...plan.notes, ...serviceNotes] };
+    io.stdout(formatJson({ command, exitCode: code, dryRun: args.dryRun, site, plan: reported, ...(failed ? { error: failed } : {}) }));
+  } else if (!args.quiet) {
+    io.stdout(formatHuman(plan, { command, dryRun: args.dryRun, style }));
+  }
+  if (failed) {
+    io.stderr(`bridgectl: ${failed.message}\n  fix: ${failed.fix}\n`);
+  }
+  return code;
+}
+
+/**
+ * A systemctl command that failed after the files were written: nothing is
+ * undone (the files are what the command asked for), so the message says
+ * the files are in place and what is left to do by hand.
+ */
+function reloadFailure(failure: ServiceFailure): { message: string; fix: string } {
+  return {
+    message: `files were written; \`${failure.command}\` failed: ${failure.status}`,
+    fix: `see systemctl's message above, then run by hand: ${failure.remaining.join(' && ')} (running bridgectl again changes nothing)`,
+  };
 }
 
 /** The plan of a command that may write: install, upgrade, uninstall, channel set/remove. */
