@@ -19,7 +19,7 @@ import { ExitCode, UsageError, UserError } from './errors.js';
 import { nodeHost, type Host } from './host.js';
 import { resolveSite, type IdentityFlags } from './identity.js';
 import { hasChanges, type Plan } from './plan.js';
-import { reloadServices, type ReloadResult, type ServiceEnv, type ServiceFailure } from './services.js';
+import { reloadServices, stopRemovedUnits, type ReloadResult, type ServiceEnv, type ServiceFailure } from './services.js';
 import { applyOptions, underLock, withSafetyOptions, type SafetyArgs } from './safety.js';
 import { DISPATCH_MODES, type DispatchFlags, type DispatchMode } from './sudo-hop.js';
 import { INIT_SYSTEMS, type InitSystem } from './units.js';
@@ -117,7 +117,11 @@ function withIdentityOptions<T>(y: Argv<T>) {
 }
 
 function withReloadOption<T>(y: Argv<T>) {
-  return y.option('reload', { type: 'boolean', default: true, describe: 'After writing units on the live host (--root /), run systemctl daemon-reload/enable; --no-reload skips' });
+  return y.option('reload', {
+    type: 'boolean',
+    default: true,
+    describe: 'On the live host (--root /) tell systemd: disable --now units before removing them; after writing, daemon-reload, enable new units (install), try-restart changed ones; --no-reload skips',
+  });
 }
 
 /** --dispatch and the sudo hop's options, on install and upgrade (docs/dispatch-modes.md). */
@@ -175,7 +179,7 @@ function buildParser(argv: string[]) {
       withSiteOption(withBridgeOption(y))
         .option('service-user', { type: 'string', describe: 'Whose home holds launchd plists (systemd units need no hint)', requiresArg: true })
         .option('run-as-root', { type: 'boolean', describe: 'launchd plists are under /root' })
-        .option('reload', { type: 'boolean', default: true, describe: 'Run systemctl daemon-reload after removing units on the live host' })
+        .option('reload', { type: 'boolean', default: true, describe: 'On the live host, systemctl disable --now each unit before removing it, then daemon-reload; --no-reload skips' })
         .example('$0 uninstall --bridge kimaki --site /var/www/html', 'remove the kimaki channel'),
     )
     .command('check', 'Compare the managed files with what upgrade would write; exit 2 and print a diff on drift', (y) =>
@@ -294,13 +298,25 @@ async function runCommand(command: string, args: Parsed, io: Io): Promise<number
     // it is as if it had run just before any concurrent writer.
     plan = await underLock(args, async () => {
       const locked = makePlan();
+      const live = args.reload !== false;
+      if (live) {
+        // A unit is stopped and disabled while its file still says what it is; a failure here leaves every file as it was.
+        const stopped = await stopRemovedUnits(locked.changes, root, io.services);
+        if (!args.quiet) for (const line of stopped.ran) io.stderr(`ran: ${line}\n`);
+        if (stopped.failed) {
+          throw new UserError(
+            `\`${stopped.failed.command}\` failed: ${stopped.failed.status}; nothing was written`,
+            'see systemctl\'s message above; stop and disable the unit by hand and run again, or pass --no-reload to remove the files without systemctl',
+          );
+        }
+      }
       applyPlan(locked, root, applyOptions(args, io));
-      if (args.reload !== false) reload = await reloadServices(locked.changes, root, command === 'install', io.services);
+      if (live) reload = await reloadServices(locked.changes, root, command === 'install', io.services);
       return locked;
     });
   }
   // The init system's progress and notes go to stderr so --json keeps stdout to one document.
-  const serviceNotes = reload?.skipped ? [reload.skipped] : [];
+  const serviceNotes = [...(reload?.skipped ? [reload.skipped] : []), ...(reload?.hints ?? [])];
   if (!args.quiet) {
     for (const line of reload?.ran ?? []) io.stderr(`ran: ${line}\n`);
     for (const note of serviceNotes) io.stderr(`note: ${note}\n`);

@@ -49,6 +49,8 @@ export interface ReloadResult {
   skipped?: string;
   /** The first command that failed; the ones after it were not run. */
   failed?: ServiceFailure;
+  /** What the operator does next (start a unit that was only enabled). */
+  hints?: string[];
 }
 
 /** execa with systemctl's output on our stderr and no stdin; never throws for a failing command. */
@@ -67,23 +69,61 @@ function describeOutcome(outcome: ExecOutcome): string | undefined {
   return `could not run: ${outcome.error ?? 'unknown error'}`;
 }
 
+const UNIT_DIR = '/etc/systemd/system/';
+
+function changedUnits(changes: readonly FileChange[]): FileChange[] {
+  return changes.filter((c) => c.status !== 'unchanged' && c.path.startsWith(UNIT_DIR));
+}
+
+const unitName = (c: FileChange): string => path.posix.basename(c.path);
+
+function systemdRunning(env: ServiceEnv): boolean {
+  return (env.systemdRunning ?? (() => existsSync('/run/systemd/system')))();
+}
+
+/**
+ * Before the plan is applied: stop and disable every unit it removes
+ * (uninstall, an --init switch), while its file is still there to say what
+ * to stop. Removed first, a unit would keep running with no definition.
+ */
+export async function stopRemovedUnits(changes: readonly FileChange[], root: string, env: ServiceEnv = {}): Promise<ReloadResult> {
+  const removed = changedUnits(changes).filter((c) => c.status === 'remove').map(unitName);
+  // Not running: nothing to stop (reloadServices says that it skipped).
+  if (removed.length === 0 || root !== (env.liveRoot ?? '/') || !systemdRunning(env)) return { ran: [] };
+  return runAll([['disable', '--now', ...removed]], env.exec ?? execToStderr);
+}
+
+/**
+ * After the plan is applied: daemon-reload; on install enable the new units
+ * (not start them: a bridge needs onboarding first); try-restart the units
+ * whose content changed, so a running bridge picks up its new pins (a
+ * stopped one stays stopped).
+ */
 export async function reloadServices(changes: readonly FileChange[], root: string, enable: boolean, env: ServiceEnv = {}): Promise<ReloadResult> {
-  const units = changes.filter((c) => c.status !== 'unchanged' && c.path.startsWith('/etc/systemd/system/'));
+  const units = changedUnits(changes);
   const plists = changes.filter((c) => c.status !== 'unchanged' && c.path.endsWith('.plist'));
   // A sandbox root has no init system to tell: that is the point of --root, not something to report.
   if ((units.length === 0 && plists.length === 0) || root !== (env.liveRoot ?? '/')) return { ran: [] };
   const commands: string[][] = [];
+  const hints: string[] = [];
   if (units.length > 0) {
-    if (!(env.systemdRunning ?? (() => existsSync('/run/systemd/system')))()) {
+    if (!systemdRunning(env)) {
       return { ran: [], skipped: 'systemd is not running here: no daemon-reload; the units are read when it starts' };
     }
     commands.push(['daemon-reload']);
-    const added = units.filter((c) => c.status === 'create').map((c) => path.posix.basename(c.path));
-    if (enable && added.length > 0) commands.push(['enable', ...added]);
+    const added = units.filter((c) => c.status === 'create').map(unitName);
+    if (enable && added.length > 0) {
+      commands.push(['enable', ...added]);
+      hints.push(`${added.join(', ')} enabled, not started: onboard the bridge first, then systemctl start ${added.join(' ')}`);
+    }
+    const rewritten = units.filter((c) => c.status === 'update' && c.before !== c.after).map(unitName);
+    if (rewritten.length > 0) commands.push(['try-restart', ...rewritten]);
   }
   const result = await runAll(commands, env.exec ?? execToStderr);
+  if (result.failed) return result;
+  if (hints.length > 0) result.hints = hints;
   // launchd agents belong to a GUI session bridgectl cannot see from a deploy hook.
-  if (plists.length > 0 && !result.failed) result.skipped = 'launchd agents are loaded by their user: launchctl bootstrap gui/$(id -u) <plist>';
+  if (plists.length > 0) result.skipped = 'launchd agents are loaded by their user: launchctl bootstrap gui/$(id -u) <plist>';
   return result;
 }
 

@@ -9,11 +9,12 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { build } from 'esbuild';
 import { fileChange, type FileChange } from '../../installer/plan.js';
-import { reloadServices, type ExecOutcome, type ServiceEnv } from '../../installer/services.js';
+import { reloadServices, stopRemovedUnits, type ExecOutcome, type ServiceEnv } from '../../installer/services.js';
 
 const UNIT = '/etc/systemd/system/kimaki.service';
 const created = (p: string): FileChange => fileChange(p, null, '[Unit]\n', 0o644);
 const updated = (p: string): FileChange => fileChange(p, '[Unit]\nold\n', '[Unit]\n', 0o644, 0o644);
+const removed = (p: string): FileChange => fileChange(p, '[Unit]\n', null, 0o644, 0o644);
 
 /** A fake systemctl: records every call, answers from `outcomes` by subcommand (default exit 0). */
 function fakeSystemd(outcomes: Record<string, ExecOutcome> = {}, running = true): ServiceEnv & { calls: string[] } {
@@ -29,11 +30,25 @@ function fakeSystemd(outcomes: Record<string, ExecOutcome> = {}, running = true)
 }
 
 describe('reloadServices', () => {
-  it('runs daemon-reload and enables new units on the live host', async () => {
+  it('runs daemon-reload and enables new units on install, without starting them, and says how to start them', async () => {
     const env = fakeSystemd();
     const r = await reloadServices([created(UNIT)], '/', true, env);
     expect(env.calls).toEqual(['systemctl daemon-reload', 'systemctl enable kimaki.service']);
-    expect(r).toEqual({ ran: env.calls });
+    expect(r).toEqual({ ran: env.calls, hints: ['kimaki.service enabled, not started: onboard the bridge first, then systemctl start kimaki.service'] });
+  });
+
+  it('try-restarts units whose content changed (upgrade: new pins take effect), not those whose mode alone changed', async () => {
+    const env = fakeSystemd();
+    const modeOnly = fileChange('/etc/systemd/system/opencode-serve.service', '[Unit]\n', '[Unit]\n', 0o644, 0o600);
+    const r = await reloadServices([updated(UNIT), modeOnly, updated('/etc/systemd/system/opencode-telegram.service')], '/', false, env);
+    expect(env.calls).toEqual(['systemctl daemon-reload', 'systemctl try-restart kimaki.service opencode-telegram.service']);
+    expect(r.hints).toBeUndefined();
+  });
+
+  it('does not enable on upgrade (enable false), and reloads after a removal', async () => {
+    const env = fakeSystemd();
+    await reloadServices([created(UNIT), removed('/etc/systemd/system/opencode-serve.service')], '/', false, env);
+    expect(env.calls).toEqual(['systemctl daemon-reload']);
   });
 
   it('reports a failing daemon-reload with its exit status, and runs nothing after it', async () => {
@@ -68,6 +83,37 @@ describe('reloadServices', () => {
     expect(env.calls).toEqual([]);
   });
 
+  it('a failing try-restart names the command; the files stay written', async () => {
+    const r = await reloadServices([updated(UNIT)], '/', false, fakeSystemd({ 'try-restart': { exitCode: 1 } }));
+    expect(r.failed).toEqual({ command: 'systemctl try-restart kimaki.service', status: 'exit status 1', remaining: ['systemctl try-restart kimaki.service'] });
+  });
+});
+
+describe('stopRemovedUnits', () => {
+  it('disables and stops every unit the plan removes, in one command', async () => {
+    const env = fakeSystemd();
+    const r = await stopRemovedUnits([removed(UNIT), updated('/etc/systemd/system/x.service'), removed('/etc/systemd/system/opencode-serve.service')], '/', env);
+    expect(env.calls).toEqual(['systemctl disable --now kimaki.service opencode-serve.service']);
+    expect(r.failed).toBeUndefined();
+  });
+
+  it('reports a failure with its exit status', async () => {
+    const r = await stopRemovedUnits([removed(UNIT)], '/', fakeSystemd({ disable: { exitCode: 5 } }));
+    expect(r.failed).toMatchObject({ command: 'systemctl disable --now kimaki.service', status: 'exit status 5' });
+  });
+
+  it.each([
+    ['nothing is removed', [created(UNIT), updated(UNIT)], '/', true],
+    ['a sandbox root', [removed(UNIT)], '/tmp/sandbox', true],
+    ['systemd not running', [removed(UNIT)], '/', false],
+  ])('runs nothing when %s', async (_what, changes, root, running) => {
+    const env = fakeSystemd({}, running);
+    expect(await stopRemovedUnits(changes, root, env)).toEqual({ ran: [] });
+    expect(env.calls).toEqual([]);
+  });
+});
+
+describe('execToStderr', () => {
   it("sends the command's output to stderr: stdout stays one --json document", async () => {
     // Bundle the module as shipped and run its default exec in a child whose stdout and stderr we can see.
     const dir = mkdtempSync(path.join(tmpdir(), 'bridgectl-services-'));
