@@ -151,6 +151,16 @@ describe('upgrade', () => {
     expect(readFileSync(file, 'utf8')).toContain("'env'     => [ 'HOME' => '/home/opencode'");
   });
 
+  it('keeps every ExecStartPre= line of the installed unit, in order', async () => {
+    const root = serverSandbox();
+    await runMain([...INSTALL, '--root', root]);
+    const hooks = 'ExecStartPre=/usr/local/bin/first-hook\nExecStartPre=-/usr/local/bin/second-hook\n';
+    writeFileSync(at(root, UNIT), readFileSync(at(root, UNIT), 'utf8').replace(/^ExecStart=/m, `${hooks}ExecStart=`));
+    const r = await runMain(['upgrade', '--site', SITE, '--root', root]);
+    expect(r.stdout).toMatch(/^unchanged +\/etc\/systemd\/system\/kimaki.service$/m);
+    expect(readFileSync(at(root, UNIT), 'utf8')).toContain(`${hooks}ExecStart=`);
+  });
+
   it('says what to do when nothing is installed', async () => {
     const root = serverSandbox();
     const r = await runMain(['upgrade', '--site', SITE, '--root', root]);
