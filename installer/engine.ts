@@ -385,15 +385,17 @@ export function planBridges(ids: readonly string[], flags: IdentityFlags, host: 
   const notes: string[] = [];
   const rendered = definitions.map((bridge) => renderBridge(bridge, flags, channels, site, host, notes, options));
   const channelsEntry = channelsChange(channels, rendered.map((r) => r.block));
-  // Hop files go in before the channel points at them, and out after it no longer does.
-  const hop = rendered.flatMap((r) => r.dispatch.files);
+  // Files a channel points at (the sudo hop's, a credential file) go in before
+  // the channel points at them, and out after it no longer does: a dispatch
+  // in between never finds its wrapper or its token file missing.
+  const pointedAt = rendered.flatMap((r) => [...r.dispatch.files, ...r.files.filter((f) => f.secret)]);
   return {
     changes: [
-      ...hop.filter((c) => c.after !== null),
+      ...pointedAt.filter((c) => c.after !== null),
       channelsEntry,
       transportChange(site, host, registersChannels(channelsEntry)),
-      ...rendered.flatMap((r) => r.files),
-      ...hop.filter((c) => c.after === null),
+      ...rendered.flatMap((r) => r.files.filter((f) => !f.secret)),
+      ...pointedAt.filter((c) => c.after === null),
     ],
     directories: rendered.flatMap((r) => r.directories),
     identities: Object.fromEntries(rendered.map((r) => [r.bridge.id, r.identity])),
