@@ -15,7 +15,7 @@ import { resolveBinary, resolveIdentity, resolveSite, type Adopted, type Identit
 import { listBlocks, spliceBlocks, type BlockChange } from './markers.js';
 import { channelsFile, transportFile } from './paths.js';
 import { staticTemplate } from './templates.js';
-import { fileChange, type DirectoryChange, type FileChange, type Plan } from './plan.js';
+import { fileChange, ownedFileChange, type DirectoryChange, type FileChange, type Plan } from './plan.js';
 import { redactable, resolveSecret } from './secrets.js';
 import { inspectDispatch, planDispatch, type DispatchPlan, type InstalledDispatch } from './sudo-hop.js';
 import {
@@ -220,6 +220,8 @@ export function renderBridge(
   const files: FileChange[] = [];
   const directories: DirectoryChange[] = [];
   const context: ChannelContext = {};
+  // Only root can chown: only then is a wrong owner on a file bridgectl owns a change (ownedFileChange).
+  const enforceOwner = process.getuid?.() === 0;
   const secrets: string[] = [];
   if (bridge.secret) {
     const secret = resolveSecret(bridge, bridge.secret, flags, identity, host, installed.blockText);
@@ -229,7 +231,7 @@ export function renderBridge(
       const where = [bridge.secret.flag, `env ${bridge.secret.env}`, ...bridge.secret.adoptFrom(identity).map((f) => f.path)].join(', ');
       notes.push(`${bridge.id}: no ${bridge.secret.label} (looked at ${where}); services written, no channel block`);
     } else {
-      files.push(secretFileChange(bridge.secret, secret.value, flags, host, notes, directories));
+      files.push(secretFileChange(bridge.secret, secret.value, flags, host, notes, directories, enforceOwner));
       context.secretFile = bridge.secret.file.path;
     }
   }
@@ -248,7 +250,7 @@ export function renderBridge(
     host,
     notes,
     action: options.action,
-    enforceOwner: process.getuid?.() === 0,
+    enforceOwner,
   });
   const spec = dispatch.spec;
   const block: BlockChange = { id: bridge.id, body: spec ? renderChannelBody(spec) : null };
@@ -293,6 +295,7 @@ function secretFileChange(
   host: Host,
   notes: string[],
   directories: DirectoryChange[],
+  enforceOwner: boolean,
 ): FileChange {
   const web = resolveWebUser(flags.webUser, host);
   const source = web.source === 'flag' ? 'from --web-user' : web.source === 'php-fpm' ? `from ${web.pool ?? 'a PHP-FPM pool'}` : 'the default';
@@ -307,9 +310,7 @@ function secretFileChange(
   const path = spec.file.path;
   const before = host.readText(path) ?? null;
   const facts = host.stat(path);
-  const owner = { uid: 0, gid: entry.gid };
-  const currentOwner = facts && facts.uid === 0 ? { uid: facts.uid, gid: facts.gid } : undefined;
-  const change = fileChange(path, before, spec.file.render(value), SECRET_FILE_MODE, facts?.mode, owner, currentOwner);
+  const change = ownedFileChange(path, before, spec.file.render(value), SECRET_FILE_MODE, facts, { uid: 0, gid: entry.gid }, enforceOwner);
   if (change.status !== 'unchanged') {
     notes.push(`${path}: mode ${formatMode(SECRET_FILE_MODE)}, owner root, group ${host.groupName(entry.gid) ?? entry.gid} (web user ${web.name}, ${source})`);
   }

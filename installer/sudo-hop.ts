@@ -22,7 +22,7 @@ import { resolveWebUser } from './web-user.js';
 import type { Host, PathFacts } from './host.js';
 import type { Identity } from './identity.js';
 import { BLOCK_ID } from './markers.js';
-import { fileChange, type DirectoryChange, type FileChange } from './plan.js';
+import { fileChange, ownedFileChange, type DirectoryChange, type FileChange } from './plan.js';
 import { shellWord } from './shell.js';
 import { detectSudoVersion, supportsSudoersRegex, type Runner } from './sudo-probe.js';
 import { renderTemplate } from './templates.js';
@@ -402,16 +402,10 @@ function hopFile(
   validate?: 'sudoers',
 ): FileChange {
   const current = installed.files.get(serverPath) ?? readHopFile(serverPath, host);
-  const change: FileChange = {
-    ...fileChange(serverPath, current?.text ?? null, text, mode, current?.facts?.mode, ROOT),
+  return {
+    ...ownedFileChange(serverPath, current?.text ?? null, text, mode, current?.facts, ROOT, enforceOwner),
     ...(validate ? { validate } : {}),
   };
-  const facts = current?.facts;
-  if (facts && (facts.uid !== 0 || facts.gid !== 0)) {
-    change.currentOwner = { uid: facts.uid, gid: facts.gid };
-    if (enforceOwner && change.status === 'unchanged') change.status = 'update';
-  }
-  return change;
 }
 
 function readHopFile(serverPath: string, host: Host): InstalledHopFile | undefined {

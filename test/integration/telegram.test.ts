@@ -173,4 +173,18 @@ describe('telegram token handling', () => {
     const again = await runMain([...upgrade, '--root', root], {});
     expect(again.stdout).toMatch(/unchanged +\/etc\/bridgectl\/telegram.curl/);
   });
+
+  (isRoot ? it : it.skip)('gives a token file owned by another user back to root, as the sudo hop does', async () => {
+    const root = telegramSandbox();
+    await runMain([...install, '--root', root], { TELEGRAM_BOT_TOKEN: TOKEN });
+    chownSync(at(root, TELEGRAM_CURL_CONFIG), 1500, 33);
+    const check = await runMain(['check', '--site', SITE, '--root', root], {});
+    expect(check.code).toBe(2);
+    expect(check.stdout).toContain(`owner 1500:33 -> 0:33 ${TELEGRAM_CURL_CONFIG}`);
+    const r = await runMain([...upgrade, '--root', root], {});
+    expect(r.stdout).toMatch(/update +\/etc\/bridgectl\/telegram.curl/);
+    expect(statSync(at(root, TELEGRAM_CURL_CONFIG))).toMatchObject({ uid: 0, gid: 33 });
+    const again = await runMain([...upgrade, '--root', root], {});
+    expect(again.stdout).toMatch(/unchanged +\/etc\/bridgectl\/telegram.curl/);
+  });
 });
