@@ -108,7 +108,7 @@ function withIdentityOptions<T>(y: Argv<T>) {
     .option('web-user', {
       type: 'string',
       array: true,
-      describe: "User PHP runs as, repeatable: the first one's group reads the telegram token file; --dispatch sudo grants them all (default: the PHP-FPM pools' users, else www-data)",
+      describe: "User PHP runs as, repeatable: the first one's group reads the telegram token file; --dispatch sudo grants them all (default: env WEB_USER, else the PHP-FPM pools' users, else www-data)",
       requiresArg: true,
     })
     .option('telegram-token', { type: 'string', describe: 'Telegram bot token (visible in ps: prefer env TELEGRAM_BOT_TOKEN or the bot\'s .env)', requiresArg: true })
@@ -197,7 +197,7 @@ function buildParser(argv: string[]) {
     )
     .command('doctor', 'Will a dispatch from WP-cron work? Check every path as the web user meets it', (y) =>
       withSiteOption(y)
-        .option('web-user', { type: 'string', array: true, describe: 'User PHP runs WP-cron as (default: the user of the PHP-FPM pools, else www-data)', requiresArg: true })
+        .option('web-user', { type: 'string', array: true, describe: 'User PHP runs WP-cron as (default: env WEB_USER, else the user of the PHP-FPM pools, else www-data)', requiresArg: true })
         .example('$0 doctor --site /var/www/html', 'check as the PHP-FPM pool user')
         .example('$0 doctor --site /var/www/html --web-user nginx --json', 'every check with id, status, message, fix')
         .epilogue('Exit codes: 0 no check failed (warnings allowed), 1 a check failed or doctor could not run.'),

@@ -138,7 +138,13 @@ export function doctorExitCode(checks: readonly Check[]): number {
 
 function webUserCheck(webUser: WebUser, who: Who | undefined, host: Host): Check {
   const from =
-    webUser.source === 'flag' ? 'from --web-user' : webUser.source === 'php-fpm' ? `from the PHP-FPM pool ${webUser.pool}` : 'the default: no PHP-FPM pool names one';
+    webUser.source === 'flag'
+      ? 'from --web-user'
+      : webUser.source === 'env'
+        ? 'from env WEB_USER'
+        : webUser.source === 'php-fpm'
+          ? `from the PHP-FPM pool ${webUser.pool}`
+          : 'the default: no PHP-FPM pool names one';
   if (!who) {
     return {
       id: 'web-user',
@@ -565,10 +571,11 @@ function stateDirCheck(spec: ChannelSpec, traits: ChannelTraits, input: DoctorIn
  * definitions it did not have (e.g. one installed with --init none).
  * upgrade switches every installed bridge that has a hop. The web user is
  * named only when doctor was told it: otherwise upgrade grants the users of
- * every PHP-FPM pool, doctor's among them.
+ * every PHP-FPM pool, doctor's among them (a name from env WEB_USER is
+ * spelled out: the shell that runs the fix may not have it).
  */
 function sudoSwitch(input: DoctorInput, who: Who): string {
-  const user = input.webUser.source === 'flag' ? ` --web-user ${shellQuote(who.name)}` : '';
+  const user = input.webUser.source === 'flag' || input.webUser.source === 'env' ? ` --web-user ${shellQuote(who.name)}` : '';
   return `bridgectl upgrade --site ${shellQuote(input.site)} --dispatch sudo${user}`;
 }
 

@@ -298,7 +298,8 @@ function secretFileChange(
   enforceOwner: boolean,
 ): FileChange {
   const web = resolveWebUser(flags.webUser, host);
-  const source = web.source === 'flag' ? 'from --web-user' : web.source === 'php-fpm' ? `from ${web.pool ?? 'a PHP-FPM pool'}` : 'the default';
+  const source =
+    web.source === 'flag' ? 'from --web-user' : web.source === 'env' ? 'from env WEB_USER' : web.source === 'php-fpm' ? `from ${web.pool ?? 'a PHP-FPM pool'}` : 'the default';
   if (web.others.length) notes.push(`PHP-FPM pools also run as ${web.others.join(', ')}; using ${web.name} (${source}): pass --web-user to choose`);
   const entry = host.user(web.name);
   if (!entry) {

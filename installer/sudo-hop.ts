@@ -421,18 +421,16 @@ function resolveWebUsers(
   host: Host,
   notes: string[],
 ): string[] {
-  const fromEnv = host.env.WEB_USER ? [host.env.WEB_USER] : undefined;
+  // After --web-user and the installed grant's users: web-user.ts's rule, env WEB_USER, then every
+  // PHP-FPM pool user (a dispatch may come from any pool), else www-data.
+  const web = resolveWebUser(undefined, host);
   const grantPath = hopPaths(bridge.id).sudoers;
-  if (!flags.webUsers && !fromEnv && installed.files.has(grantPath) && !installed.webUsers) {
+  if (!flags.webUsers && web.source !== 'env' && installed.files.has(grantPath) && !installed.webUsers) {
     // Never guess who a security grant is for.
     throw new UsageError(`cannot read which users ${grantPath} grants (it is not in bridgectl's format)`, 'pass --web-user with the user PHP runs as (repeatable)');
   }
-  // Default: every PHP-FPM pool user (a dispatch may come from any pool), else www-data — see web-user.ts.
-  const pools = (): string[] => {
-    const web = resolveWebUser(undefined, host);
-    return [web.name, ...web.others];
-  };
-  const users = [...new Set(flags.webUsers ?? installed.webUsers ?? fromEnv ?? pools())];
+  const resolved = web.source === 'env' ? [web.name] : [web.name, ...web.others];
+  const users = [...new Set(flags.webUsers ?? installed.webUsers ?? resolved)];
   if (flags.webUsers && installed.webUsers && users.join(',') !== installed.webUsers.join(',')) {
     notes.push(`${bridge.id}: the sudo grant's users change from ${installed.webUsers.join(', ')} to ${users.join(', ')}`);
   }
