@@ -157,10 +157,21 @@ function withRenderOptions<T>(y: Argv<T>) {
     .option('run-as-root', { type: 'boolean', describe: 'The bridge runs as root (HOME /root)' })
     .option('home', { type: 'string', describe: "The service user's home (default /root, /home/<user>, or /Users/<user> with --init launchd)", requiresArg: true })
     .option('data-dir', { type: 'string', describe: 'Bridge data dir (default <home>/.kimaki)', requiresArg: true })
-    .option('binary', { type: 'string', array: true, demandOption: 'pass --binary: the bridge CLI as the server sees it', describe: 'Absolute path of the bridge CLI on the server', requiresArg: true })
+    .option('binary', {
+      type: 'string',
+      array: true,
+      demandOption: 'pass --binary: the bridge CLI as the server sees it',
+      describe: 'Absolute PATH of the bridge CLI on the server (one bridge only), or NAME=PATH for any executable, e.g. opencode=/usr/bin/opencode; repeatable',
+      requiresArg: true,
+    })
+    .option('telegram-token', {
+      type: 'string',
+      describe: 'Telegram bot token, for the telegram channel: the token file is listed with its content omitted (--out writes it)',
+      requiresArg: true,
+    })
     .option('init', { choices: INIT_SYSTEMS, describe: 'Service manager to render definitions for (default systemd, on any machine)' })
     .option('out', { type: 'string', describe: 'Write the files under DIR at their server paths instead of listing them', requiresArg: true })
-    .group(['site', 'service-user', 'run-as-root', 'home', 'data-dir', 'binary', 'init'], 'Identity (from flags only):');
+    .group(['site', 'service-user', 'run-as-root', 'home', 'data-dir', 'binary', 'telegram-token', 'init'], 'Identity (from flags only):');
 }
 
 function buildParser(argv: string[]) {
@@ -383,8 +394,6 @@ function runCheck(identity: IdentityFlags, host: Host, args: Parsed, io: Io, sty
 
 /** render: identity from flags alone; the target is neither read nor written. */
 function runRender(args: Parsed, io: Io): number {
-  const [binary, ...more] = args.binary ?? [];
-  if (more.length) throw new UsageError('render takes one --binary: the bridge CLI');
   const options = {
     bridges: args.bridge ?? [],
     ...(args.site !== undefined ? { site: args.site } : {}),
@@ -392,7 +401,8 @@ function runRender(args: Parsed, io: Io): number {
     ...(args.runAsRoot !== undefined ? { runAsRoot: args.runAsRoot } : {}),
     ...(args.home !== undefined ? { home: args.home } : {}),
     ...(args.dataDir !== undefined ? { dataDir: args.dataDir } : {}),
-    ...(binary !== undefined ? { binary } : {}),
+    ...parseBinaries(args.binary ?? []),
+    ...(args.telegramToken !== undefined ? { telegramToken: args.telegramToken } : {}),
     ...(args.init !== undefined ? { init: args.init } : {}),
   };
   const plan = planRender(options);
@@ -438,21 +448,27 @@ function pick(args: IdentityArgs): IdentityFlags {
   if (args.init !== undefined) flags.init = args.init;
   if (args.webUser?.[0] !== undefined) flags.webUser = args.webUser[0];
   if (args.telegramToken !== undefined) flags.telegramToken = args.telegramToken;
-  // --binary PATH is the bridge's own CLI; --binary NAME=PATH (and --curl) any executable.
-  const binaries: Record<string, string> = {};
-  for (const value of args.binary ?? []) {
-    const named = /^([A-Za-z0-9][\w.+-]*)=(.*)$/.exec(value);
-    if (named) binaries[named[1] as string] = named[2] as string;
-    else if (flags.binary === undefined) flags.binary = value;
-    else throw new UsageError('--binary PATH given twice', 'name the others: --binary NAME=PATH');
-  }
-  if (args.curl !== undefined) binaries.curl = args.curl;
-  if (Object.keys(binaries).length > 0) flags.binaries = binaries;
+  Object.assign(flags, parseBinaries(args.binary ?? [], args.curl));
   const dispatch: DispatchFlags = {};
   if (args.dispatch !== undefined) dispatch.dispatch = args.dispatch;
   if (args.webUser !== undefined) dispatch.webUsers = args.webUser;
   if (args.sudoRegex !== undefined) dispatch.sudoRegex = args.sudoRegex;
   if (Object.keys(dispatch).length > 0) flags.dispatch = dispatch;
+  return flags;
+}
+
+/** --binary PATH is the bridge's own CLI; --binary NAME=PATH (and --curl) any executable. install's family and render alike. */
+function parseBinaries(values: readonly string[], curl?: string): Pick<IdentityFlags, 'binary' | 'binaries'> {
+  const flags: Pick<IdentityFlags, 'binary' | 'binaries'> = {};
+  const binaries: Record<string, string> = {};
+  for (const value of values) {
+    const named = /^([A-Za-z0-9][\w.+-]*)=(.*)$/.exec(value);
+    if (named) binaries[named[1] as string] = named[2] as string;
+    else if (flags.binary === undefined) flags.binary = value;
+    else throw new UsageError('--binary PATH given twice', 'name the others: --binary NAME=PATH');
+  }
+  if (curl !== undefined) binaries.curl = curl;
+  if (Object.keys(binaries).length > 0) flags.binaries = binaries;
   return flags;
 }
 

@@ -200,6 +200,8 @@ export interface RenderedBridge {
 export interface RenderOptions {
   /** upgrade adds no service definitions a bridge did not have; install does. */
   action: 'install' | 'upgrade';
+  /** false: plan no owners (render), so no web user is resolved for the token file's group. */
+  owners?: false;
 }
 
 export function renderBridge(
@@ -231,7 +233,11 @@ export function renderBridge(
       const where = [bridge.secret.flag, `env ${bridge.secret.env}`, ...bridge.secret.adoptFrom(identity).map((f) => f.path)].join(', ');
       notes.push(`${bridge.id}: no ${bridge.secret.label} (looked at ${where}); services written, no channel block`);
     } else {
-      files.push(secretFileChange(bridge.secret, secret.value, flags, host, notes, directories, enforceOwner));
+      files.push(
+        options.owners === false
+          ? { ...fileChange(bridge.secret.file.path, null, bridge.secret.file.render(secret.value), SECRET_FILE_MODE), secret: true }
+          : secretFileChange(bridge.secret, secret.value, flags, host, notes, directories, enforceOwner),
+      );
       context.secretFile = bridge.secret.file.path;
     }
   }
