@@ -42,7 +42,7 @@ import path from 'node:path';
 import { UserError } from './errors.js';
 import { onHost } from './paths.js';
 import type { FileChange, FileValidation, Plan } from './plan.js';
-import { findVisudo, spawnRunner, type Runner } from './sudo-probe.js';
+import { findVisudo, spawnRunner, VISUDO_PATHS, type Runner } from './sudo-probe.js';
 import { validateStaged, type Env } from './validate.js';
 
 export interface ApplyOptions {
@@ -417,11 +417,12 @@ function makeDirectory(target: string, mode: number, uid: number, gid: number): 
  * while it sits in /etc/sudoers.d; a refused one is removed and the
  * installed drop-in stays as it was. On the live host a missing visudo is a
  * refusal (nothing unchecked goes into /etc/sudoers.d); under a sandbox
- * --root it is a note.
+ * --root it is a note. visudo is looked up at the fixed system paths only
+ * (VISUDO_PATHS, as doctor's probe), never on $PATH.
  */
 export function visudoValidator(
   run: Runner = spawnRunner,
-  locate: () => string | undefined = () => findVisudo(undefined, existsSync, process.env.PATH),
+  locate: () => string | undefined = () => findVisudo(VISUDO_PATHS, existsSync),
 ): Validator {
   return (temp, label, root) => {
     const visudo = locate();

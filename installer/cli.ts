@@ -19,7 +19,7 @@ import { ExitCode, UsageError, UserError } from './errors.js';
 import { nodeHost, type Host } from './host.js';
 import { resolveSite, type IdentityFlags } from './identity.js';
 import { hasChanges, type Plan } from './plan.js';
-import { reloadServices } from './services.js';
+import { reloadServices, stopRemovedUnits, type ReloadResult, type ServiceEnv, type ServiceFailure } from './services.js';
 import { applyOptions, underLock, withSafetyOptions, type SafetyArgs } from './safety.js';
 import { DISPATCH_MODES, type DispatchFlags, type DispatchMode } from './sudo-hop.js';
 import { INIT_SYSTEMS, type InitSystem } from './units.js';
@@ -35,6 +35,8 @@ export interface Io {
   isTTY?: boolean;
   /** Builds the host view for a --root; tests may replace it. */
   host?(root: string, env: Readonly<Record<string, string | undefined>>): Host;
+  /** The init system's commands (systemctl); tests replace them. */
+  services?: ServiceEnv;
 }
 
 interface GlobalArgs {
@@ -106,7 +108,7 @@ function withIdentityOptions<T>(y: Argv<T>) {
     .option('web-user', {
       type: 'string',
       array: true,
-      describe: "User PHP runs as, repeatable: the first one's group reads the telegram token file; --dispatch sudo grants them all (default: the PHP-FPM pools' users, else www-data)",
+      describe: "User PHP runs as, repeatable: the first one's group reads the telegram token file; --dispatch sudo grants them all (default: env WEB_USER, else the PHP-FPM pools' users, else www-data)",
       requiresArg: true,
     })
     .option('telegram-token', { type: 'string', describe: 'Telegram bot token (visible in ps: prefer env TELEGRAM_BOT_TOKEN or the bot\'s .env)', requiresArg: true })
@@ -115,7 +117,11 @@ function withIdentityOptions<T>(y: Argv<T>) {
 }
 
 function withReloadOption<T>(y: Argv<T>) {
-  return y.option('reload', { type: 'boolean', default: true, describe: 'After writing units on the live host (--root /), run systemctl daemon-reload/enable; --no-reload skips' });
+  return y.option('reload', {
+    type: 'boolean',
+    default: true,
+    describe: 'On the live host (--root /) tell systemd: disable --now units before removing them; after writing, daemon-reload, enable new units (install), try-restart changed ones; --no-reload skips',
+  });
 }
 
 /** --dispatch and the sudo hop's options, on install and upgrade (docs/dispatch-modes.md). */
@@ -151,10 +157,21 @@ function withRenderOptions<T>(y: Argv<T>) {
     .option('run-as-root', { type: 'boolean', describe: 'The bridge runs as root (HOME /root)' })
     .option('home', { type: 'string', describe: "The service user's home (default /root, /home/<user>, or /Users/<user> with --init launchd)", requiresArg: true })
     .option('data-dir', { type: 'string', describe: 'Bridge data dir (default <home>/.kimaki)', requiresArg: true })
-    .option('binary', { type: 'string', array: true, demandOption: 'pass --binary: the bridge CLI as the server sees it', describe: 'Absolute path of the bridge CLI on the server', requiresArg: true })
+    .option('binary', {
+      type: 'string',
+      array: true,
+      demandOption: 'pass --binary: the bridge CLI as the server sees it',
+      describe: 'Absolute PATH of the bridge CLI on the server (one bridge only), or NAME=PATH for any executable, e.g. opencode=/usr/bin/opencode; repeatable',
+      requiresArg: true,
+    })
+    .option('telegram-token', {
+      type: 'string',
+      describe: 'Telegram bot token, for the telegram channel: the token file is listed with its content omitted (--out writes it)',
+      requiresArg: true,
+    })
     .option('init', { choices: INIT_SYSTEMS, describe: 'Service manager to render definitions for (default systemd, on any machine)' })
     .option('out', { type: 'string', describe: 'Write the files under DIR at their server paths instead of listing them', requiresArg: true })
-    .group(['site', 'service-user', 'run-as-root', 'home', 'data-dir', 'binary', 'init'], 'Identity (from flags only):');
+    .group(['site', 'service-user', 'run-as-root', 'home', 'data-dir', 'binary', 'telegram-token', 'init'], 'Identity (from flags only):');
 }
 
 function buildParser(argv: string[]) {
@@ -173,7 +190,7 @@ function buildParser(argv: string[]) {
       withSiteOption(withBridgeOption(y))
         .option('service-user', { type: 'string', describe: 'Whose home holds launchd plists (systemd units need no hint)', requiresArg: true })
         .option('run-as-root', { type: 'boolean', describe: 'launchd plists are under /root' })
-        .option('reload', { type: 'boolean', default: true, describe: 'Run systemctl daemon-reload after removing units on the live host' })
+        .option('reload', { type: 'boolean', default: true, describe: 'On the live host, systemctl disable --now each unit before removing it, then daemon-reload; --no-reload skips' })
         .example('$0 uninstall --bridge kimaki --site /var/www/html', 'remove the kimaki channel'),
     )
     .command('check', 'Compare the managed files with what upgrade would write; exit 2 and print a diff on drift', (y) =>
@@ -191,7 +208,7 @@ function buildParser(argv: string[]) {
     )
     .command('doctor', 'Will a dispatch from WP-cron work? Check every path as the web user meets it', (y) =>
       withSiteOption(y)
-        .option('web-user', { type: 'string', array: true, describe: 'User PHP runs WP-cron as (default: the user of the PHP-FPM pools, else www-data)', requiresArg: true })
+        .option('web-user', { type: 'string', array: true, describe: 'User PHP runs WP-cron as (default: env WEB_USER, else the user of the PHP-FPM pools, else www-data)', requiresArg: true })
         .example('$0 doctor --site /var/www/html', 'check as the PHP-FPM pool user')
         .example('$0 doctor --site /var/www/html --web-user nginx --json', 'every check with id, status, message, fix')
         .epilogue('Exit codes: 0 no check failed (warnings allowed), 1 a check failed or doctor could not run.'),
@@ -230,7 +247,7 @@ function buildParser(argv: string[]) {
     .help()
     .alias('help', 'h')
     .wrap(null)
-    .epilogue('Exit codes: 0 ok, 1 failure (nothing written; doctor: a check failed), 2 drift (check), 130 interrupted.')
+    .epilogue('Exit codes: 0 ok, 1 failure (nothing written unless the message says so; doctor: a check failed), 2 drift (check), 130 interrupted.')
     .exitProcess(false)
     .fail((message, err) => {
       throw err ?? new UsageError(message);
@@ -284,6 +301,7 @@ async function runCommand(command: string, args: Parsed, io: Io): Promise<number
   const makePlan = (): Plan => planMutation(command, args, identity, host);
   const site = resolveSite(identity, host);
   let plan = makePlan();
+  let reload: ReloadResult | undefined;
   if (!args.dryRun && hasChanges(plan)) {
     // Only a run that will write takes the host lock, and it plans again under
     // the lock from what it reads there, so no concurrent writer's update is
@@ -291,18 +309,53 @@ async function runCommand(command: string, args: Parsed, io: Io): Promise<number
     // it is as if it had run just before any concurrent writer.
     plan = await underLock(args, async () => {
       const locked = makePlan();
-      applyPlan(locked, root, applyOptions(args, io));
-      if (args.reload !== false) {
-        const reload = await reloadServices(locked.changes, root, command === 'install');
-        // Progress goes to stderr so --json keeps stdout to one document.
-        for (const line of reload.ran) io.stderr(`ran: ${line}\n`);
+      const live = args.reload !== false;
+      if (live) {
+        // A unit is stopped and disabled while its file still says what it is; a failure here leaves every file as it was.
+        const stopped = await stopRemovedUnits(locked.changes, root, io.services);
+        if (!args.quiet) for (const line of stopped.ran) io.stderr(`ran: ${line}\n`);
+        if (stopped.failed) {
+          throw new UserError(
+            `\`${stopped.failed.command}\` failed: ${stopped.failed.status}; nothing was written`,
+            'see systemctl\'s message above; stop and disable the unit by hand and run again, or pass --no-reload to remove the files without systemctl',
+          );
+        }
       }
+      applyPlan(locked, root, applyOptions(args, io));
+      if (live) reload = await reloadServices(locked.changes, root, command === 'install', io.services);
       return locked;
     });
   }
-  if (args.json) io.stdout(formatJson({ command, exitCode: ExitCode.ok, dryRun: args.dryRun, site, plan }));
-  else if (!args.quiet) io.stdout(formatHuman(plan, { command, dryRun: args.dryRun, style }));
-  return ExitCode.ok;
+  // The init system's progress and notes go to stderr so --json keeps stdout to one document.
+  const serviceNotes = [...(reload?.skipped ? [reload.skipped] : []), ...(reload?.hints ?? [])];
+  if (!args.quiet) {
+    for (const line of reload?.ran ?? []) io.stderr(`ran: ${line}\n`);
+    for (const note of serviceNotes) io.stderr(`note: ${note}\n`);
+  }
+  const failed = reload?.failed && reloadFailure(reload.failed);
+  const code = failed ? ExitCode.failure : ExitCode.ok;
+  if (args.json) {
+    const reported = { ...plan, notes: [...plan.notes, ...serviceNotes] };
+    io.stdout(formatJson({ command, exitCode: code, dryRun: args.dryRun, site, plan: reported, ...(failed ? { error: failed } : {}) }));
+  } else if (!args.quiet) {
+    io.stdout(formatHuman(plan, { command, dryRun: args.dryRun, style }));
+  }
+  if (failed) {
+    io.stderr(`bridgectl: ${failed.message}\n  fix: ${failed.fix}\n`);
+  }
+  return code;
+}
+
+/**
+ * A systemctl command that failed after the files were written: nothing is
+ * undone (the files are what the command asked for), so the message says
+ * the files are in place and what is left to do by hand.
+ */
+function reloadFailure(failure: ServiceFailure): { message: string; fix: string } {
+  return {
+    message: `files were written; \`${failure.command}\` failed: ${failure.status}`,
+    fix: `see systemctl's message above, then run by hand: ${failure.remaining.join(' && ')} (running bridgectl again changes nothing)`,
+  };
 }
 
 /** The plan of a command that may write: install, upgrade, uninstall, channel set/remove. */
@@ -341,8 +394,6 @@ function runCheck(identity: IdentityFlags, host: Host, args: Parsed, io: Io, sty
 
 /** render: identity from flags alone; the target is neither read nor written. */
 function runRender(args: Parsed, io: Io): number {
-  const [binary, ...more] = args.binary ?? [];
-  if (more.length) throw new UsageError('render takes one --binary: the bridge CLI');
   const options = {
     bridges: args.bridge ?? [],
     ...(args.site !== undefined ? { site: args.site } : {}),
@@ -350,7 +401,8 @@ function runRender(args: Parsed, io: Io): number {
     ...(args.runAsRoot !== undefined ? { runAsRoot: args.runAsRoot } : {}),
     ...(args.home !== undefined ? { home: args.home } : {}),
     ...(args.dataDir !== undefined ? { dataDir: args.dataDir } : {}),
-    ...(binary !== undefined ? { binary } : {}),
+    ...parseBinaries(args.binary ?? []),
+    ...(args.telegramToken !== undefined ? { telegramToken: args.telegramToken } : {}),
     ...(args.init !== undefined ? { init: args.init } : {}),
   };
   const plan = planRender(options);
@@ -396,21 +448,27 @@ function pick(args: IdentityArgs): IdentityFlags {
   if (args.init !== undefined) flags.init = args.init;
   if (args.webUser?.[0] !== undefined) flags.webUser = args.webUser[0];
   if (args.telegramToken !== undefined) flags.telegramToken = args.telegramToken;
-  // --binary PATH is the bridge's own CLI; --binary NAME=PATH (and --curl) any executable.
-  const binaries: Record<string, string> = {};
-  for (const value of args.binary ?? []) {
-    const named = /^([A-Za-z0-9][\w.+-]*)=(.*)$/.exec(value);
-    if (named) binaries[named[1] as string] = named[2] as string;
-    else if (flags.binary === undefined) flags.binary = value;
-    else throw new UsageError('--binary PATH given twice', 'name the others: --binary NAME=PATH');
-  }
-  if (args.curl !== undefined) binaries.curl = args.curl;
-  if (Object.keys(binaries).length > 0) flags.binaries = binaries;
+  Object.assign(flags, parseBinaries(args.binary ?? [], args.curl));
   const dispatch: DispatchFlags = {};
   if (args.dispatch !== undefined) dispatch.dispatch = args.dispatch;
   if (args.webUser !== undefined) dispatch.webUsers = args.webUser;
   if (args.sudoRegex !== undefined) dispatch.sudoRegex = args.sudoRegex;
   if (Object.keys(dispatch).length > 0) flags.dispatch = dispatch;
+  return flags;
+}
+
+/** --binary PATH is the bridge's own CLI; --binary NAME=PATH (and --curl) any executable. install's family and render alike. */
+function parseBinaries(values: readonly string[], curl?: string): Pick<IdentityFlags, 'binary' | 'binaries'> {
+  const flags: Pick<IdentityFlags, 'binary' | 'binaries'> = {};
+  const binaries: Record<string, string> = {};
+  for (const value of values) {
+    const named = /^([A-Za-z0-9][\w.+-]*)=(.*)$/.exec(value);
+    if (named) binaries[named[1] as string] = named[2] as string;
+    else if (flags.binary === undefined) flags.binary = value;
+    else throw new UsageError('--binary PATH given twice', 'name the others: --binary NAME=PATH');
+  }
+  if (curl !== undefined) binaries.curl = curl;
+  if (Object.keys(binaries).length > 0) flags.binaries = binaries;
   return flags;
 }
 

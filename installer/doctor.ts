@@ -138,7 +138,13 @@ export function doctorExitCode(checks: readonly Check[]): number {
 
 function webUserCheck(webUser: WebUser, who: Who | undefined, host: Host): Check {
   const from =
-    webUser.source === 'flag' ? 'from --web-user' : webUser.source === 'php-fpm' ? `from the PHP-FPM pool ${webUser.pool}` : 'the default: no PHP-FPM pool names one';
+    webUser.source === 'flag'
+      ? 'from --web-user'
+      : webUser.source === 'env'
+        ? 'from env WEB_USER'
+        : webUser.source === 'php-fpm'
+          ? `from the PHP-FPM pool ${webUser.pool}`
+          : 'the default: no PHP-FPM pool names one';
   if (!who) {
     return {
       id: 'web-user',
@@ -281,7 +287,7 @@ function lenient(host: Host): Host {
   return { ...host, readText: soft(host.readText), stat: soft(host.stat), lstat: soft(host.lstat) };
 }
 
-/** The channel's `'cwd' => '…'` entry, when the block pins one (the transport honours it; bridgectl does not render it yet). */
+/** The channel's `'cwd' => '…'` entry, when a hand-edited block pins one (the transport honours it; bridgectl never writes one, and upgrade drops it from a bridge's block). */
 function cwdOf(body: readonly string[]): string | undefined {
   for (const line of body) {
     const m = /^\s*'cwd'\s*=>\s*(.*?),\s*$/.exec(line);
@@ -565,10 +571,11 @@ function stateDirCheck(spec: ChannelSpec, traits: ChannelTraits, input: DoctorIn
  * definitions it did not have (e.g. one installed with --init none).
  * upgrade switches every installed bridge that has a hop. The web user is
  * named only when doctor was told it: otherwise upgrade grants the users of
- * every PHP-FPM pool, doctor's among them.
+ * every PHP-FPM pool, doctor's among them (a name from env WEB_USER is
+ * spelled out: the shell that runs the fix may not have it).
  */
 function sudoSwitch(input: DoctorInput, who: Who): string {
-  const user = input.webUser.source === 'flag' ? ` --web-user ${shellQuote(who.name)}` : '';
+  const user = input.webUser.source === 'flag' || input.webUser.source === 'env' ? ` --web-user ${shellQuote(who.name)}` : '';
   return `bridgectl upgrade --site ${shellQuote(input.site)} --dispatch sudo${user}`;
 }
 
@@ -600,14 +607,22 @@ function cwdCheck(spec: ChannelSpec, cwd: string | undefined, input: DoctorInput
       fix: `chgrp ${shellQuote(who.group)} ${shellQuote(cwd)} && chmod g+rwx ${shellQuote(cwd)}`,
     };
   }
+  // bridgectl's block has no 'cwd' (upgrade drops a hand-added one): the transport runs the CLI in PHP's own working directory.
   const siteWritable = dirWritable(host, who.principal, site).denial === undefined;
+  const bridge = findBridge(spec.name);
+  const fixes = [
+    ...(bridge?.sudoHop ? [`dispatch through sudo, whose target runs ${spec.name} as the service user in its data dir: ${sudoSwitch(input, who)}`] : []),
+    siteWritable
+      ? `keep PHP's working directory writable by ${who.name}`
+      : `let ${who.name} write PHP's working directory, for WP-cron the site root: chgrp ${shellQuote(who.group)} ${shellQuote(site)} && chmod g+rwx ${shellQuote(site)}`,
+  ];
   return {
     id,
     status: 'warn',
     message:
-      `no working directory pinned: ${spec.name} writes ./tmp under the transport's cwd, which is PHP's ` +
+      `${spec.name} writes ./tmp under its working directory, and the transport runs it in PHP's ` +
       `(for WP-cron over HTTP usually the site root ${site}, which ${who.name} ${siteWritable ? 'can' : 'cannot'} write); that directory must be writable by ${who.name}`,
-    fix: `pin a 'cwd' the web user can write in the '${spec.name}' channel (e.g. its data dir)`,
+    fix: fixes.join('; or '),
   };
 }
 

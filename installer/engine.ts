@@ -15,7 +15,7 @@ import { resolveBinary, resolveIdentity, resolveSite, type Adopted, type Identit
 import { listBlocks, spliceBlocks, type BlockChange } from './markers.js';
 import { channelsFile, transportFile } from './paths.js';
 import { staticTemplate } from './templates.js';
-import { fileChange, type DirectoryChange, type FileChange, type Plan } from './plan.js';
+import { fileChange, ownedFileChange, type DirectoryChange, type FileChange, type Plan } from './plan.js';
 import { redactable, resolveSecret } from './secrets.js';
 import { inspectDispatch, planDispatch, type DispatchPlan, type InstalledDispatch } from './sudo-hop.js';
 import {
@@ -200,6 +200,8 @@ export interface RenderedBridge {
 export interface RenderOptions {
   /** upgrade adds no service definitions a bridge did not have; install does. */
   action: 'install' | 'upgrade';
+  /** false: plan no owners (render), so no web user is resolved for the token file's group. */
+  owners?: false;
 }
 
 export function renderBridge(
@@ -220,6 +222,8 @@ export function renderBridge(
   const files: FileChange[] = [];
   const directories: DirectoryChange[] = [];
   const context: ChannelContext = {};
+  // Only root can chown: only then is a wrong owner on a file bridgectl owns a change (ownedFileChange).
+  const enforceOwner = process.getuid?.() === 0;
   const secrets: string[] = [];
   if (bridge.secret) {
     const secret = resolveSecret(bridge, bridge.secret, flags, identity, host, installed.blockText);
@@ -229,7 +233,11 @@ export function renderBridge(
       const where = [bridge.secret.flag, `env ${bridge.secret.env}`, ...bridge.secret.adoptFrom(identity).map((f) => f.path)].join(', ');
       notes.push(`${bridge.id}: no ${bridge.secret.label} (looked at ${where}); services written, no channel block`);
     } else {
-      files.push(secretFileChange(bridge.secret, secret.value, flags, host, notes, directories));
+      files.push(
+        options.owners === false
+          ? { ...fileChange(bridge.secret.file.path, null, bridge.secret.file.render(secret.value), SECRET_FILE_MODE), secret: true }
+          : secretFileChange(bridge.secret, secret.value, flags, host, notes, directories, enforceOwner),
+      );
       context.secretFile = bridge.secret.file.path;
     }
   }
@@ -248,7 +256,7 @@ export function renderBridge(
     host,
     notes,
     action: options.action,
-    enforceOwner: process.getuid?.() === 0,
+    enforceOwner,
   });
   const spec = dispatch.spec;
   const block: BlockChange = { id: bridge.id, body: spec ? renderChannelBody(spec) : null };
@@ -293,9 +301,11 @@ function secretFileChange(
   host: Host,
   notes: string[],
   directories: DirectoryChange[],
+  enforceOwner: boolean,
 ): FileChange {
   const web = resolveWebUser(flags.webUser, host);
-  const source = web.source === 'flag' ? 'from --web-user' : web.source === 'php-fpm' ? `from ${web.pool ?? 'a PHP-FPM pool'}` : 'the default';
+  const source =
+    web.source === 'flag' ? 'from --web-user' : web.source === 'env' ? 'from env WEB_USER' : web.source === 'php-fpm' ? `from ${web.pool ?? 'a PHP-FPM pool'}` : 'the default';
   if (web.others.length) notes.push(`PHP-FPM pools also run as ${web.others.join(', ')}; using ${web.name} (${source}): pass --web-user to choose`);
   const entry = host.user(web.name);
   if (!entry) {
@@ -307,9 +317,7 @@ function secretFileChange(
   const path = spec.file.path;
   const before = host.readText(path) ?? null;
   const facts = host.stat(path);
-  const owner = { uid: 0, gid: entry.gid };
-  const currentOwner = facts && facts.uid === 0 ? { uid: facts.uid, gid: facts.gid } : undefined;
-  const change = fileChange(path, before, spec.file.render(value), SECRET_FILE_MODE, facts?.mode, owner, currentOwner);
+  const change = ownedFileChange(path, before, spec.file.render(value), SECRET_FILE_MODE, facts, { uid: 0, gid: entry.gid }, enforceOwner);
   if (change.status !== 'unchanged') {
     notes.push(`${path}: mode ${formatMode(SECRET_FILE_MODE)}, owner root, group ${host.groupName(entry.gid) ?? entry.gid} (web user ${web.name}, ${source})`);
   }
@@ -385,15 +393,17 @@ export function planBridges(ids: readonly string[], flags: IdentityFlags, host: 
   const notes: string[] = [];
   const rendered = definitions.map((bridge) => renderBridge(bridge, flags, channels, site, host, notes, options));
   const channelsEntry = channelsChange(channels, rendered.map((r) => r.block));
-  // Hop files go in before the channel points at them, and out after it no longer does.
-  const hop = rendered.flatMap((r) => r.dispatch.files);
+  // Files a channel points at (the sudo hop's, a credential file) go in before
+  // the channel points at them, and out after it no longer does: a dispatch
+  // in between never finds its wrapper or its token file missing.
+  const pointedAt = rendered.flatMap((r) => [...r.dispatch.files, ...r.files.filter((f) => f.secret)]);
   return {
     changes: [
-      ...hop.filter((c) => c.after !== null),
+      ...pointedAt.filter((c) => c.after !== null),
       channelsEntry,
       transportChange(site, host, registersChannels(channelsEntry)),
-      ...rendered.flatMap((r) => r.files),
-      ...hop.filter((c) => c.after === null),
+      ...rendered.flatMap((r) => r.files.filter((f) => !f.secret)),
+      ...pointedAt.filter((c) => c.after === null),
     ],
     directories: rendered.flatMap((r) => r.directories),
     identities: Object.fromEntries(rendered.map((r) => [r.bridge.id, r.identity])),

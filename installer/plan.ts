@@ -23,9 +23,8 @@ export interface FileChange {
    */
   owner?: { uid: number; gid: number };
   /**
-   * Owner on disk now, when the file exists and is root-owned: only then can
-   * a drift from `owner` be one this run is able to repair (an unprivileged
-   * run in a sandbox could never chown, and must still reach a no-op).
+   * Owner on disk now, for a file whose owner bridgectl enforces
+   * (ownedFileChange): shown in the diff when it differs from `owner`.
    */
   currentOwner?: { uid: number; gid: number };
   /** Holds a credential: reports never show its content (before or after). */
@@ -82,6 +81,28 @@ export function fileChange(
     ...(owner ? { owner } : {}),
     ...(currentOwner ? { currentOwner } : {}),
   };
+}
+
+/**
+ * A file whose owner bridgectl enforces (the telegram token file, the sudo
+ * hop's files). The one rule for "enforce owner": when this run can chown
+ * (`enforceOwner`: bridgectl runs as root), any owner on disk other than
+ * `owner` is drift, a change to apply, whoever owns the file now. An
+ * unprivileged run (a sandbox) could never repair an owner, so there it is
+ * shown but is no change, and a second run still reaches a no-op.
+ */
+export function ownedFileChange(
+  path: string,
+  before: string | null,
+  after: string | null,
+  mode: number,
+  current: { mode: number; uid: number; gid: number } | undefined,
+  owner: { uid: number; gid: number },
+  enforceOwner: boolean,
+): FileChange {
+  const currentOwner = current ? { uid: current.uid, gid: current.gid } : undefined;
+  const change = fileChange(path, before, after, mode, current?.mode, owner, enforceOwner ? currentOwner : undefined);
+  return currentOwner ? { ...change, currentOwner } : change;
 }
 
 export function hasChanges(plan: Plan): boolean {

@@ -5,7 +5,7 @@
  * test/unit/report.test.ts. Pure: returns strings.
  */
 import { formatMode } from './access.js';
-import { formatDiff } from './diff.js';
+import { formatDiff, SECRET_NOTICE } from './diff.js';
 import type { Check } from './doctor.js';
 import type { Identity } from './identity.js';
 import type { FileChange, FileStatus, Plan } from './plan.js';
@@ -42,12 +42,13 @@ export function formatHuman(plan: Plan, options: ReportOptions): string {
  * render's listing: every file after a `==> PATH <==` header line (the
  * format of head(1) with several files), files separated by one empty line.
  * A file that does not end in a newline gets one, so headers always start a
- * line; --json or --out give the exact bytes.
+ * line; --out gives the exact bytes (--json too, but for a credential file).
  */
 export function formatListing(plan: Plan): string {
   return redact(plan.changes
     .filter((c): c is FileChange & { after: string } => c.after !== null)
-    .map((c) => `==> ${c.path} <==\n${c.after.endsWith('\n') || c.after === '' ? c.after : `${c.after}\n`}`)
+    // A credential file is listed, never shown (as in --json and diffs): redaction alone could miss a reshaped value.
+    .map((c) => `==> ${c.path} <==\n${c.secret ? `${SECRET_NOTICE}\n` : c.after.endsWith('\n') || c.after === '' ? c.after : `${c.after}\n`}`)
     .join('\n'), plan.secrets);
 }
 

@@ -3,36 +3,140 @@
  * real machine (--root /), never in a sandbox, and skippable (--no-reload).
  * execa is imported here, lazily: it costs ~50 ms to load and most runs
  * never need it.
+ *
+ * These commands run after the files were written, so a failing one cannot
+ * undo anything: it is reported (command and exit status) and the caller
+ * says that the files are in place.
  */
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import type { FileChange } from './plan.js';
 
+/** How one command ended: an exit status, a signal, or an error that kept it from running. */
+export interface ExecOutcome {
+  exitCode?: number;
+  signal?: string;
+  /** Why it could not run at all (e.g. ENOENT: systemctl is not installed). */
+  error?: string;
+}
+
+/** Runs one command; its output must go to stderr, never to stdout (--json keeps stdout to one document). */
+export type ServiceExec = (file: string, args: readonly string[]) => Promise<ExecOutcome>;
+
+/** The machine the service commands act on; tests replace every part of it. */
+export interface ServiceEnv {
+  exec?: ServiceExec;
+  /** Whether systemd is the running init (default: /run/systemd/system exists). */
+  systemdRunning?: () => boolean;
+  /**
+   * The --root that is this machine: '/'. Tests name a sandbox root, so the
+   * live path runs (with a fake exec) without touching the real host.
+   */
+  liveRoot?: string;
+}
+
+export interface ServiceFailure {
+  /** The command as run, e.g. `systemctl daemon-reload`. */
+  command: string;
+  /** `exit status 1`, `killed by SIGTERM`, or why it could not run. */
+  status: string;
+  /** The failed command and the ones after it, which were not run: what is left to do by hand. */
+  remaining: string[];
+}
+
 export interface ReloadResult {
   ran: string[];
   skipped?: string;
+  /** The first command that failed; the ones after it were not run. */
+  failed?: ServiceFailure;
+  /** What the operator does next (start a unit that was only enabled). */
+  hints?: string[];
 }
 
-export async function reloadServices(changes: readonly FileChange[], root: string, enable: boolean): Promise<ReloadResult> {
-  const units = changes.filter((c) => c.status !== 'unchanged' && c.path.startsWith('/etc/systemd/system/'));
-  const plists = changes.filter((c) => c.status !== 'unchanged' && c.path.endsWith('.plist'));
-  if (units.length === 0 && plists.length === 0) return { ran: [] };
-  if (root !== '/') return { ran: [], skipped: `not under --root ${root}` };
+/** execa with systemctl's output on our stderr and no stdin; never throws for a failing command. */
+export const execToStderr: ServiceExec = async (file, args) => {
   const { execa } = await import('execa');
-  const ran: string[] = [];
-  const run = async (file: string, args: string[]): Promise<void> => {
-    ran.push([file, ...args].join(' '));
-    await execa(file, args, { stdio: 'inherit' });
-  };
+  const r = await execa(file, [...args], { stdio: ['ignore', 2, 2], reject: false });
+  if (r.exitCode !== undefined) return { exitCode: r.exitCode };
+  if (r.signal) return { signal: r.signal };
+  return { error: (r as { code?: string }).code ?? r.shortMessage };
+};
+
+function describeOutcome(outcome: ExecOutcome): string | undefined {
+  if (outcome.exitCode === 0) return undefined;
+  if (outcome.exitCode !== undefined) return `exit status ${outcome.exitCode}`;
+  if (outcome.signal !== undefined) return `killed by ${outcome.signal}`;
+  return `could not run: ${outcome.error ?? 'unknown error'}`;
+}
+
+const UNIT_DIR = '/etc/systemd/system/';
+
+function changedUnits(changes: readonly FileChange[]): FileChange[] {
+  return changes.filter((c) => c.status !== 'unchanged' && c.path.startsWith(UNIT_DIR));
+}
+
+const unitName = (c: FileChange): string => path.posix.basename(c.path);
+
+function systemdRunning(env: ServiceEnv): boolean {
+  return (env.systemdRunning ?? (() => existsSync('/run/systemd/system')))();
+}
+
+/**
+ * Before the plan is applied: stop and disable every unit it removes
+ * (uninstall, an --init switch), while its file is still there to say what
+ * to stop. Removed first, a unit would keep running with no definition.
+ */
+export async function stopRemovedUnits(changes: readonly FileChange[], root: string, env: ServiceEnv = {}): Promise<ReloadResult> {
+  const removed = changedUnits(changes).filter((c) => c.status === 'remove').map(unitName);
+  // Not running: nothing to stop (reloadServices says that it skipped).
+  if (removed.length === 0 || root !== (env.liveRoot ?? '/') || !systemdRunning(env)) return { ran: [] };
+  return runAll([['disable', '--now', ...removed]], env.exec ?? execToStderr);
+}
+
+/**
+ * After the plan is applied: daemon-reload; on install enable the new units
+ * (not start them: a bridge needs onboarding first); try-restart the units
+ * whose content changed, so a running bridge picks up its new pins (a
+ * stopped one stays stopped).
+ */
+export async function reloadServices(changes: readonly FileChange[], root: string, enable: boolean, env: ServiceEnv = {}): Promise<ReloadResult> {
+  const units = changedUnits(changes);
+  const plists = changes.filter((c) => c.status !== 'unchanged' && c.path.endsWith('.plist'));
+  // A sandbox root has no init system to tell: that is the point of --root, not something to report.
+  if ((units.length === 0 && plists.length === 0) || root !== (env.liveRoot ?? '/')) return { ran: [] };
+  const commands: string[][] = [];
+  const hints: string[] = [];
   if (units.length > 0) {
-    if (!existsSync('/run/systemd/system')) return { ran, skipped: 'systemd is not running' };
-    await run('systemctl', ['daemon-reload']);
-    const added = units.filter((c) => c.status === 'create').map((c) => path.posix.basename(c.path));
-    if (enable && added.length > 0) await run('systemctl', ['enable', ...added]);
+    if (!systemdRunning(env)) {
+      return { ran: [], skipped: 'systemd is not running here: no daemon-reload; the units are read when it starts' };
+    }
+    commands.push(['daemon-reload']);
+    const added = units.filter((c) => c.status === 'create').map(unitName);
+    if (enable && added.length > 0) {
+      commands.push(['enable', ...added]);
+      hints.push(`${added.join(', ')} enabled, not started: onboard the bridge first, then systemctl start ${added.join(' ')}`);
+    }
+    const rewritten = units.filter((c) => c.status === 'update' && c.before !== c.after).map(unitName);
+    if (rewritten.length > 0) commands.push(['try-restart', ...rewritten]);
   }
-  if (plists.length > 0) {
-    // launchd agents belong to a GUI session bridgectl cannot see from a deploy hook.
-    return { ran, skipped: 'launchd agents are loaded by their user: launchctl bootstrap gui/$(id -u) <plist>' };
+  const result = await runAll(commands, env.exec ?? execToStderr);
+  if (result.failed) return result;
+  if (hints.length > 0) result.hints = hints;
+  // launchd agents belong to a GUI session bridgectl cannot see from a deploy hook.
+  if (plists.length > 0) result.skipped = 'launchd agents are loaded by their user: launchctl bootstrap gui/$(id -u) <plist>';
+  return result;
+}
+
+/** Run systemctl commands in order, stopping at the first that fails (the later ones depend on it). */
+async function runAll(commands: readonly string[][], exec: ServiceExec): Promise<ReloadResult> {
+  const ran: string[] = [];
+  for (const [i, args] of commands.entries()) {
+    const command = ['systemctl', ...args].join(' ');
+    ran.push(command);
+    const status = describeOutcome(await exec('systemctl', args));
+    if (status !== undefined) {
+      return { ran, failed: { command, status, remaining: commands.slice(i).map((a) => ['systemctl', ...a].join(' ')) } };
+    }
   }
   return { ran };
 }

@@ -22,7 +22,7 @@ import { resolveWebUser } from './web-user.js';
 import type { Host, PathFacts } from './host.js';
 import type { Identity } from './identity.js';
 import { BLOCK_ID } from './markers.js';
-import { fileChange, type DirectoryChange, type FileChange } from './plan.js';
+import { fileChange, ownedFileChange, type DirectoryChange, type FileChange } from './plan.js';
 import { shellWord } from './shell.js';
 import { detectSudoVersion, supportsSudoersRegex, type Runner } from './sudo-probe.js';
 import { renderTemplate } from './templates.js';
@@ -402,16 +402,10 @@ function hopFile(
   validate?: 'sudoers',
 ): FileChange {
   const current = installed.files.get(serverPath) ?? readHopFile(serverPath, host);
-  const change: FileChange = {
-    ...fileChange(serverPath, current?.text ?? null, text, mode, current?.facts?.mode, ROOT),
+  return {
+    ...ownedFileChange(serverPath, current?.text ?? null, text, mode, current?.facts, ROOT, enforceOwner),
     ...(validate ? { validate } : {}),
   };
-  const facts = current?.facts;
-  if (facts && (facts.uid !== 0 || facts.gid !== 0)) {
-    change.currentOwner = { uid: facts.uid, gid: facts.gid };
-    if (enforceOwner && change.status === 'unchanged') change.status = 'update';
-  }
-  return change;
 }
 
 function readHopFile(serverPath: string, host: Host): InstalledHopFile | undefined {
@@ -427,18 +421,16 @@ function resolveWebUsers(
   host: Host,
   notes: string[],
 ): string[] {
-  const fromEnv = host.env.WEB_USER ? [host.env.WEB_USER] : undefined;
+  // After --web-user and the installed grant's users: web-user.ts's rule, env WEB_USER, then every
+  // PHP-FPM pool user (a dispatch may come from any pool), else www-data.
+  const web = resolveWebUser(undefined, host);
   const grantPath = hopPaths(bridge.id).sudoers;
-  if (!flags.webUsers && !fromEnv && installed.files.has(grantPath) && !installed.webUsers) {
+  if (!flags.webUsers && web.source !== 'env' && installed.files.has(grantPath) && !installed.webUsers) {
     // Never guess who a security grant is for.
     throw new UsageError(`cannot read which users ${grantPath} grants (it is not in bridgectl's format)`, 'pass --web-user with the user PHP runs as (repeatable)');
   }
-  // Default: every PHP-FPM pool user (a dispatch may come from any pool), else www-data — see web-user.ts.
-  const pools = (): string[] => {
-    const web = resolveWebUser(undefined, host);
-    return [web.name, ...web.others];
-  };
-  const users = [...new Set(flags.webUsers ?? installed.webUsers ?? fromEnv ?? pools())];
+  const resolved = web.source === 'env' ? [web.name] : [web.name, ...web.others];
+  const users = [...new Set(flags.webUsers ?? installed.webUsers ?? resolved)];
   if (flags.webUsers && installed.webUsers && users.join(',') !== installed.webUsers.join(',')) {
     notes.push(`${bridge.id}: the sudo grant's users change from ${installed.webUsers.join(', ')} to ${users.join(', ')}`);
   }

@@ -169,9 +169,13 @@ export function probeHopDirectories(host: Host, hop: HopUnderTest): ProbeResult 
     : { id: 'hop.dirs', status: 'fail', message: `writable by someone other than root: ${bad.join(', ')}`, fix: 'chown root:root and chmod go-w each of them' };
 }
 
-export function findVisudo(candidates: readonly string[] = VISUDO_PATHS, exists: (p: string) => boolean = () => true, envPath?: string): string | undefined {
-  const fromPath = (envPath ?? '').split(':').filter((d) => path.isAbsolute(d)).map((d) => path.join(d, 'visudo'));
-  return [...fromPath, ...candidates].find(exists);
+/**
+ * The first visudo at a fixed system path. Never from $PATH: a visudo
+ * planted in a directory early on PATH would pass any drop-in unchecked
+ * into /etc/sudoers.d (probeVisudo uses the same paths).
+ */
+export function findVisudo(candidates: readonly string[] = VISUDO_PATHS, exists: (p: string) => boolean = () => true): string | undefined {
+  return candidates.find(exists);
 }
 
 /** `visudo -cf` on the installed drop-in (works in a sandbox root too: it checks syntax only). */

@@ -47,8 +47,8 @@ export interface KeptSettings {
   env: [string, string][];
   /** systemd UMask= value. */
   umask?: string;
-  /** systemd ExecStartPre= (the bash installer's post-upgrade hook): kept, never invented. */
-  execStartPre?: string;
+  /** systemd ExecStartPre= lines (the bash installer's post-upgrade hook), in file order: kept, never invented. */
+  execStartPre?: string[];
 }
 
 export const NOTHING_KEPT: KeptSettings = { env: [] };
@@ -63,7 +63,7 @@ export function renderSystemdUnit(spec: ServiceSpec, kept: KeptSettings = NOTHIN
     environment: [...spec.systemdEnv, ...kept.env].map(([k, v]) => systemdEnvAssignment(k, v)),
     umask: kept.umask ?? null,
     environmentFile: spec.environmentFile === undefined ? null : systemdPath(spec.environmentFile, 'EnvironmentFile'),
-    execStartPre: kept.execStartPre ?? null,
+    execStartPre: kept.execStartPre ?? [],
     execStart: systemdCommand(spec.argv),
   });
 }
@@ -91,8 +91,8 @@ export interface InstalledService {
   env: [string, string][];
   argv?: string[];
   umask?: string;
-  /** Raw ExecStartPre= value. */
-  execStartPre?: string;
+  /** Raw ExecStartPre= values, in file order (systemd runs every one). */
+  execStartPre?: string[];
 }
 
 /** Read a systemd unit we (or the bash installer) wrote. Tolerant: unknown lines are ignored. */
@@ -106,7 +106,7 @@ export function parseSystemdUnit(text: string): InstalledService {
     const value = line.slice(eq + 1).trim();
     if (key === 'User') out.user = value;
     else if (key === 'UMask') out.umask = value;
-    else if (key === 'ExecStartPre') out.execStartPre = value;
+    else if (key === 'ExecStartPre') (out.execStartPre ??= []).push(value);
     else if (key === 'ExecStart') out.argv = splitSystemdWords(value).map((w) => w.replace(/\$\$/g, '$'));
     else if (key === 'Environment') {
       for (const word of splitSystemdWords(value)) {

@@ -3,9 +3,11 @@
  * one whose HOME, groups and permissions decide whether a channel's CLI can
  * run. Pure over a Host.
  *
- * Rule: --web-user, else the `user =` of the PHP-FPM pools under
- * /etc/php/<version>/fpm/pool.d/*.conf (newest PHP version first, pool files
- * in name order), else www-data (Debian's and Ubuntu's web user).
+ * Rule: --web-user, else env WEB_USER (the bash installer's name), else the
+ * `user =` of the PHP-FPM pools under /etc/php/<version>/fpm/pool.d/*.conf
+ * (newest PHP version first, pool files in name order), else www-data
+ * (Debian's and Ubuntu's web user). The one place this is decided: the
+ * telegram token file's group, doctor and the sudo grant all ask here.
  */
 import path from 'node:path';
 import type { Host } from './host.js';
@@ -14,7 +16,7 @@ export const DEFAULT_WEB_USER = 'www-data';
 
 export interface WebUser {
   name: string;
-  source: 'flag' | 'php-fpm' | 'default';
+  source: 'flag' | 'env' | 'php-fpm' | 'default';
   /** The pool file the name came from (source php-fpm). */
   pool?: string;
   /** Further distinct pool users, when pools run as more than one user. */
@@ -25,6 +27,10 @@ export function resolveWebUser(flag: string | undefined, host: Host): WebUser {
   const pools = fpmPoolUsers(host);
   if (flag !== undefined && flag !== '') {
     return { name: flag, source: 'flag', others: distinct(pools.map((p) => p.user)).filter((u) => u !== flag) };
+  }
+  const env = host.env.WEB_USER;
+  if (env !== undefined && env !== '') {
+    return { name: env, source: 'env', others: distinct(pools.map((p) => p.user)).filter((u) => u !== env) };
   }
   const first = pools[0];
   if (!first) return { name: DEFAULT_WEB_USER, source: 'default', others: [] };

@@ -7,7 +7,7 @@
 import path from 'node:path';
 import { bridges, findBridge } from '../../bridges/index.js';
 import { parseChannelBody, renderChannelBody, type ChannelSpec } from '../channel.js';
-import { channelsChange, checked, readChannelsFile } from '../engine.js';
+import { channelsChange, checked, readChannelsFile, registersChannels, transportChange } from '../engine.js';
 import { UsageError } from '../errors.js';
 import type { Host } from '../host.js';
 import { resolveSite } from '../identity.js';
@@ -51,7 +51,9 @@ export function planChannelSet(options: ChannelSetOptions, host: Host): Plan {
   if (facts?.kind !== 'file' || (facts.mode & 0o111) === 0) {
     notes.push(`channel ${options.name}: ${options.command} is not an executable file${host.root === '/' ? '' : ` under --root ${host.root}`}; dispatch will fail until it is`);
   }
-  return { changes: [channelsChange(channels, [{ id: options.name, body: renderChannelBody(spec) }])], directories: [], identities: {}, notes };
+  const entry = channelsChange(channels, [{ id: options.name, body: renderChannelBody(spec) }]);
+  // A custom channel needs the transport as much as a bridge's does.
+  return { changes: [entry, transportChange(site, host, registersChannels(entry))], directories: [], identities: {}, notes };
 }
 
 /** Remove a custom channel block (absent: a no-op with a note). */
@@ -61,8 +63,9 @@ export function planChannelRemove(options: { site?: string; name: string }, host
   const channels = readChannelsFile(site, host);
   const present = channels.text !== undefined && listBlocks(channels.text).some((b) => b.id === options.name);
   const notes = present ? [] : [`no channel named '${options.name}' in ${channels.path}`];
-  const changes = channels.text === undefined ? [] : [channelsChange(channels, [{ id: options.name, body: null }])];
-  return { changes, directories: [], identities: {}, notes };
+  const blocks = channels.text === undefined ? [] : [channelsChange(channels, [{ id: options.name, body: null }])];
+  // The transport goes with the last channel, as on uninstall.
+  return { changes: [...blocks, transportChange(site, host, blocks.some(registersChannels))], directories: [], identities: {}, notes };
 }
 
 export interface ListedChannel {

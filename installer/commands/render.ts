@@ -14,7 +14,12 @@ export interface RenderCommandOptions {
   /** The service user's home; default /root, /home/<user> (systemd) or /Users/<user> (launchd). */
   home?: string;
   dataDir?: string;
+  /** The bridge's own CLI (`--binary PATH`, one bridge only). */
   binary?: string;
+  /** Executables by name (`--binary NAME=PATH`). */
+  binaries?: Record<string, string>;
+  /** Telegram's bot token: the token file is planned (reports omit its content). */
+  telegramToken?: string;
   /** Default systemd, whatever machine renders. */
   init?: InitSystem;
 }
@@ -34,13 +39,16 @@ export function planRender(options: RenderCommandOptions): Plan {
     throw new UsageError('render needs the service user: pass --service-user NAME or --run-as-root');
   }
   if (options.site === undefined) throw new UsageError('render needs --site (the WordPress root as the server sees it)');
-  if (options.binary === undefined) throw new UsageError('render needs --binary (the bridge CLI\'s absolute path on the server)');
-  const flags: IdentityFlags = { site: options.site, binary: options.binary, init: options.init ?? 'systemd' };
+  if (options.binary === undefined && options.binaries === undefined) throw new UsageError('render needs --binary (the bridge CLI\'s absolute path on the server)');
+  const flags: IdentityFlags = { site: options.site, init: options.init ?? 'systemd' };
+  if (options.binary !== undefined) flags.binary = options.binary;
+  if (options.binaries !== undefined) flags.binaries = options.binaries;
   if (options.serviceUser !== undefined) flags.serviceUser = options.serviceUser;
   if (options.runAsRoot) flags.runAsRoot = true;
   if (options.dataDir !== undefined) flags.dataDir = options.dataDir;
-  const plan = planBridges(options.bridges, flags, flagsHost(options, flags.init ?? 'systemd'), { action: 'install' });
-  // render writes files only: directories (and their owners) are install's business.
+  if (options.telegramToken !== undefined) flags.telegramToken = options.telegramToken;
+  // render writes files only: directories and owners are install's business (and no web user is resolved).
+  const plan = planBridges(options.bridges, flags, flagsHost(options, flags.init ?? 'systemd'), { action: 'install', owners: false });
   return { ...plan, directories: [] };
 }
 

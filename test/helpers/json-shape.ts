@@ -50,7 +50,7 @@ export const CHECK: Shape = {
 };
 
 export const WEB_USER: Shape = {
-  object: { name: 'string', source: { enum: ['flag', 'php-fpm', 'default'] }, pool: nullable('string'), others: { arrayOf: 'string' } },
+  object: { name: 'string', source: { enum: ['flag', 'env', 'php-fpm', 'default'] }, pool: nullable('string'), others: { arrayOf: 'string' } },
 };
 
 export const DOCUMENT: Shape = {

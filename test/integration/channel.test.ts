@@ -2,8 +2,11 @@
  * Custom channels: `channel set/remove/list` beside the bridge blocks, read
  * back by real PHP, and left alone by upgrade.
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { TRANSPORT_TEMPLATE } from '../../installer/engine.js';
 import { listBlocks } from '../../installer/markers.js';
+import { transportFile } from '../../installer/paths.js';
+import { staticTemplate } from '../../installer/templates.js';
 import { bridgeSandbox } from '../helpers/bridge-sandbox.js';
 import { runMain } from '../helpers/cli.js';
 import { loadChannels } from '../helpers/php.js';
@@ -11,6 +14,7 @@ import { at, CHANNELS, SITE } from '../helpers/sandbox.js';
 import { snapshot } from '../helpers/tree.js';
 
 const site = ['--site', SITE];
+const TRANSPORT = transportFile(SITE);
 
 describe('channel set / remove / list', () => {
   it('registers a custom channel next to a bridge; upgrade leaves it untouched; remove takes only it', async () => {
@@ -75,6 +79,28 @@ describe('channel set / remove / list', () => {
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(message);
     expect(snapshot(root).has(CHANNELS)).toBe(false);
+  });
+
+  it('a site with only custom channels gets the transport, and loses it with its last channel', async () => {
+    const root = bridgeSandbox();
+    const set = (name: string) => runMain(['channel', 'set', name, ...site, '--command', '/usr/bin/curl', '--arg', '{recipient}', '--arg', '{message}', '--root', root], {});
+    const remove = (name: string) => runMain(['channel', 'remove', name, ...site, '--root', root], {});
+    expect((await set('ops-pager')).stdout).toMatch(new RegExp(`^create +${TRANSPORT}$`, 'm'));
+    expect(readFileSync(at(root, TRANSPORT), 'utf8')).toBe(staticTemplate(TRANSPORT_TEMPLATE));
+    expect((await set('audit')).code).toBe(0);
+    expect((await remove('ops-pager')).stdout).toMatch(new RegExp(`^unchanged +${TRANSPORT}$`, 'm')); // one channel left
+    expect(existsSync(at(root, TRANSPORT))).toBe(true);
+    expect((await remove('audit')).stdout).toMatch(new RegExp(`^remove +${TRANSPORT}$`, 'm'));
+    expect(existsSync(at(root, TRANSPORT))).toBe(false);
+    expect(listBlocks(readFileSync(at(root, CHANNELS), 'utf8'))).toEqual([]);
+  });
+
+  it('removing a custom channel keeps the transport while a bridge still registers one', async () => {
+    const root = bridgeSandbox();
+    await runMain(['install', '--bridge', 'kimaki', ...site, '--service-user', 'opencode', '--root', root], {});
+    await runMain(['channel', 'set', 'ops-pager', ...site, '--command', '/usr/bin/curl', '--root', root], {});
+    expect((await runMain(['channel', 'remove', 'ops-pager', ...site, '--root', root], {})).code).toBe(0);
+    expect(existsSync(at(root, TRANSPORT))).toBe(true);
   });
 
   it('lists nothing, cleanly, when no channels file exists', async () => {

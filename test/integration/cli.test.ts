@@ -1,6 +1,8 @@
 import { chmodSync, readdirSync, readFileSync, statSync, writeFileSync, existsSync } from 'node:fs';
 import path from 'node:path';
-import { runBin, runMain } from '../helpers/cli.js';
+import { main } from '../../installer/cli.js';
+import type { ExecOutcome, ServiceEnv } from '../../installer/services.js';
+import { runBin, runMain, type RunResult } from '../helpers/cli.js';
 import { at, CHANNELS, isRoot, serverSandbox, SITE } from '../helpers/sandbox.js';
 
 const INSTALL = ['install', '--bridge', 'kimaki', '--site', SITE, '--service-user', 'opencode'];
@@ -149,6 +151,16 @@ describe('upgrade', () => {
     expect(readFileSync(file, 'utf8')).toContain("'env'     => [ 'HOME' => '/home/opencode'");
   });
 
+  it('keeps every ExecStartPre= line of the installed unit, in order', async () => {
+    const root = serverSandbox();
+    await runMain([...INSTALL, '--root', root]);
+    const hooks = 'ExecStartPre=/usr/local/bin/first-hook\nExecStartPre=-/usr/local/bin/second-hook\n';
+    writeFileSync(at(root, UNIT), readFileSync(at(root, UNIT), 'utf8').replace(/^ExecStart=/m, `${hooks}ExecStart=`));
+    const r = await runMain(['upgrade', '--site', SITE, '--root', root]);
+    expect(r.stdout).toMatch(/^unchanged +\/etc\/systemd\/system\/kimaki.service$/m);
+    expect(readFileSync(at(root, UNIT), 'utf8')).toContain(`${hooks}ExecStart=`);
+  });
+
   it('says what to do when nothing is installed', async () => {
     const root = serverSandbox();
     const r = await runMain(['upgrade', '--site', SITE, '--root', root]);
@@ -180,6 +192,82 @@ describe('uninstall', () => {
     expect(text).toContain('    // BEGIN bridges\n    // END bridges\n');
     expect(existsSync(at(root, UNIT))).toBe(false);
     expect(existsSync(at(root, '/home/opencode/.kimaki'))).toBe(true); // data is the operator's
+  });
+});
+
+describe('systemd on the live host (the sandbox stands in for it; systemctl is a fake)', () => {
+  /** Runs main() with a fake systemctl that records each call and whether the unit file existed at that moment. */
+  function live(root: string, outcomes: Record<string, ExecOutcome> = {}) {
+    const calls: { command: string; unitOnDisk: boolean }[] = [];
+    const services: ServiceEnv = {
+      liveRoot: root,
+      systemdRunning: () => true,
+      exec: async (file, args) => {
+        calls.push({ command: [file, ...args].join(' '), unitOnDisk: existsSync(at(root, UNIT)) });
+        return outcomes[args[0] ?? ''] ?? { exitCode: 0 };
+      },
+    };
+    const run = async (argv: string[]): Promise<RunResult> => {
+      let stdout = '';
+      let stderr = '';
+      const code = await main([...argv, '--root', root], { stdout: (t) => (stdout += t), stderr: (t) => (stderr += t), env: {}, services });
+      return { code, stdout, stderr };
+    };
+    return { calls, run };
+  }
+
+  it('install enables the unit without starting it, and says how to start it', async () => {
+    const root = serverSandbox();
+    const { calls, run } = live(root);
+    const r = await run(INSTALL);
+    expect(r.code).toBe(0);
+    expect(calls.map((c) => c.command)).toEqual(['systemctl daemon-reload', 'systemctl enable kimaki.service']);
+    expect(r.stderr).toContain('note: kimaki.service enabled, not started: onboard the bridge first, then systemctl start kimaki.service\n');
+  });
+
+  it('upgrade try-restarts a unit whose content changed, and nothing when nothing changed', async () => {
+    const root = serverSandbox();
+    await runMain([...INSTALL, '--root', root, '--no-reload']);
+    writeFileSync(at(root, UNIT), readFileSync(at(root, UNIT), 'utf8').replace('RestartSec=10', 'RestartSec=99'));
+    const { calls, run } = live(root);
+    expect((await run(['upgrade', '--site', SITE])).code).toBe(0);
+    expect(calls.map((c) => c.command)).toEqual(['systemctl daemon-reload', 'systemctl try-restart kimaki.service']);
+    calls.length = 0;
+    expect((await run(['upgrade', '--site', SITE])).code).toBe(0);
+    expect(calls).toEqual([]);
+  });
+
+  it('uninstall stops and disables the unit while its file is still there, then reloads', async () => {
+    const root = serverSandbox();
+    await runMain([...INSTALL, '--root', root, '--no-reload']);
+    const { calls, run } = live(root);
+    const r = await run(['uninstall', '--bridge', 'kimaki', '--site', SITE]);
+    expect(r.code).toBe(0);
+    expect(calls).toEqual([
+      { command: 'systemctl disable --now kimaki.service', unitOnDisk: true },
+      { command: 'systemctl daemon-reload', unitOnDisk: false },
+    ]);
+  });
+
+  it('a failing disable --now stops the uninstall before anything is written', async () => {
+    const root = serverSandbox();
+    await runMain([...INSTALL, '--root', root, '--no-reload']);
+    const before = snapshot(root);
+    const { calls, run } = live(root, { disable: { exitCode: 1 } });
+    const r = await run(['uninstall', '--bridge', 'kimaki', '--site', SITE, '--json']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('bridgectl: `systemctl disable --now kimaki.service` failed: exit status 1; nothing was written\n');
+    expect(JSON.parse(r.stdout)).toMatchObject({ exitCode: 1, error: { message: expect.stringContaining('nothing was written') } });
+    expect(calls.map((c) => c.command)).toEqual(['systemctl disable --now kimaki.service']);
+    expect(snapshot(root)).toEqual(before);
+  });
+
+  it('--no-reload runs no systemctl at all', async () => {
+    const root = serverSandbox();
+    const { calls, run } = live(root);
+    await run([...INSTALL, '--no-reload']);
+    await run(['uninstall', '--bridge', 'kimaki', '--site', SITE, '--no-reload']);
+    expect(calls).toEqual([]);
   });
 });
 

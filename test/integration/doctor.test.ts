@@ -453,7 +453,14 @@ describe("kimaki's working directory", () => {
     makeHealthy(root);
     const unpinned = find(diagnoseAt(root), 'channel.kimaki.cwd');
     expect(unpinned.status).toBe('warn');
+    expect(unpinned.message).toContain("the transport runs it in PHP's (for WP-cron over HTTP usually the site root /var/www/html, which www-data cannot write)");
     expect(unpinned.message).toContain('must be writable by www-data');
+    // Only advice bridgectl supports: its block has no 'cwd' (upgrade would drop one).
+    expect(unpinned.fix).not.toMatch(/'cwd'|pin/);
+    expect(unpinned.fix).toBe(
+      'dispatch through sudo, whose target runs kimaki as the service user in its data dir: bridgectl upgrade --site /var/www/html --dispatch sudo; ' +
+        "or let www-data write PHP's working directory, for WP-cron the site root: chgrp www-data /var/www/html && chmod g+rwx /var/www/html",
+    );
     const env: [string, string][] = [['HOME', '/home/opencode'], ['KIMAKI_DATA_DIR', '/home/opencode/.kimaki']];
     writeChannels(root, [kimakiSpec(env)], { kimaki: ["        'cwd'     => '/var/www/html',"] });
     expect(find(diagnoseAt(root), 'channel.kimaki.cwd')).toMatchObject({ status: 'fail', message: expect.stringContaining('/var/www/html (owner root:root, mode 0755) is not writable by www-data') });

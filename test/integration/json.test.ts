@@ -2,11 +2,13 @@
  * --json: for every command, stdout is exactly one JSON document in the
  * documented shape (test/helpers/json-shape.ts), also on failure.
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { main } from '../../installer/cli.js';
 import { jsonDocument, JSON_SCHEMA_VERSION } from '../../installer/report.js';
+import type { ServiceEnv } from '../../installer/services.js';
 import { runBin, runMain, type RunResult } from '../helpers/cli.js';
 import { DOCUMENT, keyNames, shapeErrors } from '../helpers/json-shape.js';
-import { CHANNELS, serverSandbox, SITE } from '../helpers/sandbox.js';
+import { at, CHANNELS, serverSandbox, SITE } from '../helpers/sandbox.js';
 
 function oneDocument(r: RunResult): Record<string, unknown> {
   expect(r.stdout.endsWith('}\n')).toBe(true);
@@ -84,6 +86,51 @@ describe('--json on every command', () => {
     expect(doc.command).toBe(command);
     expect(doc.error).toEqual(expect.objectContaining({ message: expect.any(String) }));
     expect(r.stderr).toMatch(/^bridgectl: /);
+  });
+
+  it('a systemctl that fails after the files were written: still one document, exit 1, the error says the files are in place', async () => {
+    const root = serverSandbox();
+    // The sandbox stands in for the live host; systemctl is a fake that fails (no real systemctl runs).
+    const calls: string[] = [];
+    const services: ServiceEnv = {
+      liveRoot: root,
+      systemdRunning: () => true,
+      exec: async (file, args) => {
+        calls.push([file, ...args].join(' '));
+        return { exitCode: 1 };
+      },
+    };
+    for (const json of [true, false]) {
+      let stdout = '';
+      let stderr = '';
+      const code = await main([...install, '--root', root, ...(json ? ['--json'] : [])], { stdout: (t) => (stdout += t), stderr: (t) => (stderr += t), env: {}, services });
+      expect(code).toBe(1);
+      expect(stderr).toContain('bridgectl: files were written; `systemctl daemon-reload` failed: exit status 1\n');
+      expect(stderr).toContain('fix: see systemctl\'s message above, then run by hand: systemctl daemon-reload && systemctl enable kimaki.service');
+      expect(stderr).not.toMatch(/internal error/);
+      if (json) {
+        const doc = oneDocument({ code, stdout, stderr });
+        expect(doc).toMatchObject({ command: 'install', dryRun: false, error: { message: 'files were written; `systemctl daemon-reload` failed: exit status 1' } });
+        expect((doc.files as { status: string }[]).map((f) => f.status)).toEqual(['create', 'create', 'create']);
+      } else {
+        expect(stdout).toMatch(/^create +\/etc\/systemd\/system\/kimaki.service$/m);
+      }
+      expect(existsSync(at(root, '/etc/systemd/system/kimaki.service'))).toBe(true);
+      rmSync(at(root, '/etc/systemd/system/kimaki.service'));
+    }
+    expect(calls).toEqual(['systemctl daemon-reload', 'systemctl daemon-reload']);
+  });
+
+  it('a skipped reload is a note on stderr (and in the document\'s notes), never extra text on stdout', async () => {
+    const root = serverSandbox();
+    const services: ServiceEnv = { liveRoot: root, systemdRunning: () => false, exec: async () => ({ exitCode: 0 }) };
+    let stdout = '';
+    let stderr = '';
+    const code = await main([...install, '--root', root, '--json'], { stdout: (t) => (stdout += t), stderr: (t) => (stderr += t), env: {}, services });
+    expect(code).toBe(0);
+    const doc = oneDocument({ code, stdout, stderr });
+    expect(stderr).toMatch(/^note: systemd is not running here/m);
+    expect(doc.notes).toEqual([expect.stringMatching(/^systemd is not running here/)]);
   });
 
   it('holds for the built bin too: nothing but the document on stdout', () => {

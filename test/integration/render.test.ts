@@ -5,8 +5,21 @@
  */
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
+import { TELEGRAM_CURL_CONFIG } from '../../bridges/telegram.js';
+import { SECRET_NOTICE } from '../../installer/diff.js';
+import { bridgeSandbox } from '../helpers/bridge-sandbox.js';
 import { runBin, runMain } from '../helpers/cli.js';
 import { at, sandbox, serverSandbox, SITE } from '../helpers/sandbox.js';
+
+const TOKEN = '7777777777:CCrender-token_never_printed';
+/** Every bridge at once, each executable named as install finds it in bridgeSandbox. */
+const ALL_BRIDGES = ['kimaki', 'cc-connect', 'telegram'].flatMap((b) => ['--bridge', b]);
+const ALL = [
+  ...ALL_BRIDGES,
+  ...['kimaki', 'cc-connect', 'opencode-telegram', 'opencode'].flatMap((n) => ['--binary', `${n}=/usr/local/bin/${n}`]),
+  '--binary',
+  'curl=/usr/bin/curl',
+];
 
 interface Case {
   name: string;
@@ -78,6 +91,46 @@ describe('render reads nothing from the target', () => {
     expect(r.code).toBe(1);
     expect(r.stdout).toBe('');
     expect(r.stderr).toMatch(message);
+  });
+});
+
+describe('render with several bridges, and telegram', () => {
+  const args = ['render', ...ALL, '--site', SITE, '--service-user', 'opencode', '--telegram-token', TOKEN];
+
+  it('parses --binary as install does: NAME=PATH per executable; a bare PATH is one bridge\'s CLI only', async () => {
+    const twice = await runMain(['render', '--bridge', 'kimaki', '--site', SITE, '--run-as-root', '--binary', '/a/kimaki', '--binary', '/b/kimaki']);
+    expect(twice).toMatchObject({ code: 1, stdout: '' });
+    expect(twice.stderr).toMatch(/--binary PATH given twice/);
+    const shared = await runMain(['render', '--bridge', 'kimaki', '--bridge', 'cc-connect', '--site', SITE, '--run-as-root', '--binary', '/usr/bin/kimaki']);
+    expect(shared.code).toBe(1);
+    expect(shared.stderr).toMatch(/--binary PATH names one bridge's CLI/);
+  });
+
+  it('never prints the token: the token file is listed with its content omitted, and --json has no content for it', async () => {
+    const listing = await runMain(args);
+    expect(listing).toMatchObject({ code: 0, stderr: '' });
+    expect(listing.stdout).toContain(`==> ${TELEGRAM_CURL_CONFIG} <==\n${SECRET_NOTICE}\n`);
+    expect(listing.stdout).toContain(`'--config', '${TELEGRAM_CURL_CONFIG}'`); // the channel that points at it
+    const json = await runMain([...args, '--json']);
+    expect(json.code).toBe(0);
+    const doc = JSON.parse(json.stdout) as { files: { path: string; content: string | null; owner?: unknown }[] };
+    expect(doc.files.find((f) => f.path === TELEGRAM_CURL_CONFIG)).toMatchObject({ content: null });
+    expect(doc.files.some((f) => f.owner !== undefined)).toBe(false); // render resolves no owners
+    for (const r of [listing, json]) expect(`${r.stdout}${r.stderr}`).not.toContain(TOKEN.split(':')[1]);
+  });
+
+  it('--out writes exactly what install writes for all three bridges, the token file 0640 included', async () => {
+    const root = bridgeSandbox();
+    const install = await runMain(['install', ...ALL_BRIDGES, '--site', SITE, '--service-user', 'opencode', '--root', root], { TELEGRAM_BOT_TOKEN: TOKEN });
+    expect(install.code).toBe(0);
+    const out = sandbox();
+    const r = await runMain([...args, '--out', out]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).not.toContain(TOKEN);
+    const written = r.stdout.trim().split('\n').map((line) => line.replace(`wrote ${out}`, ''));
+    expect(written).toHaveLength(7);
+    for (const file of written) expect(readFileSync(at(out, file), 'utf8')).toBe(readFileSync(at(root, file), 'utf8'));
+    expect(statSync(at(out, TELEGRAM_CURL_CONFIG)).mode & 0o777).toBe(0o640);
   });
 });
 

@@ -8,10 +8,11 @@ import { chmodSync, chownSync, existsSync, mkdirSync, readdirSync, readFileSync,
 import path from 'node:path';
 import { applyPlan, visudoValidator } from '../../installer/apply.js';
 import { planInstall } from '../../installer/commands/install.js';
+import { planUpgrade } from '../../installer/commands/upgrade.js';
 import { UserError } from '../../installer/errors.js';
 import { nodeHost } from '../../installer/host.js';
 import { hopPaths } from '../../installer/sudo-hop.js';
-import { findVisudo } from '../../installer/sudo-probe.js';
+import { findVisudo, VISUDO_PATHS } from '../../installer/sudo-probe.js';
 import { runBin, runMain } from '../helpers/cli.js';
 import { at, CHANNELS, isRoot, sandbox, serverSandbox, SITE } from '../helpers/sandbox.js';
 
@@ -49,7 +50,7 @@ function tree(root: string): Map<string, string> {
   return out;
 }
 
-const visudo = findVisudo(undefined, existsSync, process.env.PATH);
+const visudo = findVisudo(undefined, existsSync);
 if (process.env.CI && !visudo) {
   throw new Error('CI: visudo is required for the sudo dispatch tests (apt-get install sudo)');
 }
@@ -292,15 +293,42 @@ describe('the drop-in is validated before it is renamed into place', () => {
     return dir;
   };
 
-  it('a refused drop-in never replaces the installed one, and nothing else is written (bundle, fake visudo on PATH)', async () => {
+  it('a visudo planted on PATH is never used: only the fixed system paths are', async () => {
+    const root = serverSandbox();
+    const bin = at(sandbox(), '/bin');
+    mkdirSync(bin, { recursive: true });
+    const marker = path.join(bin, 'ran');
+    // A stand-in that would pass anything (exit 0), and leaves a mark when run.
+    writeFileSync(path.join(bin, 'visudo'), `#!/bin/sh\ntouch ${marker}\nexit 0\n`, { mode: 0o755 });
+    const r = runBin(['install', '--bridge', 'kimaki', '--site', SITE, '--service-user', 'opencode', '--init', 'none', '--dispatch', 'sudo', '--root', root], {
+      env: { PATH: `${bin}:${process.env.PATH ?? '/usr/bin:/bin'}` },
+    });
+    expect(r.code).toBe(0);
+    expect(existsSync(marker)).toBe(false);
+    // In process too: the default lookup asks only VISUDO_PATHS, whatever PATH says.
+    const asked: string[] = [];
+    const saved = process.env.PATH;
+    process.env.PATH = `${bin}:${saved ?? ''}`;
+    try {
+      visudoValidator((file) => {
+        asked.push(file);
+        return { status: 0, stdout: '', stderr: '' };
+      })('/x/.tmp', HOP.sudoers, '/sandbox');
+    } finally {
+      process.env.PATH = saved;
+    }
+    expect(asked).toEqual(VISUDO_PATHS.filter((p) => existsSync(p)).slice(0, 1));
+  });
+
+  it('a refused drop-in never replaces the installed one, and nothing else is written (a refusing visudo)', async () => {
     const root = serverSandbox();
     await install(root, '--dispatch', 'sudo');
     const before = tree(root);
-    const bin = fakeVisudo(at(sandbox(), '/bin'));
-    const r = runBin(['upgrade', '--site', SITE, '--root', root, '--web-user', 'ghost'], { env: { PATH: `${bin}:${process.env.PATH ?? '/usr/bin:/bin'}` } });
-    expect(r.code).toBe(1);
-    expect(r.stderr).toContain('/etc/sudoers.d/bridgectl-kimaki: visudo -cf refused the new drop-in, so it was not installed');
-    expect(r.stderr).toContain('>>> /etc/sudoers.d/bridgectl-kimaki: syntax error'); // the temp file's name is not leaked
+    const refusing = path.join(fakeVisudo(at(sandbox(), '/bin')), 'visudo');
+    const plan = planUpgrade({ site: SITE, dispatch: { webUsers: ['ghost'] } }, nodeHost(root, {}));
+    const apply = (): unknown => applyPlan(plan, root, { validators: { sudoers: visudoValidator(undefined, () => refusing) } });
+    expect(apply).toThrow('/etc/sudoers.d/bridgectl-kimaki: visudo -cf refused the new drop-in, so it was not installed');
+    expect(apply).toThrow('>>> /etc/sudoers.d/bridgectl-kimaki: syntax error'); // the temp file's name is not leaked
     expect(readdirSync(at(root, '/etc/sudoers.d'))).toEqual(['bridgectl-kimaki']); // no temp file left
     expect(tree(root)).toEqual(before);
   });

@@ -156,6 +156,20 @@ describe('telegram token handling', () => {
     expectNoToken([r], 'not-a-token-but-secret');
   });
 
+  it('env WEB_USER names the web user for the token file, the sudo grant and doctor alike', async () => {
+    const root = telegramSandbox(); // its PHP-FPM pool runs as www-data
+    const env = { TELEGRAM_BOT_TOKEN: TOKEN, WEB_USER: 'ghost' };
+    const r = await runMain([...install, '--curl', FAKE_CURL, '--root', root], env);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('(web user ghost, from env WEB_USER)');
+    if (isRoot) expect(statSync(at(root, TELEGRAM_CURL_CONFIG)).gid).toBe(1500);
+    const sudo = await runMain(['install', '--bridge', 'kimaki', '--site', SITE, '--service-user', 'opencode', '--dispatch', 'sudo', '--root', root], env);
+    expect(sudo.code).toBe(0);
+    expect(readFileSync(at(root, '/etc/sudoers.d/bridgectl-kimaki'), 'utf8')).toMatch(/^ghost ALL=\(opencode\)/m);
+    const doctor = JSON.parse((await runMain(['doctor', '--site', SITE, '--root', root, '--json'], env)).stdout) as { webUser: { name: string; source: string } };
+    expect(doctor.webUser).toMatchObject({ name: 'ghost', source: 'env' });
+  });
+
   it('a web user missing from passwd is an error naming it', async () => {
     const root = telegramSandbox();
     const r = await runMain([...install, '--web-user', 'nginx', '--root', root], { TELEGRAM_BOT_TOKEN: TOKEN });
@@ -170,6 +184,20 @@ describe('telegram token handling', () => {
     const r = await runMain([...upgrade, '--root', root], {});
     expect(r.stdout).toMatch(/update +\/etc\/bridgectl\/telegram.curl/);
     expect(statSync(at(root, TELEGRAM_CURL_CONFIG)).gid).toBe(33);
+    const again = await runMain([...upgrade, '--root', root], {});
+    expect(again.stdout).toMatch(/unchanged +\/etc\/bridgectl\/telegram.curl/);
+  });
+
+  (isRoot ? it : it.skip)('gives a token file owned by another user back to root, as the sudo hop does', async () => {
+    const root = telegramSandbox();
+    await runMain([...install, '--root', root], { TELEGRAM_BOT_TOKEN: TOKEN });
+    chownSync(at(root, TELEGRAM_CURL_CONFIG), 1500, 33);
+    const check = await runMain(['check', '--site', SITE, '--root', root], {});
+    expect(check.code).toBe(2);
+    expect(check.stdout).toContain(`owner 1500:33 -> 0:33 ${TELEGRAM_CURL_CONFIG}`);
+    const r = await runMain([...upgrade, '--root', root], {});
+    expect(r.stdout).toMatch(/update +\/etc\/bridgectl\/telegram.curl/);
+    expect(statSync(at(root, TELEGRAM_CURL_CONFIG))).toMatchObject({ uid: 0, gid: 33 });
     const again = await runMain([...upgrade, '--root', root], {});
     expect(again.stdout).toMatch(/unchanged +\/etc\/bridgectl\/telegram.curl/);
   });

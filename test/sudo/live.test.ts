@@ -24,6 +24,7 @@ import { chmodSync, chownSync, copyFileSync, existsSync, mkdirSync, mkdtempSync,
 import { createServer, type Server } from 'node:net';
 import path from 'node:path';
 import { MAX_MESSAGE_BYTES, hopPaths } from '../../installer/sudo-hop.js';
+import { VISUDO_PATHS } from '../../installer/sudo-probe.js';
 import type { Check } from '../../installer/doctor.js';
 import { clearCalls, fakeCcConnect, fakeKimaki, HOSTILE_MESSAGES, readCalls, waitForCalls, type Call } from '../helpers/dispatch.js';
 
@@ -387,7 +388,16 @@ function throwawayIds(): number[] {
     const fakeBin = `${T}/fakebin`;
     inNs(['mkdir', '-p', fakeBin]);
     writeFileSync(`${fakeBin}/visudo`, '#!/bin/sh\necho "syntax error" >&2\nexit 1\n', { mode: 0o755 });
-    const r = inNs(['env', `PATH=${fakeBin}:/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin`, process.execPath, BIN, 'upgrade', '--site', `${T}/site`, '--web-user', 'bctlweb', '--web-user', 'bctlother', '--root', '/']);
+    // bridgectl takes visudo from the fixed system paths only (never $PATH): the refusing one is
+    // bind-mounted over the first of them, inside the namespace and only for this run.
+    const visudo = VISUDO_PATHS.find((p) => existsSync(p)) ?? '';
+    expect(inNs(['mount', '--bind', `${fakeBin}/visudo`, visudo]).status).toBe(0);
+    let r: SpawnSyncReturns<string>;
+    try {
+      r = inNs([process.execPath, BIN, 'upgrade', '--site', `${T}/site`, '--web-user', 'bctlweb', '--web-user', 'bctlother', '--root', '/']);
+    } finally {
+      expect(inNs(['umount', visudo]).status).toBe(0);
+    }
     expect(r.status).toBe(1);
     expect(r.stderr).toContain('visudo -cf refused the new drop-in, so it was not installed');
     expect(ls('/etc/sudoers.d')).toEqual(['bridgectl-kimaki', 'zz-bridgectl-test-log']);

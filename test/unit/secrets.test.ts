@@ -3,10 +3,12 @@
  * it — in memory, on a fake host. No assertion message may carry a token.
  */
 import { readCurlConfig, renderCurlConfig, telegram, TELEGRAM_CURL_CONFIG } from '../../bridges/telegram.js';
+import { planUninstall } from '../../installer/commands/uninstall.js';
 import { IdentityError, UsageError } from '../../installer/errors.js';
 import type { Identity, IdentityFlags } from '../../installer/identity.js';
 import { dotenvValue, resolveSecret } from '../../installer/secrets.js';
 import { fakeHost, type FakeHostSpec } from '../helpers/fake-host.js';
+import { renderCase, SITE } from '../helpers/render-cases.js';
 
 const ENV_FILE = '/home/chubes/.config/opencode-telegram-bot/.env';
 const identity: Identity = {
@@ -105,5 +107,24 @@ describe('file formats', () => {
     ['TELEGRAM_BOT_TOKEN=1:a\nTELEGRAM_BOT_TOKEN=2:b', '2:b'],
   ])('dotenv %j', (text, value) => {
     expect(dotenvValue(text, 'TELEGRAM_BOT_TOKEN')).toBe(value);
+  });
+});
+
+describe('the token file and the channel that points at it', () => {
+  const CHANNELS = `${SITE}/wp-content/mu-plugins/wp-coding-agents-channels.php`;
+
+  it('is committed before the channels file (a dispatch in between never meets a missing token file)', () => {
+    const paths = renderCase({ bridge: 'telegram', init: 'systemd', who: 'user' }).changes.map((c) => c.path);
+    expect(paths.indexOf(TELEGRAM_CURL_CONFIG)).toBeGreaterThanOrEqual(0);
+    expect(paths.indexOf(TELEGRAM_CURL_CONFIG)).toBeLessThan(paths.indexOf(CHANNELS));
+  });
+
+  it('is removed after the channels file no longer points at it', () => {
+    const installed = renderCase({ bridge: 'telegram', init: 'systemd', who: 'user' });
+    const files = Object.fromEntries(installed.changes.filter((c) => c.after !== null).map((c) => [c.path, c.after as string]));
+    const plan = planUninstall({ bridges: ['telegram'], site: SITE }, fakeHost({ files: { ...files, [SITE]: { kind: 'directory' } } }));
+    const removed = plan.changes.filter((c) => c.status === 'remove' || c.status === 'update').map((c) => c.path);
+    expect(removed.indexOf(CHANNELS)).toBeGreaterThanOrEqual(0);
+    expect(removed.indexOf(TELEGRAM_CURL_CONFIG)).toBeGreaterThan(removed.indexOf(CHANNELS));
   });
 });

@@ -10,6 +10,13 @@ describe('resolveWebUser', () => {
     expect(resolveWebUser('apache', nodeHost(root, {}))).toEqual({ name: 'apache', source: 'flag', others: ['nginx'] });
   });
 
+  it('then env WEB_USER (the flag still wins), before the PHP-FPM pools', () => {
+    const root = sandbox({ 'etc/php/8.2/fpm/pool.d/www.conf': pool('nginx') });
+    expect(resolveWebUser(undefined, nodeHost(root, { WEB_USER: 'apache' }))).toEqual({ name: 'apache', source: 'env', others: ['nginx'] });
+    expect(resolveWebUser('lighttpd', nodeHost(root, { WEB_USER: 'apache' })).name).toBe('lighttpd');
+    expect(resolveWebUser(undefined, nodeHost(root, { WEB_USER: '' })).source).toBe('php-fpm');
+  });
+
   it("then the PHP-FPM pools' user, newest PHP first, pool files in name order", () => {
     const root = sandbox({
       'etc/php/7.4/fpm/pool.d/www.conf': pool('old'),
