@@ -28,7 +28,6 @@ import {
   fstatSync,
   fsyncSync,
   lstatSync,
-  mkdirSync,
   openSync,
   readdirSync,
   readFileSync,
@@ -41,7 +40,8 @@ import {
 import path from 'node:path';
 import { UserError } from './errors.js';
 import { onHost } from './paths.js';
-import type { FileChange, FileValidation, Plan } from './plan.js';
+import { checkDirectoryPath, createDirectory } from './dirs.js';
+import type { DirectoryChange, FileChange, FileValidation, Plan } from './plan.js';
 import { findVisudo, spawnRunner, VISUDO_PATHS, type Runner } from './sudo-probe.js';
 import { validateStaged, type Env } from './validate.js';
 
@@ -85,13 +85,16 @@ export function applyPlan(plan: Plan, root: string, options: ApplyOptions = {}):
 
   // 1. check — nothing is written before every path has passed.
   const staged: Staged[] = pending.map((change) => checkTarget(change, root, options));
-  for (const dir of plan.directories) checkPath(root, dir.path, options, 'directory');
+  for (const dir of plan.directories) {
+    checkPath(root, dir.path, options, 'directory');
+    checkDirectoryPath(root, onHost(root, dir.path), { mode: 0o755, strict: true, label: serverLabel(root) });
+  }
   removeStaleTemps(plan.changes, root, options, info);
 
   try {
     // 2. stage
     for (const s of staged) {
-      if (s.change.after !== null && s.change.before !== s.change.after) stage(s);
+      if (s.change.after !== null && s.change.before !== s.change.after) stage(s, root);
     }
     // 3. verify
     for (const s of staged) {
@@ -116,7 +119,7 @@ export function applyPlan(plan: Plan, root: string, options: ApplyOptions = {}):
       }
     }
     // 4. commit
-    for (const dir of plan.directories) makeDirectory(onHost(root, dir.path), dir.mode, dir.uid, dir.gid);
+    for (const dir of plan.directories) makeDirectory(root, dir);
     for (const s of staged) commit(s, root, options, info);
   } finally {
     for (const s of staged) if (s.temp) unlinkQuietly(s.temp);
@@ -260,25 +263,18 @@ function removeStaleTemps(changes: readonly FileChange[], root: string, options:
 
 // ---------------------------------------------------------------- 2. stage
 
-/** mkdir -p that chmods what it creates (mkdir's mode is filtered by the umask). */
-function ensureDirectory(dir: string): void {
-  const first = mkdirSync(dir, { recursive: true, mode: 0o755 });
-  if (first === undefined) return;
-  let d = dir;
-  const created: string[] = [];
-  while (d.length >= first.length) {
-    created.push(d);
-    if (d === first) break;
-    d = path.dirname(d);
-  }
-  for (const c of created) {
-    const fd = openSync(c, constants.O_RDONLY | constants.O_DIRECTORY | constants.O_NOFOLLOW);
-    try {
-      fchmodSync(fd, 0o755);
-    } finally {
-      closeSync(fd);
-    }
-  }
+/** How a host path under --root reads in messages: as the server sees it. */
+function serverLabel(root: string): (hostPath: string) => string {
+  return (hostPath) => (root === '/' ? hostPath : `/${path.relative(root, hostPath)}`);
+}
+
+/**
+ * mkdir -p of a file's directory, 0755 whatever the umask, one component at
+ * a time through descriptors (installer/dirs.ts). Existing components were
+ * checked by checkPath.
+ */
+function ensureDirectory(root: string, dir: string): void {
+  createDirectory(root, dir, { mode: 0o755, label: serverLabel(root) });
 }
 
 function writeAll(fd: number, bytes: Buffer): void {
@@ -314,9 +310,9 @@ function writeExclusive(file: string, bytes: Buffer, mode: number, owner?: { uid
   }
 }
 
-function stage(s: Staged): void {
+function stage(s: Staged, root: string): void {
   const { change, target } = s;
-  ensureDirectory(path.dirname(target));
+  ensureDirectory(root, path.dirname(target));
   // An existing file keeps its owner and group; a new one gets change.owner,
   // else whoever runs bridgectl (and the group the kernel gives it).
   const existing = s.current !== undefined ? lstatSync(target) : undefined;
@@ -389,24 +385,21 @@ function writeBackup(target: string, bytes: Buffer): string {
   return name;
 }
 
-function makeDirectory(target: string, mode: number, uid: number, gid: number): void {
-  ensureDirectory(path.dirname(target));
-  try {
-    mkdirSync(target, { mode: 0o700 });
-  } catch (err) {
-    // Staging a file inside it (e.g. /etc/bridgectl for the token file) may have made it already;
-    // the O_NOFOLLOW open below still refuses anything but a real directory.
-    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-  }
-  // chmod/chown through a descriptor opened without following links: the
-  // parent is the service user's home, where that user could swap in a link.
-  const fd = openSync(target, constants.O_RDONLY | constants.O_DIRECTORY | constants.O_NOFOLLOW);
-  try {
-    if (process.geteuid?.() === 0) fchownSync(fd, uid, gid);
-    fchmodSync(fd, mode);
-  } finally {
-    closeSync(fd);
-  }
+/**
+ * A planned directory (a data dir, telegram's ~/.config, /etc/bridgectl):
+ * created as root, often inside a directory the service user controls, so
+ * no symlink that user could plant is followed, and owner and mode are set
+ * through a descriptor of the directory just made (installer/dirs.ts).
+ * Staging a file inside it (the token file in /etc/bridgectl) may have made
+ * it already: it then gets its owner and mode the same way.
+ */
+function makeDirectory(root: string, dir: DirectoryChange): void {
+  createDirectory(root, onHost(root, dir.path), {
+    mode: 0o755,
+    last: { mode: dir.mode, owner: { uid: dir.uid, gid: dir.gid } },
+    strict: true,
+    label: serverLabel(root),
+  });
 }
 
 // ---------------------------------------------------------------- validators

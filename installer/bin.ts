@@ -8,8 +8,7 @@
  * a V8 code cache (code-cache.ts). From source it simply imports cli.ts.
  * See docs/performance.md for why, and for the numbers.
  */
-import { writeSync } from 'node:fs';
-import { isatty } from 'node:tty';
+import { fstatSync, statSync, writeSync } from 'node:fs';
 import path from 'node:path';
 import type { Io } from './cli.js';
 import { loadWithCodeCache, type LoadedBundle } from './code-cache.js';
@@ -46,6 +45,25 @@ function write(fd: 1 | 2, text: string): void {
   }
 }
 
+/**
+ * Whether fd 1 is a terminal (colour only then). Not process.stdout.isTTY,
+ * and not a top-level import of node:tty either: either one loads tty, net
+ * and the stream machinery (~30 modules, ~5 ms) on every run. A pipe or a
+ * file, which is what deploy scripts give us, is not a character device, so
+ * one fstat answers, and so does a stat of /dev/null for `>/dev/null`; only
+ * another character device (a terminal, most likely) loads node:tty to ask
+ * isatty(3).
+ */
+function stdoutIsTTY(): boolean {
+  try {
+    const st = fstatSync(1);
+    if (!st.isCharacterDevice() || st.rdev === statSync('/dev/null').rdev) return false;
+  } catch {
+    return false; // fd 1 closed, or no /dev/null to compare with: not worth a terminal check
+  }
+  return (process.getBuiltinModule('node:tty') as typeof import('node:tty')).isatty(1);
+}
+
 const argv = process.argv.slice(2);
 
 if (argv.length === 1 && argv[0] === '--version') {
@@ -61,8 +79,7 @@ if (argv.length === 1 && argv[0] === '--version') {
         stdout: (text) => write(1, text),
         stderr: (text) => write(2, text),
         env: process.env,
-        // isatty(1), not process.stdout.isTTY: touching process.stdout loads the stream machinery.
-        isTTY: isatty(1),
+        isTTY: stdoutIsTTY(),
       });
     })
     .then(

@@ -24,7 +24,10 @@
  *   (`cachedDataRejected`); the cache is then rewritten after the run.
  * - Written atomically (exclusive temp file, then rename), mode 0644, after
  *   the command has run, so it also holds the functions compiled lazily
- *   during the run. Not fsynced: a torn file fails the checks above.
+ *   during the run. Not fsynced: a torn file fails the checks above. The
+ *   temp file is `.<cache name>.<pid>-<time>.tmp`; one that a killed run
+ *   left (its pid is gone, or it is over an hour old) is removed whenever a
+ *   new cache is written, and only names of exactly that shape.
  * - Tagged with the commands whose runs it holds: the first run of another
  *   command (install after upgrades, say) rewrites it once, as a superset
  *   (what was deserialized plus what that run compiled), so it converges on
@@ -32,7 +35,7 @@
  *   MAX_TAGS commands, so typos cannot keep it churning.
  * - BRIDGECTL_NO_CODE_CACHE=1 disables reading and writing it.
  */
-import { accessSync, closeSync, constants, fchmodSync, fstatSync, openSync, readFileSync, renameSync, unlinkSync, writeSync } from 'node:fs';
+import { accessSync, closeSync, constants, fchmodSync, fstatSync, lstatSync, openSync, readdirSync, readFileSync, renameSync, unlinkSync, writeSync } from 'node:fs';
 import path from 'node:path';
 import vm from 'node:vm';
 
@@ -158,9 +161,10 @@ function writeCache(file: string, key: string, tags: string[], create: () => Buf
   let temp: string | undefined;
   try {
     accessSync(dir, constants.W_OK); // read-only install: skip before paying for createCachedData
+    removeStaleTemps(file);
     const payload = create();
     const header = Buffer.from(`${key} ${tags.join(',')} ${payload.length}\n`, 'latin1');
-    temp = path.join(dir, `.${path.basename(file)}.${process.pid}-${Date.now().toString(36)}.tmp`);
+    temp = path.join(dir, `.${path.basename(file)}.${process.pid}-${Date.now().toString(36)}.tmp`); // see tempPattern
     const fd = openSync(temp, 'wx', 0o644);
     try {
       fchmodSync(fd, 0o644); // not the umask's choice: a group-writable cache would be refused
@@ -182,6 +186,50 @@ function writeCache(file: string, key: string, tags: string[], create: () => Buf
         // never created
       }
     }
+  }
+}
+
+/** Our temp files for `cache`, and only those: `.<cache name>.<pid>-<base-36 time>.tmp`. */
+function tempPattern(cache: string): RegExp {
+  return new RegExp(`^\\.${path.basename(cache).replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\.(\\d+)-[0-9a-z]+\\.tmp$`);
+}
+
+const STALE_TEMP_MS = 60 * 60 * 1000;
+
+/**
+ * Remove cache temp files that a killed run left beside `cache`: its pid no
+ * longer exists, or the file is over an hour old (a pid reused since). A
+ * temp of a run still writing is left alone. Best effort, never throws.
+ */
+function removeStaleTemps(cache: string): void {
+  const dir = path.dirname(cache);
+  const ours = tempPattern(cache);
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch {
+    return;
+  }
+  for (const name of names) {
+    const pid = ours.exec(name)?.[1];
+    if (pid === undefined) continue;
+    try {
+      const file = path.join(dir, name);
+      const st = lstatSync(file);
+      if (!st.isFile() && !st.isSymbolicLink()) continue;
+      if (Number(pid) !== process.pid && (!alive(Number(pid)) || Date.now() - st.mtimeMs > STALE_TEMP_MS)) unlinkSync(file);
+    } catch {
+      // gone meanwhile, or not ours to remove
+    }
+  }
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 

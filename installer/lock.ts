@@ -1,8 +1,9 @@
 /**
  * The host lock: one flock(2) lock per --root, held around plan AND apply of
- * every mutating command, so concurrent bridgectl runs (two deploy hooks, a
- * `channel set` during an `upgrade`) serialize their read–modify–write and
- * no block is lost.
+ * every mutating run that has something to write (it plans again under the
+ * lock; a run that would change nothing takes none: cli.ts, safety.ts), so
+ * concurrent bridgectl runs (two deploy hooks, a `channel set` during an
+ * `upgrade`) serialize their read–modify–write and no block is lost.
  *
  * What is locked is the directory /run/lock/bridgectl itself (flock(2) works
  * on a directory descriptor): tmpfs, root-owned 0755, never loaded by

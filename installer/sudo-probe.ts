@@ -12,7 +12,6 @@
  *   hop.visudo      the installed drop-in passes visudo -cf
  *   hop.grant       live, as root: each web user may run `<target> <subcommand> <sample>` as the service user, and not /bin/sh
  */
-import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { formatMode } from './access.js';
 import type { Host } from './host.js';
@@ -30,7 +29,13 @@ export interface RunResult {
 
 export type Runner = (file: string, args: readonly string[], options?: { input?: string }) => RunResult;
 
+/**
+ * The real runner. node:child_process is loaded here, when a process is
+ * first started, not at startup: the bundle imports this module on every
+ * run, and most runs start no process at all (docs/performance.md).
+ */
 export const spawnRunner: Runner = (file, args, options = {}) => {
+  const { spawnSync } = process.getBuiltinModule('node:child_process') as typeof import('node:child_process');
   const r = spawnSync(file, [...args], { encoding: 'utf8', input: options.input ?? '', timeout: 30_000 });
   return {
     status: r.status,
@@ -77,14 +82,27 @@ export function supportsSudoersRegex(v: SudoVersion): boolean {
 export const SUDO_PATHS = ['/usr/bin/sudo', '/bin/sudo', '/usr/local/bin/sudo', '/usr/sbin/sudo'];
 export const VISUDO_PATHS = ['/usr/sbin/visudo', '/sbin/visudo', '/usr/bin/visudo', '/usr/local/sbin/visudo', '/usr/local/bin/visudo'];
 
-/** The live host's sudo version (run `sudo -V` as whoever runs bridgectl), or undefined when there is no sudo. */
+/** The live sudo's version, once asked (a run plans each sudo-mode bridge, twice when it writes). */
+let liveSudo: { version: SudoVersion | undefined } | undefined;
+
+/**
+ * The live host's sudo version (run `sudo -V` as whoever runs bridgectl), or
+ * undefined when there is no sudo. With the real runner and paths it is
+ * asked once per process: every sudo-mode bridge of a plan, and the plan
+ * made again under the lock, would otherwise each spawn it.
+ */
 export function detectSudoVersion(run: Runner = spawnRunner, candidates: readonly string[] = SUDO_PATHS): SudoVersion | undefined {
+  const live = run === spawnRunner && candidates === SUDO_PATHS;
+  if (live && liveSudo) return liveSudo.version;
+  let version: SudoVersion | undefined;
   for (const sudo of candidates) {
     const r = run(sudo, ['-V']);
     if (r.error === 'ENOENT') continue;
-    return parseSudoVersion(r.stdout);
+    version = parseSudoVersion(r.stdout);
+    break;
   }
-  return undefined;
+  if (live) liveSudo = { version };
+  return version;
 }
 
 export function probeSudoBinary(host: Host): ProbeResult {

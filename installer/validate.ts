@@ -7,9 +7,7 @@
  * Binaries come from PATH; BRIDGECTL_PHP, BRIDGECTL_SYSTEMD_ANALYZE and
  * BRIDGECTL_PLUTIL name another one, or `none` to skip that check.
  */
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
 
 export interface Validation {
@@ -55,7 +53,9 @@ function binary(env: Env, variable: string, fallback: string): string | undefine
   return value ?? fallback;
 }
 
+/** node:child_process and node:os are loaded on first use, not at startup: a no-op run validates nothing. */
 function run(file: string, args: string[]): { status: number | null; output: string } | undefined {
+  const { spawnSync } = process.getBuiltinModule('node:child_process') as typeof import('node:child_process');
   const r = spawnSync(file, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 30_000 });
   if (r.error && (r.error as NodeJS.ErrnoException).code === 'ENOENT') return undefined; // not installed: skip
   if (r.error) return { status: 1, output: `${file}: ${r.error.message}` };
@@ -100,6 +100,7 @@ function systemdVerify(serverPath: string, content: string, root: string, env: E
   const analyze = binary(env, 'BRIDGECTL_SYSTEMD_ANALYZE', 'systemd-analyze');
   if (!analyze) return OK;
   const unit = path.posix.basename(serverPath);
+  const { tmpdir } = process.getBuiltinModule('node:os') as typeof import('node:os');
   const dir = mkdtempSync(path.join(tmpdir(), 'bridgectl-verify-'));
   try {
     const copy = path.join(dir, unit);

@@ -172,6 +172,45 @@ const yargsPatch = {
 };
 
 /**
+ * cliui (yargs' help layout), patched likewise. Help with .wrap(null) still
+ * asks for the window width, and `process.stdout.columns` builds the stdout
+ * stream (tty, net, stream: ~30 modules, ~5 ms) just to learn that a pipe
+ * has no columns. Only a character device can be a terminal: for anything
+ * else (a pipe, a file, /dev/null) the answer is the same 80, without the
+ * stream.
+ */
+const cliuiPatches = {
+  'build/lib/index.js': () => [
+    [
+      "function getWindowWidth() {\n",
+      [
+        'function getWindowWidth() {',
+        '    // bridgectl bundle: a pipe or a file has no columns; do not build process.stdout to learn it (scripts/build.mjs)',
+        '    try {',
+        "      const fs = process.getBuiltinModule('node:fs'), st = fs.fstatSync(1);",
+        "      if (!st.isCharacterDevice() || st.rdev === fs.statSync('/dev/null').rdev) return 80;",
+        '    } catch { return 80; }',
+        '',
+      ].join('\n'),
+    ],
+  ],
+};
+
+const cliuiPatch = {
+  name: 'cliui-patches',
+  setup(b) {
+    b.onLoad({ filter: /[\\/]node_modules[\\/]cliui[\\/]build[\\/].*\.m?js$/ }, (args) => {
+      const rel = args.path.replace(/^.*[\\/]node_modules[\\/]cliui[\\/]/, '').replace(/\\/g, '/');
+      const patches = cliuiPatches[rel];
+      if (!patches) return undefined;
+      let text = readFileSync(args.path, 'utf8');
+      for (const [from, to] of patches(args)) text = patchOnce(text, from, to, `cliui/${rel}`);
+      return { contents: text, loader: 'js' };
+    });
+  },
+};
+
+/**
  * Modules that only some commands need, loaded on first call instead of at
  * start: `diff` renders --dry-run and --json diffs, never a plain upgrade.
  * Imports of them from installer/ get a stand-in whose functions require
@@ -209,7 +248,7 @@ const core = await build({
   entryPoints: ['installer/cli.ts'],
   outfile: `dist/${CORE}`,
   define: { 'import.meta.url': '__bridgectl_meta.url', BRIDGECTL_VERSION: JSON.stringify(pkg.version) },
-  plugins: [precompiledTemplates, yargsPatch, lazyModules],
+  plugins: [precompiledTemplates, yargsPatch, cliuiPatch, lazyModules],
 });
 
 // BRIDGECTL_BUILD_ANALYZE=1 npm run build: what the core is made of (docs/performance.md).

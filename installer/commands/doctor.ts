@@ -1,4 +1,3 @@
-import { spawnSync } from 'node:child_process';
 import { diagnose, type Check, type LintResult } from '../doctor.js';
 import type { Host } from '../host.js';
 import { resolveSite } from '../identity.js';
@@ -36,8 +35,12 @@ export function runDoctor(options: DoctorOptions, host: Host, lint: (file: strin
   return { site, webUser, checks: diagnose({ host, site, webUser, lint: available ? results : 'unavailable', ...probes }) };
 }
 
-/** `php -l FILE`; node:child_process rather than execa, which is slow to import for one call. */
+/**
+ * `php -l FILE`; node:child_process rather than execa, which is slow to
+ * import for one call, and loaded here rather than at startup.
+ */
 export function phpLint(file: string): LintResult | 'unavailable' {
+  const { spawnSync } = process.getBuiltinModule('node:child_process') as typeof import('node:child_process');
   const r = spawnSync('php', ['-n', '-l', file], { encoding: 'utf8', timeout: 30_000 });
   if (r.error) return 'unavailable';
   if (r.status === 0) return { ok: true };

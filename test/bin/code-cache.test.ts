@@ -221,6 +221,18 @@ describe('code cache beside the core bundle', () => {
     }
   });
 
+  it('removes the cache temp files a killed run left when it writes a new cache, and nothing else', () => {
+    const { bin, cache, dist } = install();
+    const temp = (pid: number) => `.bridgectl-core.cjs.v8cache.${pid}-lx1b2c3.tmp`;
+    const dead = temp(2147483646); // no such pid
+    const live = temp(process.pid); // a run still writing (this test process stands in for it)
+    const others = ['.bridgectl-core.cjs.v8cache.tmp', '.other.v8cache.1-a.tmp', 'bridgectl-core.cjs.v8cache.1-a.tmp', `${temp(2147483646)}.keep`];
+    for (const name of [dead, live, ...others]) writeFileSync(path.join(dist, name), 'partial');
+    expectSameRun(run(bin, HELP), reference(HELP));
+    expect(existsSync(cache)).toBe(true);
+    expect(readdirSync(dist).sort()).toEqual(['bridgectl-core.cjs', 'bridgectl-core.cjs.v8cache', 'bridgectl.cjs', live, ...others].sort());
+  });
+
   it('writes and reports the same files with a cold, a warm and a broken cache', () => {
     const installArgs = (root: string) => ['install', ...bridges.flatMap((b) => ['--bridge', b.id]), '--site', SITE, '--service-user', 'opencode', '--root', root];
     const { bin, cache } = install();

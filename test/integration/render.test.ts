@@ -160,4 +160,18 @@ describe('render --out', () => {
     const listing = await runMain(['render', '--bridge', 'kimaki', '--site', SITE, '--service-user', 'opencode', '--binary', '/usr/local/bin/kimaki']);
     for (const file of files) expect(listing.stdout).toContain(`==> ${file} <==\n${readFileSync(at(out, file), 'utf8')}`);
   });
+
+  it('creates --out itself (and its missing parents, 0755) when it does not exist yet', async () => {
+    const out = at(sandbox(), '/build/out');
+    const old = process.umask(0o077);
+    let r;
+    try {
+      r = await runMain(['render', '--bridge', 'kimaki', '--site', SITE, '--run-as-root', '--binary', '/usr/bin/kimaki', '--out', out]);
+    } finally {
+      process.umask(old);
+    }
+    expect({ code: r.code, stderr: r.stderr }).toEqual({ code: 0, stderr: '' });
+    expect(readFileSync(at(out, '/etc/systemd/system/kimaki.service'), 'utf8')).toContain('ExecStart=');
+    for (const dir of [path.dirname(out), out, at(out, '/etc/systemd')]) expect(statSync(dir).mode & 0o777).toBe(0o755);
+  });
 });

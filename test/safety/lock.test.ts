@@ -4,7 +4,7 @@
  *
  * BRIDGECTL_SLOW=1 (npm run test:slow) repeats the concurrency run more.
  */
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { acquireLock, lockPath } from '../../installer/lock.js';
@@ -13,6 +13,7 @@ import { renderScaffold } from '../../installer/channel.js';
 import { runBin } from '../helpers/cli.js';
 import { sandbox, serverSandbox } from '../helpers/sandbox.js';
 import { at, CHANNELS, installArgs, leftovers, MU, phpLintOk } from '../helpers/safety.js';
+import { snapshot as treeSnapshot } from '../helpers/tree.js';
 import { buildWriter, runWriter } from '../helpers/writer.js';
 
 const SLOW = process.env.BRIDGECTL_SLOW === '1';
@@ -95,17 +96,6 @@ describe('lock timeout', () => {
     await new Promise((resolve) => other.once('close', resolve));
   });
 
-  it('bridgectl holds the lock while it plans and applies: flock(1) -n fails meanwhile', () => {
-    const root = serverSandbox();
-    const lock = acquireLock(root, { timeout: 1, command: 'test' });
-    try {
-      expect(spawnSync('flock', ['-n', lockPath(root), 'true']).status).toBe(1);
-    } finally {
-      lock.release();
-    }
-    expect(spawnSync('flock', ['-n', lockPath(root), 'true']).status).toBe(0);
-  });
-
   it('refuses a lock directory others can write to, or a planted symlink', () => {
     const root = sandbox();
     mkdirSync(path.dirname(lockPath(root)), { recursive: true });
@@ -117,5 +107,76 @@ describe('lock timeout', () => {
     mkdirSync(path.dirname(lockPath(root2)), { recursive: true });
     spawnSync('ln', ['-s', at(root2, '/elsewhere'), lockPath(root2)]);
     expect(() => acquireLock(root2, { timeout: 1, command: 'test' })).toThrow(/not a directory \(a symlink or a file was planted there\)/);
+  });
+});
+
+/**
+ * The built bin against a lock held from outside, the way another tool (or
+ * an admin) takes it: `flock /run/lock/bridgectl <command>`.
+ */
+describe('the built bin and a lock held by another process', () => {
+  const holders: ChildProcess[] = [];
+  afterEach(() => {
+    // flock(1) and its command are one process group (detached): end exactly that group.
+    for (const h of holders.splice(0)) if (h.pid !== undefined && h.exitCode === null) process.kill(-h.pid, 'SIGTERM');
+  });
+
+  /** Hold the lock with flock(1) until the test ends; resolves once it is held. */
+  async function holdWithFlock(root: string): Promise<void> {
+    mkdirSync(lockPath(root), { recursive: true, mode: 0o755 });
+    const holder = spawn('flock', [lockPath(root), 'sh', '-c', 'echo locked; exec sleep 60'], { stdio: ['ignore', 'pipe', 'inherit'], detached: true });
+    holders.push(holder);
+    await new Promise<void>((resolve, reject) => {
+      holder.stdout?.once('data', () => resolve());
+      holder.once('error', reject);
+    });
+    expect(spawnSync('flock', ['-n', lockPath(root), 'true']).status).toBe(1);
+  }
+
+  /** Every file (bytes, mode, mtime) and every directory under the root, the lock directory aside. */
+  function tree(root: string): unknown {
+    const dirs = spawnSync('find', [root, '-type', 'd', '-not', '-path', `${lockPath(root)}*`], { encoding: 'utf8' }).stdout.split('\n').sort();
+    return { files: [...treeSnapshot(root)].filter(([p]) => !p.startsWith('/run/lock/')), dirs };
+  }
+
+  it('an install that has something to write waits --lock-timeout 1, then exits 1 naming the lock and its holder; nothing is written', async () => {
+    const root = serverSandbox();
+    await holdWithFlock(root);
+    const before = tree(root);
+    const t0 = Date.now();
+    const r = runBin(installArgs(root, '--lock-timeout', '1'));
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(900);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(`timed out after 1 s waiting for the lock ${lockPath(root)}, held by a process that did not record itself (another tool honouring the lock?)`);
+    expect(r.stdout).toBe('');
+    expect(tree(root)).toEqual(before);
+  });
+
+  it('a no-op upgrade takes no lock: with the lock held it succeeds at once and writes nothing', async () => {
+    const root = serverSandbox();
+    expect(runBin(installArgs(root, '--no-reload')).code).toBe(0);
+    await holdWithFlock(root);
+    const before = tree(root);
+    const t0 = Date.now();
+    const r = runBin(['upgrade', '--site', SITE, '--root', root, '--lock-timeout', '30']);
+    expect({ code: r.code, stderr: r.stderr }).toEqual({ code: 0, stderr: '' });
+    expect(Date.now() - t0).toBeLessThan(10_000); // it did not wait for the holder (30 s, then exit 1)
+    expect(tree(root)).toEqual(before);
+  });
+
+  it('bridgectl holds the lock while it applies: a validator it runs mid-apply finds the lock taken, by bridgectl', () => {
+    const root = serverSandbox({ 'probe/php': { content: '#!/bin/sh\nflock -n "$LOCK" true; echo "flock -n: $?" >> "$OUT"; cat "$LOCK/holder" >> "$OUT"\nexit 0\n', mode: 0o755 } });
+    const out = at(root, '/probe/seen');
+    const r = runBin(installArgs(root, '--no-reload'), { env: { BRIDGECTL_PHP: at(root, '/probe/php'), LOCK: lockPath(root), OUT: out } });
+    expect({ code: r.code, stderr: r.stderr }).toEqual({ code: 0, stderr: '' });
+    const seen = readFileSync(out, 'utf8').trim().split('\n');
+    // One probe per PHP file validated (the channels file and the transport), each while the lock was held.
+    expect(seen.length).toBeGreaterThanOrEqual(4);
+    for (let i = 0; i < seen.length; i += 2) {
+      expect(seen[i]).toBe('flock -n: 1');
+      expect(seen[i + 1]).toMatch(/^pid=\d+ since=\S+ command=bridgectl install$/);
+    }
+    expect(existsSync(path.join(lockPath(root), 'holder'))).toBe(false); // released, and the record with it
+    expect(spawnSync('flock', ['-n', lockPath(root), 'true']).status).toBe(0);
   });
 });

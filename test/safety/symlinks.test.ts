@@ -4,10 +4,12 @@
  * never written. --site itself may be a link (Capistrano's current ->
  * releases/N); --allow-symlinked-dirs accepts linked directories below it.
  */
-import { existsSync, lstatSync, mkdirSync, readFileSync, renameSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, lstatSync, mkdirSync, readFileSync, renameSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { bridgeSandbox } from '../helpers/bridge-sandbox.js';
 import { runBin, runMain } from '../helpers/cli.js';
-import { serverSandbox, SITE } from '../helpers/sandbox.js';
+import { isRoot, serverSandbox, SITE, SVC_GID, SVC_UID } from '../helpers/sandbox.js';
+import { snapshot as treeSnapshot } from '../helpers/tree.js';
 import { at, CHANNELS, installArgs, leftovers, MU, snapshot } from '../helpers/safety.js';
 
 const UNIT = '/etc/systemd/system/kimaki.service';
@@ -99,5 +101,59 @@ describe('symlinks are refused', () => {
     expect(r.code).toBe(1);
     expect(r.stderr).toContain(`${UNIT} is a symlink`);
     expect(snapshot(real)).toEqual(before);
+  });
+});
+
+/**
+ * A directory bridgectl creates for the service user (telegram's
+ * ~/.config/opencode-telegram-bot, a data dir) is created as root inside a
+ * directory that user controls: a symlink there could send root's mkdir and
+ * chown anywhere. The race (swapping a component between two system calls)
+ * is simulated by planting the link before the run.
+ */
+describe('directories created under a directory the service user controls', () => {
+  const TOKEN = '5555555555:AAsecret-token_never_printed';
+  const HOME = '/home/opencode';
+  const telegram = (root: string): string[] => ['install', '--bridge', 'telegram', '--site', SITE, '--service-user', 'opencode', '--root', root];
+
+  /** The home is the service user's (as root) or writable by others (as anyone else): only then is a link in it untrusted. */
+  function userControlledHome(root: string): void {
+    if (isRoot) chownSync(at(root, HOME), SVC_UID, SVC_GID);
+    else chmodSync(at(root, HOME), 0o777);
+  }
+
+  it.each([
+    ['to an existing directory', true],
+    ['dangling', false],
+  ])('a symlinked ~/.config (%s) is refused, and nothing is created or written through it', (_name, targetExists) => {
+    const root = bridgeSandbox();
+    userControlledHome(root);
+    const elsewhere = at(root, '/etc/elsewhere');
+    if (targetExists) mkdirSync(elsewhere);
+    symlinkSync(elsewhere, at(root, `${HOME}/.config`));
+    const before = treeSnapshot(at(root, '/etc'));
+
+    const r = runBin(telegram(root), { env: { TELEGRAM_BOT_TOKEN: TOKEN } });
+
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(`${HOME}/.config is a symlink`);
+    expect(existsSync(path.join(elsewhere, 'opencode-telegram-bot'))).toBe(false);
+    expect(existsSync(elsewhere)).toBe(targetExists);
+    expect(treeSnapshot(at(root, '/etc'))).toEqual(before);
+    expect(existsSync(at(root, CHANNELS))).toBe(false);
+    expect(existsSync(at(root, '/etc/bridgectl/telegram.curl'))).toBe(false);
+  });
+
+  it('without the link, both directories are created one by one, the service user\'s, 0700', () => {
+    const root = bridgeSandbox();
+    const r = runBin(telegram(root), { env: { TELEGRAM_BOT_TOKEN: TOKEN } });
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    for (const dir of [`${HOME}/.config`, `${HOME}/.config/opencode-telegram-bot`]) {
+      const st = lstatSync(at(root, dir));
+      expect(st.isDirectory()).toBe(true);
+      expect(st.mode & 0o777).toBe(0o700);
+      expect([st.uid, st.gid]).toEqual([SVC_UID, SVC_GID]);
+    }
   });
 });
