@@ -218,6 +218,13 @@ export function renderBridge(
   if (options.action === 'upgrade' && adopted.init === undefined) adopted.init = 'none';
   const { identity, notes: identityNotes } = resolveIdentity(bridge, flags, adopted, site, host);
   notes.push(...identityNotes);
+  // Units are per host, not per site: installing a bridge for a second site takes its service over.
+  for (const [path, service] of installed.services) {
+    const served = service.parsed.workingDirectory;
+    if (served !== undefined && served !== site) {
+      notes.push(`${bridge.id}: ${path} served the site ${served}; it now serves ${site} (a bridge's services belong to one site per host)`);
+    }
+  }
 
   const files: FileChange[] = [];
   const directories: DirectoryChange[] = [];

@@ -93,6 +93,8 @@ export interface InstalledService {
   umask?: string;
   /** Raw ExecStartPre= values, in file order (systemd runs every one). */
   execStartPre?: string[];
+  /** WorkingDirectory: the site the service serves. */
+  workingDirectory?: string;
 }
 
 /** Read a systemd unit we (or the bash installer) wrote. Tolerant: unknown lines are ignored. */
@@ -106,6 +108,7 @@ export function parseSystemdUnit(text: string): InstalledService {
     const value = line.slice(eq + 1).trim();
     if (key === 'User') out.user = value;
     else if (key === 'UMask') out.umask = value;
+    else if (key === 'WorkingDirectory') out.workingDirectory = value.replace(/%%/g, '%');
     else if (key === 'ExecStartPre') (out.execStartPre ??= []).push(value);
     else if (key === 'ExecStart') out.argv = splitSystemdWords(value).map((w) => w.replace(/\$\$/g, '$'));
     else if (key === 'Environment') {
@@ -129,6 +132,8 @@ export function parseLaunchdPlist(text: string): InstalledService {
   if (args !== undefined) out.argv = [...args.matchAll(/<string>([^<]*)<\/string>/g)].map((m) => xmlUnescape(m[1] ?? ''));
   const user = /<key>UserName<\/key>\s*<string>([^<]*)<\/string>/.exec(text)?.[1];
   if (user !== undefined) out.user = xmlUnescape(user);
+  const cwd = /<key>WorkingDirectory<\/key>\s*<string>([^<]*)<\/string>/.exec(text)?.[1];
+  if (cwd !== undefined) out.workingDirectory = xmlUnescape(cwd);
   return out;
 }
 

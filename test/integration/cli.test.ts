@@ -161,6 +161,15 @@ describe('upgrade', () => {
     expect(readFileSync(at(root, UNIT), 'utf8')).toContain(`${hooks}ExecStart=`);
   });
 
+  it('says so when a second site takes over a bridge whose service served another site', async () => {
+    const root = serverSandbox({ 'var/www/other/wp-content/.keep': '' });
+    await runMain([...INSTALL, '--root', root]);
+    const r = await runMain(['install', '--bridge', 'kimaki', '--site', '/var/www/other', '--service-user', 'opencode', '--root', root]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain(`note: kimaki: ${UNIT} served the site ${SITE}; it now serves /var/www/other`);
+    expect(readFileSync(at(root, UNIT), 'utf8')).toContain('WorkingDirectory=/var/www/other\n');
+  });
+
   it('says what to do when nothing is installed', async () => {
     const root = serverSandbox();
     const r = await runMain(['upgrade', '--site', SITE, '--root', root]);
