@@ -1,6 +1,6 @@
-import { mkdirSync, symlinkSync } from 'node:fs';
+import { chmodSync, mkdirSync, symlinkSync } from 'node:fs';
 import { nodeHost } from '../../installer/host.js';
-import { ancestors, denial, dirWritable, realPath } from '../../installer/reach.js';
+import { ancestors, dirWritable, realPath } from '../../installer/reach.js';
 import { at, sandbox } from '../helpers/sandbox.js';
 
 describe('ancestors', () => {
@@ -33,13 +33,16 @@ describe('realPath resolves symlinks in server space', () => {
 describe('dirWritable', () => {
   it('decides a missing directory on its nearest existing ancestor', () => {
     const root = sandbox();
-    mkdirSync(at(root, '/srv'), { mode: 0o777 });
+    mkdirSync(at(root, '/srv'));
     const host = nodeHost(root, {});
     const nobody = { uid: 4242, gids: [4242] };
     expect(dirWritable(host, { uid: 0, gids: [0] }, '/srv/a/b')).toEqual({ decidedOn: '/srv', exists: false });
-    // Whatever the umask made of /srv, an unrelated user's answer follows its "other" bits.
-    const w = dirWritable(host, nobody, '/srv/a/b');
-    expect(w.decidedOn).toBe('/srv');
-    expect(w.denial === undefined).toBe(denial(host, nobody, '/srv', ['w', 'x']) === undefined);
+    // An unrelated user's answer follows /srv's "other" bits: set them explicitly, both ways.
+    chmodSync(at(root, '/srv'), 0o777);
+    expect(dirWritable(host, nobody, '/srv/a/b')).toEqual({ decidedOn: '/srv', exists: false });
+    chmodSync(at(root, '/srv'), 0o755);
+    const denied = dirWritable(host, nobody, '/srv/a/b');
+    expect(denied.decidedOn).toBe('/srv');
+    expect(denied.denial).toBeDefined();
   });
 });
