@@ -104,6 +104,8 @@ function expectGreen(r: SpawnSyncReturns<string>): number {
   if (!ok) {
     throw new Error(`PHP suite failed (status ${r.status}, signal ${r.signal}, error ${r.error?.message ?? 'none'})\n${r.stdout}\n${r.stderr}`);
   }
+  // The suite's own count of assertions, in the test log (jest keeps passing tests quiet).
+  process.stdout.write(`PHP ${m?.[0] ?? ''}\n`);
   return Number(m?.[1]);
 }
 
