@@ -40,7 +40,7 @@ import {
 import path from 'node:path';
 import { UserError } from './errors.js';
 import { onHost } from './paths.js';
-import { checkDirectoryPath, createDirectory } from './dirs.js';
+import { checkDirectoryPath, createDirectory, lstatOrUndefined } from './dirs.js';
 import type { DirectoryChange, FileChange, FileValidation, Plan } from './plan.js';
 import { findVisudo, spawnRunner, VISUDO_PATHS, type Runner } from './sudo-probe.js';
 import { validateStaged, type Env } from './validate.js';
@@ -143,16 +143,6 @@ export function trustedBase(serverPath: string): string {
   if (agents > 0) return serverPath.slice(0, agents);
   if (serverPath.startsWith('/etc/systemd/system/')) return '/etc/systemd/system';
   return path.posix.dirname(serverPath);
-}
-
-function lstatOrUndefined(p: string): Stats | undefined {
-  try {
-    return lstatSync(p);
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT' || code === 'ENOTDIR') return undefined;
-    throw err;
-  }
 }
 
 /**

@@ -59,7 +59,8 @@ export interface CreateDirectoryOptions {
 const DIR_FLAGS = constants.O_RDONLY | constants.O_DIRECTORY;
 const NOFOLLOW_DIR_FLAGS = DIR_FLAGS | constants.O_NOFOLLOW;
 
-function lstatOrUndefined(p: string): Stats | undefined {
+/** lstat, or undefined when the path (or a parent) does not exist. */
+export function lstatOrUndefined(p: string): Stats | undefined {
   try {
     return lstatSync(p);
   } catch (err) {
