@@ -183,9 +183,20 @@ export function listBlocks(text: string): { id: string; body: string[] }[] {
   return parsed.blocks.map((b) => ({ id: b.id, body: parsed.lines.slice(b.begin + 1, b.end) }));
 }
 
-/** Body lines of one block, or undefined when the block is absent. */
+/**
+ * Body lines of one block, or undefined when the block is absent. Only that
+ * block's lines are copied (listBlocks copies every block's: on a
+ * 1,000-block file, once per bridge, that was most of an upgrade).
+ */
 export function readBlock(text: string, id: string): string[] | undefined {
-  return listBlocks(text).find((b) => b.id === id)?.body;
+  const parsed = parseManaged(text);
+  const block = parsed.blocks.find((b) => b.id === id);
+  return block && parsed.lines.slice(block.begin + 1, block.end);
+}
+
+/** How many blocks the text holds (validating it, as every reader does). */
+export function countBlocks(text: string): number {
+  return parseManaged(text).blocks.length;
 }
 
 /**

@@ -5,11 +5,14 @@
  * - spliceBlocks returns its input untouched when every wanted block is
  *   already there exactly as it would be written (the no-op upgrade on
  *   every deploy);
- * - parseManaged remembers its last result.
+ * - parseManaged remembers its last result;
+ * - registersChannels knows the planned block count from channelsChange
+ *   instead of parsing the planned text again.
  * Checked on random files with mixed line endings, indentation and missing
  * final newlines.
  */
 import fc from 'fast-check';
+import { channelsChange, registersChannels } from '../../installer/engine.js';
 import { listBlocks, parseManaged, splitLines, spliceBlocks, type BlockChange } from '../../installer/markers.js';
 
 /** splitLines as it was: one indexOf and slice per line. */
@@ -121,4 +124,18 @@ it('returns the very same text for a true no-op', () => {
   const text = ['<?php', '    // BEGIN bridges', '    // BEGIN bridge:kimaki', '    $a = 1;', '    // END bridge:kimaki', '    // END bridges', ''].join('\n');
   expect(spliceBlocks(text, [{ id: 'kimaki', body: ['    $a = 1;'] }])).toBe(text);
   expect(spliceBlocks(text, [{ id: 'absent', body: null }])).toBe(text);
+});
+
+it('registersChannels counts the planned blocks without parsing the planned text, and agrees with a parse', () => {
+  fc.assert(
+    fc.property(fileArb, fc.array(fc.record({ id: idArb, body: fc.option(bodyArb) }), { maxLength: 5 }), ({ text }, changes) => {
+      const change = channelsChange({ path: '/x.php', text, mode: 0o644 }, changes);
+      expect(registersChannels(change)).toBe(change.after !== null && listBlocks(change.after).length > 0);
+    }),
+    { numRuns: 2000 },
+  );
+  // Any FileChange (not from channelsChange) is still answered by parsing it.
+  const planned = ['// BEGIN bridges', '// BEGIN bridge:x', '// END bridge:x', '// END bridges', ''].join('\n');
+  expect(registersChannels({ path: '/x.php', status: 'update', before: '', after: planned, mode: 0o644 })).toBe(true);
+  expect(registersChannels({ path: '/x.php', status: 'update', before: '', after: planned.replace(/.*bridge:x\n/g, ''), mode: 0o644 })).toBe(false);
 });
