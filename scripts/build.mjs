@@ -11,7 +11,7 @@
 // compiles almost nothing.
 import { analyzeMetafile, build } from 'esbuild';
 import { createHash } from 'node:crypto';
-import { readFileSync, rmSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -250,6 +250,25 @@ const core = await build({
   define: { 'import.meta.url': '__bridgectl_meta.url', BRIDGECTL_VERSION: JSON.stringify(pkg.version) },
   plugins: [precompiledTemplates, yargsPatch, cliuiPatch, lazyModules],
 });
+
+// An ASCII core is read as latin1, a plain copy, instead of decoded as UTF-8
+// on every start (installer/code-cache.ts). esbuild already escapes every
+// non-ASCII character in code (charset: ascii) and keeps comments verbatim:
+// there an escape changes nothing. Non-ASCII anywhere else fails the build.
+{
+  const file = `dist/${CORE}`;
+  const lines = readFileSync(file, 'utf8').split('\n');
+  let changed = false;
+  for (const [i, line] of lines.entries()) {
+    // eslint-disable-next-line no-control-regex
+    if (!/[^\x00-\x7f]/.test(line)) continue;
+    if (!/^\s*\/\//.test(line)) throw new Error(`build: non-ASCII outside a comment in ${file}:${i + 1}: ${line.trim().slice(0, 120)}`);
+    // eslint-disable-next-line no-control-regex
+    lines[i] = line.replace(/[^\x00-\x7f]/gu, (c) => `\\u{${c.codePointAt(0).toString(16)}}`);
+    changed = true;
+  }
+  if (changed) writeFileSync(file, lines.join('\n'));
+}
 
 // BRIDGECTL_BUILD_ANALYZE=1 npm run build: what the core is made of (docs/performance.md).
 if (process.env.BRIDGECTL_BUILD_ANALYZE) console.log(await analyzeMetafile(core.metafile));
