@@ -55,8 +55,15 @@ export function splitLines(text: string): { lines: string[]; eols: string[] } {
   const lines = text.split('\n');
   const endsWithNewline = lines[lines.length - 1] === '';
   if (endsWithNewline) lines.pop();
-  const eols: string[] = [];
   const last = lines.length - 1;
+  if (!text.includes('\r')) {
+    // No CR anywhere (the usual file): every terminator is '\n', filled
+    // natively instead of one interpreted loop step per line.
+    const eols: string[] = new Array<string>(lines.length).fill('\n');
+    if (!endsWithNewline) eols[last] = '';
+    return { lines, eols };
+  }
+  const eols: string[] = [];
   for (let i = 0; i <= last; i++) {
     const line = lines[i] as string;
     if (i === last && !endsWithNewline) {
@@ -101,11 +108,46 @@ function parse(text: string): ManagedText {
     throw new MarkerError('contains a NUL byte: this is not a text file bridgectl will edit', lineNo, 'restore the file from a backup, or move it aside');
   }
 
-  lines.forEach((raw, i) => {
-    if (!raw.includes('//')) return; // every marker pattern needs it; most lines lack it
+  // A plain loop (a closure per line costs more than the check it runs), and
+  // the block marker, by far the most common, tried before the region's.
+  for (let i = 0; i < lines.length; i++) {
+    const raw = lines[i] as string;
+    if (!raw.includes('//')) continue; // every marker pattern needs it; most lines lack it
     const lineNo = i + 1;
     // A UTF-8 BOM belongs to the file, not to a marker on its first line (it is kept as is).
     const line = i === 0 && raw.startsWith('\uFEFF') ? raw.slice(1) : raw;
+    // A line matches at most one of the two marker patterns ('bridge:<id>' vs 'bridges').
+    const marker = BLOCK_MARKER.exec(line);
+    if (marker) {
+      const kind = marker[2];
+      const id = marker[3] ?? '';
+      // The END of the open block repeats an id already checked at its BEGIN.
+      if (!(kind === 'END' && id === open?.id) && !BLOCK_ID.test(id)) throw new MarkerError(`invalid block id ${JSON.stringify(id)}`, lineNo);
+      if (regionBegin === -1 || regionEnd !== -1) {
+        throw new MarkerError(`'// ${kind} bridge:${id}' is outside the '// BEGIN bridges' … '// END bridges' region`, lineNo);
+      }
+      if (kind === 'BEGIN') {
+        if (open) {
+          throw new MarkerError(`'// BEGIN bridge:${open.id}' has no matching END before the next BEGIN`, open.begin + 1);
+        }
+        const first = seen.get(id);
+        if (first !== undefined) {
+          throw new MarkerError(`second block 'bridge:${id}' (the first begins on line ${first + 1})`, lineNo);
+        }
+        seen.set(id, i);
+        open = { id, begin: i, end: -1 };
+        continue;
+      }
+      if (!open) throw new MarkerError(`'// END bridge:${id}' with no BEGIN before it`, lineNo);
+      if (open.id !== id) {
+        throw new MarkerError(`'// END bridge:${id}' closes 'bridge:${open.id}' (begun on line ${open.begin + 1})`, lineNo);
+      }
+      open.end = i;
+      blocks.push(open);
+      open = undefined;
+      continue;
+    }
+
     const region = REGION_MARKER.exec(line);
     if (region) {
       if (region[2] === 'BEGIN') {
@@ -113,7 +155,7 @@ function parse(text: string): ManagedText {
           throw new MarkerError(`second '// BEGIN bridges' (the first is on line ${regionBegin + 1})`, lineNo);
         }
         regionBegin = i;
-        return;
+        continue;
       }
       if (regionBegin === -1) throw new MarkerError(`'// END bridges' before any '// BEGIN bridges'`, lineNo);
       if (regionEnd !== -1) {
@@ -123,45 +165,17 @@ function parse(text: string): ManagedText {
         throw new MarkerError(`'// BEGIN bridge:${open.id}' has no matching END before '// END bridges'`, open.begin + 1);
       }
       regionEnd = i;
-      return;
+      continue;
     }
 
-    const marker = BLOCK_MARKER.exec(line);
-    if (!marker) {
-      if (MARKER_LIKE.test(line)) {
-        throw new MarkerError(
-          `malformed marker ${JSON.stringify(line.trim())}`,
-          lineNo,
-          "markers are whole lines: '// BEGIN bridge:<id>' / '// END bridge:<id>'",
-        );
-      }
-      return;
+    if (MARKER_LIKE.test(line)) {
+      throw new MarkerError(
+        `malformed marker ${JSON.stringify(line.trim())}`,
+        lineNo,
+        "markers are whole lines: '// BEGIN bridge:<id>' / '// END bridge:<id>'",
+      );
     }
-    const [, , kind, id = ''] = marker;
-    if (!BLOCK_ID.test(id)) throw new MarkerError(`invalid block id ${JSON.stringify(id)}`, lineNo);
-    if (regionBegin === -1 || regionEnd !== -1) {
-      throw new MarkerError(`'// ${kind} bridge:${id}' is outside the '// BEGIN bridges' … '// END bridges' region`, lineNo);
-    }
-    if (kind === 'BEGIN') {
-      if (open) {
-        throw new MarkerError(`'// BEGIN bridge:${open.id}' has no matching END before the next BEGIN`, open.begin + 1);
-      }
-      const first = seen.get(id);
-      if (first !== undefined) {
-        throw new MarkerError(`second block 'bridge:${id}' (the first begins on line ${first + 1})`, lineNo);
-      }
-      seen.set(id, i);
-      open = { id, begin: i, end: -1 };
-      return;
-    }
-    if (!open) throw new MarkerError(`'// END bridge:${id}' with no BEGIN before it`, lineNo);
-    if (open.id !== id) {
-      throw new MarkerError(`'// END bridge:${id}' closes 'bridge:${open.id}' (begun on line ${open.begin + 1})`, lineNo);
-    }
-    open.end = i;
-    blocks.push(open);
-    open = undefined;
-  });
+  }
 
   if (regionBegin === -1) {
     throw new MarkerError(
