@@ -6,9 +6,10 @@
  *   already there exactly as it would be written (the no-op upgrade on
  *   every deploy);
  * - parseManaged remembers its last result;
- * - parse runs a plain loop, tries the block marker first and fills LF
- *   terminators natively (compared with the per-line closure it replaced,
- *   errors included);
+ * - parse hops from one '//' to the next instead of visiting every line,
+ *   tries the block marker first and splits the lines only on first use
+ *   (compared with the per-line closure it replaced, errors included);
+ * - readBlock and the no-op splice read the block from text offsets;
  * - registersChannels knows the planned block count from channelsChange
  *   instead of parsing the planned text again.
  * Checked on random files with mixed line endings, indentation and missing
@@ -17,7 +18,7 @@
 import fc from 'fast-check';
 import { channelsChange, registersChannels } from '../../installer/engine.js';
 import { MarkerError } from '../../installer/errors.js';
-import { BLOCK_ID, listBlocks, parseManaged, splitLines, spliceBlocks, type BlockChange, type Block, type ManagedText } from '../../installer/markers.js';
+import { BLOCK_ID, listBlocks, parseManaged, readBlock, splitLines, spliceBlocks, type BlockChange, type Block, type ManagedText } from '../../installer/markers.js';
 
 /** splitLines as it was: one indexOf and slice per line. */
 function referenceSplitLines(text: string): { lines: string[]; eols: string[] } {
@@ -266,5 +267,20 @@ it('parseManaged parses, and refuses, exactly as the per-line closure did', () =
       expect(outcome(parseManaged, text)).toEqual(outcome(referenceParse, text));
     }),
     { numRuns: 5000 },
+  );
+});
+
+it('readBlock reads a body from the offsets as listBlocks does from the split lines', () => {
+  const crBody = fc.array(fc.constantFrom('    $a = 1;', '', '\r', 'x\r', '  // note', "    'k' => 'v',"), { maxLength: 4 });
+  fc.assert(
+    fc.property(fileArb, fc.boolean(), crBody, ({ text }, bom, body) => {
+      // Also: a BOM, and a body whose own lines end in CR before a CRLF or LF terminator.
+      const withBody = text.replace(/(\/\/ BEGIN bridges[^\n]*\n)/, `$1// BEGIN bridge:zz\n${body.map((l) => `${l}\n`).join('')}// END bridge:zz\n`);
+      for (const t of [text, withBody].map((x) => (bom ? `\uFEFF${x}` : x))) {
+        for (const { id, body: expected } of listBlocks(t)) expect(readBlock(t, id)).toEqual(expected);
+        expect(readBlock(t, 'absent-id')).toBeUndefined();
+      }
+    }),
+    { numRuns: 2000 },
   );
 });
