@@ -143,6 +143,14 @@ const yargsPatches = {
   // the 'unknown' yargs falls back to anyway.
   'build/lib/yargs-factory.js': () => [
     ["const obj = this[kPkgUp]();\n        return obj.version || 'unknown';", "return 'unknown'; // bridgectl bundle: no package.json hunt (scripts/build.mjs)"],
+    // Every internal call asks for getInternalMethods(), which binds 16
+    // methods into a new object each time (hundreds of binds per run). The
+    // object depends only on the instance: made once per instance.
+    [
+      'getInternalMethods() {\n        return {',
+      'getInternalMethods() {\n        return (bridgectlInternalMethods.get(this) ?? bridgectlInternalMethods.set(this, this.bridgectlMakeInternalMethods()).get(this));\n    }\n    bridgectlMakeInternalMethods() {\n        return {',
+    ],
+    ['export class YargsInstance {', 'const bridgectlInternalMethods = new WeakMap(); // scripts/build.mjs\nexport class YargsInstance {'],
   ],
   // After a command's handler runs, yargs renders the whole help text and
   // keeps it (4-8 ms, on every run) in case the program later asks for
