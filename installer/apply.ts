@@ -13,7 +13,8 @@
  *             created exclusively (O_EXCL|O_NOFOLLOW) under a random name
  *             that ends in `.tmp` (mu-plugins loads every *.php, systemd
  *             every *.service), written, chmod'ed, chown'ed, fsynced.
- *  3. verify  each staged file (php -l, systemd-analyze verify).
+ *  3. verify  each staged file (php -l, systemd-analyze verify: one run for
+ *             all units).
  *  4. commit  back up (on request), rename over the target, fsync the
  *             directory. A crash leaves the old file or the new one, whole;
  *             at worst a stale `.<name>.bridgectl-<hex>.tmp`, which the next
@@ -43,7 +44,7 @@ import { onHost } from './paths.js';
 import { checkDirectoryPath, createDirectory, lstatOrUndefined } from './dirs.js';
 import type { DirectoryChange, FileChange, FileValidation, Plan } from './plan.js';
 import { findVisudo, spawnRunner, VISUDO_PATHS, type Runner } from './sudo-probe.js';
-import { validateStaged, type Env } from './validate.js';
+import { validateAllStaged, validateStaged, type Env, type Validation } from './validate.js';
 
 export interface ApplyOptions {
   /** Keep the previous version of each changed file beside it (see backupName). */
@@ -96,16 +97,22 @@ export function applyPlan(plan: Plan, root: string, options: ApplyOptions = {}):
     for (const s of staged) {
       if (s.change.after !== null && s.change.before !== s.change.after) stage(s, root);
     }
-    // 3. verify
-    for (const s of staged) {
-      if (!s.temp || s.change.after === null) continue;
-      const env = options.env ?? process.env;
+    // 3. verify: every staged file checked in one batch (one systemd-analyze
+    // for all units), the results then taken in plan order as before.
+    const env = options.env ?? process.env;
+    const toVerify = staged.filter((s): s is Staged & { temp: string } => s.temp !== undefined && s.change.after !== null);
+    const results = validateAllStaged(
+      toVerify.map((s) => ({ serverPath: s.change.path, file: s.temp, content: s.change.after ?? '' })),
+      root,
+      env,
+    );
+    for (const [i, s] of toVerify.entries()) {
       if (s.change.validate) {
         const validator = options.validators?.[s.change.validate] ?? VALIDATORS[s.change.validate];
         const skipped = validator(s.temp, s.change.path, root);
         if (skipped) plan.notes.push(skipped);
       }
-      const result = validateStaged(s.change.path, s.temp, s.change.after, root, env);
+      const result = results[i] as Validation;
       for (const w of result.warnings) warn(w);
       if (result.error) {
         // Whose fault? If the file on disk fails the same check, the operator's own text outside our blocks does.

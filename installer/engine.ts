@@ -12,7 +12,7 @@ import { envValue, parseChannelBody, renderChannelBody, renderScaffold, type Cha
 import { IdentityError, MarkerError, RenderError, UsageError, UserError } from './errors.js';
 import type { Host } from './host.js';
 import { resolveBinary, resolveIdentity, resolveSite, type Adopted, type Identity, type IdentityFlags } from './identity.js';
-import { listBlocks, spliceBlocks, type BlockChange } from './markers.js';
+import { countBlocks, parseManaged, readBlock, spliceBlocks, type BlockChange } from './markers.js';
 import { channelsFile, transportFile } from './paths.js';
 import { staticTemplate } from './templates.js';
 import { fileChange, ownedFileChange, type DirectoryChange, type FileChange, type Plan } from './plan.js';
@@ -46,7 +46,7 @@ export function readChannelsFile(site: string, host: Host): ChannelsFileState {
   const file = channelsFile(site);
   assertPlainFile(file, host);
   const text = host.readText(file);
-  if (text !== undefined) checked(file, () => listBlocks(text)); // fail early, naming file and line
+  if (text !== undefined) checked(file, () => parseManaged(text)); // fail early, naming file and line
   return { path: file, text, mode: text === undefined ? undefined : host.stat(file)?.mode };
 }
 
@@ -101,22 +101,27 @@ export interface InstalledBridge {
   dispatch?: InstalledDispatch;
 }
 
+/**
+ * Homes to look for launchd plists in, or a function giving them: only a
+ * bridge with no systemd unit needs them, and on a big channels file they
+ * cost a parse of every block (see candidateHomes, lazyCandidateHomes).
+ */
+export type CandidateHomes = readonly string[] | (() => readonly string[]);
+
 /** Find the bridge's block and service files. launchd plists live under a home, so candidate homes are tried. */
-export function inspectInstalled(bridge: BridgeDefinition, channelsText: string | undefined, host: Host, homes: string[]): InstalledBridge {
+export function inspectInstalled(bridge: BridgeDefinition, channelsText: string | undefined, host: Host, homes: CandidateHomes): InstalledBridge {
   const installed: InstalledBridge = { services: new Map() };
-  const block = channelsText === undefined ? undefined : listBlocks(channelsText).find((b) => b.id === bridge.id);
-  if (block) {
-    installed.block = parseChannelBody(block.body) ?? 'unreadable';
-    installed.blockText = block.body.join('\n');
+  const body = channelsText === undefined ? undefined : readBlock(channelsText, bridge.id);
+  if (body) {
+    installed.block = parseChannelBody(body) ?? 'unreadable';
+    installed.blockText = body.join('\n');
   }
   installed.dispatch = inspectDispatch(bridge, installed.block === 'unreadable' ? undefined : installed.block, host);
   const blockHome = installed.block && installed.block !== 'unreadable' ? envValue(installed.block, 'HOME') : undefined;
 
-  const candidates: [Exclude<InitSystem, 'none'>, string][] = [
-    ['systemd', '/'],
-    ...[...new Set([blockHome, ...homes])].flatMap((h): [Exclude<InitSystem, 'none'>, string][] => (h ? [['launchd', h]] : [])),
-  ];
-  for (const [init, home] of candidates) {
+  // systemd first; launchd homes only when no unit was found (so they are
+  // only then worked out).
+  const look = (init: Exclude<InitSystem, 'none'>, home: string): boolean => {
     for (const names of bridge.units) {
       const path = serviceFile(init, names, home);
       const text = host.readText(path);
@@ -125,7 +130,11 @@ export function inspectInstalled(bridge: BridgeDefinition, channelsText: string 
       if (installed.init === init) installed.services.set(path, { text, parsed: parseService(init, text), mode: host.stat(path)?.mode, names });
     }
     if (installed.init === 'launchd') installed.launchdHome = home;
-    if (installed.init) break;
+    return installed.init !== undefined;
+  };
+  if (look('systemd', '/')) return installed;
+  for (const home of new Set([blockHome, ...(typeof homes === 'function' ? homes() : homes)])) {
+    if (home && look('launchd', home)) break;
   }
   return installed;
 }
@@ -212,8 +221,8 @@ export function renderBridge(
   host: Host,
   notes: string[],
   options: RenderOptions,
+  installed: InstalledBridge = inspectInstalled(bridge, channels.text, host, lazyCandidateHomes(flags, host, channels.text)),
 ): RenderedBridge {
-  const installed = inspectInstalled(bridge, channels.text, host, candidateHomes(flags, host, channels.text));
   const adopted = adopt(bridge, installed, notes);
   if (options.action === 'upgrade' && adopted.init === undefined) adopted.init = 'none';
   const { identity, notes: identityNotes } = resolveIdentity(bridge, flags, adopted, site, host);
@@ -356,12 +365,48 @@ function missingDirectories(dataDir: string, identity: Identity, host: Host): Di
 export function candidateHomes(flags: Pick<IdentityFlags, 'serviceUser' | 'runAsRoot'>, host: Host, channelsText: string | undefined): string[] {
   const name = flags.serviceUser ?? (flags.runAsRoot ? 'root' : undefined) ?? host.env.SERVICE_USER;
   const named = name ? host.user(name)?.home : undefined;
-  const pinned = channelsText === undefined ? [] : listBlocks(channelsText).flatMap((b) => {
-    const spec = parseChannelBody(b.body);
+  return [...new Set([named, ...pinnedHomes(channelsText), host.env.HOME].filter((h): h is string => h !== undefined && posix.isAbsolute(h)))];
+}
+
+/**
+ * The HOME every readable block pins, in file order. A block can only pin
+ * one on a line holding the literal 'HOME' (a PHP single-quoted key decodes
+ * to HOME from nothing else), so only such blocks are copied and parsed.
+ */
+function pinnedHomes(channelsText: string | undefined): string[] {
+  if (channelsText === undefined) return [];
+  const { lines, blocks } = parseManaged(channelsText);
+  const homes: string[] = [];
+  for (const b of blocks) {
+    let mentions = false;
+    for (let i = b.begin + 1; i < b.end && !mentions; i++) mentions = (lines[i] as string).includes("'HOME'");
+    if (!mentions) continue;
+    const spec = parseChannelBody(lines.slice(b.begin + 1, b.end));
     const home = spec && envValue(spec, 'HOME');
-    return home ? [home] : [];
-  });
-  return [...new Set([named, ...pinned, host.env.HOME].filter((h): h is string => h !== undefined && posix.isAbsolute(h)))];
+    if (home) homes.push(home);
+  }
+  return homes;
+}
+
+/** candidateHomes, worked out on first use and then remembered: one run asks for it once per bridge at most. */
+export function lazyCandidateHomes(flags: Pick<IdentityFlags, 'serviceUser' | 'runAsRoot'>, host: Host, channelsText: string | undefined): () => string[] {
+  let homes: string[] | undefined;
+  return () => (homes ??= candidateHomes(flags, host, channelsText));
+}
+
+/**
+ * Every bridge's installed state in one run, inspected once: upgrade picks
+ * the installed bridges from it and renders them from the same inspection.
+ */
+export interface Survey {
+  channels: ChannelsFileState;
+  installed: ReadonlyMap<string, InstalledBridge>;
+}
+
+export function survey(bridges: readonly BridgeDefinition[], flags: IdentityFlags, site: string, host: Host): Survey {
+  const channels = readChannelsFile(site, host);
+  const homes = lazyCandidateHomes(flags, host, channels.text);
+  return { channels, installed: new Map(bridges.map((b) => [b.id, inspectInstalled(b, channels.text, host, homes)])) };
 }
 
 /** The plan entry for the channels file after the given block changes. */
@@ -371,8 +416,17 @@ export function channelsChange(state: ChannelsFileState, changes: BlockChange[])
   if (state.text === undefined && changes.every((c) => c.body === null)) {
     return fileChange(state.path, null, null, PHP_FILE_MODE); // nothing to register: do not create the file
   }
-  return fileChange(state.path, state.text ?? null, after, PHP_FILE_MODE, state.mode);
+  const change = fileChange(state.path, state.text ?? null, after, PHP_FILE_MODE, state.mode);
+  // The blocks after the splice, known without parsing the new text: those
+  // of the base the changes leave alone, and every change with a body.
+  const changed = new Map(changes.map((c) => [c.id, c.body]));
+  const kept = parseManaged(base).blocks.filter((b) => !changed.has(b.id)).length;
+  blocksAfter.set(change, kept + [...changed.values()].filter((body) => body !== null).length);
+  return change;
 }
+
+/** How many blocks channelsChange's planned text holds (registersChannels), by change. */
+const blocksAfter = new WeakMap<FileChange, number>();
 
 export const TRANSPORT_TEMPLATE = 'wp-coding-agents-cli-transport.php';
 
@@ -389,16 +443,27 @@ export function transportChange(site: string, host: Host, wanted: boolean): File
 
 /** Whether a channels file (as planned) still registers any channel. */
 export function registersChannels(change: FileChange): boolean {
-  return change.after !== null && listBlocks(change.after).length > 0;
+  if (change.after === null) return false;
+  return (blocksAfter.get(change) ?? countBlocks(change.after)) > 0;
 }
 
 /** Install or upgrade: render the bridges and assemble one plan. */
-export function planBridges(ids: readonly string[], flags: IdentityFlags, host: Host, options: RenderOptions, site = resolveSite(flags, host)): Plan {
+export function planBridges(
+  ids: readonly string[],
+  flags: IdentityFlags,
+  host: Host,
+  options: RenderOptions,
+  site = resolveSite(flags, host),
+  surveyed?: Survey,
+): Plan {
   const definitions = [...new Set(ids)].map(requireBridge);
   checkPerBridgeFlags(definitions, flags);
-  const channels = readChannelsFile(site, host);
+  const channels = surveyed?.channels ?? readChannelsFile(site, host);
+  const homes = lazyCandidateHomes(flags, host, channels.text);
   const notes: string[] = [];
-  const rendered = definitions.map((bridge) => renderBridge(bridge, flags, channels, site, host, notes, options));
+  const rendered = definitions.map((bridge) =>
+    renderBridge(bridge, flags, channels, site, host, notes, options, surveyed?.installed.get(bridge.id) ?? inspectInstalled(bridge, channels.text, host, homes)),
+  );
   const channelsEntry = channelsChange(channels, rendered.map((r) => r.block));
   // Files a channel points at (the sudo hop's, a credential file) go in before
   // the channel points at them, and out after it no longer does: a dispatch

@@ -1,8 +1,10 @@
 /**
  * Telling the live init system about changed definitions. Only ever on the
  * real machine (--root /), never in a sandbox, and skippable (--no-reload).
- * execa is imported here, lazily: it costs ~50 ms to load and most runs
- * never need it.
+ * The commands run through node:child_process, loaded when one runs: most
+ * runs never start one. (execa was used here once; bundled, it and its
+ * dependencies were ~300 KB of the core's ~820 KB, read and deserialized on
+ * every start for a feature a plain spawn covers: docs/performance.md.)
  *
  * These commands run after the files were written, so a failing one cannot
  * undo anything: it is reported (command and exit status) and the caller
@@ -53,14 +55,21 @@ export interface ReloadResult {
   hints?: string[];
 }
 
-/** execa with systemctl's output on our stderr and no stdin; never throws for a failing command. */
-export const execToStderr: ServiceExec = async (file, args) => {
-  const { execa } = await import('execa');
-  const r = await execa(file, [...args], { stdio: ['ignore', 2, 2], reject: false });
-  if (r.exitCode !== undefined) return { exitCode: r.exitCode };
-  if (r.signal) return { signal: r.signal };
-  return { error: (r as { code?: string }).code ?? r.shortMessage };
-};
+/** systemctl's output on our stderr and no stdin; never throws for a failing command. */
+export const execToStderr: ServiceExec = (file, args) =>
+  new Promise((resolve) => {
+    const { spawn } = process.getBuiltinModule('node:child_process') as typeof import('node:child_process');
+    let child: import('node:child_process').ChildProcess;
+    try {
+      child = spawn(file, [...args], { stdio: ['ignore', 2, 2] });
+    } catch (err) {
+      resolve({ error: (err as NodeJS.ErrnoException).code ?? String(err) });
+      return;
+    }
+    // 'error' (e.g. ENOENT: not installed) and 'close' may both come; the first one decides.
+    child.once('error', (err: NodeJS.ErrnoException) => resolve({ error: err.code ?? err.message }));
+    child.once('close', (code, signal) => resolve(code !== null ? { exitCode: code } : signal ? { signal } : { error: 'no exit status' }));
+  });
 
 function describeOutcome(outcome: ExecOutcome): string | undefined {
   if (outcome.exitCode === 0) return undefined;

@@ -29,6 +29,27 @@ export function validatorFor(serverPath: string): 'php' | 'systemd' | 'plist' | 
   return undefined;
 }
 
+/** One staged file: its server path, the temp file holding the new bytes, and those bytes. */
+export interface StagedFile {
+  serverPath: string;
+  file: string;
+  content: string;
+}
+
+/**
+ * validateStaged for every staged file of a run, in order, one result each.
+ * All systemd units go to ONE `systemd-analyze verify` (its start-up, ~40
+ * ms, is the cost; a few units more cost nothing): see systemdVerifyAll.
+ */
+export function validateAllStaged(files: readonly StagedFile[], root: string, env: Env): Validation[] {
+  const results: (Validation | undefined)[] = files.map((f) => (validatorFor(f.serverPath) === 'systemd' ? undefined : validateStaged(f.serverPath, f.file, f.content, root, env)));
+  const units = files.flatMap((f, i) => (results[i] === undefined ? [{ ...f, index: i }] : []));
+  systemdVerifyAll(units, root, env).forEach((r, k) => {
+    results[(units[k] as (typeof units)[number]).index] = r;
+  });
+  return results as Validation[];
+}
+
 /**
  * Check `file` (the staged temp file, already holding the new bytes) as the
  * content of `serverPath`. `root` is --root: on a sandbox root the unit's
@@ -107,26 +128,100 @@ function systemdVerify(serverPath: string, content: string, root: string, env: E
     writeFileSync(copy, content, { mode: 0o600 });
     const r = run(analyze, ['verify', '--man=no', copy]);
     if (!r) return OK;
-    const findings = r.output
-      .split('\n')
-      .map((l) => l.trim())
-      .filter(Boolean)
-      .map((l) => l.split(copy).join(serverPath));
-    const warnings: string[] = [];
-    const errors: string[] = [];
-    for (const line of findings) {
-      const missingBinary = /is not executable: No such file or directory$/.test(line);
-      const otherUnit = /Unit (\S+) not found/.exec(line);
-      // On a sandbox root both are facts about this machine, not the new file: expected, not worth a word.
-      if (root !== '/' && (missingBinary || otherUnit)) continue;
-      if ((otherUnit && otherUnit[1] !== unit) || r.status === 0) warnings.push(line);
-      else errors.push(line);
-    }
-    if (r.status !== 0 && errors.length > 0) {
-      return { error: `new content of ${serverPath} fails systemd-analyze verify: ${errors.join('; ')}`, warnings };
-    }
-    return { warnings: warnings.map((w) => `systemd-analyze verify ${serverPath}: ${w}`) };
+    return judgeUnit(unit, serverPath, findingLines(r.output, [[copy, serverPath]]), r.status, root);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/** systemd-analyze's output as trimmed lines, temp copies named by their server paths. */
+function findingLines(output: string, copies: readonly (readonly [string, string])[]): string[] {
+  return output
+    .split('\n')
+    .map((l) => l.trim())
+    .filter(Boolean)
+    .map((l) => copies.reduce((line, [copy, serverPath]) => line.split(copy).join(serverPath), l));
+}
+
+const MISSING_BINARY = /is not executable: No such file or directory$/;
+const OTHER_UNIT = /Unit (\S+) not found/;
+
+/** Whether a finding would be dropped (a sandbox's facts about this machine) or be a warning whatever the exit status. */
+function statusIndependent(unit: string, line: string, root: string): boolean {
+  const otherUnit = OTHER_UNIT.exec(line);
+  return (root !== '/' && (MISSING_BINARY.test(line) || otherUnit !== null)) || (otherUnit !== null && otherUnit[1] !== unit);
+}
+
+/** One unit's verdict from its findings and the exit status of a verify of that unit. */
+function judgeUnit(unit: string, serverPath: string, findings: readonly string[], status: number | null, root: string): Validation {
+  const warnings: string[] = [];
+  const errors: string[] = [];
+  for (const line of findings) {
+    const missingBinary = MISSING_BINARY.test(line);
+    const otherUnit = OTHER_UNIT.exec(line);
+    // On a sandbox root both are facts about this machine, not the new file: expected, not worth a word.
+    if (root !== '/' && (missingBinary || otherUnit)) continue;
+    if ((otherUnit && otherUnit[1] !== unit) || status === 0) warnings.push(line);
+    else errors.push(line);
+  }
+  if (status !== 0 && errors.length > 0) {
+    return { error: `new content of ${serverPath} fails systemd-analyze verify: ${errors.join('; ')}`, warnings };
+  }
+  return { warnings: warnings.map((w) => `systemd-analyze verify ${serverPath}: ${w}`) };
+}
+
+/**
+ * Every staged unit in ONE `systemd-analyze verify` run, each a copy with its
+ * real name in one private temp dir (so units installed together also find
+ * each other, e.g. opencode-telegram's Requires=opencode-serve.service).
+ *
+ * Each finding line is given to the unit it names (`<copy>:…`, `<unit>: …`,
+ * or the one staged unit it mentions). The run's exit status is the whole
+ * batch's, so a unit's verdict is taken from it only when it cannot depend
+ * on it: exit 0 (no unit failed), or every finding of that unit dropped (a
+ * sandbox's missing binaries) or about another unit. Any other unit (a real
+ * finding after a failed run) is verified again on its own, exactly as
+ * before; so is everything when a line names no single unit, or two staged
+ * units share a name. A clean batch, the usual case, costs one start-up.
+ */
+function systemdVerifyAll(units: readonly StagedFile[], root: string, env: Env): Validation[] {
+  if (units.length <= 1) return units.map((u) => systemdVerify(u.serverPath, u.content, root, env));
+  const analyze = binary(env, 'BRIDGECTL_SYSTEMD_ANALYZE', 'systemd-analyze');
+  if (!analyze) return units.map(() => OK);
+  const names = units.map((u) => path.posix.basename(u.serverPath));
+  if (new Set(names).size !== names.length) return units.map((u) => systemdVerify(u.serverPath, u.content, root, env));
+  const { tmpdir } = process.getBuiltinModule('node:os') as typeof import('node:os');
+  const dir = mkdtempSync(path.join(tmpdir(), 'bridgectl-verify-'));
+  let r: ReturnType<typeof run>;
+  const copies = names.map((name) => path.join(dir, name));
+  try {
+    units.forEach((u, i) => writeFileSync(copies[i] as string, u.content, { mode: 0o600 }));
+    r = run(analyze, ['verify', '--man=no', ...copies]);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+  if (!r) return units.map(() => OK);
+
+  const byUnit: string[][] = units.map(() => []);
+  const lines = r.output.split('\n').map((l) => l.trim()).filter(Boolean);
+  for (const line of lines) {
+    const owner = lineOwner(line, names, copies);
+    if (owner === undefined) return units.map((u) => systemdVerify(u.serverPath, u.content, root, env));
+    (byUnit[owner] as string[]).push(line);
+  }
+  const pairs = units.map((u, i) => [copies[i] as string, u.serverPath] as const);
+  return units.map((u, i) => {
+    const unit = names[i] as string;
+    const findings = findingLines((byUnit[i] as string[]).join('\n'), pairs);
+    if (r.status === 0 || findings.every((line) => statusIndependent(unit, line, root))) return judgeUnit(unit, u.serverPath, findings, r.status, root);
+    return systemdVerify(u.serverPath, u.content, root, env); // its own exit status decides
+  });
+}
+
+/** Which staged unit a line of a batched verify is about: undefined when not exactly one. */
+function lineOwner(line: string, names: readonly string[], copies: readonly string[]): number | undefined {
+  const byPrefix = names.findIndex((name, i) => line.startsWith(`${copies[i]}:`) || line.startsWith(`${name}:`));
+  if (byPrefix >= 0) return byPrefix;
+  const mentioned = names.flatMap((name, i) => (new RegExp(`(^|[\\s'"/(])${name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}($|[\\s'".,:;)/])`).test(line) ? [i] : []));
+  return mentioned.length === 1 ? mentioned[0] : undefined;
 }

@@ -11,7 +11,7 @@
 // compiles almost nothing.
 import { analyzeMetafile, build } from 'esbuild';
 import { createHash } from 'node:crypto';
-import { readFileSync, rmSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -143,6 +143,14 @@ const yargsPatches = {
   // the 'unknown' yargs falls back to anyway.
   'build/lib/yargs-factory.js': () => [
     ["const obj = this[kPkgUp]();\n        return obj.version || 'unknown';", "return 'unknown'; // bridgectl bundle: no package.json hunt (scripts/build.mjs)"],
+    // Every internal call asks for getInternalMethods(), which binds 16
+    // methods into a new object each time (hundreds of binds per run). The
+    // object depends only on the instance: made once per instance.
+    [
+      'getInternalMethods() {\n        return {',
+      'getInternalMethods() {\n        return (bridgectlInternalMethods.get(this) ?? bridgectlInternalMethods.set(this, this.bridgectlMakeInternalMethods()).get(this));\n    }\n    bridgectlMakeInternalMethods() {\n        return {',
+    ],
+    ['export class YargsInstance {', 'const bridgectlInternalMethods = new WeakMap(); // scripts/build.mjs\nexport class YargsInstance {'],
   ],
   // After a command's handler runs, yargs renders the whole help text and
   // keeps it (4-8 ms, on every run) in case the program later asks for
@@ -214,11 +222,15 @@ const cliuiPatch = {
  * Modules that only some commands need, loaded on first call instead of at
  * start: `diff` renders --dry-run and --json diffs, never a plain upgrade.
  * Imports of them from installer/ get a stand-in whose functions require
- * the real module when first called; esbuild then bundles the real one
- * behind a lazy initializer. A name that is not a plain function fails the
- * build (a stand-in could not be faithful to it).
+ * the real module when first called. The real module is its own bundle
+ * beside the core, dist/bridgectl-lazy-<name>.cjs (lazyFile): bundled into
+ * the core behind a lazy initializer, it was still read, and deserialized
+ * from the code cache, on every start (diff: 72 KB, ~1 ms of each run). A
+ * name that is not a plain function fails the build (a stand-in could not
+ * be faithful to it).
  */
 const LAZY = ['diff'];
+const lazyFile = (name) => `bridgectl-lazy-${name.replace(/[^a-z0-9-]/gi, '-')}.cjs`;
 const lazyModules = {
   name: 'lazy-modules',
   setup(b) {
@@ -226,13 +238,15 @@ const lazyModules = {
     b.onResolve({ filter }, (args) =>
       /[\\/]installer[\\/]/.test(args.importer) ? { path: args.path, namespace: 'lazy' } : undefined,
     );
+    // The stand-in's require of the sibling bundle stays a require, resolved at run time beside the core.
+    b.onResolve({ filter: /^\.\/bridgectl-lazy-[a-z0-9-]+\.cjs$/i }, (args) => ({ path: args.path, external: true }));
     b.onLoad({ filter: /.*/, namespace: 'lazy' }, async (args) => {
       const real = await import(args.path);
       const names = Object.keys(real).filter((n) => n !== 'default' && typeof real[n] === 'function' && !/^[A-Z]/.test(n));
       const lines = [
-        `// ${args.path}, loaded on first use (scripts/build.mjs)`,
+        `// ${args.path}, loaded on first use from its own bundle (scripts/build.mjs)`,
         'let real;',
-        `const load = () => (real ??= require(${JSON.stringify(args.path)}));`,
+        `const load = () => (real ??= require(${JSON.stringify(`./${lazyFile(args.path)}`)}));`,
         ...names.map((n) => `export function ${n}(...args) { return load().${n}.apply(this, args); }`),
       ];
       return { contents: lines.join('\n'), loader: 'js', resolveDir: root };
@@ -250,6 +264,35 @@ const core = await build({
   define: { 'import.meta.url': '__bridgectl_meta.url', BRIDGECTL_VERSION: JSON.stringify(pkg.version) },
   plugins: [precompiledTemplates, yargsPatch, cliuiPatch, lazyModules],
 });
+
+// The lazy modules, each its own CommonJS bundle beside the core.
+for (const name of LAZY) {
+  await build({
+    ...common,
+    banner: {},
+    stdin: { contents: `module.exports = require(${JSON.stringify(name)});`, resolveDir: root, loader: 'js' },
+    outfile: `dist/${lazyFile(name)}`,
+  });
+}
+
+// An ASCII core is read as latin1, a plain copy, instead of decoded as UTF-8
+// on every start (installer/code-cache.ts). esbuild already escapes every
+// non-ASCII character in code (charset: ascii) and keeps comments verbatim:
+// there an escape changes nothing. Non-ASCII anywhere else fails the build.
+{
+  const file = `dist/${CORE}`;
+  const lines = readFileSync(file, 'utf8').split('\n');
+  let changed = false;
+  for (const [i, line] of lines.entries()) {
+    // eslint-disable-next-line no-control-regex
+    if (!/[^\x00-\x7f]/.test(line)) continue;
+    if (!/^\s*\/\//.test(line)) throw new Error(`build: non-ASCII outside a comment in ${file}:${i + 1}: ${line.trim().slice(0, 120)}`);
+    // eslint-disable-next-line no-control-regex
+    lines[i] = line.replace(/[^\x00-\x7f]/gu, (c) => `\\u{${c.codePointAt(0).toString(16)}}`);
+    changed = true;
+  }
+  if (changed) writeFileSync(file, lines.join('\n'));
+}
 
 // BRIDGECTL_BUILD_ANALYZE=1 npm run build: what the core is made of (docs/performance.md).
 if (process.env.BRIDGECTL_BUILD_ANALYZE) console.log(await analyzeMetafile(core.metafile));

@@ -1,6 +1,6 @@
 import { bridges } from '../../bridges/index.js';
 import { UserError } from '../errors.js';
-import { candidateHomes, inspectInstalled, planBridges, readChannelsFile } from '../engine.js';
+import { planBridges, survey } from '../engine.js';
 import type { Host } from '../host.js';
 import { resolveSite, type IdentityFlags } from '../identity.js';
 import type { Plan } from '../plan.js';
@@ -15,10 +15,11 @@ export type UpgradeOptions = IdentityFlags;
  */
 export function planUpgrade(options: UpgradeOptions, host: Host): Plan {
   const site = resolveSite(options, host);
-  const channels = readChannelsFile(site, host);
+  // Each bridge is inspected once: to see whether it is installed, and then to render it.
+  const found = survey(bridges, options, site, host);
   const installed = bridges.filter((bridge) => {
-    const found = inspectInstalled(bridge, channels.text, host, candidateHomes(options, host, channels.text));
-    return found.block !== undefined || found.services.size > 0;
+    const state = found.installed.get(bridge.id);
+    return state !== undefined && (state.block !== undefined || state.services.size > 0);
   });
   if (installed.length === 0) {
     throw new UserError(`nothing to upgrade: no bridge is installed for ${site}`, `run bridgectl install --bridge <id> --site ${site} first`);
@@ -29,5 +30,6 @@ export function planUpgrade(options: UpgradeOptions, host: Host): Plan {
     host,
     { action: 'upgrade' },
     site,
+    found,
   );
 }

@@ -9,6 +9,7 @@
  * tests or into the repo's dist/).
  */
 import { bridgeSandbox } from '../helpers/bridge-sandbox.js';
+import { isAscii } from 'node:buffer';
 import { spawnSync } from 'node:child_process';
 import {
   chmodSync,
@@ -26,6 +27,7 @@ import {
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { bridges } from '../../bridges/index.js';
+import { loadWithCodeCache } from '../../installer/code-cache.js';
 import { CHANNELS, isRoot, SITE } from '../helpers/sandbox.js';
 
 interface Run {
@@ -139,7 +141,7 @@ describe('code cache beside the core bundle', () => {
     writeFileSync(cache, 'not a cache');
     expectSameRun(run(bin, HELP, { env: { BRIDGECTL_NO_CODE_CACHE: '1' } }), reference(HELP));
     expect(readFileSync(cache, 'utf8')).toBe('not a cache');
-    expect(readdirSync(dist).sort()).toEqual(['bridgectl-core.cjs', 'bridgectl-core.cjs.v8cache', 'bridgectl.cjs']);
+    expect(readdirSync(dist).sort()).toEqual(['bridgectl-core.cjs', 'bridgectl-core.cjs.v8cache', 'bridgectl-lazy-diff.cjs', 'bridgectl.cjs']);
   });
 
   // Every way a cache file can be wrong: each is ignored, and replaced by a good one.
@@ -215,7 +217,7 @@ describe('code cache beside the core bundle', () => {
     if (!isRoot) chmodSync(dist, 0o555);
     try {
       argvs.forEach((argv, i) => expectSameRun(run(bin, argv, asOther), expected[i] as Run));
-      expect(readdirSync(dist).sort()).toEqual(['bridgectl-core.cjs', 'bridgectl.cjs']);
+      expect(readdirSync(dist).sort()).toEqual(['bridgectl-core.cjs', 'bridgectl-lazy-diff.cjs', 'bridgectl.cjs']);
     } finally {
       chmodSync(dist, 0o755);
     }
@@ -230,7 +232,7 @@ describe('code cache beside the core bundle', () => {
     for (const name of [dead, live, ...others]) writeFileSync(path.join(dist, name), 'partial');
     expectSameRun(run(bin, HELP), reference(HELP));
     expect(existsSync(cache)).toBe(true);
-    expect(readdirSync(dist).sort()).toEqual(['bridgectl-core.cjs', 'bridgectl-core.cjs.v8cache', 'bridgectl.cjs', live, ...others].sort());
+    expect(readdirSync(dist).sort()).toEqual(['bridgectl-core.cjs', 'bridgectl-core.cjs.v8cache', 'bridgectl-lazy-diff.cjs', 'bridgectl.cjs', live, ...others].sort());
   });
 
   it('writes and reports the same files with a cold, a warm and a broken cache', () => {
@@ -252,5 +254,25 @@ describe('code cache beside the core bundle', () => {
     expect(outcome()).toBe(cold); // uses it
     writeFileSync(cache, 'garbage');
     expect(outcome()).toBe(cold);
+  });
+});
+
+describe('reading the bundle', () => {
+  it('is ASCII once built (so it is read as latin1, a plain copy)', () => {
+    expect(isAscii(readFileSync(path.resolve('dist/bridgectl-core.cjs')))).toBe(true);
+  });
+
+  it('decodes a bundle with non-ASCII text as UTF-8, with or without a cache', () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'bridgectl-load-'));
+    copies.push(dir);
+    for (const text of ['plain', 'caf\u00e9 \u2014 \u{1F600}']) {
+      const bundle = path.join(dir, `b${text.length}.cjs`);
+      writeFileSync(bundle, `// ${text}\nmodule.exports = { literal: ${JSON.stringify(text)}, raw: String.raw\`${text}\` };\n`);
+      for (let round = 0; round < 2; round++) {
+        const loaded = loadWithCodeCache(bundle, { buildId: 'test', enabled: true, tag: 'test' });
+        expect(loaded.exports).toEqual({ literal: text, raw: text });
+        loaded.saveCache();
+      }
+    }
   });
 });

@@ -1,6 +1,6 @@
 /**
- * What `npm pack` (and so `npm publish`) ships: the bin, the core bundle and
- * the templates, and never a V8 code cache or its temp files from the
+ * What `npm pack` (and so `npm publish`) ships: the bin, the core bundle, the
+ * bundles it loads on first use and the templates, and never a V8 code cache or its temp files from the
  * machine that packed it (a code cache is code: installer/code-cache.ts
  * trusts only one written on the machine that runs it).
  *
@@ -26,7 +26,8 @@ it('npm pack ships dist/bridgectl*.cjs and templates/, and no code cache or cach
   expect(r.status).toBe(0);
   const files = (JSON.parse(r.stdout) as { files: { path: string }[] }[])[0]?.files.map((f) => f.path).sort() ?? [];
 
-  expect(files.filter((f) => f.startsWith('dist/'))).toEqual(['dist/bridgectl-core.cjs', 'dist/bridgectl.cjs']);
+  // The bin, the core, and the modules the core loads on first use (scripts/build.mjs, LAZY).
+  expect(files.filter((f) => f.startsWith('dist/'))).toEqual(['dist/bridgectl-core.cjs', 'dist/bridgectl-lazy-diff.cjs', 'dist/bridgectl.cjs']);
   const templates = readdirSync(path.resolve('templates'), { recursive: true, withFileTypes: true })
     .filter((e) => e.isFile())
     .map((e) => path.relative(path.resolve(), path.join(e.parentPath ?? e.path, e.name)))

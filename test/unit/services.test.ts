@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { build } from 'esbuild';
 import { fileChange, type FileChange } from '../../installer/plan.js';
-import { reloadServices, stopRemovedUnits, type ExecOutcome, type ServiceEnv } from '../../installer/services.js';
+import { execToStderr, reloadServices, stopRemovedUnits, type ExecOutcome, type ServiceEnv } from '../../installer/services.js';
 
 const UNIT = '/etc/systemd/system/kimaki.service';
 const created = (p: string): FileChange => fileChange(p, null, '[Unit]\n', 0o644);
@@ -131,5 +131,10 @@ describe('execToStderr', () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+
+  it('reports a command that cannot run, and one killed by a signal, without throwing', async () => {
+    expect(await execToStderr('/nonexistent/bridgectl-no-such-systemctl', ['daemon-reload'])).toEqual({ error: 'ENOENT' });
+    expect(await execToStderr('sh', ['-c', 'kill -KILL $$'])).toEqual({ signal: 'SIGKILL' });
   });
 });

@@ -1,0 +1,61 @@
+/**
+ * How much a plan reads (docs/performance.md): upgrade inspects each bridge
+ * once (to see whether it is installed, then to render it from the same
+ * inspection), reads the channels file once, and works out the launchd
+ * candidate homes (a parse of every block) only for a bridge with no
+ * systemd unit. Counted through a Host that records every read.
+ */
+import { main, type Io } from '../../installer/cli.js';
+import { planUpgrade } from '../../installer/commands/upgrade.js';
+import { nodeHost, type Host } from '../../installer/host.js';
+import { bridgeSandbox } from '../helpers/bridge-sandbox.js';
+import { CHANNELS, SITE } from '../helpers/sandbox.js';
+
+/** A sandbox host that counts readText calls per server path. */
+function countingHost(root: string): { host: Host; reads: Map<string, number> } {
+  const real = nodeHost(root, {});
+  const reads = new Map<string, number>();
+  const host: Host = {
+    ...real,
+    readText: (p) => {
+      reads.set(p, (reads.get(p) ?? 0) + 1);
+      return real.readText(p);
+    },
+  };
+  return { host, reads };
+}
+
+async function install(root: string, bridges: string[]): Promise<void> {
+  let stderr = '';
+  const io: Io = { stdout: () => undefined, stderr: (t) => (stderr += t), env: { TELEGRAM_BOT_TOKEN: '123456789:AAbbccddeeffgghhiijjkkllmmnnooppqqr' } };
+  const argv = ['install', ...bridges.flatMap((b) => ['--bridge', b]), '--site', SITE, '--service-user', 'opencode', '--root', root, '--no-reload'];
+  expect({ code: await main(argv, io), stderr: stderr.replace(/^note: .*\n/gm, '') }).toEqual({ code: 0, stderr: '' });
+}
+
+it('upgrade reads the channels file, every unit and every hop file once, however many bridges it inspects and renders', async () => {
+  const root = bridgeSandbox();
+  await install(root, ['kimaki', 'cc-connect', 'telegram']);
+  const { host, reads } = countingHost(root);
+  const plan = planUpgrade({ site: SITE }, host);
+  expect(plan.changes.filter((c) => c.status !== 'unchanged')).toEqual([]);
+  expect(reads.get(CHANNELS)).toBe(1);
+  // The token file alone is read twice (to resolve the token, then as the file's current content): a few bytes.
+  const twice = [...reads].filter(([, n]) => n > 1).map(([p]) => p);
+  expect(twice).toEqual(['/etc/bridgectl/telegram.curl']);
+  // Every unit and plist path was looked at: the reads above are the whole inspection, not a skipped one.
+  expect([...reads.keys()].filter((p) => p.startsWith('/etc/systemd/system/')).sort()).toEqual(
+    ['/etc/systemd/system/cc-connect.service', '/etc/systemd/system/kimaki.service', '/etc/systemd/system/opencode-serve.service', '/etc/systemd/system/opencode-telegram.service'],
+  );
+});
+
+it('launchd homes are looked for only for a bridge without a systemd unit', async () => {
+  const root = bridgeSandbox();
+  await install(root, ['kimaki']);
+  const { host, reads } = countingHost(root);
+  planUpgrade({ site: SITE }, host);
+  const plists = [...reads.keys()].filter((p) => p.endsWith('.plist'));
+  // kimaki has its unit: no plist of its own is looked for; the bridges that are not installed are looked for everywhere, once.
+  expect(plists.filter((p) => p.includes('kimaki'))).toEqual([]);
+  expect(plists.filter((p) => p.includes('cc-connect'))).toEqual(['/home/opencode/Library/LaunchAgents/com.wp.cc-connect.plist']);
+  expect([...reads.values()].every((n) => n === 1)).toBe(true);
+});
