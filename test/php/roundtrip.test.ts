@@ -76,11 +76,12 @@ describePhp('PHP reads back exactly what bridgectl rendered', () => {
     expect(loadChannels(file)).toEqual(Object.fromEntries(specs.map((s) => [s.name, asPhpSees(s)])));
   });
 
-  it('every golden channels file passes php -l', () => {
-    const dir = path.join(GOLDEN_DIR, 'channels');
-    const files = readdirSync(dir).filter((f) => f.endsWith('.php') && readFileSync(path.join(dir, f), 'utf8').startsWith('<?php'));
-    expect(files.length).toBeGreaterThanOrEqual(3);
-    for (const f of files) expect(phpLint(path.join(dir, f))).toEqual({ ok: true, output: expect.stringContaining('No syntax errors') });
+  it('every golden PHP file passes php -l', () => {
+    const files = (readdirSync(GOLDEN_DIR, { recursive: true }) as string[])
+      .map((f) => path.join(GOLDEN_DIR, f))
+      .filter((f) => f.endsWith('.php') && readFileSync(f, 'utf8').startsWith('<?php'));
+    expect(files.length).toBeGreaterThanOrEqual(12); // the scaffold, and each bridge × init × user
+    for (const f of files) expect(phpLint(f)).toEqual({ ok: true, output: expect.stringContaining('No syntax errors') });
   });
 
   it('the installed file registers the pinned kimaki channel', async () => {

@@ -1,7 +1,6 @@
 import { kimaki } from '../../bridges/kimaki.js';
 import { parseChannelBody, renderChannelBody, renderScaffold, type ChannelSpec } from '../../installer/channel.js';
 import type { Identity } from '../../installer/identity.js';
-import { upsertBlock } from '../../installer/markers.js';
 import { expectGolden } from '../helpers/golden.js';
 
 const userIdentity: Identity = {
@@ -63,10 +62,7 @@ describe('channel block', () => {
 
 describe('golden files', () => {
   it('scaffold', () => expectGolden('channels/scaffold.php', renderScaffold()));
-  it('kimaki, user install', () =>
-    expectGolden('channels/kimaki-user.php', upsertBlock(renderScaffold(), 'kimaki', renderChannelBody(kimaki.channel(userIdentity, {}) as ChannelSpec))));
-  it('kimaki, root install', () =>
-    expectGolden('channels/kimaki-root.php', upsertBlock(renderScaffold(), 'kimaki', renderChannelBody(kimaki.channel(rootIdentity, {}) as ChannelSpec))));
+  // Whole channels files per bridge, init system and user: test/unit/golden.test.ts.
   it('a block with no env', () =>
     expectGolden('channels/no-env-block.php', renderChannelBody({ ...(kimaki.channel(userIdentity, {}) as ChannelSpec), env: [] }).join('\n') + '\n'));
 });
