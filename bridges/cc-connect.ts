@@ -13,11 +13,15 @@ import type { BridgeDefinition } from './types.js';
  * the default is passed as `--data-dir` to both the send and the daemon, so
  * the two always agree. CC_DATA_DIR is the bash installer's name for it.
  */
+const CC_DATA_DIR_UNDER_HOME = '.cc-connect';
+
 export const ccConnect: BridgeDefinition = {
   id: 'cc-connect',
   title: 'cc-connect (Claude Code chat bridge)',
   binaryName: 'cc-connect',
-  dataDir: { env: 'CC_DATA_DIR', underHome: '.cc-connect' },
+  dataDir: { env: 'CC_DATA_DIR', underHome: CC_DATA_DIR_UNDER_HOME },
+  // Reaches its daemon over <data dir>/run/api.sock; writes nothing under HOME itself.
+  channelFacts: { writesHome: 'no', socket: { path: 'run/api.sock', dataDirFlag: '--data-dir', underHome: CC_DATA_DIR_UNDER_HOME } },
   units: [{ unit: 'cc-connect.service', label: 'com.wp.cc-connect' }],
   channel: (identity) => ({
     name: 'cc-connect',
@@ -73,5 +77,5 @@ export const ccConnect: BridgeDefinition = {
 
 /** `--data-dir <dir>` when the data dir is not the one cc-connect derives from HOME. */
 function dataDirArgs(identity: Identity): string[] {
-  return identity.dataDir === path.posix.join(identity.home, '.cc-connect') ? [] : ['--data-dir', identity.dataDir];
+  return identity.dataDir === path.posix.join(identity.home, CC_DATA_DIR_UNDER_HOME) ? [] : ['--data-dir', identity.dataDir];
 }

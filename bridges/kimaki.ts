@@ -8,11 +8,14 @@ import type { BridgeDefinition } from './types.js';
  * inherited HOME is the web user's (/var/www, unwritable) and the send dies
  * with exit 64 — the seed's bug. The unit pins the same two values.
  */
+const KIMAKI_DATA_DIR = { env: 'KIMAKI_DATA_DIR', underHome: '.kimaki' };
+
 export const kimaki: BridgeDefinition = {
   id: 'kimaki',
   title: 'kimaki (Discord)',
   binaryName: 'kimaki',
-  dataDir: { env: 'KIMAKI_DATA_DIR', underHome: '.kimaki' },
+  dataDir: KIMAKI_DATA_DIR,
+  channelFacts: { writesHome: 'yes', stateDir: KIMAKI_DATA_DIR, writesCwd: true },
   units: [{ unit: 'kimaki.service', label: 'com.wp.kimaki' }],
   channel: (identity) => ({
     name: 'kimaki',

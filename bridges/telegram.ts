@@ -49,6 +49,8 @@ export const telegram: BridgeDefinition = {
   channelBinary: 'curl',
   // The bot reads its config (and the bash installer put the logs) here; it has no override.
   dataDir: { underHome: '.config/opencode-telegram-bot' },
+  // The channel runs curl -q: it reads and writes nothing under HOME.
+  channelFacts: { writesHome: 'no' },
   units: [
     { unit: 'opencode-serve.service', label: 'com.wp.opencode-serve', binary: 'opencode' },
     { unit: 'opencode-telegram.service', label: 'com.wp.opencode-telegram' },

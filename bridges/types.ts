@@ -33,6 +33,8 @@ export interface BridgeDefinition {
    * is the primary one, whose User= and HOME are adopted.
    */
   units: readonly { unit: string; label: string; binary?: string }[];
+  /** What its channel's CLI touches as the dispatching user; doctor checks exactly these. */
+  channelFacts: ChannelFacts;
   /** A credential the channel needs, kept in a root-owned file outside the web root (telegram's bot token). */
   secret?: SecretSpec;
   /** The channel block this bridge registers, or null when it registers none. */
@@ -73,4 +75,16 @@ export interface SecretSpec {
   file: { path: string; render(value: string): string; read(text: string): string | undefined };
   /** Values embedded in other text (a legacy channel block): adopted last, redacted everywhere. */
   findIn(text: string): string[];
+}
+
+/** What a channel's CLI touches when the transport runs it (doctor reasons from these). */
+export interface ChannelFacts {
+  /** Writes state under HOME on every call: 'yes' fails when HOME is unusable, 'maybe' (custom channels) only warns. */
+  writesHome: 'yes' | 'maybe' | 'no';
+  /** Keeps its state in the bridge's data dir (env var that moves it, default under HOME). */
+  stateDir?: BridgeDefinition['dataDir'];
+  /** Writes ./tmp under its working directory (kimaki #159). */
+  writesCwd?: boolean;
+  /** Talks to its daemon over <data dir>/<path>; data dir from a flag in args, else HOME/<underHome>. */
+  socket?: { path: string; dataDirFlag: string; underHome: string };
 }

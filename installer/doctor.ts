@@ -22,8 +22,7 @@
  */
 import path from 'node:path';
 import { findBridge } from '../bridges/index.js';
-import type { BridgeDefinition } from '../bridges/types.js';
-import { kimaki } from '../bridges/kimaki.js';
+import type { BridgeDefinition, ChannelFacts } from '../bridges/types.js';
 import { envValue, parseChannelBody, type ChannelSpec } from './channel.js';
 import { inspectInstalled, readChannelsFile, renderBridge, type InstalledBridge, type RenderedBridge } from './engine.js';
 import { MarkerError, UserError } from './errors.js';
@@ -64,22 +63,8 @@ export interface DoctorInput {
 }
 
 /** What doctor knows about a channel's CLI, by channel name. Unknown names are custom channels. */
-interface ChannelTraits {
-  /** Writes state under HOME on every call: 'yes' fails, 'maybe' (custom channels) only warns. */
-  writesHome: 'yes' | 'maybe' | 'no';
-  /** Where it keeps state: the env var that moves it, and its default under HOME. */
-  stateDir?: BridgeDefinition['dataDir'];
-  /** Writes ./tmp under its working directory (kimaki #159). */
-  writesCwd?: boolean;
-  /** Talks to its daemon over <data dir>/<path>; data dir from a flag in args, else HOME/<underHome>. */
-  socket?: { path: string; dataDirFlag: string; underHome: string };
-}
-
-const TRAITS: Record<string, ChannelTraits> = {
-  kimaki: { writesHome: 'yes', stateDir: kimaki.dataDir, writesCwd: true },
-  'cc-connect': { writesHome: 'no', socket: { path: 'run/api.sock', dataDirFlag: '--data-dir', underHome: '.cc-connect' } },
-};
-const CUSTOM: ChannelTraits = { writesHome: 'maybe' };
+/** Custom channels: nothing known, so an unpinned HOME only warns. */
+const CUSTOM: ChannelFacts = { writesHome: 'maybe' };
 
 export function diagnose(input: DoctorInput): Check[] {
   const { host, site, webUser } = input;
@@ -244,7 +229,7 @@ function managedFile(checks: Check[], input: DoctorInput, area: 'channels' | 'tr
 
 function channelChecks(spec: ChannelSpec, cwd: string | undefined, channelsText: string, input: DoctorInput, who: Who | undefined): Check[] {
   const checks: Check[] = [];
-  const traits = TRAITS[spec.name] ?? CUSTOM;
+  const traits = findBridge(spec.name)?.channelFacts ?? CUSTOM;
   const bridge = findBridge(spec.name);
   // The engine's own inspection decides the dispatch mode: the block runs the hop's wrapper, or hop files exist.
   const installed = bridge ? inspectInstalled(bridge, channelsText, lenient(input.host), []) : undefined;
@@ -337,7 +322,7 @@ function commandCheck(spec: ChannelSpec, input: DoctorInput, who: Who | undefine
  * engine's own render (upgrade's, with no flags: the installed identity,
  * web users and grant form), so doctor and upgrade cannot disagree.
  */
-function sudoChecks(bridge: BridgeDefinition, spec: ChannelSpec, traits: ChannelTraits, input: DoctorInput, who: Who | undefined): Check[] {
+function sudoChecks(bridge: BridgeDefinition, spec: ChannelSpec, traits: ChannelFacts, input: DoctorInput, who: Who | undefined): Check[] {
   const { host, site } = input;
   const prefix = `channel.${bridge.id}.sudo`;
   const upgrade = `bridgectl upgrade --site ${site}`;
@@ -460,7 +445,7 @@ function serviceDataDirCheck(bridge: BridgeDefinition, identity: Identity, input
 }
 
 /** The seed's bug: HOME not pinned, so the CLI writes under the web user's own HOME. */
-function homeCheck(spec: ChannelSpec, traits: ChannelTraits, input: DoctorInput, who: Who): Check | undefined {
+function homeCheck(spec: ChannelSpec, traits: ChannelFacts, input: DoctorInput, who: Who): Check | undefined {
   if (traits.writesHome === 'no') return undefined;
   const { host, site } = input;
   const id = `channel.${spec.name}.home`;
@@ -513,7 +498,7 @@ function homeCheck(spec: ChannelSpec, traits: ChannelTraits, input: DoctorInput,
 }
 
 /** The bug after the seed: the pinned state dir belongs to the service user and the web user cannot write it. */
-function stateDirCheck(spec: ChannelSpec, traits: ChannelTraits, input: DoctorInput, who: Who): Check[] | undefined {
+function stateDirCheck(spec: ChannelSpec, traits: ChannelFacts, input: DoctorInput, who: Who): Check[] | undefined {
   const state = traits.stateDir;
   if (!state) return undefined;
   const { host } = input;
@@ -627,7 +612,7 @@ function cwdCheck(spec: ChannelSpec, cwd: string | undefined, input: DoctorInput
 }
 
 /** cc-connect: the CLI talks to the daemon over <data dir>/run/api.sock. */
-function socketCheck(spec: ChannelSpec, socket: NonNullable<ChannelTraits['socket']>, input: DoctorInput, who: Who): Check {
+function socketCheck(spec: ChannelSpec, socket: NonNullable<ChannelFacts['socket']>, input: DoctorInput, who: Who): Check {
   const { host } = input;
   const id = `channel.${spec.name}.socket`;
   const flagAt = spec.args.indexOf(socket.dataDirFlag);

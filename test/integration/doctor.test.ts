@@ -546,3 +546,18 @@ describe('doctor --json', () => {
     expect(new Set(doc.checks.map((c) => c.id)).size).toBe(doc.checks.length);
   });
 });
+
+describe('telegram: its channel runs curl -q, which touches nothing under HOME', () => {
+  it('gets no HOME check (a custom channel without a HOME pin would be warned)', async () => {
+    const { bridgeSandbox } = await import('../helpers/bridge-sandbox.js');
+    const root = bridgeSandbox();
+    const installed = await runMain(['install', '--bridge', 'telegram', '--site', SITE, '--service-user', 'opencode', '--root', root], { TELEGRAM_BOT_TOKEN: '123:abc' });
+    expect(installed.code).toBe(0);
+    const custom = await runMain(['channel', 'set', 'pager', '--site', SITE, '--command', '/usr/bin/curl', '--arg', '{message}', '--root', root]);
+    expect(custom.code).toBe(0);
+    const ids = (JSON.parse((await runMain(['doctor', '--site', SITE, '--root', root, '--json'])).stdout) as { checks: Check[] }).checks.map((c) => c.id);
+    expect(ids).toContain('channel.telegram.command');
+    expect(ids).not.toContain('channel.telegram.home');
+    expect(ids).toContain('channel.pager.home');
+  });
+});
