@@ -1,13 +1,12 @@
 /**
  * Exit codes are part of the interface: deploy scripts branch on them.
- * 0 ok · 1 failure (bad input, damaged file, host problem) · 2 drift (`check`)
- * · 130 interrupted.
+ * 0 ok · 1 failure (bad input, damaged file, host problem) · 2 drift (`check`).
+ * (130 is what a shell reports when SIGINT kills the process; no code sets it.)
  */
 export const ExitCode = {
   ok: 0,
   failure: 1,
   drift: 2,
-  interrupted: 130,
 } as const;
 
 /**
