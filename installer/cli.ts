@@ -16,7 +16,7 @@ import { planUninstall } from './commands/uninstall.js';
 import { planUpgrade } from './commands/upgrade.js';
 import { doctorExitCode } from './doctor.js';
 import { ExitCode, UsageError, UserError } from './errors.js';
-import { nodeHost, type Host } from './host.js';
+import { nodeHost, recordingHost, type Host } from './host.js';
 import { resolveSite, type IdentityFlags } from './identity.js';
 import { hasChanges, type Plan } from './plan.js';
 import { reloadServices, stopRemovedUnits, type ReloadResult, type ServiceEnv, type ServiceFailure } from './services.js';
@@ -298,17 +298,20 @@ async function runCommand(command: string, args: Parsed, io: Io): Promise<number
         return ExitCode.ok;
       }
   }
-  const makePlan = (): Plan => planMutation(command, args, identity, host);
   const site = resolveSite(identity, host);
-  let plan = makePlan();
+  const recorded = recordingHost(host);
+  let plan = planMutation(command, args, identity, recorded.host);
   let reload: ReloadResult | undefined;
   if (!args.dryRun && hasChanges(plan)) {
-    // Only a run that will write takes the host lock, and it plans again under
-    // the lock from what it reads there, so no concurrent writer's update is
-    // lost. A run that would change nothing writes nothing and takes no lock:
-    // it is as if it had run just before any concurrent writer.
+    // Only a run that will write takes the host lock, and what it writes is
+    // planned from what it reads under the lock, so no concurrent writer's
+    // update is lost: if the machine still answers every question the plan
+    // asked as before, that plan stands; otherwise it plans again. A run that
+    // would change nothing writes nothing and takes no lock: it is as if it
+    // had run just before any concurrent writer.
     plan = await underLock(args, async () => {
-      const locked = makePlan();
+      const fresh = (io.host ?? nodeHost)(root, io.env);
+      const locked = recorded.sameAnswers(fresh) ? plan : planMutation(command, args, identity, fresh);
       const live = args.reload !== false;
       if (live) {
         // A unit is stopped and disabled while its file still says what it is; a failure here leaves every file as it was.

@@ -1,0 +1,149 @@
+/**
+ * recordingHost (installer/host.ts): what a plan asked the machine, and
+ * whether a fresh look still gets the same answers. cli.ts keeps the plan
+ * made before the lock only when it does; these tests pin down that any
+ * changed answer, a new file where there was none, or an error that went
+ * away, is seen.
+ */
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { main, type Io } from '../../installer/cli.js';
+import { nodeHost, recordingHost, type Host } from '../../installer/host.js';
+import { fakeHost } from '../helpers/fake-host.js';
+import { bridgeSandbox } from '../helpers/bridge-sandbox.js';
+import { at, CHANNELS, SITE } from '../helpers/sandbox.js';
+
+/** Ask a fixed set of questions, the way a plan would. */
+function askAll(host: Host): void {
+  host.readText('/etc/hostname');
+  host.readText('/etc/missing');
+  host.stat('/etc');
+  host.lstat('/etc/hostname');
+  host.listDir('/etc');
+  host.user('www-data');
+  host.groupIds(host.user('www-data') ?? { name: 'x', uid: 1, gid: 1, home: '/', shell: '' });
+}
+
+describe('recordingHost', () => {
+  const files = { '/etc/hostname': 'web1\n' };
+
+  it('answers as the host it wraps does', () => {
+    const inner = fakeHost({ files });
+    const { host } = recordingHost(inner);
+    expect(host.readText('/etc/hostname')).toBe('web1\n');
+    expect(host.stat('/etc/hostname')).toEqual(inner.stat('/etc/hostname'));
+    expect(host.user('www-data')).toEqual(inner.user('www-data'));
+    expect([host.root, host.env, host.platform]).toEqual([inner.root, inner.env, inner.platform]);
+  });
+
+  it('sees the same answers from an unchanged machine', () => {
+    const recorded = recordingHost(fakeHost({ files }));
+    askAll(recorded.host);
+    expect(recorded.sameAnswers(fakeHost({ files }))).toBe(true);
+  });
+
+  it.each([
+    ['a file whose content changed', { files: { '/etc/hostname': 'web2\n' } }],
+    ['a file that appeared where there was none', { files: { ...files, '/etc/missing': '' } }],
+    ['a mode that changed', { files: { '/etc/hostname': { content: 'web1\n', mode: 0o600 } } }],
+    ['a new entry in a listed directory', { files: { ...files, '/etc/other': 'x' } }],
+    ['a user that changed', { files, users: [{ name: 'www-data', uid: 34, gid: 33, home: '/var/www', shell: '/usr/sbin/nologin' }] }],
+  ])('sees %s', (_what, spec) => {
+    const recorded = recordingHost(fakeHost({ files }));
+    askAll(recorded.host);
+    expect(recorded.sameAnswers(fakeHost(spec))).toBe(false);
+  });
+
+  it('keeps an answer as it was given, whatever the caller does to it later', () => {
+    const recorded = recordingHost(fakeHost({ files }));
+    const facts = recorded.host.stat('/etc/hostname');
+    if (facts) facts.mode = 0o777;
+    expect(recorded.sameAnswers(fakeHost({ files }))).toBe(true);
+  });
+
+  it('records a thrown error as an answer: the same error again is the same answer, its absence is not', () => {
+    const root = bridgeSandbox();
+    writeFileSync(at(root, '/etc/bad'), Buffer.from([0x61, 0xff, 0x0a]));
+    const recorded = recordingHost(nodeHost(root, {}));
+    expect(() => recorded.host.readText('/etc/bad')).toThrow(/not valid UTF-8/);
+    expect(recorded.sameAnswers(nodeHost(root, {}))).toBe(true);
+    writeFileSync(at(root, '/etc/bad'), 'a\n');
+    expect(recorded.sameAnswers(nodeHost(root, {}))).toBe(false);
+  });
+
+  it('asks each distinct question once, and distrusts a plan that got two answers to one question', () => {
+    let reads = 0;
+    const counting = (spec: Parameters<typeof fakeHost>[0]): Host => {
+      const inner = fakeHost(spec);
+      return { ...inner, readText: (p) => ((reads += 1), inner.readText(p)) };
+    };
+    const recorded = recordingHost(counting({ files }));
+    for (let i = 0; i < 3; i++) recorded.host.readText('/etc/hostname');
+    reads = 0;
+    expect(recorded.sameAnswers(counting({ files }))).toBe(true);
+    expect(reads).toBe(1);
+
+    let content = 'web1\n';
+    const changing = recordingHost({ ...fakeHost({ files }), readText: () => content });
+    changing.host.readText('/etc/hostname');
+    content = 'web2\n'; // changed while the plan was being made
+    changing.host.readText('/etc/hostname');
+    expect(changing.sameAnswers(fakeHost({ files: { '/etc/hostname': 'web2\n' } }))).toBe(false);
+  });
+
+  it('never calls a view of another root the same', () => {
+    const recorded = recordingHost(nodeHost('/tmp', {}));
+    expect(recorded.sameAnswers(nodeHost('/', {}))).toBe(false);
+  });
+});
+
+describe('the plan made before the lock', () => {
+  const TOKEN = '123456789:AAbbccddeeffgghhiijjkkllmmnnooppqqr';
+  const installArgv = (root: string) => ['install', '--bridge', 'kimaki', '--site', SITE, '--service-user', 'opencode', '--root', root, '--no-reload'];
+
+  /** main() with a host factory that can act between the plan before the lock and the look under it. */
+  async function run(argv: string[], underLock?: (root: string) => void): Promise<{ code: number; stderr: string; hosts: number }> {
+    let stderr = '';
+    let hosts = 0;
+    const io: Io = {
+      stdout: () => undefined,
+      stderr: (t) => (stderr += t),
+      env: { TELEGRAM_BOT_TOKEN: TOKEN },
+      host: (root, env) => {
+        hosts += 1;
+        if (hosts === 2) underLock?.(root);
+        return nodeHost(root, env);
+      },
+    };
+    return { code: await main(argv, io), stderr, hosts };
+  }
+
+  it('a run that writes looks at the machine again under the lock; a no-op looks once', async () => {
+    const root = bridgeSandbox();
+    const r = await run(installArgv(root));
+    expect({ code: r.code, hosts: r.hosts }).toEqual({ code: 0, hosts: 2 });
+    const again = await run(installArgv(root));
+    expect({ code: again.code, hosts: again.hosts }).toEqual({ code: 0, hosts: 1 }); // a no-op takes no lock and looks once
+  });
+
+  it('is made again when a writer changed the channels file in between: that writer\'s channel is kept', async () => {
+    const root = bridgeSandbox();
+    expect((await run(installArgv(root))).code).toBe(0);
+    // What a concurrent `channel set` leaves in the channels file, worked out in a copy of the site.
+    const copy = mkdtempSync(path.join(tmpdir(), 'bridgectl-writer-'));
+    cpSync(root, copy, { recursive: true });
+    const set = await run(['channel', 'set', 'notify', '--site', SITE, '--root', copy, '--command', '/usr/local/bin/kimaki', '--arg', '{message}']);
+    expect(set.code).toBe(0);
+    const written = readFileSync(at(copy, CHANNELS), 'utf8');
+    rmSync(copy, { recursive: true, force: true });
+
+    // Our install planned before that writer ran, and takes the lock after it.
+    const r = await run(['install', '--bridge', 'cc-connect', '--site', SITE, '--service-user', 'opencode', '--root', root, '--no-reload'], (r2) =>
+      writeFileSync(at(r2, CHANNELS), written),
+    );
+    expect({ code: r.code, hosts: r.hosts }).toEqual({ code: 0, hosts: 2 });
+    const channels = readFileSync(at(root, CHANNELS), 'utf8');
+    for (const name of ['kimaki', 'notify', 'cc-connect']) expect(channels).toContain(`$channels['${name}'] = [`);
+  });
+});
