@@ -12,12 +12,21 @@
 // systemd-analyze verify on, other programs' start-up) and with those
 // validators off (bridgectl's own work, which carries the install target).
 //
-//   node scripts/bench.mjs [--iterations N] [--warmup N] [--no-build]
-//                          [--inherit-env] [--json FILE] [--keep] [--bin FILE]
+// Every case runs in two environments, interleaved in the same rounds: the
+// one this shell gives Node (the issue's conditions: how `node` starts here)
+// and a minimal one (PATH, HOME, LANG), where bridgectl's own cost is a
+// larger share of each run. They differ only when the shell exports
+// something that changes how every Node process starts (NODE_OPTIONS,
+// NODE_EXTRA_CA_CERTS…); otherwise the bench runs once. Targets are checked
+// in the first (the exit status follows it); the minimal environment's
+// ratios are reported beside them.
 //
-//   --inherit-env  time with this shell's environment instead of a minimal
-//                  one (NODE_OPTIONS, NODE_EXTRA_CA_CERTS… change every
-//                  Node start, the floor included)
+//   node scripts/bench.mjs [--iterations N] [--warmup N] [--no-build]
+//                          [--env both|inherited|minimal] [--json FILE]
+//                          [--keep] [--bin FILE]
+//
+//   --env          both (default), or only one of them; --inherit-env is
+//                  --env inherited
 //   --keep         leave the sandboxes in $TMPDIR (their path is printed)
 //   --bin FILE     time another build of the bin (implies --no-build), e.g.
 //                  an older commit's dist/bridgectl.cjs, for before/after
@@ -53,7 +62,12 @@ const VALIDATORS_OFF = { BRIDGECTL_PHP: 'none', BRIDGECTL_SYSTEMD_ANALYZE: 'none
 
 const options = parseArgs(process.argv.slice(2));
 const BIN = options.bin ? path.resolve(options.bin) : path.join(repo, 'dist/bridgectl.cjs');
-const env = benchEnv({ inherit: options.inheritEnv });
+/**
+ * The environments to time in. The first one's targets decide the exit
+ * status. `env` (the first) also runs the fixtures and the checks.
+ */
+const envs = benchEnvironments(options.env);
+const env = envs[0].env;
 const node = process.execPath;
 const work = mkdtempSync(path.join(tmpdir(), 'bridgectl-bench-'));
 const cleanup = () => {
@@ -105,38 +119,41 @@ async function run() {
     big[n] = root;
   }
 
-  // One fresh site per iteration for each install case.
-  const fresh = [];
-  const freshOwn = [];
-  for (let i = 0; i < options.warmup + options.iterations; i++) {
-    fresh.push(serverRoot(`fresh-${i}`, binaries));
-    freshOwn.push(serverRoot(`fresh-own-${i}`, binaries));
-  }
-  const freshFor = (i) => fresh[i + options.warmup];
-  const freshOwnFor = (i) => freshOwn[i + options.warmup];
+  // One fresh site per iteration for each install case: made with the cases, below, before timing starts.
 
   // --- timing ---------------------------------------------------------------
-  const cases = [
-    { key: 'floor', label: 'node -e 0 (floor)', command: () => [node, '-e', '0'] },
-    { key: 'version', label: 'bridgectl --version', command: () => cli('--version'), target: TARGETS.version },
-    { key: 'upgradeNoop', label: `upgrade, no-op (${usable.length} bridge${usable.length > 1 ? 's' : ''})`, command: () => cli(...upgradeArgs(installed)), target: TARGETS.upgradeNoop },
-    { key: 'install', label: 'install, fresh site, validators on (info)', command: (i) => cli(...installArgs(freshFor(i), usable)) },
-    {
-      key: 'installOwn',
-      label: 'install, fresh site, validators off',
-      command: (i) => cli(...installArgs(freshOwnFor(i), usable)),
-      env: { ...env, ...VALIDATORS_OFF },
-      target: TARGETS.installOwn,
-    },
-    { key: 'upgrade1000', label: 'upgrade, 1,000 blocks', command: () => cli(...upgradeArgs(big[1000])), target: TARGETS.upgrade1000 },
-    { key: 'upgrade2000', label: 'upgrade, 2,000 blocks', command: () => cli(...upgradeArgs(big[2000])) },
-    {
-      key: 'noCache',
-      label: 'upgrade, no-op, no code cache (info)',
-      command: () => cli(...upgradeArgs(installed)),
-      env: { ...env, BRIDGECTL_NO_CODE_CACHE: '1' },
-    },
-  ];
+  /** The cases, in one environment; keys are prefixed with its name. */
+  const casesIn = ({ name, env: e }) => {
+    const fresh = (key) => {
+      const roots = Array.from({ length: options.warmup + options.iterations }, (_, i) => serverRoot(`fresh-${name}-${key}-${i}`, binaries));
+      return (i) => roots[i + options.warmup];
+    };
+    const freshOn = fresh('install');
+    const freshOwn = fresh('own');
+    return [
+      { key: 'floor', label: 'node -e 0 (floor)', command: () => [node, '-e', '0'] },
+      { key: 'version', label: 'bridgectl --version', command: () => cli('--version'), target: TARGETS.version },
+      { key: 'upgradeNoop', label: `upgrade, no-op (${usable.length} bridge${usable.length > 1 ? 's' : ''})`, command: () => cli(...upgradeArgs(installed)), target: TARGETS.upgradeNoop },
+      { key: 'install', label: 'install, fresh site, validators on (info)', command: (i) => cli(...installArgs(freshOn(i), usable)), fresh: freshOn },
+      {
+        key: 'installOwn',
+        label: 'install, fresh site, validators off',
+        command: (i) => cli(...installArgs(freshOwn(i), usable)),
+        env: { ...e, ...VALIDATORS_OFF },
+        target: TARGETS.installOwn,
+        fresh: freshOwn,
+      },
+      { key: 'upgrade1000', label: 'upgrade, 1,000 blocks', command: () => cli(...upgradeArgs(big[1000])), target: TARGETS.upgrade1000 },
+      { key: 'upgrade2000', label: 'upgrade, 2,000 blocks', command: () => cli(...upgradeArgs(big[2000])) },
+      {
+        key: 'noCache',
+        label: 'upgrade, no-op, no code cache (info)',
+        command: () => cli(...upgradeArgs(installed)),
+        env: { ...e, BRIDGECTL_NO_CODE_CACHE: '1' },
+      },
+    ].map((c) => ({ ...c, key: `${name}:${c.key}`, base: c.key, env: c.env ?? e }));
+  };
+  const cases = envs.flatMap(casesIn);
   const before = snapshot(installed);
   say(`bench: ${options.iterations} iterations (+${options.warmup} warm-up) of ${cases.length} cases, round-robin…`);
   const times = roundRobin(cases, {
@@ -148,62 +165,88 @@ async function run() {
     },
   });
   if (snapshot(installed) !== before) throw new Error('the no-op upgrade changed the site tree');
-  for (const [i, root] of [...fresh, ...freshOwn].entries()) {
-    if (!existsSync(path.join(root, CHANNELS))) throw new Error(`install into fresh site ${i} wrote no channels file`);
+  for (const c of cases.filter((c) => c.fresh)) {
+    for (let i = 0; i < options.iterations; i++) {
+      if (!existsSync(path.join(c.fresh(i), CHANNELS))) throw new Error(`${c.key}: install into fresh site ${i} wrote no channels file`);
+    }
   }
 
-  // --- memory and writes ------------------------------------------------------
-  const rss = Object.fromEntries(cases.map((c) => [c.key, peakRssMb(c.command(0), c.env ?? env, c.key.startsWith('install') ? () => serverRoot(`rss-${c.key}-${Math.random().toString(36).slice(2)}`, binaries) : undefined, installArgs, usable)]));
+  // --- memory and writes (first environment) --------------------------------
+  const first = cases.filter((c) => c.key.startsWith(`${envs[0].name}:`));
+  const rss = Object.fromEntries(first.map((c) => [c.base, peakRssMb(c.command(0), c.env, c.base.startsWith('install') ? () => serverRoot(`rss-${c.base}-${Math.random().toString(36).slice(2)}`, binaries) : undefined, installArgs, usable)]));
   const writes = noopWrites(cli, installed, big[1000], upgradeArgs);
 
   // --- report -----------------------------------------------------------------
-  const floor = times.floor;
+  const out = [];
+  out.push(`bridgectl bench: node ${process.version}, ${cpus().length} CPUs, ${options.iterations} iterations (+${options.warmup} warm-up), round-robin over both tables`);
+  out.push(`bin: ${path.relative(process.cwd(), BIN) || BIN}; bridges: ${usable.join(', ')}; code cache: ${existsSync(path.join(path.dirname(BIN), 'bridgectl-core.cjs.v8cache')) ? 'present' : 'absent'}`);
+  const reports = envs.map((e, n) => report(e, cases.filter((c) => c.key.startsWith(`${e.name}:`)), times, n === 0 ? rss : {}, n === 0));
+  for (const r of reports) out.push('', ...r.lines);
+  const checks = [...reports[0].checks, { name: `peak RSS, upgrade at 2,000 blocks: ${rss.upgrade2000?.toFixed(1)} MB ≤ ${TARGETS.rssMb} MB`, pass: rss.upgrade2000 !== undefined && rss.upgrade2000 <= TARGETS.rssMb }, writes];
+  out.push('', `targets (${envs[0].label}):`);
+  for (const c of checks) out.push(`${c.pass ? 'pass' : c.pass === undefined ? 'skip' : 'FAIL'}  ${c.name}`);
+  for (const r of reports.slice(1)) {
+    out.push('', `the same targets in the ${r.label} (reported, not gating):`);
+    for (const c of r.checks) out.push(`${c.pass ? 'pass' : 'miss'}  ${c.name}`);
+  }
+  process.stdout.write(`${out.join('\n')}\n`);
+
+  if (options.json) {
+    writeFileSync(options.json, JSON.stringify({ node: process.version, iterations: options.iterations, environments: envs.map((e) => e.name), times, tables: reports.map((r) => ({ environment: r.name, rows: r.rows, scaling: r.scaling, checks: r.checks })), rss, checks }, null, 2));
+  }
+  return checks.every((c) => c.pass !== false) ? 0 : 1;
+}
+
+/** One environment's table and its target checks. */
+function report(e, cases, times, rss, showRss) {
+  const floor = times[`${e.name}:floor`];
   const rows = cases.map((c) => {
     const s = summarize(times[c.key]);
-    const ratio = c.key === 'floor' ? 1 : pairedRatio(times[c.key], floor);
-    return { ...c, ...s, ratio, pass: c.target === undefined ? undefined : ratio <= c.target, rss: rss[c.key] };
+    const ratio = c.base === 'floor' ? 1 : pairedRatio(times[c.key], floor);
+    return { key: c.base, label: c.label, target: c.target, ...s, ratio, pass: c.target === undefined ? undefined : ratio <= c.target, rss: rss[c.base] };
   });
-  const above = (k) => median(pairedDiff(times[k], floor));
+  const above = (k) => median(pairedDiff(times[`${e.name}:${k}`], floor));
   const scaling = above('upgrade2000') / above('upgrade1000');
   const checks = [
     ...rows.filter((r) => r.target !== undefined).map((r) => ({ name: `${r.label}: ratio ${r.ratio.toFixed(2)}× ≤ ${r.target}×`, pass: r.pass })),
     { name: `2,000 vs 1,000 blocks, time above floor: ${above('upgrade2000').toFixed(1)} / ${above('upgrade1000').toFixed(1)} ms = ${scaling.toFixed(2)}× ≤ ${TARGETS.scaling}×`, pass: scaling <= TARGETS.scaling },
-    { name: `peak RSS, upgrade at 2,000 blocks: ${rss.upgrade2000?.toFixed(1)} MB ≤ ${TARGETS.rssMb} MB`, pass: rss.upgrade2000 !== undefined && rss.upgrade2000 <= TARGETS.rssMb },
-    writes,
   ];
-
-  const out = [];
-  out.push(`bridgectl bench: node ${process.version}, ${cpus().length} CPUs, ${options.iterations} iterations (+${options.warmup} warm-up), round-robin; env: ${options.inheritEnv ? 'inherited' : 'minimal (PATH, HOME, LANG)'}`);
-  out.push(`bin: ${path.relative(process.cwd(), BIN) || BIN}; bridges: ${usable.join(', ')}; code cache: ${existsSync(path.join(path.dirname(BIN), 'bridgectl-core.cjs.v8cache')) ? 'present' : 'absent'}`);
-  out.push('');
-  const header = ['case', 'median ms', 'min–max ms', 'ratio', 'target', 'peak RSS'];
+  const header = ['case', 'median ms', 'min–max ms', 'ratio', 'target', ...(showRss ? ['peak RSS'] : [])];
   const table = rows.map((r) => [
     r.label,
     r.median.toFixed(1),
     `${r.min.toFixed(1)}–${r.max.toFixed(1)}`,
     `${r.ratio.toFixed(2)}×`,
-    r.target === undefined ? '' : `≤ ${r.target}× ${r.pass ? 'pass' : 'FAIL'}`,
-    r.rss === undefined ? '' : `${r.rss.toFixed(1)} MB`,
+    r.target === undefined ? '' : `≤ ${r.target}× ${r.pass ? 'pass' : showRss ? 'FAIL' : 'miss'}`,
+    ...(showRss ? [r.rss === undefined ? '' : `${r.rss.toFixed(1)} MB`] : []),
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...table.map((row) => row[i].length)));
   const line = (cells) => cells.map((c, i) => (i === 0 || i === 4 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ').trimEnd();
-  out.push(line(header));
-  out.push(widths.map((w) => '-'.repeat(w)).join('  '));
-  for (const row of table) out.push(line(row));
-  out.push('');
-  for (const c of checks) out.push(`${c.pass ? 'pass' : c.pass === undefined ? 'skip' : 'FAIL'}  ${c.name}`);
-  process.stdout.write(`${out.join('\n')}\n`);
+  const lines = [`${e.label}:`, line(header), widths.map((w) => '-'.repeat(w)).join('  '), ...table.map(line)];
+  return { name: e.name, label: e.label, rows, scaling, checks, lines };
+}
 
-  if (options.json) {
-    writeFileSync(options.json, JSON.stringify({ node: process.version, iterations: options.iterations, times, rows, scaling, rss, checks }, null, 2));
-  }
-  return checks.every((c) => c.pass !== false) ? 0 : 1;
+/**
+ * inherited: this shell's environment, as Node starts here; minimal: PATH,
+ * HOME, LANG (and TMPDIR). `both` times the two only when they can differ
+ * for Node: the shell exports a NODE_* or UV_* variable (NODE_OPTIONS and
+ * NODE_EXTRA_CA_CERTS change every start, the floor's included) or
+ * OPENSSL_CONF/SSL_CERT_* (read at every start).
+ */
+function benchEnvironments(which) {
+  const inherited = { name: 'inherited', label: 'environment: inherited from this shell', env: benchEnv({ inherit: true }) };
+  const minimal = { name: 'minimal', label: 'environment: minimal (PATH, HOME, LANG)', env: benchEnv() };
+  if (which === 'inherited') return [inherited];
+  if (which === 'minimal') return [minimal];
+  const startup = Object.keys(process.env).filter((k) => /^(NODE_|UV_|OPENSSL_CONF$|SSL_CERT_)/.test(k)).sort();
+  if (startup.length === 0) return [{ ...minimal, label: `${minimal.label}; this shell sets nothing that changes how Node starts` }];
+  return [{ ...inherited, label: `${inherited.label} (${startup.join(', ')})` }, minimal];
 }
 
 // --- helpers ------------------------------------------------------------------
 
 function parseArgs(argv) {
-  const o = { iterations: 40, warmup: 3, build: true, inheritEnv: false, json: undefined, keep: false, bin: undefined };
+  const o = { iterations: 40, warmup: 3, build: true, env: 'both', json: undefined, keep: false, bin: undefined };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const value = () => {
@@ -214,7 +257,11 @@ function parseArgs(argv) {
     if (a === '--iterations') o.iterations = positive(value(), a);
     else if (a === '--warmup') o.warmup = positive(value(), a, true);
     else if (a === '--no-build') o.build = false;
-    else if (a === '--inherit-env') o.inheritEnv = true;
+    else if (a === '--inherit-env') o.env = 'inherited';
+    else if (a === '--env') {
+      o.env = value();
+      if (!['both', 'inherited', 'minimal'].includes(o.env)) usage(`--env wants both, inherited or minimal, got ${o.env}`);
+    }
     else if (a === '--json') o.json = value();
     else if (a === '--keep') o.keep = true;
     else if (a === '--bin') {
@@ -233,7 +280,7 @@ function positive(text, flag, zeroOk = false) {
 }
 
 function usage(message) {
-  process.stderr.write(`bench: ${message}\nusage: node scripts/bench.mjs [--iterations N] [--warmup N] [--no-build] [--inherit-env] [--json FILE] [--keep] [--bin FILE]\n`);
+  process.stderr.write(`bench: ${message}\nusage: node scripts/bench.mjs [--iterations N] [--warmup N] [--no-build] [--env both|inherited|minimal] [--json FILE] [--keep] [--bin FILE]\n`);
   process.exit(2);
 }
 
