@@ -1,7 +1,8 @@
 /**
  * The host lock: one flock(2) lock per --root, held around plan AND apply of
- * every mutating run that has something to write (it plans again under the
- * lock; a run that would change nothing takes none: cli.ts, safety.ts), so
+ * every mutating run that has something to write (under the lock it checks
+ * that what its plan read is unchanged, else plans again; a run that would
+ * change nothing takes none: cli.ts, safety.ts), so
  * concurrent bridgectl runs (two deploy hooks, a `channel set` during an
  * `upgrade`) serialize their read–modify–write and no block is lost.
  *
