@@ -127,18 +127,22 @@ export function applyPlan(plan: Plan, root: string, options: ApplyOptions = {}):
     }
     // 4. commit
     for (const dir of plan.directories) makeDirectory(root, dir);
-    // Each directory is fsynced once, after all its renames (two for a
-    // three-bridge install instead of six): a crash still leaves each file
-    // old or new, whole, and every rename is durable before we return.
-    // Also when a later commit is refused: what was renamed stays renamed.
-    const renamedIn = new Set<string>();
+    // A directory is fsynced once its run of renames ends, before the next
+    // rename elsewhere (a three-bridge install: two, not six). The plan puts
+    // files a channel points at before the channel (engine.ts), so across a
+    // crash, too, the channels file is never on disk before what it points
+    // at, even on another filesystem; and every rename is durable before
+    // apply returns, also when a later commit is refused.
+    const unsynced = new DirectorySync();
+    let failed = true;
     try {
       for (const s of staged) {
-        const dir = commit(s, root, options, info);
-        if (dir !== undefined) renamedIn.add(dir);
+        unsynced.before(path.dirname(s.target));
+        unsynced.add(commit(s, root, options, info));
       }
+      failed = false;
     } finally {
-      for (const dir of renamedIn) fsyncDirectory(dir);
+      unsynced.flush(failed);
     }
   } finally {
     for (const s of staged) if (s.temp) unlinkQuietly(s.temp);
@@ -450,6 +454,38 @@ function unlinkQuietly(file: string): void {
     unlinkSync(file);
   } catch {
     // already renamed or never created
+  }
+}
+
+/** Directories with renames not yet fsynced, in the order they were renamed in. */
+class DirectorySync {
+  private readonly pending: string[] = [];
+
+  add(dir: string | undefined): void {
+    if (dir !== undefined && !this.pending.includes(dir)) this.pending.push(dir);
+  }
+
+  /** Before a rename in `dir`: make every other directory's renames durable first. */
+  before(dir: string): void {
+    if (this.pending.some((d) => d !== dir)) this.flush(false);
+  }
+
+  /**
+   * fsync every pending directory. With `quiet` (an error is already on
+   * its way), a failing fsync does not replace that error and the others
+   * are still tried; otherwise the first failure is thrown after all were
+   * tried.
+   */
+  flush(quiet: boolean): void {
+    let first: unknown;
+    for (const dir of this.pending.splice(0)) {
+      try {
+        fsyncDirectory(dir);
+      } catch (err) {
+        first ??= err;
+      }
+    }
+    if (first !== undefined && !quiet) throw first;
   }
 }
 
