@@ -221,8 +221,10 @@ export interface RecordingHost {
   host: Host;
   /**
    * Whether `fresh` (a new view of the same root) gives every recorded
-   * question the same answer. A plan is a function of its inputs and the
-   * host's answers, so then planning again would give the same plan.
+   * question the same answer. A plan is a function of the options, the
+   * environment and the host's answers (plus what this process learns once
+   * and keeps: its uid, the live sudo's version), so then planning again
+   * would give the same plan.
    */
   sameAnswers(fresh: Host): boolean;
 }

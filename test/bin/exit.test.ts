@@ -82,7 +82,12 @@ it('prints every byte and the exit status through a full, non-blocking pipe', as
 }, 30_000);
 
 it('keeps a failing exit status when it exits early', () => {
-  const r = spawnSync(process.execPath, [BIN, 'upgrade', '--site', '/nowhere', '--root', mkdtempSync(path.join(tmpdir(), 'bridgectl-empty-'))], { encoding: 'utf8' });
-  expect(r.status).toBe(1);
-  expect(r.stderr).toMatch(/^bridgectl: /);
+  const root = mkdtempSync(path.join(tmpdir(), 'bridgectl-empty-'));
+  try {
+    const r = spawnSync(process.execPath, [BIN, 'upgrade', '--site', '/nowhere', '--root', root], { encoding: 'utf8' });
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/^bridgectl: /);
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
 });

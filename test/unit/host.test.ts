@@ -134,7 +134,21 @@ describe('recordingHost', () => {
     changing.host.readText('/etc/hostname');
     content = 'web2\n'; // changed while the plan was being made
     changing.host.readText('/etc/hostname');
-    expect(changing.sameAnswers(fakeHost({ files: { '/etc/hostname': 'web2\n' } }))).toBe(false);
+    content = 'web1\n';
+    // A fresh look agrees with the first answer, but the plan also used the second one.
+    expect(changing.sameAnswers(fakeHost({ files }))).toBe(false);
+  });
+
+  it('sees an error where the plan got an answer', () => {
+    const recorded = recordingHost(fakeHost({ files }));
+    recorded.host.readText('/etc/hostname');
+    const failing: Host = {
+      ...fakeHost({ files }),
+      readText: () => {
+        throw new Error('EACCES');
+      },
+    };
+    expect(recorded.sameAnswers(failing)).toBe(false);
   });
 
   it('never calls a view of another root the same', () => {
