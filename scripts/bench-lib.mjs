@@ -3,14 +3,15 @@
 import { spawnSync } from 'node:child_process';
 
 /**
- * The environment the timed processes get. By default a minimal one: the
- * caller's NODE_OPTIONS / NODE_EXTRA_CA_CERTS etc. change every Node start
- * (NODE_EXTRA_CA_CERTS alone costs ~45 ms here, because Node 20 builds the
- * whole root certificate store at startup when it is set) and would inflate
- * the floor, which flatters every ratio.
+ * The environment the timed processes get: PATH, HOME, LANG (and TMPDIR),
+ * plus `extra`. Nothing else comes from the caller's shell: what bridgectl
+ * reads (SITE_PATH, SERVICE_USER, BRIDGECTL_*…) would change the work, and
+ * NODE_OPTIONS / NODE_EXTRA_CA_CERTS change every Node start
+ * (NODE_EXTRA_CA_CERTS alone costs ~40 ms here: Node 20 then builds the
+ * whole root certificate store at startup), so bench.mjs adds those only
+ * to the environment it times them in, on purpose.
  */
-export function benchEnv({ inherit = false, extra = {} } = {}) {
-  if (inherit) return { ...process.env, ...extra };
+export function benchEnv({ extra = {} } = {}) {
   const env = { PATH: process.env.PATH ?? '/usr/local/bin:/usr/bin:/bin', LANG: 'C.UTF-8' };
   if (process.env.HOME) env.HOME = process.env.HOME;
   if (process.env.TMPDIR) env.TMPDIR = process.env.TMPDIR;
