@@ -25,6 +25,7 @@ function straceUsable(): boolean {
     if (process.env.CI) throw new Error('strace is required in CI (.ci/run installs it)');
     return false;
   }
+  if (r.status !== 0) console.warn(`fsync-order: skipped, strace cannot trace here (ptrace refused?): ${String(r.stderr).trim()}`);
   return r.status === 0;
 }
 
