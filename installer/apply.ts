@@ -15,10 +15,11 @@
  *             every *.service), written, chmod'ed, chown'ed, fsynced.
  *  3. verify  each staged file (php -l, systemd-analyze verify: one run for
  *             all units).
- *  4. commit  back up (on request), rename over the target; then fsync
- *             each directory touched, once. A crash leaves the old file
- *             or the new one, whole; at worst a stale
- *             `.<name>.bridgectl-<hex>.tmp`, which the next run removes.
+ *  4. commit  back up (on request), rename over the target; a directory
+ *             is fsynced when its run of renames ends, before any rename
+ *             elsewhere. A crash leaves the old file or the new one, whole;
+ *             at worst a stale `.<name>.bridgectl-<hex>.tmp`, which the
+ *             next run removes.
  */
 import {
   closeSync,
