@@ -245,6 +245,14 @@ function throwawayIds(): number[] {
     expect(readCalls(RECORDS)).toEqual([]);
   });
 
+  it('refuses a message with a NUL byte on the hop (exit 76) instead of delivering it without the NUL', () => {
+    // Only stdin can carry a NUL (argv cannot): the web user feeding the grant directly.
+    const r = as(WEB, ['sudo', '-n', '-u', 'bctlsvc', '--', HOP.target, 'send', ID], { input: 'a\0b' });
+    expect(r.stderr).toBe('kimaki-dispatch-target: the message contains a NUL byte, which no argument can carry; refused\n');
+    expect(r.status).toBe(76);
+    expect(readCalls(RECORDS)).toEqual([]);
+  });
+
   it("keeps message bodies out of sudo's log: it records only the target, the subcommand and the id", async () => {
     const secret = 'customer secret 4242-4242';
     expect((await dispatch(secret)).exit).toBe(0);
