@@ -222,15 +222,37 @@ export function renderHop(input: HopRenderInput): RenderedHop {
     recipientParam,
     messageParam,
   });
-  const users = [...new Set(input.webUsers)];
-  const sudoers = renderTemplate('sudo/sudoers.hbs', {
-    ...common,
-    target: paths.target,
+  const sudoers = renderSudoers(bridge, hop, identity.serviceUser, input.webUsers, input.form);
+  return { paths, target, wrapper, sudoers };
+}
+
+/** The grant alone, as renderHop writes it (also to tell a grant bridgectl wrote from one it did not). */
+function renderSudoers(bridge: BridgeDefinition, hop: SudoHopSpec, serviceUser: string, webUsers: readonly string[], form: GrantForm): string {
+  const { target } = hopPaths(bridge.id);
+  const users = [...new Set(webUsers)];
+  return renderTemplate('sudo/sudoers.hbs', {
+    title: bridge.title,
+    serviceUser,
+    subcommand: hop.subcommand,
+    target,
     users: users.join(', '),
     webUsersText: users.join(' and '),
-    commands: grantCommands(paths.target, hop, input.form),
+    commands: grantCommands(target, hop, form),
   });
-  return { paths, target, wrapper, sudoers };
+}
+
+/**
+ * The form of the installed grant, when bridgectl wrote it: its text is
+ * byte for byte one of bridgectl's renderings for the users and run-as user
+ * it names. A grant edited by hand (`<target> *`) says nothing about which
+ * form this sudo reads, so it is undefined then.
+ */
+export function ownGrantForm(bridge: BridgeDefinition, hop: SudoHopSpec, installed: InstalledDispatch): GrantForm | undefined {
+  const text = installed.files.get(hopPaths(bridge.id).sudoers)?.text;
+  if (text === undefined || installed.form === undefined || installed.webUsers === undefined || installed.serviceUser === undefined) return undefined;
+  const { webUsers, serviceUser } = installed;
+  if (![serviceUser, ...webUsers].every((u) => SUDOERS_NAME.test(u) && u !== 'ALL')) return undefined;
+  return (['regex', 'wildcard'] as const).find((form) => renderSudoers(bridge, hop, serviceUser, webUsers, form) === text);
 }
 
 // ---------------------------------------------------------------- reading back
@@ -366,7 +388,12 @@ export function planDispatch(input: DispatchPlanInput): DispatchPlan {
 
   const hop = bridge.sudoHop;
   const webUsers = resolveWebUsers(bridge, identity, installed, flags, host, notes);
-  const form = resolveForm(bridge, installed, flags, host, notes, input.run);
+  const ownForm = ownGrantForm(bridge, hop, installed);
+  const form = resolveForm(bridge, ownForm, flags, host, notes, input.run);
+  const grantPath = hopPaths(bridge.id).sudoers;
+  if (installed.files.has(grantPath) && ownForm === undefined) {
+    notes.push(`${bridge.id}: ${grantPath} is not a grant bridgectl wrote (edited by hand, or by another version): it is replaced with bridgectl's own, in the ${form} form`);
+  }
   if (identity.uid === 0) notes.push(`${bridge.id}: the sudo hop runs ${bridge.binaryName} as root for ${webUsers.join(', ')}`);
   const cliPath = dispatchPath(bridge, identity, host, notes);
   const rendered = renderHop({ bridge, hop, identity, channel: input.spec, webUsers, form, cliPath });
@@ -454,7 +481,8 @@ function resolveWebUsers(
 
 function resolveForm(
   bridge: BridgeDefinition,
-  installed: InstalledDispatch,
+  /** The installed grant's form, only when bridgectl wrote that grant (ownGrantForm). */
+  installedForm: GrantForm | undefined,
   flags: DispatchFlags,
   host: Host,
   notes: string[],
@@ -462,21 +490,22 @@ function resolveForm(
 ): GrantForm {
   if (flags.sudoRegex !== undefined) {
     const form = flags.sudoRegex ? 'regex' : 'wildcard';
-    if (installed.form !== undefined && installed.form !== form) notes.push(`${bridge.id}: the sudo grant changes from ${installed.form} to ${form} matching`);
+    if (installedForm !== undefined && installedForm !== form) notes.push(`${bridge.id}: the sudo grant changes from ${installedForm} to ${form} matching`);
     return form;
   }
   // The installed form is kept (upgrade never switches silently) unless the
-  // live sudo cannot read it; a fresh grant takes what the live sudo reads.
+  // live sudo cannot read it; a fresh grant, or one bridgectl did not write,
+  // takes what the live sudo reads.
   if (host.root === '/') {
     const version = detectSudoVersion(run);
     if (!version) {
       notes.push(`${bridge.id}: sudo is not installed: the wrapper exits 69 until it is (apt-get install sudo)`);
     } else if (!supportsSudoersRegex(version)) {
-      if (installed.form === 'regex') notes.push(`${bridge.id}: the sudo grant changes from regex to wildcard matching: sudo ${version.text} predates sudoers regular expressions (1.9.10)`);
+      if (installedForm === 'regex') notes.push(`${bridge.id}: the sudo grant changes from regex to wildcard matching: sudo ${version.text} predates sudoers regular expressions (1.9.10)`);
       return 'wildcard';
     }
   }
-  return installed.form ?? 'regex';
+  return installedForm ?? 'regex';
 }
 
 /** Root-owned directories only: the CLI's own directory joins SYSTEM_PATH when root owns it and only root can write it. */

@@ -249,6 +249,22 @@ describe('a hand-edited grant', () => {
     expect(mode(root, HOP.sudoers)).toBe(0o440);
   });
 
+  it('widened to `<target> *` does not decide the form: upgrade restores its own regex grant, and says a foreign one was replaced', async () => {
+    const root = serverSandbox();
+    await install(root, '--dispatch', 'sudo');
+    const good = read(root, HOP.sudoers);
+    expect(good).toContain(' ^send [0-9]+$\n');
+    chmodSync(at(root, HOP.sudoers), 0o640);
+    writeFileSync(at(root, HOP.sudoers), `www-data ALL=(opencode) NOPASSWD: ${HOP.target} *\n`);
+    const r = await upgrade(root, '--json');
+    expect(r.code).toBe(0);
+    expect(json(r.stdout).notes).toContain(
+      "kimaki: /etc/sudoers.d/bridgectl-kimaki is not a grant bridgectl wrote (edited by hand, or by another version): it is replaced with bridgectl's own, in the regex form",
+    );
+    expect(read(root, HOP.sudoers)).toBe(good);
+    expect(json((await upgrade(root, '--json')).stdout).notes).toEqual([]);
+  });
+
   it('that names no users stops upgrade until --web-user says whom it is for', async () => {
     const root = serverSandbox();
     await install(root, '--dispatch', 'sudo', '--web-user', 'ghost');
