@@ -33,7 +33,7 @@ import { parsePhpString } from './php.js';
 import { channelsFile, transportFile } from './paths.js';
 import { denial, describeFacts, dirWritable, explainDenial, realPath, searchFix, shellQuote, whoIs, type Who } from './reach.js';
 import { hopPaths } from './sudo-hop.js';
-import { probeGrant, probeHopDirectories, probeHopFiles, probeSudoBinary, probeSudoVersion, probeVisudo, spawnRunner, type ProbeResult, type Runner } from './sudo-probe.js';
+import { probeGrant, probeHopCli, probeHopDirectories, probeHopFiles, probeSudoBinary, probeSudoVersion, probeVisudo, spawnRunner, type ProbeResult, type Runner } from './sudo-probe.js';
 import { envOf } from './units.js';
 import type { WebUser } from './web-user.js';
 
@@ -387,6 +387,7 @@ function sudoChecks(bridge: BridgeDefinition, spec: ChannelSpec, traits: Channel
   const expected = rendered.dispatch.files.filter((f) => f.after !== null);
   probeHopFiles(host, expected, upgrade).forEach((p, i) => checks.push(probe(names[expected[i]?.path ?? ''] ?? 'file', p)));
   checks.push(probe('dirs', probeHopDirectories(host, hop)));
+  checks.push(probe('cli', probeHopCli(host, hop)));
   checks.push(probe('visudo', probeVisudo(host, hop, run, upgrade)));
   for (const user of hop.webUsers) {
     for (const p of probeGrant(host, { ...hop, webUsers: [user] }, run, isRoot, upgrade)) checks.push(probe(`grant.${user}`, p));

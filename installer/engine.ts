@@ -17,7 +17,7 @@ import { channelsFile, transportFile } from './paths.js';
 import { staticTemplate } from './templates.js';
 import { fileChange, ownedFileChange, type DirectoryChange, type FileChange, type Plan } from './plan.js';
 import { redactable, resolveSecret } from './secrets.js';
-import { inspectDispatch, planDispatch, type DispatchPlan, type InstalledDispatch } from './sudo-hop.js';
+import { inspectDispatch, planDispatch, refuseUnsafeHop, type DispatchPlan, type InstalledDispatch } from './sudo-hop.js';
 import {
   envOf,
   keptSettings,
@@ -464,6 +464,8 @@ export function planBridges(
   const rendered = definitions.map((bridge) =>
     renderBridge(bridge, flags, channels, site, host, notes, options, surveyed?.installed.get(bridge.id) ?? inspectInstalled(bridge, channels.text, host, homes)),
   );
+  // A sudo hop someone other than root could change is refused before anything is written (doctor fails it instead).
+  if (options.owners !== false) for (const r of rendered) refuseUnsafeHop(r.dispatch);
   const channelsEntry = channelsChange(channels, rendered.map((r) => r.block));
   // Files a channel points at (the sudo hop's, a credential file) go in before
   // the channel points at them, and out after it no longer does: a dispatch

@@ -17,7 +17,8 @@ import path from 'node:path';
 import type { BridgeDefinition } from '../bridges/types.js';
 import { binDir, searchPath, SYSTEM_PATH } from '../bridges/paths.js';
 import type { ChannelSpec } from './channel.js';
-import { IdentityError, RenderError, UsageError } from './errors.js';
+import { IdentityError, RenderError, UsageError, UserError } from './errors.js';
+import { describeUnsafe, unsafeFix, unsafeHopPaths, type HopOwnersInput, type UnsafePath } from './hop-owners.js';
 import { resolveWebUser } from './web-user.js';
 import type { Host, PathFacts } from './host.js';
 import type { Identity } from './identity.js';
@@ -348,6 +349,11 @@ export interface HopFacts {
   bridge: string;
   paths: HopPaths;
   serviceUser: string;
+  /** The user the CLI runs as, by uid (may also write the CLI and its directories). */
+  serviceUid: number;
+  /** The CLI the target runs, and its name. */
+  cli: string;
+  binaryName: string;
   webUsers: string[];
   form: GrantForm;
   subcommand: string;
@@ -361,6 +367,8 @@ export interface DispatchPlan {
   files: FileChange[];
   directories: DirectoryChange[];
   hop?: HopFacts;
+  /** Paths someone other than root could write to change what the hop runs (hop-owners.ts): install and upgrade refuse, doctor fails. */
+  unsafe: UnsafePath[];
 }
 
 export function planDispatch(input: DispatchPlanInput): DispatchPlan {
@@ -383,7 +391,7 @@ export function planDispatch(input: DispatchPlanInput): DispatchPlan {
   }
   if (mode === 'direct' || input.spec === null || !bridge.sudoHop) {
     const removals = [...installed.files].map(([p, f]) => fileChange(p, f.text, null, HOP_EXEC_MODE, f.facts?.mode));
-    return { spec: input.spec, files: removals, directories: [] };
+    return { spec: input.spec, files: removals, directories: [], unsafe: [] };
   }
 
   const hop = bridge.sudoHop;
@@ -406,12 +414,33 @@ export function planDispatch(input: DispatchPlanInput): DispatchPlan {
   ];
   const directories: DirectoryChange[] = [];
   if (host.stat(HOP_LIB_DIR) === undefined) directories.push({ path: HOP_LIB_DIR, ...ROOT, mode: 0o755 });
-  return {
-    spec: { ...input.spec, command: paths.wrapper },
-    files,
-    directories,
-    hop: { bridge: bridge.id, paths, serviceUser: identity.serviceUser, webUsers, form, subcommand: hop.subcommand, sample: hop.recipient.sample },
+  const facts: HopFacts = {
+    bridge: bridge.id,
+    paths,
+    serviceUser: identity.serviceUser,
+    serviceUid: identity.uid,
+    cli: identity.binary,
+    binaryName: bridge.binaryName,
+    webUsers,
+    form,
+    subcommand: hop.subcommand,
+    sample: hop.recipient.sample,
   };
+  return { spec: { ...input.spec, command: paths.wrapper }, files, directories, hop: facts, unsafe: unsafeHopPaths(host, hopOwnersInput(facts)) };
+}
+
+/** What hop-owners.ts checks, from a planned hop. */
+export function hopOwnersInput(hop: HopFacts): HopOwnersInput {
+  return { bridgeId: hop.bridge, binaryName: hop.binaryName, cli: hop.cli, serviceUser: hop.serviceUser, serviceUid: hop.serviceUid, paths: hop.paths };
+}
+
+/**
+ * Refuse a sudo-mode plan whose hop someone other than root could change
+ * (install and upgrade; doctor reports the same list as failed checks).
+ */
+export function refuseUnsafeHop(plan: DispatchPlan): void {
+  if (!plan.hop || plan.unsafe.length === 0) return;
+  throw new UserError(`${plan.hop.bridge}: refusing the sudo hop: ${describeUnsafe(plan.unsafe)}`, unsafeFix(plan.unsafe, hopOwnersInput(plan.hop)));
 }
 
 /** Removal of whatever hop files are installed (uninstall). */
