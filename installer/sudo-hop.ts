@@ -9,6 +9,9 @@
  *   wrapper  /usr/local/bin/bridgectl-<id>-dispatch         0755  the channel's command
  *   grant    /etc/sudoers.d/bridgectl-<id>                  0440  validated by visudo -cf before rename
  *
+ * A hop someone other than root could change (the CLI it runs, a directory
+ * on the way to it or above these files) is refused (hop-owners.ts).
+ *
  * A bridge opts in with a `sudoHop` descriptor (data only). Reads go through
  * the Host; the one process this module may start is `sudo -V` on the live
  * host (--root /), to pick the grant's form.
