@@ -6,7 +6,7 @@
 import path from 'node:path';
 import yargs, { type Argv } from 'yargs';
 import { bridgeIds } from '../bridges/index.js';
-import { applyPlan } from './apply.js';
+import { applyPlan, CommitIncompleteError, type ApplyOptions } from './apply.js';
 import { checkSite } from './commands/check.js';
 import { runDoctor } from './commands/doctor.js';
 import { formatChannelList, listChannels, planChannelRemove, planChannelSet } from './commands/channel.js';
@@ -37,6 +37,8 @@ export interface Io {
   host?(root: string, env: Readonly<Record<string, string | undefined>>): Host;
   /** The init system's commands (systemctl); tests replace them. */
   services?: ServiceEnv;
+  /** Tests: inject a failure at a commit step (ApplyOptions.fault). */
+  fault?: ApplyOptions['fault'];
 }
 
 interface GlobalArgs {
@@ -476,15 +478,16 @@ function parseBinaries(values: readonly string[], curl?: string): Pick<IdentityF
 }
 
 function reportError(err: unknown, io: Io, jsonCommand?: string): number {
+  const code = err instanceof CommitIncompleteError ? ExitCode.incomplete : ExitCode.failure;
   if (jsonCommand !== undefined) {
     const error = err instanceof UserError ? { message: err.message, ...(err.hint ? { fix: err.hint } : {}) } : { message: err instanceof Error ? err.message : String(err) };
-    io.stdout(formatJson({ command: jsonCommand, exitCode: ExitCode.failure, dryRun: true, error }));
+    io.stdout(formatJson({ command: jsonCommand, exitCode: code, dryRun: true, error }));
   }
   if (err instanceof UserError) {
     io.stderr(`bridgectl: ${err.message}\n`);
     if (err.hint) io.stderr(`  fix: ${err.hint}\n`);
     if (err instanceof UsageError) io.stderr("  see 'bridgectl --help'\n");
-    return ExitCode.failure;
+    return code;
   }
   const sys = err as NodeJS.ErrnoException;
   if (sys instanceof Error && typeof sys.code === 'string' && typeof sys.syscall === 'string') {

@@ -1,12 +1,14 @@
 /**
  * Exit codes are part of the interface: deploy scripts branch on them.
- * 0 ok · 1 failure (bad input, damaged file, host problem) · 2 drift (`check`).
+ * 0 ok · 1 failure (bad input, damaged file, host problem) · 2 drift (`check`) ·
+ * 3 a commit failed and could not be fully undone: some files written, the message names them.
  * (130 is what a shell reports when SIGINT kills the process; no code sets it.)
  */
 export const ExitCode = {
   ok: 0,
   failure: 1,
   drift: 2,
+  incomplete: 3,
 } as const;
 
 /**
