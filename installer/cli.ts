@@ -249,7 +249,7 @@ function buildParser(argv: string[]) {
     .help()
     .alias('help', 'h')
     .wrap(null)
-    .epilogue('Exit codes: 0 ok, 1 failure (nothing written unless the message says so; doctor: a check failed), 2 drift (check), 130 interrupted.')
+    .epilogue('Exit codes: 0 ok, 1 failure (nothing written unless the message says so; doctor: a check failed), 2 drift (check), 3 commit incomplete (the message names the files written), 130 interrupted.')
     .exitProcess(false)
     .fail((message, err) => {
       throw err ?? new UsageError(message);
