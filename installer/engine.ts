@@ -28,6 +28,7 @@ import {
   type InstalledService,
 } from './units.js';
 import { resolveWebUser } from './web-user.js';
+import { keepOperatorLines } from './operator-lines.js';
 
 /** Managed PHP files: readable by PHP-FPM whatever the umask, writable only by their owner. */
 export const PHP_FILE_MODE = 0o644;
@@ -285,7 +286,11 @@ export function renderBridge(
       const text = current?.text ?? host.readText(path);
       const parsed = current?.parsed ?? (text === undefined ? undefined : parseService(init, text));
       const managed = (init === 'systemd' ? service.systemdEnv : service.launchdEnv).map(([k]) => k);
-      const after = renderService(init, service, keptSettings(parsed, managed));
+      const kept = keptSettings(parsed, managed);
+      // The operator's own lines (Nice=, LimitNOFILE=, a plist key…) stay, with a note (operator-lines.ts).
+      const operator = keepOperatorLines(init, path, text, (lines) => renderService(init, service, lines ? { ...kept, operator: lines } : kept));
+      const after = operator.after;
+      if (after !== text) notes.push(...operator.notes);
       files.push(fileChange(path, text ?? null, after, SERVICE_FILE_MODE, current?.mode ?? (text === undefined ? undefined : host.stat(path)?.mode)));
     }
   }

@@ -9,7 +9,7 @@ import { chmodSync, existsSync, lstatSync, mkdtempSync, readdirSync, readFileSyn
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { BIN, runBin } from '../helpers/cli.js';
-import { at, isRoot, sandbox, serverSandbox, SITE } from '../helpers/sandbox.js';
+import { isRoot, sandbox, serverSandbox, SITE } from '../helpers/sandbox.js';
 
 const install = (root: string, ...extra: string[]): string[] => ['install', '--bridge', 'kimaki', '--site', SITE, '--service-user', 'opencode', '--root', root, '--no-reload', ...extra];
 
