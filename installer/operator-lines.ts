@@ -29,6 +29,8 @@ export interface OperatorLines {
   replaced: string[];
   /** Comment lines that belonged to no kept directive, and are dropped. */
   droppedComments: number;
+  /** The installed file could not be split into entries (a plist not in the shape bridgectl reads). */
+  unreadable?: boolean;
 }
 
 const HANDLED_BY_KEPT_SETTINGS = new Set(['Service/Environment', 'Service/UMask', 'Service/ExecStartPre']);
@@ -160,11 +162,12 @@ export function plistEntries(text: string): PlistEntry[] | undefined {
   let i = open.index + open[0].length;
   const tag = /<!--[\s\S]*?-->|<(\/?)([A-Za-z]+)[^>]*?(\/?)>/g;
   for (;;) {
-    const key = /\s*<key>([^<]*)<\/key>/y;
+    // XML comments between entries are skipped (and not kept: they belong to no key).
+    const key = /(?:\s|<!--[\s\S]*?-->)*(<key>([^<]*)<\/key>)/y;
     key.lastIndex = i;
     const k = key.exec(text);
     if (!k) break;
-    const start = i + (k[0].length - k[0].trimStart().length);
+    const start = key.lastIndex - (k[1] as string).length;
     tag.lastIndex = key.lastIndex;
     let depth = 0;
     let end = -1;
@@ -182,7 +185,7 @@ export function plistEntries(text: string): PlistEntry[] | undefined {
     }
     if (end < 0) return undefined;
     const raw = text.slice(start, end);
-    entries.push({ key: k[1] as string, raw, value: raw.slice(k[0].trim().length).replace(/\s+/g, ' ').trim() });
+    entries.push({ key: k[2] as string, raw, value: raw.slice((k[1] as string).length).replace(/\s+/g, ' ').trim() });
     i = end;
   }
   return entries;
@@ -193,7 +196,7 @@ export function operatorPlistEntries(installed: string, base: string): OperatorL
   const out: OperatorLines = { sections: [], names: [], replaced: [], droppedComments: 0 };
   const ours = plistEntries(base);
   const theirs = plistEntries(installed);
-  if (!ours || !theirs) return out;
+  if (!ours || !theirs) return { ...out, unreadable: true };
   const known = new Set(ours.map((e) => e.key));
   const raw: string[] = [];
   for (const e of theirs) {
@@ -246,6 +249,7 @@ export function keepOperatorLines(
     });
     notes.push(`${file}: kept ${init === 'systemd' ? 'the lines' : 'the keys'} ${by.join('; ')} that bridgectl does not write (${where})`);
   }
+  if (lines.unreadable) notes.push(`${file}: could not tell its keys apart (not the plist shape bridgectl reads), so any key you added there is not kept; see the diff (--dry-run)`);
   for (const r of lines.replaced) notes.push(`${file}: replaced ${r}, which bridgectl manages; to override it, ${init === 'systemd' ? `use a drop-in (systemctl edit ${file.slice(file.lastIndexOf('/') + 1)})` : 'edit the plist after each upgrade'}`);
   if (lines.droppedComments) notes.push(`${file}: dropped ${lines.droppedComments} comment line${lines.droppedComments === 1 ? '' : 's'} (only comments just above a kept line are kept)`);
   return { after, notes };
