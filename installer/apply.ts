@@ -15,11 +15,16 @@
  *             every *.service), written, chmod'ed, chown'ed, fsynced.
  *  3. verify  each staged file (php -l, systemd-analyze verify: one run for
  *             all units).
- *  4. commit  back up (on request), rename over the target; a directory
- *             is fsynced when its run of renames ends, before any rename
- *             elsewhere. A crash leaves the old file or the new one, whole;
- *             at worst a stale `.<name>.bridgectl-<hex>.tmp`, which the
- *             next run removes.
+ *  4. commit  first every backup (on request) and a way back for each
+ *             existing file (a hard link, else a copy); then rename over
+ *             the targets; a directory is fsynced when its run of renames
+ *             ends, before any rename elsewhere. A failed step puts the
+ *             committed files back (exit 1, nothing written) or, if that
+ *             fails too, names what was written (exit 3): commitAll. A
+ *             crash leaves the old file or the new one, whole; at worst a
+ *             stale `.<name>.bridgectl-<hex>.tmp`, which the next run removes.
+ *
+ * A refused or rolled-back run also removes the directories it created.
  */
 import {
   closeSync,
