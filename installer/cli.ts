@@ -33,12 +33,12 @@ export interface Io {
   env: Readonly<Record<string, string | undefined>>;
   /** Whether stdout is a terminal: colour only then (and never with NO_COLOR). */
   isTTY?: boolean;
+  /** Tests: inject a failure at a commit step (ApplyOptions.fault). */
+  fault?: ApplyOptions['fault'];
   /** Builds the host view for a --root; tests may replace it. */
   host?(root: string, env: Readonly<Record<string, string | undefined>>): Host;
   /** The init system's commands (systemctl); tests replace them. */
   services?: ServiceEnv;
-  /** Tests: inject a failure at a commit step (ApplyOptions.fault). */
-  fault?: ApplyOptions['fault'];
 }
 
 interface GlobalArgs {
