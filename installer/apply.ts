@@ -47,7 +47,7 @@ import {
   type Stats,
 } from 'node:fs';
 import path from 'node:path';
-import { UserError } from './errors.js';
+import { IncompleteError, UserError } from './errors.js';
 import { onHost } from './paths.js';
 import { checkDirectoryPath, createDirectory, lstatOrUndefined } from './dirs.js';
 import type { DirectoryChange, FileChange, FileValidation, Plan } from './plan.js';
@@ -503,7 +503,7 @@ function keepAsBackup(s: Staged): { kept?: string } {
  * A commit that failed and could not be fully undone: the message names the
  * files that now hold this run's content and those that do not. Exit 3.
  */
-export class CommitIncompleteError extends UserError {
+export class CommitIncompleteError extends IncompleteError {
   override name = 'CommitIncompleteError';
   constructor(cause: string, staged: readonly Staged[], outcome: RollbackOutcome, backups: readonly { s: Staged; file: string }[], root: string) {
     const server = (host: string): string => (root === '/' ? host : `/${path.relative(root, host)}`);

@@ -6,7 +6,7 @@
 import path from 'node:path';
 import yargs, { type Argv } from 'yargs';
 import { bridgeIds } from '../bridges/index.js';
-import { applyPlan, CommitIncompleteError, type ApplyOptions } from './apply.js';
+import { applyPlan } from './apply.js';
 import { checkSite } from './commands/check.js';
 import { runDoctor } from './commands/doctor.js';
 import { formatChannelList, listChannels, planChannelRemove, planChannelSet } from './commands/channel.js';
@@ -15,7 +15,7 @@ import { planRender } from './commands/render.js';
 import { planUninstall } from './commands/uninstall.js';
 import { planUpgrade } from './commands/upgrade.js';
 import { doctorExitCode } from './doctor.js';
-import { ExitCode, UsageError, UserError } from './errors.js';
+import { ExitCode, IncompleteError, UsageError, UserError } from './errors.js';
 import { nodeHost, recordingHost, type Host } from './host.js';
 import { resolveSite, type IdentityFlags } from './identity.js';
 import { hasChanges, type Plan } from './plan.js';
@@ -34,7 +34,7 @@ export interface Io {
   /** Whether stdout is a terminal: colour only then (and never with NO_COLOR). */
   isTTY?: boolean;
   /** Tests: inject a failure at a commit step (ApplyOptions.fault). */
-  fault?: ApplyOptions['fault'];
+  fault?: (step: string, serverPath: string) => void;
   /** Builds the host view for a --root; tests may replace it. */
   host?(root: string, env: Readonly<Record<string, string | undefined>>): Host;
   /** The init system's commands (systemctl); tests replace them. */
@@ -478,7 +478,7 @@ function parseBinaries(values: readonly string[], curl?: string): Pick<IdentityF
 }
 
 function reportError(err: unknown, io: Io, jsonCommand?: string): number {
-  const code = err instanceof CommitIncompleteError ? ExitCode.incomplete : ExitCode.failure;
+  const code = err instanceof IncompleteError ? ExitCode.incomplete : ExitCode.failure;
   if (jsonCommand !== undefined) {
     const error = err instanceof UserError ? { message: err.message, ...(err.hint ? { fix: err.hint } : {}) } : { message: err instanceof Error ? err.message : String(err) };
     io.stdout(formatJson({ command: jsonCommand, exitCode: code, dryRun: true, error }));

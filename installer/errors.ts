@@ -31,6 +31,11 @@ export class UsageError extends UserError {
   override name = 'UsageError';
 }
 
+/** A run that wrote some files and not others, and names both: exit 3 (ExitCode.incomplete). */
+export class IncompleteError extends UserError {
+  override name = 'IncompleteError';
+}
+
 /** A managed file whose structure bridgectl will not touch. */
 export class MarkerError extends UserError {
   override name = 'MarkerError';

@@ -39,7 +39,7 @@ function errno(code: string, syscall: string, file: string): NodeJS.ErrnoExcepti
 async function run(argv: string[], fault?: (step: CommitStep, serverPath: string) => void): Promise<RunResult> {
   let stdout = '';
   let stderr = '';
-  const code = await main(argv, { stdout: (t) => (stdout += t), stderr: (t) => (stderr += t), env: {}, ...(fault ? { fault } : {}) });
+  const code = await main(argv, { stdout: (t) => (stdout += t), stderr: (t) => (stderr += t), env: {}, ...(fault ? { fault: fault as (step: string, serverPath: string) => void } : {}) });
   return { code, stdout, stderr };
 }
 
