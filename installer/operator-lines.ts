@@ -234,12 +234,13 @@ export function keepOperatorLines(
   file: string,
   installed: string | undefined,
   render: (lines?: OperatorLines) => string,
-): { after: string; notes: string[] } {
+): { after: string; lines?: OperatorLines; notes: string[] } {
   const base = render();
   if (installed === undefined) return { after: base, notes: [] };
   const lines = init === 'systemd' ? operatorUnitLines(installed, base) : operatorPlistEntries(installed, base);
   const after = lines.sections.length ? render(lines) : base;
-  if (after === installed) return { after, notes: [] };
+  const kept = lines.sections.length ? { lines } : {};
+  if (after === installed) return { after, ...kept, notes: [] };
   const notes: string[] = [];
   if (lines.names.length) {
     const where = init === 'systemd' ? 'they stay in the unit, after its own lines' : 'they stay in the plist';
@@ -252,5 +253,5 @@ export function keepOperatorLines(
   if (lines.unreadable) notes.push(`${file}: could not tell its keys apart (not the plist shape bridgectl reads), so any key you added there is not kept; see the diff (--dry-run)`);
   for (const r of lines.replaced) notes.push(`${file}: replaced ${r}, which bridgectl manages; to override it, ${init === 'systemd' ? `use a drop-in (systemctl edit ${file.slice(file.lastIndexOf('/') + 1)})` : 'edit the plist after each upgrade'}`);
   if (lines.droppedComments) notes.push(`${file}: dropped ${lines.droppedComments} comment line${lines.droppedComments === 1 ? '' : 's'} (only comments just above a kept line are kept)`);
-  return { after, notes };
+  return { after, ...kept, notes };
 }

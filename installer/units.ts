@@ -100,6 +100,8 @@ export interface InstalledService {
   execStartPre?: string[];
   /** WorkingDirectory: the site the service serves. */
   workingDirectory?: string;
+  /** The operator's own lines, worked out against bridgectl's render (operator-lines.ts): kept. */
+  operator?: OperatorLines;
 }
 
 /** Read a systemd unit we (or the bash installer) wrote. Tolerant: unknown lines are ignored. */
@@ -152,6 +154,7 @@ export function keptSettings(installed: InstalledService | undefined, managedKey
   const kept: KeptSettings = { env: installed.env.filter(([k]) => !managedKeys.includes(k)) };
   if (installed.umask !== undefined) kept.umask = installed.umask;
   if (installed.execStartPre !== undefined) kept.execStartPre = installed.execStartPre;
+  if (installed.operator !== undefined) kept.operator = installed.operator;
   return kept;
 }
 
