@@ -68,11 +68,15 @@ export function parseDirectives(text: string): { directives: Directive[]; looseC
       section = t.slice(1, -1);
       continue;
     }
+    // As systemd.syntax(7): an odd run of trailing backslashes joins the next
+    // line (the last one becoming a space); a comment line inside is skipped.
     const raw = [line];
     let joined = line;
-    while (/\\$/.test(joined.trimEnd()) && i + 1 < lines.length) {
-      joined = `${joined.trimEnd().slice(0, -1)} ${lines[++i] as string}`;
-      raw.push(lines[i] as string);
+    while (endsInOddBackslashes(joined) && i + 1 < lines.length) {
+      const next = lines[++i] as string;
+      raw.push(next);
+      if (/^\s*[#;]/.test(next)) continue;
+      joined = `${joined.slice(0, -1)} ${next}`;
     }
     const eq = joined.indexOf('=');
     if (eq <= 0) {
@@ -84,6 +88,12 @@ export function parseDirectives(text: string): { directives: Directive[]; looseC
     comments = [];
   }
   return { directives, looseComments: looseComments + comments.length };
+}
+
+function endsInOddBackslashes(s: string): boolean {
+  let n = 0;
+  for (let i = s.length - 1; i >= 0 && s[i] === '\\'; i--) n++;
+  return n % 2 === 1;
 }
 
 /** The installed unit's lines that are the operator's, measured against the unit bridgectl renders now (base). */

@@ -56,3 +56,13 @@ describe('launchd', () => {
     expect(notes).toEqual(['/x.plist: could not tell its keys apart (not the plist shape bridgectl reads), so any key you added there is not kept; see the diff (--dry-run)']);
   });
 });
+
+describe('continuation as systemd reads it', () => {
+  it('an even run of backslashes ends the line; a comment inside a continuation is skipped but kept as written', () => {
+    const { directives } = parseDirectives('[Service]\nA=x\\\\\nB=y \\\n# note\n  z\n');
+    expect(directives.map((d) => [d.key, d.value, d.raw.length])).toEqual([
+      ['A', 'x\\\\', 1],
+      ['B', 'y    z', 3],
+    ]);
+  });
+});
