@@ -398,8 +398,9 @@ function commitAll(staged: Staged[], plan: Plan, root: string, options: ApplyOpt
     if (outcome.failed.length === 0) {
       for (const b of backups) unlinkQuietly(b.file);
       const putBack = outcome.restored.map(label);
+      const [was, it] = putBack.length === 1 ? ['was', 'it was'] : ['were', 'they were'];
       throw new UserError(
-        `${cause}; nothing was written${putBack.length ? `: ${putBack.join(', ')} ${putBack.length === 1 ? 'was' : 'were'} already ${putBack.length === 1 ? 'replaced and was' : 'replaced and were'} put back as ${putBack.length === 1 ? 'it was' : 'they were'}` : ''}`,
+        `${cause}; nothing was written${putBack.length ? `: ${putBack.join(', ')} ${was} already replaced and ${was} put back as ${it}` : ''}`,
         current ? `find out why ${label(current)} cannot be changed (immutable: lsattr; read-only or full filesystem; permissions), then run again` : err instanceof UserError ? err.hint : undefined,
       );
     }
