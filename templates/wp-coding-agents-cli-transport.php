@@ -23,36 +23,55 @@
  *     'timeout' => int seconds >= 0, synchronous channels only; 0 = no limit
  *                  (default 60)
  *     'env'     => map of variable name => string|int|float|bool, laid over
- *                  the inherited environment (bools become '1' / '0')
+ *                  the built environment (bools become '1' / '0')
  *     'cwd'     => non-empty string, the child's working directory (default:
- *                  the PHP process's)
+ *                  the pinned HOME, see Process)
+ *     'settle'  => int|float seconds, 0 to 30, detached channels only: the
+ *                  early-exit window (default 1)
+ *     'inherit_env' => list of variable names passed on from the PHP
+ *                  process when set there (default []); never a request
+ *                  header (HTTP_*) or a FastCGI/CGI parameter
  *   A key that is present must be valid: an env map with a non-string key,
  *   a name containing '=', or a non-scalar value invalidates the whole
  *   entry rather than being half-applied, because dropping one pair could
  *   silently drop a HOME pin. Values containing NUL invalidate it too.
  *
  * Environment
- *   The child gets the PHP process's environment (getenv()), then the
- *   channel's env over it. Then, unless the channel pins HOME, an inherited
- *   HOME that is empty, missing, not a directory, or not writable by this
- *   PHP process is removed, so the CLI falls back to its account default
- *   instead of failing on a path it cannot write (the web user's HOME under
- *   WP-cron). A pinned HOME is passed as pinned. PHP itself never passes a
- *   variable whose value is empty.
+ *   Built, not inherited: under php-fpm getenv() holds the FastCGI
+ *   parameters and the requester's headers (HTTP_PROXY, HTTP_COOKIE,
+ *   HTTP_AUTHORIZATION), none of which may reach the CLI. The child gets,
+ *   later wins:
+ *     PATH    the CLI's own directory, then /usr/local/bin:/usr/bin:/bin
+ *             (the directories bridgectl's units end with)
+ *     HOME    the inherited one, only if it is a directory this PHP process
+ *             can write (else the CLI falls back to its account default
+ *             instead of failing on the web user's HOME under WP-cron)
+ *     LANG, LC_*, TZ when the PHP process has them
+ *     the variables the channel names in inherit_env, when set
+ *     the channel's env pins (a pinned PATH or HOME is passed as pinned)
+ *   Nothing else. PHP itself never passes a variable whose value is empty.
  *
  * Process
  *   argv goes to proc_open as an array, never through a shell: every
- *   argument reaches the CLI as one argument, byte for byte.
- *   Detached channels get /dev/null on stdin, stdout and stderr, run in a
- *   new session, and dispatch returns the pid without waiting. PHP's
- *   proc_open has no POSIX option for a new session (all of its
- *   other_options are Windows-only), so the command is started through a
- *   setsid executable when PATH or a system directory has one; without it
- *   the child stays in the caller's session and process group. Finished
- *   detached children are reaped on later dispatches of the same request;
- *   one still running when the request ends is left as a zombie, once it
- *   exits, until the PHP worker exits (the price of returning the CLI's
- *   own pid instead of double-forking).
+ *   argument reaches the CLI as one argument, byte for byte. A message
+ *   over 64 KiB (the sudo hop's limit) or any input with a NUL byte is
+ *   refused before anything is spawned, in every mode.
+ *   Working directory: the channel's cwd; else its pinned HOME (a CLI that
+ *   writes ./tmp must not write into the site root, PHP's cwd under
+ *   WP-cron); else PHP's own. A pinned HOME this process cannot enter is
+ *   skipped (PHP's chdir would fail silently there anyway).
+ *   Detached channels are started through a small sh intermediate that
+ *   forks a watcher and exits at once; PHP reaps it, so the PHP worker
+ *   never keeps a child: the watcher and the CLI belong to init. The
+ *   watcher runs the CLI with /dev/null on stdin and stdout, stderr in a
+ *   temp file, in a new session through a setsid executable when PATH or
+ *   a system directory has one (proc_open has no POSIX option for it).
+ *   dispatch reads the watcher's report for the settle window only,
+ *   returning as soon as the CLI exits: a non-zero exit within the window
+ *   is exit_nonzero with the code and the tail of stderr; a CLI still
+ *   running when the window ends is sent, with its pid. The watcher reaps
+ *   the CLI and removes the temp file when it exits (stderr written after
+ *   the window goes to that file until then).
  *   Synchronous channels: stdout and stderr are captured, each kept up to
  *   64 KiB (the rest is read and discarded so the CLI never blocks); past
  *   the timeout the CLI gets SIGTERM, then SIGKILL 2 seconds later.
@@ -67,16 +86,18 @@
  *   wp_coding_agents_cli_invalid_input    an input value that cannot become an
  *                                         argument (not a string or number,
  *                                         or contains NUL)
+ *   wp_coding_agents_cli_message_too_large  message over 64 KiB
  *   wp_coding_agents_cli_unknown_channel  no valid channel by that name
  *   wp_coding_agents_cli_spawn_failed     command not found or not executable,
  *                                         cwd not a directory, proc_open
  *                                         disabled or failed
  *   wp_coding_agents_cli_timeout          synchronous CLI outlived its timeout
  *                                         and was killed
- *   wp_coding_agents_cli_exit_nonzero     synchronous CLI exited non-zero or
- *                                         died from a signal
+ *   wp_coding_agents_cli_exit_nonzero     a synchronous CLI exited non-zero or
+ *                                         died from a signal; a detached one
+ *                                         exited non-zero within its window
  *   Error data carries channel and, where known, pid, exit_code, signal,
- *   stdout, stderr and the truncation flags.
+ *   stdout, stderr, the truncation flags (and detached for a detached CLI).
  *
  * @package wp-coding-agents
  */
