@@ -150,7 +150,8 @@ function fastcgiGet(socket: string, params: Record<string, string>): Promise<str
         .split('\0')
         .map((pair) => [pair.slice(0, pair.indexOf('=')), pair.slice(pair.indexOf('=') + 1)]),
     );
-    expect(Object.keys(env).sort()).toEqual(['FAKE_CLI_RECORD', 'FAKE_CLI_SLEEP', 'PATH']);
+    // PWD: set by the sh intermediate that starts detached CLIs, to the CLI's cwd.
+    expect(Object.keys(env).sort()).toEqual(['FAKE_CLI_RECORD', 'FAKE_CLI_SLEEP', 'PATH', 'PWD']);
     expect(env.PATH).toBe(`${dir}:/usr/local/bin:/usr/bin:/bin`);
   });
 
