@@ -7,7 +7,7 @@
  * something), that none reach the CLI, and that 20 detached dispatches in
  * one worker leave it no zombie.
  *
- * Needs root (the worker runs as nobody) and php-fpm8.2 (or PHP_FPM);
+ * Needs root (the worker runs as nobody) and php-fpm (/usr/sbin/php-fpm*, or PHP_FPM);
  * skipped loudly without them, failing under CI.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
@@ -15,7 +15,8 @@ import { chmodSync, copyFileSync, existsSync, mkdtempSync, readFileSync, readdir
 import { connect } from 'node:net';
 import path from 'node:path';
 
-const FPM = process.env.PHP_FPM ?? '/usr/sbin/php-fpm8.2';
+/** PHP_FPM, else Debian's versioned php-fpm in /usr/sbin (php-fpm8.2 on Debian 12). */
+const FPM = process.env.PHP_FPM ?? path.join('/usr/sbin', (existsSync('/usr/sbin') ? readdirSync('/usr/sbin') : []).filter((f) => /^php-fpm[0-9.]*$/.test(f)).sort().pop() ?? 'php-fpm');
 const inCI = process.env.CI !== undefined && !['', '0', 'false'].includes(process.env.CI);
 const missing = [!existsSync(FPM) ? FPM : '', process.getuid?.() !== 0 ? 'root' : ''].filter(Boolean);
 
