@@ -132,7 +132,7 @@ if ( ! class_exists( 'Bridgectl_Cli_Transport', false ) ) {
         // a failure; one still running after it is a success.
         const DEFAULT_SETTLE  = 1.0;
         const MAX_SETTLE      = 30;
-        const STDERR_TAIL     = 2048;
+        const PID_WAIT        = 5.0;
 
         /** @var array<int, array{source: string, name: string, reason: string}> */
         private static $rejected = [];
@@ -577,10 +577,12 @@ SH;
             stream_set_blocking( $pipe, false );
             $text = '';
             $pid  = null;
-            // The window runs from the spawn; the pid line may take a little
-            // longer with settle 0, as a dispatch without the CLI's pid is no use.
+            // The window runs from the spawn. The pid line comes within
+            // milliseconds (or EOF, when sh cannot start); on a loaded host it
+            // is waited for past a short window rather than reported as a
+            // failure while the CLI may well be running.
             $window = $start + $settle;
-            $limit  = $start + max( $settle, self::DRAIN_LIMIT );
+            $limit  = $start + max( $settle, self::PID_WAIT );
             while ( ! feof( $pipe ) ) {
                 $until = null === $pid ? $limit : $window;
                 $left  = $until - microtime( true );
