@@ -250,9 +250,17 @@ function buildParser(argv: string[]) {
     .epilogue('Exit codes: 0 ok, 1 failure (nothing written unless the message says so; doctor: a check failed), 2 drift (check), 130 interrupted.')
     .exitProcess(false)
     .fail((message, err) => {
-      throw err ?? new UsageError(message);
+      // yargs' own parse errors (YError: an option without its value) are the operator's mistake, not a bug.
+      if (err && err.name !== 'YError') throw err;
+      throw new UsageError(usageMessage(err?.message ?? message));
     });
   return parser;
+}
+
+/** yargs' wording, said as the option the operator typed. */
+function usageMessage(message: string): string {
+  const missing = /^Not enough arguments following: (.+)$/.exec(message)?.[1];
+  return missing === undefined ? message : `${missing.length === 1 ? '-' : '--'}${missing} needs a value`;
 }
 
 /** Run bridgectl; returns the exit code. Never throws, never exits the process. */
