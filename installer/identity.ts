@@ -72,8 +72,18 @@ export function resolveSite(flags: IdentityFlags, host: Host): string {
   if (site === undefined || site === '') {
     throw new UsageError('no site given', 'pass --site /path/to/wordpress (or set SITE_PATH)');
   }
-  requireAbsolute(site, '--site');
+  const from = flags.site !== undefined ? '--site' : 'SITE_PATH';
+  requireAbsolute(site, from);
+  // `..` is resolved lexically by normalize, which is not what the server
+  // does when a component is a symlink (/a/../b need not be /b), and `/..`
+  // would quietly become `/`: refused, not guessed.
+  if (site.split('/').includes('..')) {
+    throw new UsageError(`${from} ${JSON.stringify(site)} has a '..' component`, 'pass the WordPress root as a path without ..');
+  }
   const normalized = path.posix.normalize(site).replace(/(.)\/$/, '$1');
+  if (normalized === '/') {
+    throw new UsageError(`${from} ${JSON.stringify(site)} is the filesystem root, not a WordPress root`, 'pass the WordPress root (the directory holding wp-content)');
+  }
   const facts = host.stat(normalized);
   if (!facts?.isDirectory) {
     throw new IdentityError(`site ${normalized} is not a directory${host.root === '/' ? '' : ` under --root ${host.root}`}`, 'pass the WordPress root (the directory holding wp-content) as --site');

@@ -61,3 +61,28 @@ describe('a passwd home that is not an absolute path (#17 item 9)', () => {
     expect(snapshot(root)).toEqual(before);
   });
 });
+
+describe('a site that climbs or is / (#17 item 12)', () => {
+  it.each([
+    [['--site', '/..'], `--site "/.." has a '..' component`],
+    [['--site', '/var/www/../www/html'], `--site "/var/www/../www/html" has a '..' component`],
+    [['--site', '/'], '--site "/" is the filesystem root, not a WordPress root'],
+    [['--site', '//./'], '--site "//./" is the filesystem root, not a WordPress root'],
+  ])('%j is refused, exit 1, nothing written', async (site, message) => {
+    const root = serverSandbox();
+    const before = snapshot(root);
+    for (const command of [['install', '--bridge', 'kimaki', '--service-user', 'opencode'], ['upgrade'], ['render', '--bridge', 'kimaki', '--run-as-root', '--binary', '/usr/bin/k']]) {
+      const r = await runMain([...command, ...site, '--root', root]);
+      expect(r.code).toBe(1);
+      expect(r.stderr.split('\n')[0]).toBe(`bridgectl: ${message}`);
+    }
+    expect(snapshot(root)).toEqual(before);
+  });
+
+  it('SITE_PATH=/.. is refused naming SITE_PATH', async () => {
+    const root = serverSandbox();
+    const r = await runMain(['install', '--bridge', 'kimaki', '--service-user', 'opencode', '--root', root], { SITE_PATH: '/..' });
+    expect(r.code).toBe(1);
+    expect(r.stderr.split('\n')[0]).toBe(`bridgectl: SITE_PATH "/.." has a '..' component`);
+  });
+});
