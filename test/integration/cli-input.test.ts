@@ -7,7 +7,8 @@
  */
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { runMain } from '../helpers/cli.js';
+import { spawnSync } from 'node:child_process';
+import { BIN, runMain } from '../helpers/cli.js';
 import { at, PASSWD, serverSandbox, SITE } from '../helpers/sandbox.js';
 
 const INSTALL = ['install', '--bridge', 'kimaki', '--site', SITE, '--service-user', 'opencode'];
@@ -84,5 +85,60 @@ describe('a site that climbs or is / (#17 item 12)', () => {
     const r = await runMain(['install', '--bridge', 'kimaki', '--service-user', 'opencode', '--root', root], { SITE_PATH: '/..' });
     expect(r.code).toBe(1);
     expect(r.stderr.split('\n')[0]).toBe(`bridgectl: SITE_PATH "/.." has a '..' component`);
+  });
+});
+
+describe('values reach the files byte-exact (#17 item 6)', () => {
+  it('quotes around a --name=value value are kept (yargs would strip them)', async () => {
+    const root = serverSandbox({ 'usr/local/bin/notify': { content: '#!/bin/sh\n', mode: 0o755 } });
+    const args = ["--arg='hello'", '--arg="{message}"', '--arg', '"{recipient}"', "--arg='"];
+    const r = await runMain(['channel', 'set', 'notify', '--site', SITE, '--command', '/usr/local/bin/notify', ...args, '--root', root]);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    const listed = await runMain(['channel', 'list', '--site', SITE, '--json', '--root', root]);
+    const notify = (JSON.parse(listed.stdout) as { channels: { name: string; args: string[] }[] }).channels.find((c) => c.name === 'notify');
+    expect(notify?.args).toEqual(["'hello'", '"{message}"', '"{recipient}"', "'"]);
+  });
+
+  it('a quoted --site=… value stays as written too (yargs never unquoted this one: guardQuotes must not start to)', async () => {
+    const root = serverSandbox();
+    const r = await runMain(['install', '--bridge', 'kimaki', `--site="${SITE}"`, '--service-user', 'opencode', '--root', root]);
+    expect(r.code).toBe(1);
+    expect(r.stderr.split('\n')[0]).toBe(`bridgectl: --site must be an absolute path, got ${JSON.stringify(`"${SITE}"`)}`);
+  });
+});
+
+describe('argv and environment that are not UTF-8 (#17 item 6)', () => {
+  // Only a real process has bytes that are not UTF-8: the built bin, given them by sh's printf.
+  const sh = (script: string, env: Record<string, string> = {}) => {
+    const r = spawnSync('/bin/sh', ['-c', script, 'sh', process.execPath, BIN], { env: { PATH: process.env.PATH ?? '/usr/bin:/bin', ...env }, encoding: 'utf8' });
+    return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+  };
+  const RENDER = 'render --bridge kimaki --site /var/www/html --run-as-root --init systemd';
+
+  it.each([
+    ['--binary PATH', `"$1" "$2" ${RENDER} --binary "$(printf '/opt/k\\377imaki')"`, 'the value of --binary is not valid UTF-8: "/opt/k\\xffimaki"'],
+    ['--binary=PATH', `"$1" "$2" ${RENDER} --binary="$(printf '/opt/k\\377imaki')"`, '--binary is not valid UTF-8: "--binary=/opt/k\\xffimaki"'],
+    ['--site', `"$1" "$2" render --bridge kimaki --run-as-root --binary /usr/bin/k --site "$(printf '/srv/\\300\\257')"`, 'the value of --site is not valid UTF-8: "/srv/\\xc0\\xaf"'],
+    ['SITE_PATH', `SITE_PATH="$(printf '/srv/\\376')" "$1" "$2" upgrade`, 'environment variable SITE_PATH is not valid UTF-8: "/srv/\\xfe"'],
+    ['SERVICE_USER', `SERVICE_USER="$(printf 'op\\377')" "$1" "$2" upgrade --site /srv`, 'environment variable SERVICE_USER is not valid UTF-8: "op\\xff"'],
+  ])('%s: refused naming it, exit 1, nothing on stdout', (_what, script, message) => {
+    const r = sh(script);
+    expect(r.stdout).toBe('');
+    expect(r.stderr.split('\n')[0]).toBe(`bridgectl: ${message}`);
+    expect(r.code).toBe(1);
+  });
+
+  it('a real U+FFFD (valid UTF-8) is not damage: it is written as given', () => {
+    const r = sh(`"$1" "$2" ${RENDER} --binary "$(printf '/opt/k\\357\\277\\275imaki')"`);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain("'command' => '/opt/k\ufffdimaki'");
+  });
+
+  it('in-process, with no raw bytes to consult, a U+FFFD is taken as damage', async () => {
+    const r = await runMain(['render', '--bridge', 'kimaki', '--site', SITE, '--run-as-root', '--binary', '/opt/k\ufffdimaki']);
+    expect(r.code).toBe(1);
+    expect(r.stderr.split('\n')[0]).toBe('bridgectl: the value of --binary is not valid UTF-8: "/opt/k\ufffdimaki"');
   });
 });
