@@ -359,13 +359,16 @@ function missingDirectories(dataDir: string, identity: Identity, host: Host): Di
 /**
  * Homes where a launchd plist might live before the identity is known: the
  * named service user's, the HOME any block pins (the bridges of one site
- * usually share a user, and telegram's block pins none), and the invoking
- * user's HOME (where the bash installer wrote the plists).
+ * usually share a user, and telegram's block pins none), the invoking
+ * user's HOME (where the bash installer wrote the plists), and then every
+ * passwd home in database order, since bridgectl installs plists under the
+ * service user's home and a flagless deploy may run as anyone (root).
  */
 export function candidateHomes(flags: Pick<IdentityFlags, 'serviceUser' | 'runAsRoot'>, host: Host, channelsText: string | undefined): string[] {
   const name = flags.serviceUser ?? (flags.runAsRoot ? 'root' : undefined) ?? host.env.SERVICE_USER;
   const named = name ? host.user(name)?.home : undefined;
-  return [...new Set([named, ...pinnedHomes(channelsText), host.env.HOME].filter((h): h is string => h !== undefined && posix.isAbsolute(h)))];
+  const passwd = host.users().map((u) => u.home);
+  return [...new Set([named, ...pinnedHomes(channelsText), host.env.HOME, ...passwd].filter((h): h is string => h !== undefined && posix.isAbsolute(h)))];
 }
 
 /**
