@@ -285,7 +285,7 @@ export function renderBridge(
       const text = current?.text ?? host.readText(path);
       const parsed = current?.parsed ?? (text === undefined ? undefined : parseService(init, text));
       const managed = (init === 'systemd' ? service.systemdEnv : service.launchdEnv).map(([k]) => k);
-      const after = renderService(init, service, keptSettings(parsed, managed));
+      const after = checked(path, () => renderService(init, service, keptSettings(parsed, managed)));
       files.push(fileChange(path, text ?? null, after, SERVICE_FILE_MODE, current?.mode ?? (text === undefined ? undefined : host.stat(path)?.mode)));
     }
   }

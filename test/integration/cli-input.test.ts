@@ -5,11 +5,12 @@
  * Every refusal: exit 1, one clear line naming the option or entry, and
  * nothing written.
  */
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { envOf, parseSystemdUnit } from '../../installer/units.js';
 import path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { BIN, runMain } from '../helpers/cli.js';
-import { at, PASSWD, serverSandbox, SITE } from '../helpers/sandbox.js';
+import { at, PASSWD, serverSandbox, SITE, SVC_GID, SVC_UID } from '../helpers/sandbox.js';
 
 const INSTALL = ['install', '--bridge', 'kimaki', '--site', SITE, '--service-user', 'opencode'];
 
@@ -140,5 +141,34 @@ describe('argv and environment that are not UTF-8 (#17 item 6)', () => {
     const r = await runMain(['render', '--bridge', 'kimaki', '--site', SITE, '--run-as-root', '--binary', '/opt/k\ufffdimaki']);
     expect(r.code).toBe(1);
     expect(r.stderr.split('\n')[0]).toBe('bridgectl: the value of --binary is not valid UTF-8: "/opt/k\ufffdimaki"');
+  });
+});
+
+describe('a site or user name ending in a backslash (#17 item 5)', () => {
+  it("install --site '/srv/ab\\' pins HOME in the unit (no continuation line), and upgrade is a no-op", async () => {
+    const site = '/srv/ab\\';
+    const root = serverSandbox();
+    mkdirSync(at(root, `${site}/wp-content`), { recursive: true });
+    const r = await runMain(['install', '--bridge', 'kimaki', '--site', site, '--service-user', 'opencode', '--root', root]);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    const unit = readFileSync(at(root, '/etc/systemd/system/kimaki.service'), 'utf8');
+    expect(unit).toMatch(/^WorkingDirectory=\/srv\/ab\\\/\nEnvironment=HOME=\/home\/opencode\n/m);
+    expect(parseSystemdUnit(unit)).toMatchObject({ workingDirectory: site, user: 'opencode' });
+    expect(envOf(parseSystemdUnit(unit), 'HOME')).toBe('/home/opencode');
+    const installed = snapshot(root);
+    const upgrade = await runMain(['upgrade', '--site', site, '--root', root]);
+    expect(upgrade).toMatchObject({ code: 0, stderr: '' });
+    expect(snapshot(root)).toEqual(installed);
+  });
+
+  it('a service user whose name ends in a backslash is refused naming the unit and User=, nothing written', async () => {
+    const root = serverSandbox();
+    writeFileSync(at(root, '/etc/passwd'), `${PASSWD}svc\\:x:${SVC_UID}:${SVC_GID}::/home/opencode:/bin/sh\n`);
+    const before = snapshot(root);
+    const r = await runMain(['install', '--bridge', 'kimaki', '--site', SITE, '--service-user', 'svc\\', '--root', root]);
+    expect(r.code).toBe(1);
+    expect(r.stderr.split('\n')[0]).toBe('bridgectl: /etc/systemd/system/kimaki.service: User "svc\\\\" ends in a backslash, which systemd reads as a continuation line in User=');
+    expect(snapshot(root)).toEqual(before);
   });
 });
