@@ -4,7 +4,7 @@
  */
 import { kimaki } from '../../bridges/kimaki.js';
 import type { Identity } from '../../installer/identity.js';
-import { keptSettings, parseSystemdUnit, renderSystemdUnit } from '../../installer/units.js';
+import { keptSettings, parseLaunchdPlist, parseSystemdUnit, renderLaunchdPlist, renderSystemdUnit } from '../../installer/units.js';
 
 const identity: Identity = {
   serviceUser: 'opencode',
@@ -115,5 +115,22 @@ describe('writing values a unit can carry (#17 item 5)', () => {
     ['a dollar in the executable', { argv: ['/opt/k$i'] }, /ExecStart command .* contains "\$"/],
   ])('refuses %s, naming the setting', (_what, over, message) => {
     expect(() => renderSystemdUnit(odd(over))).toThrow(message);
+  });
+});
+
+describe('reading a plist as an XML reader does (#17 item 5)', () => {
+  it('decodes entities in one pass and character references', () => {
+    const text = '<dict><key>EnvironmentVariables</key><dict><key>A</key><string>a&amp;lt;b &#38; &#x3C; &lt;</string></dict></dict>';
+    expect(parseLaunchdPlist(text).env).toEqual([['A', 'a&lt;b & < <']]);
+  });
+
+  it('renders values with &, <, >, quotes and a trailing backslash so they read back exact', () => {
+    const odd = { ...spec, workingDirectory: '/srv/ab\\', launchdEnv: [['HOME', '/h/a&b<c>"d\'\\']] as [string, string][], argv: ['/usr/bin/k', '&amp;', ']]>'] };
+    const parsed = parseLaunchdPlist(renderLaunchdPlist(odd));
+    expect(parsed).toMatchObject({ workingDirectory: '/srv/ab\\', env: [['HOME', '/h/a&b<c>"d\'\\']], argv: ['/usr/bin/k', '&amp;', ']]>'] });
+  });
+
+  it('refuses characters XML 1.0 cannot carry', () => {
+    expect(() => renderLaunchdPlist({ ...spec, argv: ['/usr/bin/k', 'a\ufffeb'] })).toThrow(/plist value contains a character XML cannot carry/);
   });
 });
