@@ -287,7 +287,7 @@ export function renderBridge(
       const text = current?.text ?? host.readText(path);
       const parsed = withOperatorLines(init, service, path, text, current?.parsed ?? (text === undefined ? undefined : parseService(init, text)), notes);
       const managed = (init === 'systemd' ? service.systemdEnv : service.launchdEnv).map(([k]) => k);
-      const after = renderService(init, service, keptSettings(parsed, managed));
+      const after = checked(path, () => renderService(init, service, keptSettings(parsed, managed)));
       files.push(fileChange(path, text ?? null, after, SERVICE_FILE_MODE, current?.mode ?? (text === undefined ? undefined : host.stat(path)?.mode)));
     }
   }
@@ -382,13 +382,16 @@ function missingDirectories(dataDir: string, identity: Identity, host: Host): Di
 /**
  * Homes where a launchd plist might live before the identity is known: the
  * named service user's, the HOME any block pins (the bridges of one site
- * usually share a user, and telegram's block pins none), and the invoking
- * user's HOME (where the bash installer wrote the plists).
+ * usually share a user, and telegram's block pins none), the invoking
+ * user's HOME (where the bash installer wrote the plists), and then every
+ * passwd home in database order, since bridgectl installs plists under the
+ * service user's home and a flagless deploy may run as anyone (root).
  */
 export function candidateHomes(flags: Pick<IdentityFlags, 'serviceUser' | 'runAsRoot'>, host: Host, channelsText: string | undefined): string[] {
   const name = flags.serviceUser ?? (flags.runAsRoot ? 'root' : undefined) ?? host.env.SERVICE_USER;
   const named = name ? host.user(name)?.home : undefined;
-  return [...new Set([named, ...pinnedHomes(channelsText), host.env.HOME].filter((h): h is string => h !== undefined && posix.isAbsolute(h)))];
+  const passwd = host.users().map((u) => u.home);
+  return [...new Set([named, ...pinnedHomes(channelsText), host.env.HOME, ...passwd].filter((h): h is string => h !== undefined && posix.isAbsolute(h)))];
 }
 
 /**
