@@ -5,7 +5,10 @@
 # namespace, and nothing is left behind when it ends: the host's passwd,
 # sudoers.d, /usr/local/bin and /usr/local/lib are never written.
 #
-#   namespace.sh <scratch dir> <web uid> <service uid> <other uid>
+#   namespace.sh <scratch dir> <web uid> <service uid> <other uid> [extra setup]
+#
+# The optional extra setup is a script sourced last, before "ready" (the
+# real-WordPress tier, test/e2e, adds its daemons' private paths there).
 #
 # Users: bctlweb (PHP's user), bctlsvc (the bridge's), bctlother (granted
 # nothing). Their homes and the site live in the scratch dir, which the
@@ -46,5 +49,9 @@ install -d -m 0755 "$T/www" "$T/other" "$T/home" "$T/site/wp-content"
 install -d -o "$SVC" -g "$SVC" -m 0750 "$T/home/bctlsvc"
 install -d -m 1777 "$T/records"
 
+if [ -n "${5-}" ]; then . "$5"; fi
+
 echo ready
-exec cat >/dev/null
+# A shell loop rather than `exec cat`: run as the init of a PID namespace
+# (the e2e tier), bash also reaps the orphans reparented to it.
+while IFS= read -r _; do :; done
