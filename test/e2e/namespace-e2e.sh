@@ -24,3 +24,6 @@ install -d -o www-data -g www-data -m 0755 /run/php
 install -d -o mysql -g root -m 0755 /run/mysqld
 mount -t tmpfs -o mode=0755 tmpfs /var/log
 install -d -m 0755 /var/log/nginx
+# bridgectl asks systemd only where it runs (/run/systemd/system); here the
+# systemctl it finds is test/e2e/systemctl.sh, which reloads php-fpm for real.
+install -d -m 0755 /run/systemd/system

@@ -295,8 +295,8 @@ export class Stack {
     chmodSync(this.records, 0o1777);
     writeFileSync(`${T}/fake-kimaki`, fakeKimaki(this.records), { mode: 0o755 });
     writeFileSync(`${T}/fake-cc-connect`, fakeCcConnect(this.records), { mode: 0o755 });
-    writeFileSync(`${T}/fake-curl`, readFileSync(path.resolve('test/e2e/fake-curl.sh'), 'utf8').replace('@RECORDS@', shellQuote(this.records)), { mode: 0o755 });
-    writeFileSync(`${T}/systemctl`, readFileSync(path.resolve('test/e2e/systemctl.sh'), 'utf8').replace('@LOG@', shellQuote(`${T}/logs/systemctl.log`)), { mode: 0o755 });
+    writeFileSync(`${T}/fake-curl`, readFileSync(path.resolve('test/e2e/fake-curl.sh'), 'utf8').replaceAll('@RECORDS@', shellQuote(this.records)), { mode: 0o755 });
+    writeFileSync(`${T}/systemctl`, readFileSync(path.resolve('test/e2e/systemctl.sh'), 'utf8').replaceAll('@LOG@', shellQuote(`${T}/logs/systemctl.log`)), { mode: 0o755 });
     writeFileSync(`${T}/bridgectl`, `#!/bin/sh\nexec ${shellQuote(process.execPath)} ${shellQuote(BIN)} "$@"\n`, { mode: 0o755 });
     this.sh(
       [
@@ -359,7 +359,10 @@ export class Stack {
     const pid = this.inNs(['cat', FPM_PID]).stdout.trim();
     if (pid === '') return;
     this.inNs(['kill', '-QUIT', pid]);
-    await this.waitFor('php-fpm to stop', () => this.inNs(['kill', '-0', pid]).status !== 0 && this.inNs(['test', '-e', FPM_SOCK]).status !== 0);
+    // Gone, or a zombie its nsenter has not reaped yet.
+    await this.waitFor('php-fpm to stop', () => !/^[^)]*\) [RSDT]/.test(this.inNs(['cat', `/proc/${pid}/stat`]).stdout));
+    // After a reload (re-exec on an inherited socket) php-fpm leaves its socket behind.
+    this.sh(`rm -f ${FPM_SOCK} ${FPM_PID}`);
   }
 
   private async startNginx(): Promise<void> {

@@ -1,6 +1,6 @@
 #!/bin/sh
 # Stands in for systemctl inside the e2e namespace, where no systemd runs as
-# PID 1. Every call is appended to @LOG@. Reloading or restarting the
+# PID 1. Every call is appended to the log the tier names (logs/systemctl.log). Reloading or restarting the
 # php8.2-fpm service does what systemd would: SIGUSR2 to the master named in
 # its pid file (php-fpm re-reads its config, starts new workers and so drops
 # OPcache). Anything else succeeds without doing anything: the units bridgectl

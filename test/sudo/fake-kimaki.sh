@@ -27,7 +27,8 @@ fi
 mkdir -p tmp || fail "EACCES: mkdir $(pwd -P)/tmp"
 data=${KIMAKI_DATA_DIR:-$HOME/.kimaki}
 mkdir -p "$data" || fail "Failed to create data directory $data"
-: >> "$data/fake-kimaki.db" || fail "EACCES: open $data/fake-kimaki.db"
+# true, not ":": a failed redirection on a special builtin would end the shell.
+true >> "$data/fake-kimaki.db" || fail "EACCES: open $data/fake-kimaki.db"
 [ -d "$call" ] && : > "$call/done"
 echo "fake kimaki: sent"
 finish 0
