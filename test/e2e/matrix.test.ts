@@ -11,7 +11,7 @@
 import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import type { Check } from '../../installer/doctor.js';
-import { hopPaths } from '../../installer/sudo-hop.js';
+import { MAX_MESSAGE_BYTES, hopPaths } from '../../installer/sudo-hop.js';
 import { HOSTILE_MESSAGES, readCalls, type Call } from '../helpers/dispatch.js';
 import { Stack, prerequisites, SVC_USER, type Dispatched } from './stack.js';
 
@@ -449,6 +449,39 @@ async function matrix(name: string, channel: string, recipient: string, prefer: 
     expect(leaked).toEqual([]);
     expect(env.PATH).toBeDefined();
     expect(env.HOME).toBe(stack.home);
+  });
+
+  it('a detached CLI that fails at once is a failed dispatch carrying its exit code, not sent=true with a pid', async () => {
+    install('--bridge', 'kimaki', '--init', 'none'); // direct, site root not writable: kimaki exits 64 at once
+    const o = await realDispatch('kimaki', KIMAKI_ID);
+    table.push(['detached CLI exits 64 at once', '—', o.dispatched.error ? `${o.dispatched.error.code}` : `sent=${o.dispatched.result?.sent}, pid ${String(o.dispatched.result?.metadata.pid)}`]);
+    expect(o.call?.exit).toBe(64);
+    expect(o.dispatched.result).toBeNull();
+    expect(o.dispatched.error?.data).toMatchObject({ exit_code: 64 });
+  });
+
+  it('a message over the sudo hop\'s limit is refused before spawning, with a clear error', async () => {
+    install('--bridge', 'kimaki', '--init', 'none', '--dispatch', 'sudo');
+    const d = await stack.dispatchOne({ channel: 'kimaki', recipient: KIMAKI_ID, message: 'x'.repeat(MAX_MESSAGE_BYTES + 1) });
+    table.push(['message over the hop\'s limit', '—', d.error ? `${d.error.code}: ${d.error.message}` : `sent=${d.result?.sent}`]);
+    expect(d.result).toBeNull();
+    expect(d.error?.message).toMatch(/\d+ bytes|too (large|long)|larger/);
+    await new Promise((r) => setTimeout(r, 500));
+    expect(readCalls(stack.records)).toEqual([]);
+  });
+
+  it('install --dispatch sudo with telegram in the set: kimaki through sudo, telegram direct, both delivered', async () => {
+    const r = stack.inNs(['env', `TELEGRAM_BOT_TOKEN=${stack.telegramToken}`, process.execPath, path.resolve('dist/bridgectl.cjs'), 'install', '--bridge', 'kimaki', '--bridge', 'telegram', '--site', stack.site, '--service-user', SVC_USER, '--init', 'none', '--dispatch', 'sudo']);
+    expect(r.stderr + r.stdout).not.toMatch(/has no sudo dispatch mode/);
+    expect(r.status).toBe(0);
+    expect((await realDispatch('kimaki', KIMAKI_ID)).call?.uid).toBe(stack.SVC);
+    expect((await realDispatch('telegram', CHAT)).ok).toBe(true);
+  });
+
+  it('refuses to start a second stack while a port it needs is taken, and leaves nothing behind', async () => {
+    const before = readdirSync('/tmp').filter((d) => d.startsWith('bridgectl-e2e-'));
+    await expect(new Stack().start()).rejects.toThrow(/^e2e: 127\.0\.0\.1:443 is taken \(EADDRINUSE\); the tier's Telegram Bot API stand-in needs it/);
+    expect(readdirSync('/tmp').filter((d) => d.startsWith('bridgectl-e2e-'))).toEqual(before);
   });
 
   it('cc-connect\'s sudo hop files are gone after uninstall', () => {

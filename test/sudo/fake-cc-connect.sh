@@ -14,6 +14,11 @@ finish() {
     if [ -d "$call" ]; then printf '%s' "$1" > "$call/exit.tmp" && mv "$call/exit.tmp" "$call/exit"; fi
     exit "$1"
 }
+fail() {
+    echo "$1" >&2
+    if [ -d "$call" ]; then printf '%s\n' "$1" > "$call/error"; fi
+    finish 1
+}
 if mkdir "$call"; then
     printf '%s\0' "$@" > "$call/argv"
     env -0 > "$call/env"
@@ -32,8 +37,8 @@ while [ "$#" -gt 0 ]; do
     esac
 done
 sock=$data/run/api.sock
-[ -S "$sock" ] || { echo "Error: cc-connect is not running (socket not found: $sock)" >&2; finish 1; }
-[ -w "$sock" ] || { echo "Error: dial unix $sock: connect: permission denied" >&2; finish 1; }
+[ -S "$sock" ] || fail "Error: cc-connect is not running (socket not found: $sock)"
+[ -w "$sock" ] || fail "Error: dial unix $sock: connect: permission denied"
 [ -d "$call" ] && : > "$call/done"
 echo "Message sent successfully."
 finish 0
