@@ -19,7 +19,7 @@
  * namespace's /etc trusts) and cc-connect's daemon socket.
  */
 import { spawn, spawnSync, type ChildProcess, type SpawnSyncReturns } from 'node:child_process';
-import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer as createHttps, type Server as HttpsServer } from 'node:https';
 import { createServer as createNet, type Server } from 'node:net';
 import path from 'node:path';
@@ -215,10 +215,6 @@ export class Stack {
     const web = await portFree(0);
     if ('taken' in web) throw new Error(`e2e: no free port on 127.0.0.1 for nginx (${web.taken})`);
     this.port = web.port;
-    for (const p of [FPM_SOCK, DB_SOCK]) {
-      // Only inside the namespace are these ours; outside, a running daemon using them is fine, but say where we are.
-      if (existsSync(p)) process.stderr.write(`e2e: ${p} exists on the host; the tier uses a private /run and leaves it alone\n`);
-    }
     const [bctlweb, svc, other] = throwawayIds() as [number, number, number];
     [this.SVC, this.OTHER] = [svc, other];
     this.T = mkdtempSync('/tmp/bridgectl-e2e-');
@@ -440,7 +436,7 @@ export class Stack {
     const out = this.inNs([
       'sh',
       '-c',
-      `master=$(cat ${FPM_PID}); for s in /proc/[0-9]*/stat; do read -r line < "$s" 2>/dev/null || continue; echo "$line"; done`,
+      'for s in /proc/[0-9]*/stat; do read -r line < "$s" 2>/dev/null || continue; echo "$line"; done',
     ]).stdout;
     const master = this.inNs(['cat', FPM_PID]).stdout.trim();
     const procs = out.split('\n').filter(Boolean).map((line) => {
@@ -462,12 +458,8 @@ export class Stack {
       await exited;
     }
     await Promise.all(this.daemons.map((d) => (d.exitCode === null && d.signalCode === null ? new Promise((resolve) => d.on('exit', resolve)) : undefined)));
+    // BRIDGECTL_E2E_KEEP=1 keeps the scratch dir (logs, records) for a look after a failure.
     if (this.T && !process.env.BRIDGECTL_E2E_KEEP) rmSync(this.T, { recursive: true, force: true });
-  }
-
-  /** The calls the fake CLIs recorded, for the helpers in test/helpers/dispatch.ts. */
-  callDirs(): string[] {
-    return existsSync(this.records) ? readdirSync(this.records) : [];
   }
 }
 
