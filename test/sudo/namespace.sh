@@ -3,7 +3,7 @@
 # namespace three throwaway users and private, empty install directories,
 # then holds it open until stdin closes. Nothing is visible outside the
 # namespace, and nothing is left behind when it ends: the host's passwd,
-# sudoers.d, /usr/local/bin and /usr/local/lib are never written.
+# sudoers.d, systemd units, /usr/local/bin and /usr/local/lib are never written.
 #
 #   namespace.sh <scratch dir> <web uid> <service uid> <other uid> [extra setup]
 #
@@ -29,6 +29,8 @@ for db in passwd group shadow; do mount --bind "$T/etc-$db" "/etc/$db"; done
 
 # 0755, not 1777: sudo ignores every grant in a world-writable includedir.
 mount -t tmpfs -o mode=0755 tmpfs /etc/sudoers.d
+# install writes service units (cc-connect's, on a switch to sudo): here, not on the host.
+mount -t tmpfs -o mode=0755 tmpfs /etc/systemd/system
 # sudo's own log, to show that no message body reaches it.
 printf 'Defaults logfile=%s/sudo.log\n' "$T" >/etc/sudoers.d/zz-bridgectl-test-log
 chmod 0440 /etc/sudoers.d/zz-bridgectl-test-log
