@@ -652,13 +652,12 @@ function unitEnvCheck(spec: ChannelSpec, bridge: BridgeDefinition, installed: In
   const [unitPath, unit] = primary;
   const id = `channel.${spec.name}.unit-env`;
   const keys = ['HOME', ...(bridge.dataDir.env ? [bridge.dataDir.env] : [])];
-  const differ = keys.filter((k) => {
-    const inUnit = envOf(unit.parsed, k);
-    return inUnit !== undefined && inUnit !== envValue(spec, k);
-  });
+  // Either side pinning a key the other does not is a disagreement too: a
+  // unit whose HOME line was swallowed by a continuation line pins nothing.
+  const differ = keys.filter((k) => envOf(unit.parsed, k) !== envValue(spec, k));
   const name = path.posix.basename(unitPath);
   if (differ.length === 0) return { id, status: 'ok', message: `the channel block and ${name} agree on ${keys.join(' and ')}` };
-  const detail = differ.map((k) => `${k}: unit ${envOf(unit.parsed, k)}, block ${envValue(spec, k) ?? 'not pinned'}`).join('; ');
+  const detail = differ.map((k) => `${k}: unit ${envOf(unit.parsed, k) ?? 'not pinned'}, block ${envValue(spec, k) ?? 'not pinned'}`).join('; ');
   return {
     id,
     status: 'fail',

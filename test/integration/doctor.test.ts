@@ -102,6 +102,18 @@ describe("the seed's bug: HOME not pinned, the web user's HOME unwritable", () =
     expect(r.stdout).toMatch(/fix: bridgectl upgrade --site \/var\/www\/html/);
   });
 
+  rootIt('reads the unit as systemd does: a WorkingDirectory= ending in a backslash swallows Environment=HOME (#17 item 5)', async () => {
+    const root = await installed();
+    const unitFile = at(root, '/etc/systemd/system/kimaki.service');
+    const text = readFileSync(unitFile, 'utf8');
+    const swallowed = text.replace(/^WorkingDirectory=.*$/m, 'WorkingDirectory=/var/www/html\\');
+    expect(swallowed).toMatch(/^WorkingDirectory=\/var\/www\/html\\\nEnvironment=HOME=/m);
+    writeFileSync(unitFile, swallowed);
+    const unit = find(diagnoseAt(root), 'channel.kimaki.unit-env');
+    expect(unit.status).toBe('fail');
+    expect(unit.message).toContain('HOME: unit not pinned, block /home/opencode');
+  });
+
   rootIt('after `bridgectl upgrade` the seed is fixed, and the bug right after it shows', async () => {
     const root = await installed();
     editChannels(root, (t) => t.replace(/^ {8}'env' {5}=> .*\n/m, ''));
