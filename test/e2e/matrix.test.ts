@@ -90,7 +90,7 @@ function clearRecords(): void {
 /** Which doctor check owns a failure, from what the CLI or the transport said. */
 function causeOf(bridge: string, text: string): RegExp {
   const b = bridge.replace(/[.-]/g, '\\$&');
-  if (/mkdir .*\/tmp$/.test(text)) return new RegExp(`^channel\\.${b}\\.(sudo\\.)?cwd$`);
+  if (/mkdir .*\/tmp$/m.test(text)) return new RegExp(`^channel\\.${b}\\.(sudo\\.)?cwd$`);
   if (/data directory|fake-kimaki\.db/.test(text)) return new RegExp(`^channel\\.${b}\\.(sudo\\.)?data-dir`);
   if (/api\.sock/.test(text)) return new RegExp(`^channel\\.${b}\\.(sudo\\.)?socket$`);
   if (/spawn_failed|not an executable/.test(text)) return new RegExp(`^channel\\.${b}\\.(command|sudo\\.)`);
@@ -104,7 +104,9 @@ async function realDispatch(channel: string, recipient: string, message = 'hello
   const bridge = channel;
   if (dispatched.error) {
     const how = `${dispatched.error.code}: ${dispatched.error.message}`;
-    return { ok: false, how, cause: causeOf(bridge, how), dispatched };
+    // A detached CLI that failed at once is reported as an error; its record still says why and as whom.
+    const call = readdirSync(stack.records).some((d) => d.startsWith('call.')) ? await waitCall() : undefined;
+    return { ok: false, how, cause: causeOf(bridge, call?.error ?? how), ...(call ? { call } : {}), dispatched };
   }
   if (dispatched.result?.metadata.detached !== true) return { ok: true, how: 'sent (synchronous)', dispatched };
   const call = await waitCall();
