@@ -651,7 +651,9 @@ function unitEnvCheck(spec: ChannelSpec, bridge: BridgeDefinition, installed: In
   if (!primary) return undefined;
   const [unitPath, unit] = primary;
   const id = `channel.${spec.name}.unit-env`;
-  const keys = ['HOME', ...(bridge.dataDir.env ? [bridge.dataDir.env] : [])];
+  // Only what the bridge's block pins: telegram's curl channel pins no HOME by design (its unit does).
+  const keys = [...(bridge.channelFacts.pins ?? [])];
+  if (keys.length === 0) return undefined;
   const differ = keys.filter((k) => {
     const inUnit = envOf(unit.parsed, k);
     return inUnit !== undefined && inUnit !== envValue(spec, k);

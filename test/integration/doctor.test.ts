@@ -560,4 +560,25 @@ describe('telegram: its channel runs curl -q, which touches nothing under HOME',
     expect(ids).not.toContain('channel.telegram.home');
     expect(ids).toContain('channel.pager.home');
   });
+
+  it('#16.1: no false unit-env FAIL: the block pins no HOME by design, so only what a bridge pins is compared', async () => {
+    const { bridgeSandbox } = await import('../helpers/bridge-sandbox.js');
+    const root = bridgeSandbox();
+    const r = await runMain(['install', '--bridge', 'telegram', '--site', SITE, '--service-user', 'opencode', '--root', root], { TELEGRAM_BOT_TOKEN: '123:abc' });
+    expect(r.code).toBe(0);
+    const checks = diagnoseAt(root);
+    expect(checks.filter((c) => c.id === 'channel.telegram.unit-env')).toEqual([]);
+    expect(failures(checks)).toEqual([]);
+    expect((await runMain(['doctor', '--site', SITE, '--root', root])).code).toBe(0);
+  });
+
+  it('every bridge pins in its channel block the env keys doctor compares with its unit', async () => {
+    const { bridges } = await import('../../bridges/index.js');
+    const identity = { serviceUser: 'opencode', uid: 1001, gid: 1001, home: '/home/opencode', dataDir: '/home/opencode/.d', binary: '/usr/local/bin/x', binaries: {}, site: SITE, init: 'systemd' as const };
+    for (const bridge of bridges) {
+      const channel = bridge.channel(identity, { command: '/usr/bin/curl', secretFile: '/etc/bridgectl/telegram.curl' });
+      const keys = (channel?.env ?? []).map(([k]) => k);
+      for (const pin of bridge.channelFacts.pins ?? []) expect([bridge.id, keys.includes(pin)]).toEqual([bridge.id, true]);
+    }
+  });
 });
