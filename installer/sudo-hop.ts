@@ -345,9 +345,7 @@ export function planDispatch(input: DispatchPlanInput): DispatchPlan {
   const { bridge, identity, installed, flags, host, notes } = input;
   let mode: DispatchMode = flags.dispatch ?? installed.mode;
   if (mode === 'sudo' && !bridge.sudoHop) {
-    if (input.action === 'install') {
-      throw new UsageError(`bridge ${bridge.id} has no sudo dispatch mode`, 'pass --dispatch direct (the default) for it');
-    }
+    // install takes a mixed set as upgrade does (#16 item 8): the bridge stays direct, and says so.
     notes.push(`${bridge.id}: has no sudo dispatch mode; it stays direct`);
     mode = 'direct';
   }

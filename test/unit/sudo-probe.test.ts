@@ -77,16 +77,17 @@ describe('sudo probes in a sandbox root', () => {
 describe('a bridge without a sudo hop', () => {
   const plain: BridgeDefinition = { ...kimaki, id: 'plain', sudoHop: undefined };
 
-  it('refuses --dispatch sudo on install, and stays direct on upgrade with a note', () => {
+  it('stays direct with a note on install and upgrade alike (#16.8: install refused what upgrade accepted)', () => {
     const root = serverSandbox();
     const host = nodeHost(root, {});
     const { identity } = resolveIdentity(plain, { serviceUser: 'opencode', init: 'none' }, {}, SITE, host);
     const base = { bridge: plain, identity, spec: plain.channel(identity, {}), installed: inspectDispatch(plain, undefined, host), flags: { dispatch: 'sudo' as const }, host };
-    expect(() => planDispatch({ ...base, notes: [], action: 'install' })).toThrow(UsageError);
-    const notes: string[] = [];
-    const plan = planDispatch({ ...base, notes, action: 'upgrade' });
-    expect(notes).toEqual(['plain: has no sudo dispatch mode; it stays direct']);
-    expect(plan.files).toEqual([]);
-    expect(plan.spec?.command).toBe('/usr/local/bin/kimaki');
+    for (const action of ['install', 'upgrade'] as const) {
+      const notes: string[] = [];
+      const plan = planDispatch({ ...base, notes, action });
+      expect(notes).toEqual(['plain: has no sudo dispatch mode; it stays direct']);
+      expect(plan.files).toEqual([]);
+      expect(plan.spec?.command).toBe('/usr/local/bin/kimaki');
+    }
   });
 });
