@@ -206,6 +206,7 @@ export function renderHop(input: HopRenderInput): RenderedHop {
     name: path.posix.basename(paths.target),
     binary: identity.binary,
     dataDir: identity.dataDir,
+    home: identity.home,
     maxBytes: MAX_MESSAGE_BYTES,
     envWords: env.map(([k, v]) => shellWord(`${k}=${v}`, {}, `environment ${k}`)).join(' '),
     cliArgs: cli.map((a) => shellWord(a, { recipient: 'recipient', message: 'message' })).join(' '),

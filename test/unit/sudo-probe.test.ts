@@ -6,7 +6,6 @@ import { chmodSync, writeFileSync } from 'node:fs';
 import { kimaki } from '../../bridges/kimaki.js';
 import type { BridgeDefinition } from '../../bridges/types.js';
 import { planInstall } from '../../installer/commands/install.js';
-import { UsageError } from '../../installer/errors.js';
 import { nodeHost } from '../../installer/host.js';
 import { resolveIdentity } from '../../installer/identity.js';
 import { inspectDispatch, planDispatch, type HopFacts } from '../../installer/sudo-hop.js';
