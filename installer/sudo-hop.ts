@@ -96,6 +96,13 @@ export function hopPaths(bridgeId: string): HopPaths {
   };
 }
 
+/** Whether a server path is one of some bridge's hop files (held back until PHP-FPM reloads: php-fpm.ts). */
+export function isHopPath(serverPath: string): boolean {
+  const id = /^(?:\/usr\/local\/bin\/bridgectl-(.+)-dispatch|\/usr\/local\/lib\/bridgectl\/(.+)-dispatch-target|\/etc\/sudoers\.d\/bridgectl-(.+))$/.exec(serverPath);
+  const bridgeId = id?.[1] ?? id?.[2] ?? id?.[3];
+  return bridgeId !== undefined && BLOCK_ID.test(bridgeId) && Object.values(hopPaths(bridgeId)).includes(serverPath);
+}
+
 // ---------------------------------------------------------------- recipients
 
 /** A bracket body made of ranges and `_` `.`, with an optional literal `-` last. */
