@@ -654,10 +654,13 @@ function cwdCheck(spec: ChannelSpec, cwd: string | undefined, input: DoctorInput
     : system.length
       ? [`run the service as a user with a home of its own, left as it is: bridgectl upgrade --site ${shellQuote(site)} --service-user <user>`]
       : [[...searchGrants(d.unsearchable.filter((u) => u.path !== dir), who), dirGrant(dir, facts, who)].join(' && ')];
+  // PHP's proc_open ignores a cwd the child cannot enter (tried with PHP 8.2): the CLI then runs in PHP's own.
+  const unenterable = dir !== site && facts?.isDirectory && denial(host, who.principal, dir, ['x']) !== undefined;
+  const fallback = unenterable ? `; PHP cannot even enter it and leaves ${spec.name} in its own working directory (for WP-cron the site root ${site})` : '';
   return {
     id,
     status: 'fail',
-    message: `${who.name} cannot write ${dir} (${whence}): ${explainDenial(d, who, host)} — ${spec.name} writes ./tmp there and the send dies with EACCES${spec.name === 'kimaki' ? ' (exit 64)' : ''}`,
+    message: `${who.name} cannot write ${dir} (${whence}): ${explainDenial(d, who, host)}${fallback} — ${spec.name} writes ./tmp there and the send dies with EACCES${spec.name === 'kimaki' ? ' (exit 64)' : ''}`,
     fix: [...sudo, ...grant].join('; or '),
   };
 }

@@ -130,6 +130,8 @@ describe("the seed's bug: HOME not pinned, the web user's HOME unwritable", () =
     expect(find(checks, 'channel.kimaki.home').status).toBe('ok');
     expect(find(checks, 'channel.kimaki.unit-env').status).toBe('ok');
     expect(failures(checks)).toEqual(['channel.kimaki.data-dir', 'channel.kimaki.cwd']);
+    // /home/opencode is 0750: PHP's proc_open cannot chdir there and silently keeps its own cwd.
+    expect(find(checks, 'channel.kimaki.cwd').message).toContain('PHP cannot even enter it and leaves kimaki in its own working directory (for WP-cron the site root /var/www/html)');
   });
 
   rootIt('only warns for a custom channel, whose CLI may not write under HOME', async () => {
