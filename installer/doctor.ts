@@ -637,30 +637,32 @@ function cwdCheck(spec: ChannelSpec, cwd: string | undefined, input: DoctorInput
   const { host, site } = input;
   const id = `channel.${spec.name}.cwd`;
   const home = envValue(spec, 'HOME');
-  const [dir, whence] =
-    cwd !== undefined
-      ? [cwd, "the channel's 'cwd'"]
-      : home !== undefined
-        ? [home, 'the pinned HOME, where the transport runs it']
-        : [site, "PHP's working directory, for WP-cron over HTTP usually the site root"];
+  const phps = "PHP's working directory, for WP-cron over HTTP usually the site root";
+  const [wanted, wantedWhence] =
+    cwd !== undefined ? [cwd, "the channel's 'cwd'"] : home !== undefined ? [home, 'the pinned HOME, where the transport runs it'] : [site, phps];
+  // A directory the web user cannot enter is skipped by the transport (PHP's chdir would fail silently anyway): PHP's own cwd it is.
+  const wantedFacts = host.stat(wanted);
+  const unenterable = wanted !== site && wantedFacts?.isDirectory === true && denial(host, who.principal, wanted, ['x']) !== undefined;
+  const [dir, whence] = unenterable ? [site, `${phps}: ${who.name} cannot enter ${wanted} (${wantedWhence}), so the transport leaves the CLI there`] : [wanted, wantedWhence];
   const facts = host.stat(dir);
   const d = facts?.isDirectory ? denial(host, who.principal, dir, ['w', 'x']) : { path: dir, reason: 'missing' as const, unsearchable: [] };
   if (!d) return { id, status: 'ok', message: `${who.name} can write ${dir} (${whence}), where ${spec.name} writes ./tmp` };
   const bridge = findBridge(spec.name);
   const sudo = bridge?.sudoHop ? [`dispatch through sudo, whose target runs ${spec.name} as the service user in its home: ${sudoSwitch(input, who)}`] : [];
-  const system = [...systemDirsIn(d.unsearchable), ...(isSystemDir(dir) ? [dir] : [])];
-  const grant = !facts?.isDirectory
-    ? [`install -d -g ${shellQuote(who.group)} -m 2770 ${shellQuote(dir)}`]
+  // The fix goes to the directory meant for it (the pinned HOME), not to the site root it fell back to.
+  const target = unenterable ? wanted : dir;
+  const targetFacts = unenterable ? wantedFacts : facts;
+  const reach = unenterable ? (denial(host, who.principal, wanted, ['x'])?.unsearchable ?? []) : d.unsearchable;
+  const system = [...systemDirsIn(reach), ...(isSystemDir(target) ? [target] : [])];
+  const grant = !targetFacts?.isDirectory
+    ? [`install -d -g ${shellQuote(who.group)} -m 2770 ${shellQuote(target)}`]
     : system.length
-      ? [`run the service as a user with a home of its own, left as it is: bridgectl upgrade --site ${shellQuote(site)} --service-user <user>`]
-      : [[...searchGrants(d.unsearchable.filter((u) => u.path !== dir), who), dirGrant(dir, facts, who)].join(' && ')];
-  // PHP's proc_open ignores a cwd the child cannot enter (tried with PHP 8.2): the CLI then runs in PHP's own.
-  const unenterable = dir !== site && facts?.isDirectory && denial(host, who.principal, dir, ['x']) !== undefined;
-  const fallback = unenterable ? `; PHP cannot even enter it and leaves ${spec.name} in its own working directory (for WP-cron the site root ${site})` : '';
+      ? [`run the service as a user with a home of its own, leaving ${system.join(', ')} as it is: bridgectl upgrade --site ${shellQuote(site)} --service-user <user>`]
+      : [[...searchGrants(reach.filter((u) => u.path !== target), who), dirGrant(target, targetFacts, who)].join(' && ')];
   return {
     id,
     status: 'fail',
-    message: `${who.name} cannot write ${dir} (${whence}): ${explainDenial(d, who, host)}${fallback} — ${spec.name} writes ./tmp there and the send dies with EACCES${spec.name === 'kimaki' ? ' (exit 64)' : ''}`,
+    message: `${who.name} cannot write ${dir} (${whence}): ${explainDenial(d, who, host)} — ${spec.name} writes ./tmp there and the send dies with EACCES${spec.name === 'kimaki' ? ' (exit 64)' : ''}`,
     fix: [...sudo, ...grant].join('; or '),
   };
 }

@@ -130,8 +130,12 @@ describe("the seed's bug: HOME not pinned, the web user's HOME unwritable", () =
     expect(find(checks, 'channel.kimaki.home').status).toBe('ok');
     expect(find(checks, 'channel.kimaki.unit-env').status).toBe('ok');
     expect(failures(checks)).toEqual(['channel.kimaki.data-dir', 'channel.kimaki.cwd']);
-    // /home/opencode is 0750: PHP's proc_open cannot chdir there and silently keeps its own cwd.
-    expect(find(checks, 'channel.kimaki.cwd').message).toContain('PHP cannot even enter it and leaves kimaki in its own working directory (for WP-cron the site root /var/www/html)');
+    // /home/opencode is 0750: the transport skips a HOME it cannot enter (PHP's chdir would fail silently), so the site root decides.
+    const cwd = find(checks, 'channel.kimaki.cwd');
+    expect(cwd.message).toContain(
+      "www-data cannot write /var/www/html (PHP's working directory, for WP-cron over HTTP usually the site root: www-data cannot enter /home/opencode (the pinned HOME, where the transport runs it), so the transport leaves the CLI there)",
+    );
+    expect(cwd.fix).toMatch(/; or chgrp www-data \/home\/opencode && chmod g\+rwx \/home\/opencode$/);
   });
 
   rootIt('only warns for a custom channel, whose CLI may not write under HOME', async () => {
