@@ -6,10 +6,13 @@
  * bridgectl reloads the PHP-FPM services that serve the site — found from
  * the pools, as the web user is (web-user.ts) — and says what it reloaded.
  *
- * How: `systemctl reload php<ver>-fpm` when systemd runs; otherwise
- * SIGUSR2 to the master whose pid the version's php-fpm.conf `pid =` file
- * holds (a container or the e2e tier: no systemd as PID 1). A graceful
- * reload: workers finish their request, new ones start with empty caches.
+ * How: `systemctl try-reload-or-restart php<ver>-fpm` when systemd runs (a
+ * reload, and nothing for a stopped service: a master that is not running
+ * caches nothing); otherwise SIGUSR2 to the master whose pid the version's
+ * php-fpm.conf `pid =` file holds (a container or the e2e tier: no systemd
+ * as PID 1), a note when there is no pid. A graceful reload: workers finish
+ * their request, new ones start with empty caches. No pool at all (mod_php,
+ * CGI): nothing bridgectl knows of caches PHP, nothing is said.
  *
  * The sudo hop's files (wrapper, target, grant) are removed, when a run
  * switches a bridge to direct or uninstalls it, only after a successful
@@ -73,17 +76,19 @@ export function holdHopRemovals(plan: Plan): { now: Plan; held: FileChange[] } {
 }
 
 /** The command that reloads one service, as run and as printed for --no-reload. */
-export function reloadCommand(service: FpmService, systemd: boolean, host: Host): { file: string; args: string[]; text: string } | { error: string } {
-  if (systemd) return { file: 'systemctl', args: ['reload', service.unit], text: `systemctl reload ${service.unit}` };
+export function reloadCommand(service: FpmService, systemd: boolean, host: Host): { file: string; args: string[]; text: string } | { error: string } | { stopped: string } {
+  if (systemd) return { file: 'systemctl', args: ['try-reload-or-restart', service.unit], text: `systemctl try-reload-or-restart ${service.unit}` };
   if (!service.pidFile) return { error: `/etc/php/${service.version}/fpm/php-fpm.conf names no pid file` };
   const pid = host.readText(service.pidFile)?.trim();
-  if (pid === undefined || !/^[1-9][0-9]*$/.test(pid)) return { error: `${service.unit} is not running (no pid in ${service.pidFile})` };
+  // php-fpm removes its pid file on exit: none means no master, and no cache to drop.
+  if (pid === undefined || pid === '') return { stopped: `${service.unit} is not running (no pid in ${service.pidFile}): nothing to reload` };
+  if (!/^[1-9][0-9]*$/.test(pid)) return { error: `${service.pidFile} does not hold a pid` };
   return { file: 'kill', args: ['-USR2', pid], text: `kill -USR2 ${pid}` };
 }
 
 /** What to run by hand (--no-reload, or after a failure). */
 export function manualCommand(service: FpmService, systemd: boolean): string {
-  if (systemd) return `systemctl reload ${service.unit}`;
+  if (systemd) return `systemctl try-reload-or-restart ${service.unit}`;
   return service.pidFile ? `kill -USR2 "$(cat ${service.pidFile})"` : `kill -USR2 <pid of the ${service.unit} master>`;
 }
 
@@ -108,15 +113,20 @@ export async function reloadPhpFpm(host: Host, root: string, options: { reload: 
   if (!options.needed) return { reloaded: [], notes: [], settled: true };
   const services = fpmServices(host);
   // No pool: nothing bridgectl knows of caches the old file (mod_php, CGI); say so.
-  if (services.length === 0) return { reloaded: [], notes: ['no PHP-FPM pool under /etc/php/*/fpm/pool.d: nothing reloaded; reload whatever serves PHP if it caches code (OPcache)'], settled: true };
+  if (services.length === 0) return { reloaded: [], notes: [], settled: true };
   const systemd = (env.systemdRunning ?? (() => host.stat('/run/systemd/system') !== undefined))();
   if (!options.reload) {
     return { reloaded: [], notes: [`PHP-FPM not reloaded (--no-reload): OPcache may serve the old file until you run: ${services.map((s) => manualCommand(s, systemd)).join(' && ')}`], settled: false };
   }
   const exec = env.exec ?? execToStderr;
   const reloaded: string[] = [];
+  const notes: string[] = [];
   for (const [i, service] of services.entries()) {
     const command = reloadCommand(service, systemd, host);
+    if ('stopped' in command) {
+      notes.push(command.stopped);
+      continue;
+    }
     const outcome = 'error' in command ? { error: command.error } : await exec(command.file, command.args);
     if (outcome.exitCode === 0) {
       reloaded.push(`${service.unit} (${'text' in command ? command.text : ''})`);
@@ -127,7 +137,7 @@ export async function reloadPhpFpm(host: Host, root: string, options: { reload: 
     const left = services.slice(i).map((s) => manualCommand(s, systemd));
     return {
       reloaded,
-      notes: [],
+      notes,
       settled: false,
       failed: {
         message: `files were written; reloading PHP-FPM failed: ${what}; OPcache may serve the old PHP files until it reloads`,
@@ -135,5 +145,5 @@ export async function reloadPhpFpm(host: Host, root: string, options: { reload: 
       },
     };
   }
-  return { reloaded, notes: [], settled: true };
+  return { reloaded, notes, settled: true };
 }

@@ -65,18 +65,18 @@ describe('finding the PHP-FPM services from the pools', () => {
 });
 
 describe('install / upgrade / channel set on the live host reload PHP-FPM after a PHP file changed', () => {
-  it('systemd running: systemctl reload php<ver>-fpm for each, and says so; nothing when no PHP file changed', async () => {
+  it('systemd running: systemctl try-reload-or-restart php<ver>-fpm for each, and says so; nothing when no PHP file changed', async () => {
     const root = serverSandbox(POOLS);
     const { calls, run } = live(root, true);
     const r = await run(INSTALL);
     expect(r.code).toBe(0);
-    expect(calls.map((c) => c.command)).toEqual(['systemctl reload php8.2-fpm', 'systemctl reload php7.4-fpm']);
-    expect(r.stderr).toContain('note: reloaded PHP-FPM, so OPcache drops the old PHP files: php8.2-fpm (systemctl reload php8.2-fpm), php7.4-fpm (systemctl reload php7.4-fpm)\n');
+    expect(calls.map((c) => c.command)).toEqual(['systemctl try-reload-or-restart php8.2-fpm', 'systemctl try-reload-or-restart php7.4-fpm']);
+    expect(r.stderr).toContain('note: reloaded PHP-FPM, so OPcache drops the old PHP files: php8.2-fpm (systemctl try-reload-or-restart php8.2-fpm), php7.4-fpm (systemctl try-reload-or-restart php7.4-fpm)\n');
     calls.length = 0;
     expect((await run(['upgrade', '--site', SITE])).code).toBe(0);
     expect(calls).toEqual([]);
     expect((await run(['channel', 'set', 'notify', '--site', SITE, '--command', '/bin/true', '--arg', '{message}'])).code).toBe(0);
-    expect(calls.map((c) => c.command)).toEqual(['systemctl reload php8.2-fpm', 'systemctl reload php7.4-fpm']);
+    expect(calls.map((c) => c.command)).toEqual(['systemctl try-reload-or-restart php8.2-fpm', 'systemctl try-reload-or-restart php7.4-fpm']);
   });
 
   it('no systemd as PID 1: SIGUSR2 to the master pid from each pool version\'s pid file', async () => {
@@ -100,22 +100,36 @@ describe('install / upgrade / channel set on the live host reload PHP-FPM after 
 
   it('a failed reload is the run\'s error: exit 1, the files stay written, the commands left to run are named', async () => {
     const root = serverSandbox(POOLS);
-    const { run } = live(root, true, { 'systemctl reload php8.2-fpm': { exitCode: 1 } });
+    const { run } = live(root, true, { 'systemctl try-reload-or-restart php8.2-fpm': { exitCode: 1 } });
     const r = await run([...INSTALL, '--json']);
     expect(r.code).toBe(1);
     const doc = JSON.parse(r.stdout) as { exitCode: number; dryRun: boolean; error: { message: string; fix: string } };
     expect(doc).toMatchObject({ exitCode: 1, dryRun: false });
-    expect(doc.error.message).toBe('files were written; reloading PHP-FPM failed: `systemctl reload php8.2-fpm` failed: exit status 1; OPcache may serve the old PHP files until it reloads');
-    expect(doc.error.fix).toBe('run by hand: systemctl reload php8.2-fpm && systemctl reload php7.4-fpm (running bridgectl again reloads and finishes)');
+    expect(doc.error.message).toBe('files were written; reloading PHP-FPM failed: `systemctl try-reload-or-restart php8.2-fpm` failed: exit status 1; OPcache may serve the old PHP files until it reloads');
+    expect(doc.error.fix).toBe('run by hand: systemctl try-reload-or-restart php8.2-fpm && systemctl try-reload-or-restart php7.4-fpm (running bridgectl again reloads and finishes)');
     expect(existsSync(at(root, `${SITE}/wp-content/mu-plugins/wp-coding-agents-channels.php`))).toBe(true);
   });
 
-  it('a master that is not running (no pid file) is a failed reload, not a silent skip', async () => {
+  it('a master that is not running (no pid in its pid file) caches nothing: a note, not a failure; a garbled pid file is a failure', async () => {
     const root = serverSandbox({ ...POOLS, 'run/php/php8.2-fpm.pid': '' });
-    const { run } = live(root, false);
+    const { calls, run } = live(root, false);
     const r = await run(INSTALL);
-    expect(r.code).toBe(1);
-    expect(r.stderr).toContain('reloading PHP-FPM failed: php8.2-fpm is not running (no pid in /run/php/php8.2-fpm.pid)');
+    expect(r.code).toBe(0);
+    expect(r.stderr).toContain('note: php8.2-fpm is not running (no pid in /run/php/php8.2-fpm.pid): nothing to reload\n');
+    expect(calls.map((c) => c.command)).toEqual(['kill -USR2 77']);
+    const garbled = serverSandbox({ ...POOLS, 'run/php/php8.2-fpm.pid': 'x\n' });
+    const g = await live(garbled, false).run(INSTALL);
+    expect(g.code).toBe(1);
+    expect(g.stderr).toContain('reloading PHP-FPM failed: /run/php/php8.2-fpm.pid does not hold a pid');
+  });
+
+  it('no PHP-FPM pool at all: nothing to reload, nothing said', async () => {
+    const root = serverSandbox();
+    const { calls, run } = live(root, false);
+    const r = await run(INSTALL);
+    expect(r.code).toBe(0);
+    expect(calls).toEqual([]);
+    expect(r.stderr).not.toMatch(/PHP-FPM/);
   });
 });
 
@@ -129,8 +143,8 @@ describe('sudo → direct: the hop files go only once no served config can point
     expect(r.code).toBe(0);
     // The reload ran while the wrapper was still there; after it, the files are gone.
     expect(calls).toEqual([
-      { command: 'systemctl reload php8.2-fpm', wrapperOnDisk: true },
-      { command: 'systemctl reload php7.4-fpm', wrapperOnDisk: true },
+      { command: 'systemctl try-reload-or-restart php8.2-fpm', wrapperOnDisk: true },
+      { command: 'systemctl try-reload-or-restart php7.4-fpm', wrapperOnDisk: true },
     ]);
     for (const p of Object.values(HOP)) expect(existsSync(at(root, p))).toBe(false);
   });
@@ -151,8 +165,8 @@ describe('sudo → direct: the hop files go only once no served config can point
     const again = await run(['upgrade', '--site', SITE, '--dispatch', 'direct']);
     expect(again.code).toBe(0);
     expect(calls.map((c) => [c.command, c.wrapperOnDisk])).toEqual([
-      ['systemctl reload php8.2-fpm', true],
-      ['systemctl reload php7.4-fpm', true],
+      ['systemctl try-reload-or-restart php8.2-fpm', true],
+      ['systemctl try-reload-or-restart php7.4-fpm', true],
     ]);
     for (const p of Object.values(HOP)) expect(existsSync(at(root, p))).toBe(false);
   });
