@@ -5,7 +5,7 @@
  */
 import path from 'node:path';
 import yargs, { type Argv } from 'yargs';
-import { bridgeIds } from '../bridges/index.js';
+import { bridgeIds, bridges } from '../bridges/index.js';
 import { applyPlan } from './apply.js';
 import { checkSite } from './commands/check.js';
 import { runDoctor } from './commands/doctor.js';
@@ -15,8 +15,9 @@ import { planRender } from './commands/render.js';
 import { planUninstall } from './commands/uninstall.js';
 import { planUpgrade } from './commands/upgrade.js';
 import { doctorExitCode } from './doctor.js';
-import { ExitCode, UsageError, UserError } from './errors.js';
+import { ExitCode, IncompleteError, UsageError, UserError } from './errors.js';
 import { nodeHost, recordingHost, type Host } from './host.js';
+import { guardQuotes, refuseInvalidUtf8, type RawInput } from './input.js';
 import { resolveSite, type IdentityFlags } from './identity.js';
 import { hasChanges, type Plan } from './plan.js';
 import { reloadServices, stopRemovedUnits, type ReloadResult, type ServiceEnv, type ServiceFailure } from './services.js';
@@ -34,11 +35,21 @@ export interface Io {
   env: Readonly<Record<string, string | undefined>>;
   /** Whether stdout is a terminal: colour only then (and never with NO_COLOR). */
   isTTY?: boolean;
+  /** Tests: inject a failure at a commit step (ApplyOptions.fault). */
+  fault?: (step: string, serverPath: string) => void;
   /** Builds the host view for a --root; tests may replace it. */
   host?(root: string, env: Readonly<Record<string, string | undefined>>): Host;
   /** The init system's commands (systemctl); tests replace them. */
   services?: ServiceEnv;
+  /** The raw bytes of argv and the environment, to tell invalid UTF-8 from a real U+FFFD (input.ts). */
+  raw?: RawInput;
 }
+
+/** Environment variables bridgectl reads as values: each must be valid UTF-8 (input.ts). */
+const ENV_READ = [
+  'SITE_PATH', 'SERVICE_USER', 'RUN_AS_ROOT', 'WEB_USER', 'HOME',
+  ...bridges.flatMap((b) => [b.dataDir.env, b.secret?.env].filter((e): e is string => e !== undefined)),
+];
 
 interface GlobalArgs {
   root: string;
@@ -252,22 +263,32 @@ function buildParser(argv: string[]) {
     .help()
     .alias('help', 'h')
     .wrap(null)
-    .epilogue('Exit codes: 0 ok, 1 failure (nothing written unless the message says so; doctor: a check failed), 2 drift (check), 130 interrupted.')
+    .epilogue('Exit codes: 0 ok, 1 failure (nothing written unless the message says so; doctor: a check failed), 2 drift (check), 3 commit incomplete (the message names the files written), 130 interrupted.')
     .exitProcess(false)
     .fail((message, err) => {
-      throw err ?? new UsageError(message);
+      // yargs' own parse errors (YError: an option without its value) are the operator's mistake, not a bug.
+      if (err && err.name !== 'YError') throw err;
+      throw new UsageError(usageMessage(err?.message ?? message));
     });
   return parser;
 }
 
+/** yargs' wording, said as the option the operator typed. */
+function usageMessage(message: string): string {
+  const missing = /^Not enough arguments following: (.+)$/.exec(message)?.[1];
+  return missing === undefined ? message : `${missing.length === 1 ? '-' : '--'}${missing} needs a value`;
+}
+
 /** Run bridgectl; returns the exit code. Never throws, never exits the process. */
-export async function main(argv: string[], io: Io): Promise<number> {
+export async function main(rawArgv: string[], io: Io): Promise<number> {
   // Known before parsing, so even a usage error keeps --json's promise of one document on stdout.
-  const json = argv.includes('--json');
-  const command = argv.find((a) => COMMANDS.includes(a as (typeof COMMANDS)[number])) ?? '';
+  const json = rawArgv.includes('--json');
+  const command = rawArgv.find((a) => COMMANDS.includes(a as (typeof COMMANDS)[number])) ?? '';
   let parsed: Parsed;
   let output = '';
+  const argv = guardQuotes(rawArgv);
   try {
+    refuseInvalidUtf8(rawArgv, io.env, ENV_READ, io.raw);
     parsed = (await buildParser(argv).parseAsync(argv, {}, (_err, _args, text) => {
       output = text;
     })) as unknown as Parsed;
@@ -495,15 +516,16 @@ function parseBinaries(values: readonly string[], curl?: string): Pick<IdentityF
 }
 
 function reportError(err: unknown, io: Io, jsonCommand?: string): number {
+  const code = err instanceof IncompleteError ? ExitCode.incomplete : ExitCode.failure;
   if (jsonCommand !== undefined) {
     const error = err instanceof UserError ? { message: err.message, ...(err.hint ? { fix: err.hint } : {}) } : { message: err instanceof Error ? err.message : String(err) };
-    io.stdout(formatJson({ command: jsonCommand, exitCode: ExitCode.failure, dryRun: true, error }));
+    io.stdout(formatJson({ command: jsonCommand, exitCode: code, dryRun: true, error }));
   }
   if (err instanceof UserError) {
     io.stderr(`bridgectl: ${err.message}\n`);
     if (err.hint) io.stderr(`  fix: ${err.hint}\n`);
     if (err instanceof UsageError) io.stderr("  see 'bridgectl --help'\n");
-    return ExitCode.failure;
+    return code;
   }
   const sys = err as NodeJS.ErrnoException;
   if (sys instanceof Error && typeof sys.code === 'string' && typeof sys.syscall === 'string') {

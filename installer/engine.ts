@@ -17,7 +17,7 @@ import { channelsFile, transportFile } from './paths.js';
 import { staticTemplate } from './templates.js';
 import { fileChange, ownedFileChange, type DirectoryChange, type FileChange, type Plan } from './plan.js';
 import { redactable, resolveSecret } from './secrets.js';
-import { inspectDispatch, planDispatch, type DispatchPlan, type InstalledDispatch } from './sudo-hop.js';
+import { inspectDispatch, planDispatch, refuseUnsafeHop, type DispatchPlan, type InstalledDispatch } from './sudo-hop.js';
 import {
   envOf,
   keptSettings,
@@ -26,8 +26,10 @@ import {
   serviceFile,
   type InitSystem,
   type InstalledService,
+  type ServiceSpec,
 } from './units.js';
 import { resolveWebUser } from './web-user.js';
+import { keepOperatorLines } from './operator-lines.js';
 
 /** Managed PHP files: readable by PHP-FPM whatever the umask, writable only by their owner. */
 export const PHP_FILE_MODE = 0o644;
@@ -283,9 +285,9 @@ export function renderBridge(
       const path = serviceFile(init, service, identity.home);
       const current = installed.services.get(path);
       const text = current?.text ?? host.readText(path);
-      const parsed = current?.parsed ?? (text === undefined ? undefined : parseService(init, text));
+      const parsed = withOperatorLines(init, service, path, text, current?.parsed ?? (text === undefined ? undefined : parseService(init, text)), notes);
       const managed = (init === 'systemd' ? service.systemdEnv : service.launchdEnv).map(([k]) => k);
-      const after = renderService(init, service, keptSettings(parsed, managed));
+      const after = checked(path, () => renderService(init, service, keptSettings(parsed, managed)));
       files.push(fileChange(path, text ?? null, after, SERVICE_FILE_MODE, current?.mode ?? (text === undefined ? undefined : host.stat(path)?.mode)));
     }
   }
@@ -303,6 +305,27 @@ export function renderBridge(
 /** Values of the secret's variable in installed units (the bash installer put the token in plists): redacted too. */
 function unitSecrets(installed: InstalledBridge, env: string): string[] {
   return redactable([...installed.services.values()].flatMap((s) => s.parsed.env.filter(([k]) => k === env).map(([, v]) => v)));
+}
+
+/**
+ * The installed definition, carrying the operator's own lines (Nice=,
+ * LimitNOFILE=, a plist key…) so that keptSettings keeps them, and a note
+ * naming them when the file is rewritten (operator-lines.ts, #17 item 7).
+ */
+function withOperatorLines(
+  init: Exclude<InitSystem, 'none'>,
+  service: ServiceSpec,
+  path: string,
+  text: string | undefined,
+  parsed: InstalledService | undefined,
+  notes: string[],
+): InstalledService | undefined {
+  if (parsed === undefined || text === undefined) return parsed;
+  const managed = (init === 'systemd' ? service.systemdEnv : service.launchdEnv).map(([k]) => k);
+  const kept = keptSettings(parsed, managed);
+  const result = keepOperatorLines(init, path, text, (lines) => renderService(init, service, lines ? { ...kept, operator: lines } : kept));
+  notes.push(...result.notes);
+  return result.lines ? { ...parsed, operator: result.lines } : parsed;
 }
 
 /** Mode of the secret file: root writes it, the web user's group reads it, nobody else. */
@@ -359,13 +382,16 @@ function missingDirectories(dataDir: string, identity: Identity, host: Host): Di
 /**
  * Homes where a launchd plist might live before the identity is known: the
  * named service user's, the HOME any block pins (the bridges of one site
- * usually share a user, and telegram's block pins none), and the invoking
- * user's HOME (where the bash installer wrote the plists).
+ * usually share a user, and telegram's block pins none), the invoking
+ * user's HOME (where the bash installer wrote the plists), and then every
+ * passwd home in database order, since bridgectl installs plists under the
+ * service user's home and a flagless deploy may run as anyone (root).
  */
 export function candidateHomes(flags: Pick<IdentityFlags, 'serviceUser' | 'runAsRoot'>, host: Host, channelsText: string | undefined): string[] {
   const name = flags.serviceUser ?? (flags.runAsRoot ? 'root' : undefined) ?? host.env.SERVICE_USER;
   const named = name ? host.user(name)?.home : undefined;
-  return [...new Set([named, ...pinnedHomes(channelsText), host.env.HOME].filter((h): h is string => h !== undefined && posix.isAbsolute(h)))];
+  const passwd = host.users().map((u) => u.home);
+  return [...new Set([named, ...pinnedHomes(channelsText), host.env.HOME, ...passwd].filter((h): h is string => h !== undefined && posix.isAbsolute(h)))];
 }
 
 /**
@@ -464,6 +490,8 @@ export function planBridges(
   const rendered = definitions.map((bridge) =>
     renderBridge(bridge, flags, channels, site, host, notes, options, surveyed?.installed.get(bridge.id) ?? inspectInstalled(bridge, channels.text, host, homes)),
   );
+  // A sudo hop someone other than root could change is refused before anything is written (doctor fails it instead).
+  if (options.owners !== false) for (const r of rendered) refuseUnsafeHop(r.dispatch);
   const channelsEntry = channelsChange(channels, rendered.map((r) => r.block));
   // Files a channel points at (the sudo hop's, a credential file) go in before
   // the channel points at them, and out after it no longer does: a dispatch

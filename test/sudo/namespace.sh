@@ -3,7 +3,8 @@
 # namespace three throwaway users and private, empty install directories,
 # then holds it open until stdin closes. Nothing is visible outside the
 # namespace, and nothing is left behind when it ends: the host's passwd,
-# sudoers.d, /usr/local/bin and /usr/local/lib are never written.
+# sudoers.d, /usr/local/bin, /usr/local/lib and /etc/systemd/system are never
+# written (two runs at once cannot see each other's units either).
 #
 #   namespace.sh <scratch dir> <web uid> <service uid> <other uid>
 #
@@ -32,7 +33,7 @@ chmod 0440 /etc/sudoers.d/zz-bridgectl-test-log
 
 # Empty install dirs that still offer what was there (node or php may live
 # in /usr/local/bin): the originals stay reachable through symlinks.
-for dir in /usr/local/bin /usr/local/lib; do
+for dir in /usr/local/bin /usr/local/lib /etc/systemd/system; do
     keep="$T/keep${dir//\//-}"
     mkdir -p "$keep"
     mount --bind "$dir" "$keep"
