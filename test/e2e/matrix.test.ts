@@ -317,7 +317,8 @@ async function matrix(name: string, channel: string, recipient: string, prefer: 
     install('--bridge', 'kimaki', '--init', 'none', '--dispatch', 'sudo');
     expect((await realDispatch('kimaki', KIMAKI_ID)).ok).toBe(true);
     const r = stack.bridgectl('uninstall', '--bridge', 'kimaki', '--site', stack.site);
-    expect(r.stderr).toBe('');
+    // The only thing on stderr: PHP-FPM was reloaded, so no worker still runs the removed block.
+    expect(r.stderr).toMatch(/^note: reloaded PHP-FPM, so OPcache drops the old PHP files: php8\.2-fpm .*\n$/);
     expect(r.status).toBe(0);
     for (const p of Object.values(HOP)) expect(stack.inNs(['test', '-e', p]).status).not.toBe(0);
     const after = await stack.dispatchOne({ channel: 'kimaki', recipient: KIMAKI_ID, message: 'after uninstall' });
@@ -373,8 +374,11 @@ async function matrix(name: string, channel: string, recipient: string, prefer: 
           if (args.length) upgrade(...args); // the default --reload: bridgectl reloads PHP-FPM itself
           const o = await realDispatch('kimaki', KIMAKI_ID);
           table.push([`${label}: now ${mode}`, '—', o.call ? `ran as uid ${o.call.uid}, exit ${o.call.exit}` : o.how]);
-          if (o.dispatched.error) problems.push(`${mode}: ${o.how}`);
-          else if (o.call?.uid !== uid) problems.push(`${mode}: the CLI ran as uid ${o.call?.uid}, not ${uid}: PHP-FPM ran the old config`);
+          // What is under test is which config PHP-FPM runs, shown by who ran the CLI: direct mode on a
+          // private home may well fail (exit 64, its own scenario above), but as the web user. A stale
+          // config shows as a spawn_failed (no call: the wrapper is gone) or as the other user.
+          if (!o.call) problems.push(`${mode}: the CLI never ran: ${o.how}`);
+          else if (o.call.uid !== uid) problems.push(`${mode}: the CLI ran as uid ${o.call.uid}, not ${uid}: PHP-FPM ran the old config`);
         }
         expect(problems).toEqual([]);
       } finally {
@@ -474,8 +478,8 @@ async function matrix(name: string, channel: string, recipient: string, prefer: 
 
   it('install --dispatch sudo with telegram in the set: kimaki through sudo, telegram direct, both delivered', async () => {
     const r = stack.inNs(['env', `TELEGRAM_BOT_TOKEN=${stack.telegramToken}`, process.execPath, path.resolve('dist/bridgectl.cjs'), 'install', '--bridge', 'kimaki', '--bridge', 'telegram', '--site', stack.site, '--service-user', SVC_USER, '--init', 'none', '--dispatch', 'sudo']);
-    expect(r.stderr + r.stdout).not.toMatch(/has no sudo dispatch mode/);
-    expect(r.status).toBe(0);
+    expect(r.status).toBe(0); // it was refused: "telegram has no sudo dispatch mode"
+    expect(r.stderr).toMatch(/^note: telegram: has no sudo dispatch mode; it stays direct$/m);
     expect((await realDispatch('kimaki', KIMAKI_ID)).call?.uid).toBe(stack.SVC);
     expect((await realDispatch('telegram', CHAT)).ok).toBe(true);
   });

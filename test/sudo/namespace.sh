@@ -48,9 +48,13 @@ for dir in /usr/local/bin /usr/local/lib; do
 done
 
 # No PHP-FPM pools: bridgectl must not reload the host's own php-fpm from here.
-for pools in /etc/php/*/fpm/pool.d; do
-    if [ -d "$pools" ]; then mount -t tmpfs -o mode=0755 tmpfs "$pools"; fi
-done
+# The e2e tier (an extra setup, $5) keeps them: it runs its own php-fpm with
+# Debian's stock pool, in a PID namespace where no host php-fpm can be signalled.
+if [ -z "${5-}" ]; then
+    for pools in /etc/php/*/fpm/pool.d; do
+        if [ -d "$pools" ]; then mount -t tmpfs -o mode=0755 tmpfs "$pools"; fi
+    done
+fi
 
 install -d -m 0755 "$T/www" "$T/other" "$T/home" "$T/site/wp-content"
 install -d -o "$SVC" -g "$SVC" -m 0750 "$T/home/bctlsvc"
