@@ -62,3 +62,48 @@ export class RenderError extends UserError {
 export class IdentityError extends UserError {
   override name = 'IdentityError';
 }
+
+/**
+ * The operating system refused something on a server path (EACCES, ENOSPC,
+ * EIO…): the operator's to fix, not a bug. One line naming the path as the
+ * server knows it (never a temp file's or a sandbox's host path), keeping
+ * the errno code (doctor reads an EACCES as "cannot read").
+ */
+export class HostError extends UserError {
+  override name = 'HostError';
+  constructor(
+    readonly code: string,
+    readonly serverPath: string,
+    message: string,
+    hint?: string,
+  ) {
+    super(message, hint);
+  }
+}
+
+const ERRNO: Record<string, [what: string, fix?: string]> = {
+  EACCES: ['permission denied', 'run bridgectl as root (or as the owner of the file)'],
+  EPERM: ['operation not permitted', 'check the file for an immutable flag (lsattr) and that bridgectl runs as root'],
+  ENOSPC: ['no space left on the device', 'free some space on that filesystem and run again'],
+  EDQUOT: ['disk quota exceeded', 'free some space (or raise the quota) and run again'],
+  EROFS: ['read-only filesystem', 'remount the filesystem read-write, or run bridgectl where it is writable'],
+  EIO: ['input/output error', 'check the disk (dmesg) before running again'],
+  EISDIR: ['it is a directory', 'move the directory aside and run again'],
+  ENOTDIR: ['a component of the path is not a directory', 'move that file aside and run again'],
+  ELOOP: ['too many symlinks'],
+  EMFILE: ['too many open files'],
+  ENAMETOOLONG: ['path too long'],
+};
+
+/**
+ * An errno error as a HostError: `cannot <verb> <serverPath>: <what> (<CODE>)`.
+ * Anything else (a bug) is returned as it was.
+ */
+export function hostError(err: unknown, verb: string, serverPath: string): unknown {
+  // Duck-typed: an fs error from another realm (a test's VM context) is no `instanceof Error` here.
+  const e = err as Partial<NodeJS.ErrnoException> | null;
+  if (typeof e !== 'object' || e === null || typeof e.code !== 'string' || typeof e.syscall !== 'string' || err instanceof UserError) return err;
+  const code = e.code;
+  const [what, fix] = ERRNO[code] ?? [String(e.message).replace(/^[A-Z0-9]+: /, '').replace(/,.*$/, '')];
+  return new HostError(code, serverPath, `cannot ${verb} ${serverPath}: ${what} (${code})`, fix);
+}
