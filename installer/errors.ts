@@ -39,7 +39,8 @@ export class MarkerError extends UserError {
     hint?: string,
     readonly file?: string,
   ) {
-    super(locate(file, line) + detail, hint);
+    // A quoted line may hide a no-break space or a U+2028: shown escaped, or the error points at nothing visible.
+    super(locate(file, line) + showInvisible(detail), hint);
   }
 
   /** The same error, naming the file it came from. */
@@ -95,6 +96,22 @@ const ERRNO: Record<string, [what: string, fix?: string]> = {
   ENAMETOOLONG: ['path too long'],
 };
 
+/** System calls as words, for a message built from an errno error's syscall. */
+const VERBS: Record<string, string> = {
+  fsync: 'sync',
+  mkdir: 'create the directory',
+  rename: 'replace',
+  unlink: 'remove',
+  scandir: 'list',
+  fchmod: 'change the mode of',
+  chmod: 'change the mode of',
+  fchown: 'change the owner of',
+  chown: 'change the owner of',
+  lstat: 'look at',
+  stat: 'look at',
+  fstat: 'look at',
+};
+
 /**
  * An errno error as a HostError: `cannot <verb> <serverPath>: <what> (<CODE>)`.
  * Anything else (a bug) is returned as it was.
@@ -105,5 +122,53 @@ export function hostError(err: unknown, verb: string, serverPath: string): unkno
   if (typeof e !== 'object' || e === null || typeof e.code !== 'string' || typeof e.syscall !== 'string' || err instanceof UserError) return err;
   const code = e.code;
   const [what, fix] = ERRNO[code] ?? [String(e.message).replace(/^[A-Z0-9]+: /, '').replace(/,.*$/, '')];
-  return new HostError(code, serverPath, `cannot ${verb} ${serverPath}: ${what} (${code})`, fix);
+  return new HostError(code, serverPath, `cannot ${VERBS[verb] ?? verb} ${serverPath}: ${what} (${code})`, fix);
+}
+
+/** Longest stretch of a message without a space that is shown whole (a path, a quoted value). */
+export const MAX_SHOWN = 200;
+
+// Characters that do not show as themselves on a terminal: controls, format
+// characters (zero-width, BOM, bidi), and every separator but the space
+// (no-break space, U+2028…).
+const INVISIBLE = /[\p{Cc}\p{Cf}\p{Zl}\p{Zp}\p{Zs}]/gu;
+
+/** Invisible characters as `\u00a0` escapes (the space stays a space). */
+export function showInvisible(text: string): string {
+  return text.replace(INVISIBLE, (c) => {
+    if (c === ' ') return c;
+    const cp = c.codePointAt(0) ?? 0;
+    return cp > 0xffff ? `\\u{${cp.toString(16)}}` : `\\u${cp.toString(16).padStart(4, '0')}`;
+  });
+}
+
+/**
+ * A message as one bounded line: invisible characters escaped, and any
+ * stretch without a space (a 1 MB home from passwd, a long quoted line)
+ * cut to MAX_SHOWN characters with `…`.
+ */
+export function oneLine(text: string): string {
+  return showInvisible(text).replace(new RegExp(`[^ ]{${MAX_SHOWN + 1},}`, 'g'), (run) => `${run.slice(0, MAX_SHOWN)}…`);
+}
+
+/** Our temp files (`.<name>.bridgectl-<12 hex>.tmp`, apply.ts), named by the file they stand for. */
+const TEMP_NAME = /^\.(.+)\.bridgectl-[0-9a-f]{12}\.tmp$/;
+
+/**
+ * A host path as the operator knows it: under --root, the server path;
+ * bridgectl's temp file, the file it was to replace.
+ */
+export function serverPathOf(hostPath: string, root: string): string {
+  let p = hostPath;
+  if (root !== '/' && (p === root || p.startsWith(`${root}/`))) p = p.slice(root.length) || '/';
+  const slash = p.lastIndexOf('/');
+  const temp = TEMP_NAME.exec(p.slice(slash + 1));
+  return temp ? `${p.slice(0, slash + 1)}${temp[1]}` : p;
+}
+
+/** An errno error's path, when the call that failed had only a descriptor (write, fsync): set by the code that knows it. */
+export function withPath(err: unknown, hostPath: string): unknown {
+  const e = err as Partial<NodeJS.ErrnoException> | null;
+  if (typeof e === 'object' && e !== null && typeof e.code === 'string' && !e.path) e.path = hostPath;
+  return err;
 }
