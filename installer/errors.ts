@@ -1,7 +1,8 @@
 /**
  * Exit codes are part of the interface: deploy scripts branch on them.
  * 0 ok · 1 failure (bad input, damaged file, host problem) · 2 drift (`check`).
- * (130 is what a shell reports when SIGINT kills the process; no code sets it.)
+ * (130 and 143 are what a shell reports when SIGINT or SIGTERM kills the
+ * process; no code sets them: docs/commands.md, "Exit codes".)
  */
 export const ExitCode = {
   ok: 0,
