@@ -43,6 +43,7 @@ import path from 'node:path';
 import { hostError, UserError, withPath } from './errors.js';
 import { onHost } from './paths.js';
 import { checkDirectoryPath, createDirectory, lstatOrUndefined } from './dirs.js';
+import { MAX_READ_BYTES } from './host.js';
 import type { DirectoryChange, FileChange, FileValidation, Plan } from './plan.js';
 import { findVisudo, spawnRunner, VISUDO_PATHS, type Runner } from './sudo-probe.js';
 import { validateAllStaged, validateStaged, type Env, type Validation } from './validate.js';
@@ -221,6 +222,8 @@ function readNoFollow(target: string, label: string): { bytes: Buffer; stat: Sta
   try {
     const stat = fstatSync(fd);
     if (!stat.isFile()) throw new UserError(`${label} is not a regular file`, 'move it aside and run again');
+    // Planned from at most MAX_READ_BYTES (host.ts): a file grown past that since has changed, and is not read whole.
+    if (stat.size > MAX_READ_BYTES) throw changedSincePlanned(label, 'grew');
     return { bytes: readFileSync(fd), stat };
   } finally {
     closeSync(fd);

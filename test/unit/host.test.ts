@@ -11,7 +11,9 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { main, type Io } from '../../installer/cli.js';
 import fc from 'fast-check';
+import { applyPlan } from '../../installer/apply.js';
 import { UserError } from '../../installer/errors.js';
+import { fileChange } from '../../installer/plan.js';
 import { decodeUtf8, MAX_READ_BYTES, nodeHost, recordingHost, type Host } from '../../installer/host.js';
 import { fakeHost } from '../helpers/fake-host.js';
 import { bridgeSandbox } from '../helpers/bridge-sandbox.js';
@@ -252,6 +254,13 @@ describe('nodeHost.readText: what is at the path decides nothing (#17 item 2)', 
     expect(() => nodeHost(root, {}).readText('/home/opencode/.config/bot/.env')).toThrow(
       new UserError(`/home/opencode/.config/bot/.env is a symlink in /home/opencode/.config/bot, ${who}; bridgectl does not follow it there`),
     );
+  });
+
+  it('apply does not read whole a file that grew past the cap after it was planned', () => {
+    const root = sandbox({ 'etc/x.conf': 'old\n' });
+    const change = fileChange('/etc/x.conf', 'old\n', 'new\n', 0o644, 0o644);
+    truncateSync(at(root, '/etc/x.conf'), MAX_READ_BYTES + 1);
+    expect(() => applyPlan({ changes: [change], directories: [], identities: {}, notes: [] }, root)).toThrow('/etc/x.conf grew while bridgectl was planning; nothing was written');
   });
 
   it('names the server path when the OS refuses the read', () => {
