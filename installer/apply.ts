@@ -15,11 +15,16 @@
  *             every *.service), written, chmod'ed, chown'ed, fsynced.
  *  3. verify  each staged file (php -l, systemd-analyze verify: one run for
  *             all units).
- *  4. commit  back up (on request), rename over the target; a directory
- *             is fsynced when its run of renames ends, before any rename
- *             elsewhere. A crash leaves the old file or the new one, whole;
- *             at worst a stale `.<name>.bridgectl-<hex>.tmp`, which the
- *             next run removes.
+ *  4. commit  first every backup (on request) and a way back for each
+ *             existing file (a hard link, else a copy); then rename over
+ *             the targets; a directory is fsynced when its run of renames
+ *             ends, before any rename elsewhere. A failed step puts the
+ *             committed files back (exit 1, nothing written) or, if that
+ *             fails too, names what was written (exit 3): commitAll. A
+ *             crash leaves the old file or the new one, whole; at worst a
+ *             stale `.<name>.bridgectl-<hex>.tmp`, which the next run removes.
+ *
+ * A refused or rolled-back run also removes the directories it created.
  */
 import {
   closeSync,
@@ -29,7 +34,9 @@ import {
   fchownSync,
   fstatSync,
   fsyncSync,
+  linkSync,
   lstatSync,
+  rmdirSync,
   openSync,
   readdirSync,
   readFileSync,
@@ -40,7 +47,7 @@ import {
   type Stats,
 } from 'node:fs';
 import path from 'node:path';
-import { hostError, UserError, withPath } from './errors.js';
+import { hostError, IncompleteError, UserError, withPath } from './errors.js';
 import { onHost } from './paths.js';
 import { checkDirectoryPath, createDirectory, lstatOrUndefined } from './dirs.js';
 import { MAX_READ_BYTES } from './host.js';
@@ -61,6 +68,8 @@ export interface ApplyOptions {
   env?: Env;
   /** Replace the validators FileChange.validate names (tests). */
   validators?: Partial<Record<FileValidation, Validator>>;
+  /** Tests: called before each commit step on a file (its server path); throw to inject a failure there. */
+  fault?: (step: CommitStep, serverPath: string) => void;
 }
 
 /**
@@ -79,6 +88,10 @@ interface Staged {
   current?: Buffer;
   temp?: string;
   tempIno?: number;
+  /** The file as it was, kept until the commit is done (keepPrevious). */
+  previous?: { mode: number; uid: number; gid: number; saved?: string };
+  /** Renamed, removed or chmodded into its new state: put back if a later step fails. */
+  committed?: boolean;
 }
 
 export function applyPlan(plan: Plan, root: string, options: ApplyOptions = {}): FileChange[] {
@@ -94,10 +107,12 @@ export function applyPlan(plan: Plan, root: string, options: ApplyOptions = {}):
   }
   removeStaleTemps(plan.changes, root, options, info);
 
+  /** Directories this run created (host paths, parents first): removed again when the run is refused or rolled back. */
+  const created: string[] = [];
   try {
     // 2. stage
     for (const s of staged) {
-      if (s.change.after !== null && s.change.before !== s.change.after) stage(s, root);
+      if (s.change.after !== null && s.change.before !== s.change.after) stage(s, root, created);
     }
     // 3. verify: every staged file checked in one batch (one systemd-analyze
     // for all units), the results then taken in plan order as before.
@@ -127,25 +142,13 @@ export function applyPlan(plan: Plan, root: string, options: ApplyOptions = {}):
         );
       }
     }
-    // 4. commit
-    for (const dir of plan.directories) makeDirectory(root, dir);
-    // A directory is fsynced once its run of renames ends, before the next
-    // rename elsewhere (a three-bridge install: two, not six). The plan puts
-    // files a channel points at before the channel (engine.ts), so across a
-    // crash, too, the channels file is never on disk before what it points
-    // at, even on another filesystem; and every rename is durable before
-    // apply returns, also when a later commit is refused.
-    const unsynced = new DirectorySync();
-    let failed = true;
-    try {
-      for (const s of staged) {
-        unsynced.before(path.dirname(s.target));
-        unsynced.add(commit(s, root, options, info));
-      }
-      failed = false;
-    } finally {
-      unsynced.flush(failed);
-    }
+    // 4. commit (backups first, then every rename; undone on failure: commitAll)
+    commitAll(staged, plan, root, options, info, created);
+  } catch (err) {
+    // Refused or rolled back: nothing of this run may stay behind, not even an empty directory.
+    for (const s of staged) if (s.temp) unlinkQuietly(s.temp);
+    removeCreatedDirectories(created);
+    throw err;
   } finally {
     for (const s of staged) if (s.temp) unlinkQuietly(s.temp);
   }
@@ -290,8 +293,8 @@ function serverLabel(root: string): (hostPath: string) => string {
  * a time through descriptors (installer/dirs.ts). Existing components were
  * checked by checkPath.
  */
-function ensureDirectory(root: string, dir: string): void {
-  createDirectory(root, dir, { mode: 0o755, label: serverLabel(root) });
+function ensureDirectory(root: string, dir: string, created: string[]): void {
+  createDirectory(root, dir, { mode: 0o755, label: serverLabel(root), created });
 }
 
 function writeAll(fd: number, bytes: Buffer): void {
@@ -329,9 +332,9 @@ function writeExclusive(file: string, bytes: Buffer, mode: number, owner?: { uid
   }
 }
 
-function stage(s: Staged, root: string): void {
+function stage(s: Staged, root: string, created: string[]): void {
   const { change, target } = s;
-  ensureDirectory(root, path.dirname(target));
+  ensureDirectory(root, path.dirname(target), created);
   // An existing file keeps its owner and group; a new one gets change.owner,
   // else whoever runs bridgectl (and the group the kernel gives it).
   const existing = s.current !== undefined ? lstatSync(target) : undefined;
@@ -346,20 +349,207 @@ function stage(s: Staged, root: string): void {
 
 // ---------------------------------------------------------------- 4. commit
 
-/** Rename (or remove) one file into place; returns the directory whose entry changed, to be fsynced by the caller. */
-function commit(s: Staged, root: string, options: ApplyOptions, info: (line: string) => void): string | undefined {
+/**
+ * The commit phase. Everything that can be done before the first rename is:
+ * the backups (--backup), and a way back for each existing file (a hard link
+ * to it, or a copy where linking is refused). Then the plan's directories
+ * are made and the files renamed into place, one at a time. If any step
+ * fails, the files already committed are put back (rollbackCommitted): the
+ * run then wrote nothing, and says which files it had replaced and put back.
+ * If putting back fails too, CommitIncompleteError names every file written
+ * and every file not (exit 3, docs/commands.md).
+ */
+function commitAll(staged: Staged[], plan: Plan, root: string, options: ApplyOptions, info: (line: string) => void, created: string[]): void {
+  const label = (s: Staged): string => s.change.path;
+  const backups: { s: Staged; file: string }[] = [];
+  try {
+    for (const s of staged) {
+      if (!options.backup || s.current === undefined || s.change.before === s.change.after) continue;
+      try {
+        backups.push({ s, file: writeBackup(s.target, s.current, () => options.fault?.('backup', label(s))) });
+      } catch (err) {
+        throw new UserError(`cannot write the backup of ${label(s)} (${describeFailure(err)}); nothing was written`, `make room or fix ${path.posix.dirname(label(s))}, then run again`);
+      }
+    }
+    for (const s of staged) {
+      try {
+        keepPrevious(s);
+      } catch (err) {
+        throw new UserError(`cannot keep the current ${label(s)} aside before replacing it (${describeFailure(err)}); nothing was written`, `make room or fix ${path.posix.dirname(label(s))}, then run again`);
+      }
+    }
+  } catch (err) {
+    for (const b of backups) unlinkQuietly(b.file);
+    forgetPrevious(staged);
+    throw err;
+  }
+
+  // A directory is fsynced once its run of renames ends, before the next
+  // rename elsewhere (a three-bridge install: two, not six). The plan puts
+  // files a channel points at before the channel (engine.ts), so across a
+  // crash, too, the channels file is never on disk before what it points
+  // at, even on another filesystem; and every rename is durable before
+  // apply returns, also when a later commit is refused.
+  const unsynced = new DirectorySync();
+  let current: Staged | undefined;
+  try {
+    for (const dir of plan.directories) makeDirectory(root, dir, created);
+    for (const s of staged) {
+      current = s;
+      unsynced.before(path.dirname(s.target));
+      unsynced.add(commit(s, root, options));
+    }
+  } catch (err) {
+    unsynced.flush(true);
+    const outcome = rollbackCommitted(staged, options);
+    forgetPrevious(staged); // what was not committed (what could not be put back is kept as a backup)
+    const cause = `${current ? `cannot ${current.change.after === null ? 'remove' : 'replace'} ${label(current)}` : 'cannot create a directory'} (${describeFailure(err)})`;
+    if (outcome.failed.length === 0) {
+      for (const b of backups) unlinkQuietly(b.file);
+      const putBack = outcome.restored.map(label);
+      const [was, it] = putBack.length === 1 ? ['was', 'it was'] : ['were', 'they were'];
+      throw new UserError(
+        `${cause}; nothing was written${putBack.length ? `: ${putBack.join(', ')} ${was} already replaced and ${was} put back as ${it}` : ''}`,
+        current ? `find out why ${label(current)} cannot be changed (immutable: lsattr; read-only or full filesystem; permissions), then run again` : err instanceof UserError ? err.hint : undefined,
+      );
+    }
+    throw new CommitIncompleteError(cause, staged, outcome, backups, root);
+  }
+  unsynced.flush(false);
+  forgetPrevious(staged);
+  for (const b of backups) info(`backup: ${path.posix.join(path.posix.dirname(b.s.change.path), path.basename(b.file))}${root === '/' ? '' : ` (under --root ${root})`}`);
+}
+
+/** One step of the commit phase, for fault injection (ApplyOptions.fault). */
+export type CommitStep = 'backup' | 'rename' | 'unlink' | 'chmod' | 'restore';
+
+/**
+ * Before the first rename: remember the file's mode and owner, and keep its
+ * inode under a temp name (a hard link: bytes, mode, owner and mtime all
+ * come back with a rename), or a copy where the kernel refuses the link.
+ * The name matches TEMP_FILE, so a SIGKILLed run's is removed next time.
+ */
+function keepPrevious(s: Staged): void {
+  if (s.current === undefined) return;
+  const st = lstatSync(s.target);
+  s.previous = { mode: st.mode & 0o7777, uid: st.uid, gid: st.gid };
+  if (s.change.after !== null && !s.temp) return; // a mode heal: mode and owner are all it changes
+  const saved = tempName(s.target);
+  try {
+    linkSync(s.target, saved);
+  } catch {
+    writeExclusive(saved, s.current, s.previous.mode, { uid: st.uid, gid: st.gid });
+  }
+  s.previous.saved = saved;
+}
+
+/** Drop what keepPrevious kept (after a commit, or when the commit never started). */
+function forgetPrevious(staged: readonly Staged[]): void {
+  for (const s of staged) {
+    if (s.previous?.saved) unlinkQuietly(s.previous.saved);
+    s.previous = undefined;
+  }
+}
+
+interface RollbackOutcome {
+  /** Committed and put back as they were. */
+  restored: Staged[];
+  /** Committed, and putting them back failed: their new content (or absence) stays. */
+  failed: { s: Staged; why: string; kept?: string }[];
+}
+
+/** Put back every committed file, last first: its previous inode renamed back, a new file removed, a mode restored. */
+function rollbackCommitted(staged: readonly Staged[], options: ApplyOptions): RollbackOutcome {
+  const outcome: RollbackOutcome = { restored: [], failed: [] };
+  const dirs = new DirectorySync();
+  for (const s of [...staged].reverse()) {
+    if (!s.committed) continue;
+    try {
+      options.fault?.('restore', s.change.path);
+      if (s.previous?.saved) {
+        renameSync(s.previous.saved, s.target);
+        s.previous.saved = undefined;
+      } else if (s.previous) {
+        const fd = openSync(s.target, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
+        try {
+          if (process.geteuid?.() === 0) fchownSync(fd, s.previous.uid, s.previous.gid);
+          fchmodSync(fd, s.previous.mode);
+          fsyncSync(fd);
+        } finally {
+          closeSync(fd);
+        }
+      } else {
+        // Did not exist before: remove it, if it is still the file this run made.
+        if (lstatSync(s.target).ino !== s.tempIno) throw new Error('it was replaced by someone else meanwhile');
+        unlinkSync(s.target);
+      }
+      dirs.add(path.dirname(s.target));
+      outcome.restored.push(s);
+    } catch (err) {
+      outcome.failed.push({ s, why: describeFailure(err), ...keepAsBackup(s) });
+    }
+  }
+  dirs.flush(true);
+  outcome.restored.reverse();
+  outcome.failed.reverse();
+  return outcome;
+}
+
+/** A previous version that could not be put back: under a backup name, which no later run removes. */
+function keepAsBackup(s: Staged): { kept?: string } {
+  const saved = s.previous?.saved;
+  if (!saved) return {};
+  s.previous = undefined;
+  const name = freeBackupName(s.target);
+  try {
+    renameSync(saved, name);
+    return { kept: name };
+  } catch {
+    return { kept: saved };
+  }
+}
+
+/**
+ * A commit that failed and could not be fully undone: the message names the
+ * files that now hold this run's content and those that do not. Exit 3.
+ */
+export class CommitIncompleteError extends IncompleteError {
+  override name = 'CommitIncompleteError';
+  constructor(cause: string, staged: readonly Staged[], outcome: RollbackOutcome, backups: readonly { s: Staged; file: string }[], root: string) {
+    const server = (host: string): string => (root === '/' ? host : `/${path.relative(root, host)}`);
+    const failed = new Set(outcome.failed.map((f) => f.s));
+    const notWritten = staged.filter((s) => !failed.has(s)).map((s) => s.change.path);
+    const detail = outcome.failed.map((f) => `${f.s.change.path}: ${f.why}${f.kept ? `; its previous version is ${server(f.kept)}` : ''}`);
+    super(
+      `${cause}, and putting back what was already written failed: written: ${[...failed].map((s) => s.change.path).join(', ')}; not written (as before): ${notWritten.join(', ') || 'none'} (${detail.join('; ')})`,
+      `the files listed as written hold bridgectl's new content${backups.length ? ` (backups: ${backups.map((b) => server(b.file)).join(', ')})` : ''}; fix the cause, then run the same command again to finish, or put the previous versions back by hand`,
+    );
+  }
+}
+
+/** An OS error as `syscall: CODE (what it means)`, without the host temp-file names Node puts in its message. */
+function describeFailure(err: unknown): string {
+  if (err instanceof UserError) return err.message;
+  const e = err as NodeJS.ErrnoException;
+  if (e instanceof Error && typeof e.code === 'string') {
+    const meaning = e.message.replace(/^[A-Z]+: /, '').replace(/,.*$/, '');
+    return `${e.syscall ?? 'system call'} failed: ${e.code}${meaning && meaning !== e.code ? `, ${meaning}` : ''}`;
+  }
+  return err instanceof Error ? err.message : String(err);
+}
+
+/** Rename (or remove, or heal the mode of) one file; returns the directory whose entry changed, to be fsynced by the caller. */
+function commit(s: Staged, root: string, options: ApplyOptions): string | undefined {
   const { change, target } = s;
   const dir = path.dirname(target);
   // Re-check right before touching anything: a directory swapped for a
   // symlink since phase 1 is refused (Node has no renameat, so this narrows
   // the window rather than closing it; see docs/safety.md).
   checkPath(root, change.path, options, 'file');
-  if (options.backup && s.current !== undefined && change.before !== change.after) {
-    const backup = writeBackup(target, s.current);
-    info(`backup: ${path.posix.join(path.posix.dirname(change.path), path.basename(backup))}${root === '/' ? '' : ` (under --root ${root})`}`);
-  }
   if (change.after === null) {
+    options.fault?.('unlink', change.path);
     unlinkSync(target);
+    s.committed = true;
     return dir;
   }
   if (!s.temp) {
@@ -367,6 +557,8 @@ function commit(s: Staged, root: string, options: ApplyOptions, info: (line: str
     const fd = openSync(target, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
     try {
       if (!fstatSync(fd).isFile()) throw new UserError(`${change.path} is not a regular file`);
+      s.committed = true; // from here on the owner or mode may have changed
+      options.fault?.('chmod', change.path);
       if (change.owner && process.geteuid?.() === 0) fchownSync(fd, change.owner.uid, change.owner.gid);
       fchmodSync(fd, change.mode);
       fsyncSync(fd);
@@ -376,9 +568,11 @@ function commit(s: Staged, root: string, options: ApplyOptions, info: (line: str
     return undefined;
   }
   const temp = s.temp;
-  if (lstatSync(temp).ino !== s.tempIno) throw new UserError(`${change.path}: the staged temp file was replaced by someone else; nothing was written to ${change.path}`);
+  if (lstatSync(temp).ino !== s.tempIno) throw new UserError(`${change.path}: the staged temp file was replaced by someone else`);
+  options.fault?.('rename', change.path);
   renameSync(temp, target);
   s.temp = undefined;
+  s.committed = true;
   return dir;
 }
 
@@ -394,12 +588,19 @@ export function backupName(target: string, now = new Date(), n = 0): string {
   return path.join(path.dirname(target), `.${path.basename(target)}.${stamp}${n ? `-${n}` : ''}.bridgectl-bak`);
 }
 
-function writeBackup(target: string, bytes: Buffer): string {
+/** A backup name beside `target` that is not taken yet. */
+function freeBackupName(target: string): string {
   const now = new Date();
   let name = backupName(target, now);
   for (let n = 1; lstatOrUndefined(name); n++) name = backupName(target, now, n);
+  return name;
+}
+
+function writeBackup(target: string, bytes: Buffer, fault?: () => void): string {
+  const name = freeBackupName(target);
   const temp = tempName(target);
   try {
+    fault?.();
     writeExclusive(temp, bytes, 0o600);
     renameSync(temp, name);
   } finally {
@@ -416,9 +617,10 @@ function writeBackup(target: string, bytes: Buffer): string {
  * Staging a file inside it (the token file in /etc/bridgectl) may have made
  * it already: it then gets its owner and mode the same way.
  */
-function makeDirectory(root: string, dir: DirectoryChange): void {
+function makeDirectory(root: string, dir: DirectoryChange, created: string[]): void {
   createDirectory(root, onHost(root, dir.path), {
     mode: 0o755,
+    created,
     last: { mode: dir.mode, owner: { uid: dir.uid, gid: dir.gid } },
     strict: true,
     label: serverLabel(root),
@@ -462,6 +664,17 @@ const VALIDATORS: Record<FileValidation, Validator> = {
 };
 
 // ---------------------------------------------------------------- helpers
+
+/** rmdir what this run created, deepest first, where it is still empty (a refused run leaves no empty directory). */
+function removeCreatedDirectories(created: readonly string[]): void {
+  for (const dir of [...created].reverse()) {
+    try {
+      rmdirSync(dir);
+    } catch {
+      // not empty (something else, or a file this run could not put back, is in it), or already gone
+    }
+  }
+}
 
 function unlinkQuietly(file: string): void {
   try {

@@ -15,7 +15,7 @@ import { planRender } from './commands/render.js';
 import { planUninstall } from './commands/uninstall.js';
 import { planUpgrade } from './commands/upgrade.js';
 import { doctorExitCode } from './doctor.js';
-import { ExitCode, hostError, oneLine, serverPathOf, UsageError, UserError } from './errors.js';
+import { ExitCode, hostError, IncompleteError, oneLine, serverPathOf, UsageError, UserError } from './errors.js';
 import { nodeHost, recordingHost, type Host } from './host.js';
 import { resolveSite, type IdentityFlags } from './identity.js';
 import { hasChanges, type Plan } from './plan.js';
@@ -33,6 +33,8 @@ export interface Io {
   env: Readonly<Record<string, string | undefined>>;
   /** Whether stdout is a terminal: colour only then (and never with NO_COLOR). */
   isTTY?: boolean;
+  /** Tests: inject a failure at a commit step (ApplyOptions.fault). */
+  fault?: (step: string, serverPath: string) => void;
   /** Builds the host view for a --root; tests may replace it. */
   host?(root: string, env: Readonly<Record<string, string | undefined>>): Host;
   /** The init system's commands (systemctl); tests replace them. */
@@ -247,7 +249,7 @@ function buildParser(argv: string[]) {
     .help()
     .alias('help', 'h')
     .wrap(null)
-    .epilogue('Exit codes: 0 ok, 1 failure (nothing written unless the message says so; doctor: a check failed), 2 drift (check), 130 interrupted.')
+    .epilogue('Exit codes: 0 ok, 1 failure (nothing written unless the message says so; doctor: a check failed), 2 drift (check), 3 commit incomplete (the message names the files written), 130 interrupted.')
     .exitProcess(false)
     .fail((message, err) => {
       throw err ?? new UsageError(message);
@@ -484,15 +486,16 @@ function reportError(caught: unknown, io: Io, jsonCommand?: string, root = '/'):
     !(caught instanceof UserError) && typeof sys?.code === 'string' && typeof sys.syscall === 'string'
       ? hostError(caught, sys.syscall, sys.path ? serverPathOf(sys.path, root) : '(a file it had open)')
       : caught;
+  const code = err instanceof IncompleteError ? ExitCode.incomplete : ExitCode.failure;
   if (jsonCommand !== undefined) {
     const error = err instanceof UserError ? { message: oneLine(err.message), ...(err.hint ? { fix: oneLine(err.hint) } : {}) } : { message: err instanceof Error ? err.message : String(err) };
-    io.stdout(formatJson({ command: jsonCommand, exitCode: ExitCode.failure, dryRun: true, error }));
+    io.stdout(formatJson({ command: jsonCommand, exitCode: code, dryRun: true, error }));
   }
   if (err instanceof UserError) {
     io.stderr(`bridgectl: ${oneLine(err.message)}\n`);
     if (err.hint) io.stderr(`  fix: ${oneLine(err.hint)}\n`);
     if (err instanceof UsageError) io.stderr("  see 'bridgectl --help'\n");
-    return ExitCode.failure;
+    return code;
   }
   const stack = err instanceof Error ? (err.stack ?? err.message) : String(err);
   io.stderr(`bridgectl: internal error — please report this with the command you ran\n${stack}\n`);

@@ -50,6 +50,8 @@ export interface CreateDirectoryOptions {
   strict?: boolean;
   /** How a host path reads in messages (the server path, under --root). */
   label?: (hostPath: string) => string;
+  /** Each component this call made is appended here (host path), so a refused run can remove it again. */
+  created?: string[];
   /** Tests: false takes the path used where /proc is missing. */
   useProc?: boolean;
   /** Tests: called before each component is created (its host path), e.g. to swap its parent for a link. */
@@ -217,6 +219,7 @@ export function createDirectory(base: string, target: string, options: CreateDir
       try {
         mkdirSync(at, { mode: 0o700 });
         created = true;
+        options.created?.push(child);
       } catch (err) {
         // Someone made it meanwhile: fine if it is a real directory, which the open below insists on.
         if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw hostError(err, 'mkdir', label(child)); // never the /proc/self/fd path

@@ -26,8 +26,10 @@ import {
   serviceFile,
   type InitSystem,
   type InstalledService,
+  type ServiceSpec,
 } from './units.js';
 import { resolveWebUser } from './web-user.js';
+import { keepOperatorLines } from './operator-lines.js';
 
 /** Managed PHP files: readable by PHP-FPM whatever the umask, writable only by their owner. */
 export const PHP_FILE_MODE = 0o644;
@@ -283,7 +285,7 @@ export function renderBridge(
       const path = serviceFile(init, service, identity.home);
       const current = installed.services.get(path);
       const text = current?.text ?? host.readText(path);
-      const parsed = current?.parsed ?? (text === undefined ? undefined : parseService(init, text));
+      const parsed = withOperatorLines(init, service, path, text, current?.parsed ?? (text === undefined ? undefined : parseService(init, text)), notes);
       const managed = (init === 'systemd' ? service.systemdEnv : service.launchdEnv).map(([k]) => k);
       const after = renderService(init, service, keptSettings(parsed, managed));
       const currentMode = current?.mode ?? (text === undefined ? undefined : host.stat(path)?.mode);
@@ -320,6 +322,27 @@ export function serviceFileMode(currentMode: number | undefined): number {
 /** Values of the secret's variable in installed units (the bash installer put the token in plists): redacted too. */
 function unitSecrets(installed: InstalledBridge, env: string): string[] {
   return redactable([...installed.services.values()].flatMap((s) => s.parsed.env.filter(([k]) => k === env).map(([, v]) => v)));
+}
+
+/**
+ * The installed definition, carrying the operator's own lines (Nice=,
+ * LimitNOFILE=, a plist key…) so that keptSettings keeps them, and a note
+ * naming them when the file is rewritten (operator-lines.ts, #17 item 7).
+ */
+function withOperatorLines(
+  init: Exclude<InitSystem, 'none'>,
+  service: ServiceSpec,
+  path: string,
+  text: string | undefined,
+  parsed: InstalledService | undefined,
+  notes: string[],
+): InstalledService | undefined {
+  if (parsed === undefined || text === undefined) return parsed;
+  const managed = (init === 'systemd' ? service.systemdEnv : service.launchdEnv).map(([k]) => k);
+  const kept = keptSettings(parsed, managed);
+  const result = keepOperatorLines(init, path, text, (lines) => renderService(init, service, lines ? { ...kept, operator: lines } : kept));
+  notes.push(...result.notes);
+  return result.lines ? { ...parsed, operator: result.lines } : parsed;
 }
 
 /** Mode of the secret file: root writes it, the web user's group reads it, nobody else. */

@@ -1,6 +1,7 @@
 /**
  * Exit codes are part of the interface: deploy scripts branch on them.
- * 0 ok · 1 failure (bad input, damaged file, host problem) · 2 drift (`check`).
+ * 0 ok · 1 failure (bad input, damaged file, host problem) · 2 drift (`check`) ·
+ * 3 a commit failed and could not be fully undone: some files written, the message names them.
  * (130 and 143 are what a shell reports when SIGINT or SIGTERM kills the
  * process; no code sets them: docs/commands.md, "Exit codes".)
  */
@@ -8,6 +9,7 @@ export const ExitCode = {
   ok: 0,
   failure: 1,
   drift: 2,
+  incomplete: 3,
 } as const;
 
 /**
@@ -28,6 +30,11 @@ export class UserError extends Error {
 /** Bad flags or arguments. */
 export class UsageError extends UserError {
   override name = 'UsageError';
+}
+
+/** A run that wrote some files and not others, and names both: exit 3 (ExitCode.incomplete). */
+export class IncompleteError extends UserError {
+  override name = 'IncompleteError';
 }
 
 /** A managed file whose structure bridgectl will not touch. */

@@ -23,6 +23,7 @@ export interface SafetyArgs {
 interface SafetyIo {
   stderr(text: string): void;
   env: Readonly<Record<string, string | undefined>>;
+  fault?: ApplyOptions['fault'];
 }
 
 export function withSafetyOptions<T>(y: Argv<T>) {
@@ -76,5 +77,6 @@ export function applyOptions(args: SafetyArgs, io: SafetyIo): ApplyOptions {
       if (!args.quiet) io.stderr(`${line}\n`);
     },
     warn: (line) => io.stderr(`warning: ${line}\n`),
+    ...(io.fault ? { fault: io.fault } : {}),
   };
 }

@@ -7,6 +7,7 @@ import path from 'node:path';
 import { RenderError } from './errors.js';
 import { renderTemplate } from './templates.js';
 import { xmlUnescape } from './xml.js';
+import { insertPlistEntries, insertUnitLines, type OperatorLines } from './operator-lines.js';
 
 export type InitSystem = 'systemd' | 'launchd' | 'none';
 export const INIT_SYSTEMS: readonly InitSystem[] = ['systemd', 'launchd', 'none'];
@@ -49,12 +50,14 @@ export interface KeptSettings {
   umask?: string;
   /** systemd ExecStartPre= lines (the bash installer's post-upgrade hook), in file order: kept, never invented. */
   execStartPre?: string[];
+  /** Every other line (plist key) of the installed file that bridgectl does not write: kept as written (operator-lines.ts). */
+  operator?: OperatorLines;
 }
 
 export const NOTHING_KEPT: KeptSettings = { env: [] };
 
 export function renderSystemdUnit(spec: ServiceSpec, kept: KeptSettings = NOTHING_KEPT): string {
-  return renderTemplate('systemd/unit.service.hbs', {
+  const text = renderTemplate('systemd/unit.service.hbs', {
     description: systemdValue(spec.description, 'Description'),
     after: ['network.target', ...spec.after].join(' '),
     requires: spec.requires.length ? spec.requires.join(' ') : null,
@@ -66,10 +69,11 @@ export function renderSystemdUnit(spec: ServiceSpec, kept: KeptSettings = NOTHIN
     execStartPre: kept.execStartPre ?? [],
     execStart: systemdCommand(spec.argv),
   });
+  return kept.operator ? insertUnitLines(text, kept.operator) : text;
 }
 
 export function renderLaunchdPlist(spec: ServiceSpec, kept: KeptSettings = NOTHING_KEPT): string {
-  return renderTemplate('launchd/agent.plist.hbs', {
+  const text = renderTemplate('launchd/agent.plist.hbs', {
     label: spec.label,
     argv: spec.argv,
     workingDirectory: spec.workingDirectory,
@@ -77,6 +81,7 @@ export function renderLaunchdPlist(spec: ServiceSpec, kept: KeptSettings = NOTHI
     stderrPath: spec.stderrPath,
     environment: [...spec.launchdEnv, ...kept.env],
   });
+  return kept.operator ? insertPlistEntries(text, kept.operator) : text;
 }
 
 export function renderService(init: Exclude<InitSystem, 'none'>, spec: ServiceSpec, kept?: KeptSettings): string {
@@ -95,6 +100,8 @@ export interface InstalledService {
   execStartPre?: string[];
   /** WorkingDirectory: the site the service serves. */
   workingDirectory?: string;
+  /** The operator's own lines, worked out against bridgectl's render (operator-lines.ts): kept. */
+  operator?: OperatorLines;
 }
 
 /** Read a systemd unit we (or the bash installer) wrote. Tolerant: unknown lines are ignored. */
@@ -147,6 +154,7 @@ export function keptSettings(installed: InstalledService | undefined, managedKey
   const kept: KeptSettings = { env: installed.env.filter(([k]) => !managedKeys.includes(k)) };
   if (installed.umask !== undefined) kept.umask = installed.umask;
   if (installed.execStartPre !== undefined) kept.execStartPre = installed.execStartPre;
+  if (installed.operator !== undefined) kept.operator = installed.operator;
   return kept;
 }
 

@@ -7,7 +7,7 @@
  * Binaries come from PATH; BRIDGECTL_PHP, BRIDGECTL_SYSTEMD_ANALYZE and
  * BRIDGECTL_PLUTIL name another one, or `none` to skip that check.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { lstatSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 
 export interface Validation {
@@ -121,8 +121,7 @@ function systemdVerify(serverPath: string, content: string, root: string, env: E
   const analyze = binary(env, 'BRIDGECTL_SYSTEMD_ANALYZE', 'systemd-analyze');
   if (!analyze) return OK;
   const unit = path.posix.basename(serverPath);
-  const { tmpdir } = process.getBuiltinModule('node:os') as typeof import('node:os');
-  const dir = mkdtempSync(path.join(tmpdir(), 'bridgectl-verify-'));
+  const dir = verifyDir();
   try {
     const copy = path.join(dir, unit);
     writeFileSync(copy, content, { mode: 0o600 });
@@ -131,6 +130,54 @@ function systemdVerify(serverPath: string, content: string, root: string, env: E
     return judgeUnit(unit, serverPath, findingLines(r.output, [[copy, serverPath]]), r.status, root);
   } finally {
     rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * A fresh directory for the unit copies systemd-analyze reads, in a private
+ * directory bridgectl cleans itself rather than the shared temp dir: a run
+ * killed mid-verify (SIGKILL, OOM) leaves its copies there, and the next
+ * run that verifies removes them. As root: /run/bridgectl-verify (/run is
+ * root's and a tmpfs, so nothing outlives a boot; a sibling of the lock's
+ * directory, never inside it). Otherwise <temp dir>/bridgectl-verify-<uid>.
+ * It must be a real directory of ours that nobody else can write; if not
+ * (someone planted it), a plain mkdtemp in the temp dir is used, as before.
+ * Each run's directory is named <pid>-<random>; one whose process is gone
+ * was left by a killed run.
+ */
+export function verifyDir(): string {
+  const { tmpdir } = process.getBuiltinModule('node:os') as typeof import('node:os');
+  const uid = process.geteuid?.() ?? -1;
+  const base = uid === 0 && lstatOrNull('/run')?.isDirectory() ? '/run/bridgectl-verify' : path.join(tmpdir(), `bridgectl-verify-${uid}`);
+  try {
+    mkdirSync(base, { mode: 0o700 });
+  } catch {
+    // there already (checked below), or cannot be made (fall back below)
+  }
+  const st = lstatOrNull(base);
+  if (!st?.isDirectory() || (uid >= 0 && st.uid !== uid) || (st.mode & 0o077) !== 0) return mkdtempSync(path.join(tmpdir(), 'bridgectl-verify-'));
+  for (const name of readdirSync(base)) {
+    const pid = /^(\d+)-/.exec(name)?.[1];
+    if (pid !== undefined && Number(pid) !== process.pid && !alive(Number(pid))) rmSync(path.join(base, name), { recursive: true, force: true });
+  }
+  return mkdtempSync(path.join(base, `${process.pid}-`));
+}
+
+function lstatOrNull(p: string): import('node:fs').Stats | undefined {
+  try {
+    return lstatSync(p);
+  } catch {
+    return undefined;
+  }
+}
+
+/** Whether a process with this pid exists (EPERM: it does, as another user). */
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 
@@ -190,8 +237,7 @@ function systemdVerifyAll(units: readonly StagedFile[], root: string, env: Env):
   if (!analyze) return units.map(() => OK);
   const names = units.map((u) => path.posix.basename(u.serverPath));
   if (new Set(names).size !== names.length) return units.map((u) => systemdVerify(u.serverPath, u.content, root, env));
-  const { tmpdir } = process.getBuiltinModule('node:os') as typeof import('node:os');
-  const dir = mkdtempSync(path.join(tmpdir(), 'bridgectl-verify-'));
+  const dir = verifyDir();
   let r: ReturnType<typeof run>;
   const copies = names.map((name) => path.join(dir, name));
   try {

@@ -23,36 +23,55 @@
  *     'timeout' => int seconds >= 0, synchronous channels only; 0 = no limit
  *                  (default 60)
  *     'env'     => map of variable name => string|int|float|bool, laid over
- *                  the inherited environment (bools become '1' / '0')
+ *                  the built environment (bools become '1' / '0')
  *     'cwd'     => non-empty string, the child's working directory (default:
- *                  the PHP process's)
+ *                  the pinned HOME, see Process)
+ *     'settle'  => int|float seconds, 0 to 30, detached channels only: the
+ *                  early-exit window (default 1)
+ *     'inherit_env' => list of variable names passed on from the PHP
+ *                  process when set there (default []); never a request
+ *                  header (HTTP_*) or a FastCGI/CGI parameter
  *   A key that is present must be valid: an env map with a non-string key,
  *   a name containing '=', or a non-scalar value invalidates the whole
  *   entry rather than being half-applied, because dropping one pair could
  *   silently drop a HOME pin. Values containing NUL invalidate it too.
  *
  * Environment
- *   The child gets the PHP process's environment (getenv()), then the
- *   channel's env over it. Then, unless the channel pins HOME, an inherited
- *   HOME that is empty, missing, not a directory, or not writable by this
- *   PHP process is removed, so the CLI falls back to its account default
- *   instead of failing on a path it cannot write (the web user's HOME under
- *   WP-cron). A pinned HOME is passed as pinned. PHP itself never passes a
- *   variable whose value is empty.
+ *   Built, not inherited: under php-fpm getenv() holds the FastCGI
+ *   parameters and the requester's headers (HTTP_PROXY, HTTP_COOKIE,
+ *   HTTP_AUTHORIZATION), none of which may reach the CLI. The child gets,
+ *   later wins:
+ *     PATH    the CLI's own directory, then /usr/local/bin:/usr/bin:/bin
+ *             (the directories bridgectl's units end with)
+ *     HOME    the inherited one, only if it is a directory this PHP process
+ *             can write (else the CLI falls back to its account default
+ *             instead of failing on the web user's HOME under WP-cron)
+ *     LANG, LC_*, TZ when the PHP process has them
+ *     the variables the channel names in inherit_env, when set
+ *     the channel's env pins (a pinned PATH or HOME is passed as pinned)
+ *   Nothing else. PHP itself never passes a variable whose value is empty.
  *
  * Process
  *   argv goes to proc_open as an array, never through a shell: every
- *   argument reaches the CLI as one argument, byte for byte.
- *   Detached channels get /dev/null on stdin, stdout and stderr, run in a
- *   new session, and dispatch returns the pid without waiting. PHP's
- *   proc_open has no POSIX option for a new session (all of its
- *   other_options are Windows-only), so the command is started through a
- *   setsid executable when PATH or a system directory has one; without it
- *   the child stays in the caller's session and process group. Finished
- *   detached children are reaped on later dispatches of the same request;
- *   one still running when the request ends is left as a zombie, once it
- *   exits, until the PHP worker exits (the price of returning the CLI's
- *   own pid instead of double-forking).
+ *   argument reaches the CLI as one argument, byte for byte. A message
+ *   over 64 KiB (the sudo hop's limit) or any input with a NUL byte is
+ *   refused before anything is spawned, in every mode.
+ *   Working directory: the channel's cwd; else its pinned HOME (a CLI that
+ *   writes ./tmp must not write into the site root, PHP's cwd under
+ *   WP-cron); else PHP's own. A pinned HOME this process cannot enter is
+ *   skipped (PHP's chdir would fail silently there anyway).
+ *   Detached channels are started through a small sh intermediate that
+ *   forks a watcher and exits at once; PHP reaps it, so the PHP worker
+ *   never keeps a child: the watcher and the CLI belong to init. The
+ *   watcher runs the CLI with /dev/null on stdin and stdout, stderr in a
+ *   temp file, in a new session through a setsid executable when PATH or
+ *   a system directory has one (proc_open has no POSIX option for it).
+ *   dispatch reads the watcher's report for the settle window only,
+ *   returning as soon as the CLI exits: a non-zero exit within the window
+ *   is exit_nonzero with the code and the tail of stderr; a CLI still
+ *   running when the window ends is sent, with its pid. The watcher reaps
+ *   the CLI and removes the temp file when it exits (stderr written after
+ *   the window goes to that file until then).
  *   Synchronous channels: stdout and stderr are captured, each kept up to
  *   64 KiB (the rest is read and discarded so the CLI never blocks); past
  *   the timeout the CLI gets SIGTERM, then SIGKILL 2 seconds later.
@@ -67,16 +86,18 @@
  *   wp_coding_agents_cli_invalid_input    an input value that cannot become an
  *                                         argument (not a string or number,
  *                                         or contains NUL)
+ *   wp_coding_agents_cli_message_too_large  message over 64 KiB
  *   wp_coding_agents_cli_unknown_channel  no valid channel by that name
  *   wp_coding_agents_cli_spawn_failed     command not found or not executable,
  *                                         cwd not a directory, proc_open
  *                                         disabled or failed
  *   wp_coding_agents_cli_timeout          synchronous CLI outlived its timeout
  *                                         and was killed
- *   wp_coding_agents_cli_exit_nonzero     synchronous CLI exited non-zero or
- *                                         died from a signal
+ *   wp_coding_agents_cli_exit_nonzero     a synchronous CLI exited non-zero or
+ *                                         died from a signal; a detached one
+ *                                         exited non-zero within its window
  *   Error data carries channel and, where known, pid, exit_code, signal,
- *   stdout, stderr and the truncation flags.
+ *   stdout, stderr, the truncation flags (and detached for a detached CLI).
  *
  * @package wp-coding-agents
  */
@@ -100,9 +121,18 @@ if ( ! class_exists( 'Bridgectl_Cli_Transport', false ) ) {
         // Used only to find executables when the PHP process has no PATH
         // (php-fpm clears the environment by default).
         const DEFAULT_PATH    = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
-
-        /** @var resource[] Detached children, kept so finished ones can be reaped. */
-        private static $detached = [];
+        // The PATH the child gets unless the channel pins one: the system
+        // directories every bridgectl unit's PATH ends with, after the
+        // CLI's own directory (as kimaki.service has it).
+        const UNIT_PATH       = '/usr/local/bin:/usr/bin:/bin';
+        // The sudo hop's limit; applied in every mode, so a message is
+        // refused the same way whichever mode the channel runs in.
+        const MESSAGE_LIMIT   = 65536;
+        // A detached child that exits non-zero within this many seconds is
+        // a failure; one still running after it is a success.
+        const DEFAULT_SETTLE  = 1.0;
+        const MAX_SETTLE      = 30;
+        const PID_WAIT        = 5.0;
 
         /** @var array<int, array{source: string, name: string, reason: string}> */
         private static $rejected = [];
@@ -202,6 +232,26 @@ if ( ! class_exists( 'Bridgectl_Cli_Transport', false ) ) {
                     return null;
                 }
             }
+            $settle = array_key_exists( 'settle', $entry ) ? $entry['settle'] : self::DEFAULT_SETTLE;
+            if ( ! ( is_int( $settle ) || is_float( $settle ) ) || ! is_finite( (float) $settle ) || $settle < 0 || $settle > self::MAX_SETTLE ) {
+                $reason = 'settle must be a number of seconds from 0 to ' . self::MAX_SETTLE;
+                return null;
+            }
+            $inherit = array_key_exists( 'inherit_env', $entry ) ? $entry['inherit_env'] : [];
+            if ( ! self::is_string_list( $inherit ) ) {
+                $reason = 'inherit_env must be a list of variable names';
+                return null;
+            }
+            foreach ( $inherit as $key ) {
+                if ( ! preg_match( '/^[A-Za-z_][A-Za-z0-9_]*$/', $key ) ) {
+                    $reason = "inherit_env: {$key} is not a variable name";
+                    return null;
+                }
+                if ( self::is_request_variable( $key ) ) {
+                    $reason = "inherit_env cannot name {$key}: request headers and FastCGI parameters never reach the CLI (pin a value in env instead)";
+                    return null;
+                }
+            }
             $cwd = null;
             if ( array_key_exists( 'cwd', $entry ) ) {
                 $cwd = $entry['cwd'];
@@ -217,6 +267,8 @@ if ( ! class_exists( 'Bridgectl_Cli_Transport', false ) ) {
                 'timeout' => $timeout,
                 'env'     => $env,
                 'cwd'     => $cwd,
+                'settle'  => $settle,
+                'inherit_env' => $inherit,
             ];
         }
 
@@ -269,7 +321,6 @@ if ( ! class_exists( 'Bridgectl_Cli_Transport', false ) ) {
          * The handler: canonical dispatch input in, canonical output or WP_Error out.
          */
         public static function dispatch( $input ) {
-            self::reap();
             if ( ! is_array( $input ) ) {
                 return self::error( 'missing_input', 'dispatch input must be an array', [] );
             }
@@ -280,9 +331,15 @@ if ( ! class_exists( 'Bridgectl_Cli_Transport', false ) ) {
             }
             $tokens = [];
             foreach ( [ 'channel', 'recipient', 'message', 'conversation_id' ] as $field ) {
-                $value = self::token_value( $input[ $field ] ?? null );
+                $raw = $input[ $field ] ?? null;
+                if ( is_string( $raw ) && self::has_nul( $raw ) ) {
+                    // argv ends a string at NUL and the sudo hop would drop it: refuse rather than send something else.
+                    $at = strpos( $raw, "\0" );
+                    return self::error( 'invalid_input', "{$field} contains a NUL byte (at byte {$at}); no dispatch mode can carry it", [ 'field' => $field, 'offset' => $at ] );
+                }
+                $value = self::token_value( $raw );
                 if ( null === $value ) {
-                    return self::error( 'invalid_input', "{$field} must be a string or number without NUL bytes", [ 'field' => $field ] );
+                    return self::error( 'invalid_input', "{$field} must be a string or number", [ 'field' => $field ] );
                 }
                 $tokens[ '{' . $field . '}' ] = $value;
             }
@@ -293,6 +350,10 @@ if ( ! class_exists( 'Bridgectl_Cli_Transport', false ) ) {
             }
             $channel = $channels[ $name ];
             $data    = [ 'channel' => $name ];
+            $size    = strlen( $tokens['{message}'] );
+            if ( $size > self::MESSAGE_LIMIT ) {
+                return self::error( 'message_too_large', "channel '{$name}': the message is {$size} bytes; the limit is " . self::MESSAGE_LIMIT . ' (the sudo hop\'s, applied in every mode)', $data + [ 'bytes' => $size, 'limit' => self::MESSAGE_LIMIT ] );
+            }
 
             if ( ! function_exists( 'proc_open' ) || ! function_exists( 'proc_get_status' ) ) {
                 return self::error( 'spawn_failed', 'proc_open is not available in this PHP (see disable_functions)', $data );
@@ -310,11 +371,12 @@ if ( ! class_exists( 'Bridgectl_Cli_Transport', false ) ) {
                 // strtr with an array replaces in one pass: a substituted value is never substituted again.
                 $argv[] = strtr( $arg, $tokens );
             }
-            $env = self::build_env( $channel['env'] );
+            $env = self::build_env( $channel['env'], $channel['inherit_env'], $command );
+            $cwd = self::working_dir( $channel );
 
             $result = $channel['detach']
-                ? self::spawn_detached( $argv, $channel['cwd'], $env, $data )
-                : self::run_sync( $argv, $channel['cwd'], $env, $channel['timeout'], $data );
+                ? self::spawn_detached( $argv, $cwd, $env, (float) $channel['settle'], $data )
+                : self::run_sync( $argv, $cwd, $env, $channel['timeout'], $data );
             if ( ! is_array( $result ) ) {
                 return $result;
             }
@@ -328,15 +390,31 @@ if ( ! class_exists( 'Bridgectl_Cli_Transport', false ) ) {
         }
 
         /**
-         * The child's environment: inherited, channel env over it, then the HOME guard.
+         * The child's environment, built from an allow-list rather than
+         * inherited: under php-fpm getenv() holds the FastCGI parameters and
+         * the requester's headers (HTTP_PROXY, HTTP_COOKIE, …), which must
+         * never reach the CLI. In order, later wins: PATH (the system
+         * directories bridgectl's units end with, after the CLI's own
+         * directory), an inherited HOME that passes the HOME guard,
+         * inherited LANG, LC_* and TZ, the variables the channel names in
+         * inherit_env, then the channel's env pins.
          */
-        public static function build_env( array $pinned ): array {
-            $env = [];
+        public static function build_env( array $pinned, array $inherit = [], string $command = '' ): array {
+            $dirs = explode( ':', self::UNIT_PATH );
+            if ( '' !== $command && '/' === $command[0] ) {
+                array_unshift( $dirs, dirname( $command ) );
+            }
+            $env       = [ 'PATH' => implode( ':', array_unique( $dirs ) ) ];
             $inherited = getenv();
-            foreach ( is_array( $inherited ) ? $inherited : [] as $key => $value ) {
-                // An int key would reach the child as a bare value with no name.
-                if ( is_string( $key ) ) {
+            $inherited = is_array( $inherited ) ? $inherited : [];
+            foreach ( $inherited as $key => $value ) {
+                if ( is_string( $key ) && ( 'HOME' === $key || 'LANG' === $key || 'TZ' === $key || 0 === strpos( $key, 'LC_' ) ) && ! self::is_request_variable( $key ) ) {
                     $env[ $key ] = (string) $value;
+                }
+            }
+            foreach ( $inherit as $key ) {
+                if ( array_key_exists( $key, $inherited ) && ! self::is_request_variable( $key ) ) {
+                    $env[ $key ] = (string) $inherited[ $key ];
                 }
             }
             foreach ( $pinned as $key => $value ) {
@@ -346,6 +424,36 @@ if ( ! class_exists( 'Bridgectl_Cli_Transport', false ) ) {
                 unset( $env['HOME'] );
             }
             return $env;
+        }
+
+        /**
+         * A request header (HTTP_*) or a FastCGI/CGI parameter: never passed
+         * on, even when a channel names it.
+         */
+        public static function is_request_variable( string $key ): bool {
+            static $names = [ 'AUTH_TYPE', 'CONTEXT_DOCUMENT_ROOT', 'CONTEXT_PREFIX', 'FCGI_ROLE', 'GATEWAY_INTERFACE', 'HTTPS', 'ORIG_PATH_INFO', 'ORIG_SCRIPT_NAME', 'PATH_INFO', 'PATH_TRANSLATED', 'QUERY_STRING', 'REQUEST_METHOD', 'REQUEST_SCHEME', 'REQUEST_TIME', 'REQUEST_TIME_FLOAT', 'REQUEST_URI', 'SCRIPT_FILENAME', 'SCRIPT_NAME', 'SCRIPT_URI', 'SCRIPT_URL', 'UNIQUE_ID' ];
+            return in_array( $key, $names, true ) || 1 === preg_match( '/^(HTTP|SERVER|REMOTE|DOCUMENT|CONTENT|REDIRECT|PHP|FCGI|SSL)_/', $key );
+        }
+
+        /**
+         * The child's working directory: the channel's cwd; else its pinned
+         * HOME (a CLI that writes ./tmp must not write into the site root,
+         * PHP's cwd under WP-cron); else null, PHP's own. A pinned HOME this
+         * process cannot enter is left out, as PHP's chdir would silently
+         * fail there anyway.
+         */
+        public static function working_dir( array $channel ) {
+            if ( null !== $channel['cwd'] ) {
+                return $channel['cwd'];
+            }
+            $home = $channel['env']['HOME'] ?? '';
+            if ( '' === $home ) {
+                return null;
+            }
+            if ( self::restricted() ) {
+                return $home;
+            }
+            return ( @is_dir( $home ) && @is_executable( $home ) ) ? $home : null;
         }
 
         private static function usable_home( string $path ): bool {
@@ -413,47 +521,109 @@ if ( ! class_exists( 'Bridgectl_Cli_Transport', false ) ) {
             return $found;
         }
 
-        private static function spawn_detached( array $argv, $cwd, array $env, array $data ) {
+        /**
+         * The intermediate a detached CLI is started through (sh -c, argv:
+         * <setsid path or ''> <command> <args…>). It forks a watcher and
+         * exits at once, so PHP reaps it right away and never has a child
+         * left behind: the watcher and the CLI belong to init from then on,
+         * however long the PHP worker lives. The watcher starts the CLI
+         * (stdin and stdout /dev/null, stderr a temp file), writes
+         * "pid <pid>" to the pipe PHP reads, waits for the CLI, then writes
+         * "exit <code>" and the tail of its stderr, and removes the file.
+         * PHP reads that pipe only for the settle window. Nothing from the
+         * message is ever part of the script: the CLI's argv is "$@".
+         */
+        const DETACH_SCRIPT = <<<'SH'
+s=$1
+shift
+(
+    e=$(PATH=/usr/bin:/bin; mktemp 2>/dev/null) || e=
+    if [ -n "$s" ]; then
+        "$s" "$@" </dev/null >/dev/null 2>"${e:-/dev/null}" &
+    else
+        "$@" </dev/null >/dev/null 2>"${e:-/dev/null}" &
+    fi
+    p=$!
+    printf 'pid %s\n' "$p"
+    wait "$p"
+    c=$?
+    PATH=/usr/bin:/bin
+    t=
+    if [ -n "$e" ]; then
+        t=$(tail -c 2048 "$e" 2>/dev/null)
+        rm -f "$e"
+    fi
+    printf 'exit %s\n%s' "$c" "$t"
+) &
+SH;
+
+        private static function spawn_detached( array $argv, $cwd, array $env, float $settle, array $data ) {
+            // setsid execs the command in place (it only forks when it is a
+            // process-group leader, which a background job of sh never is),
+            // so the pid reported is the CLI's own.
             $setsid = self::setsid_path();
-            if ( null !== $setsid ) {
-                // setsid execs the command in place (it only forks when it is a
-                // process-group leader, which a proc_open child never is), so the
-                // pid below is the CLI's own.
-                array_unshift( $argv, $setsid );
-            }
+            $sh     = [ '/bin/sh', '-c', self::DETACH_SCRIPT, 'bridgectl-detach', (string) $setsid ];
             // 'null' (PHP 7.4+) opens /dev/null directly; a 'file' descriptor
             // would go through PHP streams, which open_basedir can refuse.
-            $null  = [ 0 => [ 'null' ], 1 => [ 'null' ], 2 => [ 'null' ] ];
+            $spec  = [ 0 => [ 'null' ], 1 => [ 'pipe', 'w' ], 2 => [ 'null' ] ];
             $pipes = [];
             $why   = '';
-            $proc  = self::open( $argv, $null, $pipes, $cwd, $env, $why );
+            $start = microtime( true );
+            $proc  = self::open( array_merge( $sh, $argv ), $spec, $pipes, $cwd, $env, $why );
             if ( null === $proc ) {
                 return self::error( 'spawn_failed', "channel '{$data['channel']}': could not start {$argv[0]}: {$why}", $data );
             }
-            $status = proc_get_status( $proc );
-            // Keep the handle: dropping it now would leave a zombie once the
-            // CLI exits; reap() collects finished ones on later dispatches.
-            self::$detached[] = $proc;
-            return [
-                'detached'    => true,
-                'pid'         => $status['pid'],
-                'new_session' => null !== $setsid,
-            ];
-        }
-
-        /** Collect detached children that have exited since the last dispatch. */
-        public static function reap() {
-            foreach ( self::$detached as $i => $proc ) {
-                if ( ! is_resource( $proc ) ) {
-                    unset( self::$detached[ $i ] );
-                    continue;
+            $pipe = $pipes[1];
+            stream_set_blocking( $pipe, false );
+            $text = '';
+            $pid  = null;
+            // The window runs from the spawn. The pid line comes within
+            // milliseconds (or EOF, when sh cannot start); on a loaded host it
+            // is waited for past a short window rather than reported as a
+            // failure while the CLI may well be running.
+            $window = $start + $settle;
+            $limit  = $start + max( $settle, self::PID_WAIT );
+            while ( ! feof( $pipe ) ) {
+                $until = null === $pid ? $limit : $window;
+                $left  = $until - microtime( true );
+                if ( $left <= 0 ) {
+                    break;
                 }
-                $status = proc_get_status( $proc );
-                if ( ! $status['running'] ) {
-                    proc_close( $proc );
-                    unset( self::$detached[ $i ] );
+                $read   = [ $pipe ];
+                $write  = null;
+                $except = null;
+                if ( @stream_select( $read, $write, $except, 0, max( 1000, (int) ( $left * 1e6 ) ) ) ) {
+                    $chunk = fread( $pipe, 8192 );
+                    $text .= is_string( $chunk ) ? $chunk : '';
+                }
+                if ( null === $pid && preg_match( '/^pid (\d+)\n/', $text, $m ) ) {
+                    $pid = (int) $m[1];
                 }
             }
+            fclose( $pipe );
+            // The intermediate exited right after forking the watcher: this
+            // reaps it without waiting.
+            proc_close( $proc );
+            if ( null === $pid ) {
+                return self::error( 'spawn_failed', "channel '{$data['channel']}': could not start {$argv[0]} through /bin/sh", $data );
+            }
+            $data['pid'] = $pid;
+            $exit        = null;
+            if ( preg_match( '/\nexit (\d+)\n/', $text, $m, PREG_OFFSET_CAPTURE ) ) {
+                $exit = (int) $m[1][0];
+                $tail = trim( (string) substr( $text, $m[0][1] + strlen( $m[0][0] ) ) );
+                if ( 0 !== $exit ) {
+                    $data += [ 'detached' => true, 'exit_code' => $exit, 'stderr' => $tail, 'duration_ms' => (int) round( ( microtime( true ) - $start ) * 1000 ) ];
+                    return self::error( 'exit_nonzero', "channel '{$data['channel']}': {$argv[0]} exited with code {$exit} within {$settle}s" . ( '' !== $tail ? ': ' . substr( $tail, -500 ) : '' ), $data );
+                }
+            }
+            return [
+                'detached'    => true,
+                'pid'         => $pid,
+                'new_session' => null !== $setsid,
+                // 0 when the CLI finished within the window, null while it runs on.
+                'exit_code'   => $exit,
+            ];
         }
 
         private static function run_sync( array $argv, $cwd, array $env, int $timeout, array $data ) {

@@ -148,7 +148,8 @@ function fake_channel( string $prefix, array $over = [], array $env = [] ): arra
             'args'    => [],
             'detach'  => false,
             'timeout' => 20,
-            'env'     => [ 'FAKE_CLI_RECORD' => $prefix ] + $env,
+            // The suite's PATH, so the fake CLI's shebang finds this php.
+            'env'     => [ 'FAKE_CLI_RECORD' => $prefix, 'PATH' => (string) getenv( 'PATH' ) ] + $env,
         ],
         $over
     );
@@ -185,8 +186,8 @@ function test_registry() {
     reset_wp();
     $fake = $GLOBALS['fake'];
     same(
-        'defaults: args [], detach true, timeout 60, env [], cwd null',
-        [ 'command' => 'x', 'args' => [], 'detach' => true, 'timeout' => 60, 'env' => [], 'cwd' => null ],
+        'defaults: args [], detach true, timeout 60, env [], cwd null, settle 1 s, inherit_env []',
+        [ 'command' => 'x', 'args' => [], 'detach' => true, 'timeout' => 60, 'env' => [], 'cwd' => null, 'settle' => 1.0, 'inherit_env' => [] ],
         Bridgectl_Cli_Transport::validate( [ 'command' => 'x' ] )
     );
     $invalid = [
@@ -215,6 +216,14 @@ function test_registry() {
         'env-nul-value'    => [ 'command' => $fake, 'env' => [ 'X' => "a\0b" ] ],
         'cwd-empty'        => [ 'command' => $fake, 'cwd' => '' ],
         'cwd-int'          => [ 'command' => $fake, 'cwd' => 1 ],
+        'settle-negative'  => [ 'command' => $fake, 'settle' => -1 ],
+        'settle-string'    => [ 'command' => $fake, 'settle' => '1' ],
+        'settle-huge'      => [ 'command' => $fake, 'settle' => 3600 ],
+        'settle-nan'       => [ 'command' => $fake, 'settle' => NAN ],
+        'inherit-string'   => [ 'command' => $fake, 'inherit_env' => 'FOO' ],
+        'inherit-bad-name' => [ 'command' => $fake, 'inherit_env' => [ 'FOO=1' ] ],
+        'inherit-http'     => [ 'command' => $fake, 'inherit_env' => [ 'FOO', 'HTTP_PROXY' ] ],
+        'inherit-fastcgi'  => [ 'command' => $fake, 'inherit_env' => [ 'SCRIPT_FILENAME' ] ],
     ];
     feed( REGISTRY_FILTER, $invalid + [ 'good' => [ 'command' => $fake ] ] );
     add_filter( REGISTRY_FILTER, function ( $c ) { $c[] = [ 'command' => '/bin/true' ]; return $c; } );
@@ -235,8 +244,8 @@ function test_registry() {
         [ 'N' => '5', 'F' => '1.5', 'T' => '1', 'O' => '0', 'S' => 's' ],
         Bridgectl_Cli_Transport::validate( [ 'command' => 'x', 'env' => [ 'N' => 5, 'F' => 1.5, 'T' => true, 'O' => false, 'S' => 's' ] ] )['env']
     );
-    $valid = Bridgectl_Cli_Transport::validate( [ 'command' => 'x', 'args' => [ 'a' ], 'detach' => false, 'timeout' => 0, 'cwd' => '/tmp', 'extra' => 'ignored' ] );
-    same( 'explicit values are kept; unknown keys ignored', [ 'command' => 'x', 'args' => [ 'a' ], 'detach' => false, 'timeout' => 0, 'env' => [], 'cwd' => '/tmp' ], $valid );
+    $valid = Bridgectl_Cli_Transport::validate( [ 'command' => 'x', 'args' => [ 'a' ], 'detach' => false, 'timeout' => 0, 'cwd' => '/tmp', 'settle' => 0, 'inherit_env' => [ 'FOO' ], 'extra' => 'ignored' ] );
+    same( 'explicit values are kept; unknown keys ignored', [ 'command' => 'x', 'args' => [ 'a' ], 'detach' => false, 'timeout' => 0, 'env' => [], 'cwd' => '/tmp', 'settle' => 0, 'inherit_env' => [ 'FOO' ] ], $valid );
 
     section( 'registry: sources and precedence' );
     reset_wp();
@@ -357,7 +366,7 @@ function test_detach() {
     $start   = microtime( true );
     $result  = dispatch( [ 'channel' => 'bg', 'recipient' => 'r', 'message' => 'later' ] );
     $elapsed = microtime( true ) - $start;
-    check( 'a detached dispatch returns in under 1 s while the CLI sleeps 3 s', $elapsed < 1.0, sprintf( 'took %.2fs', $elapsed ) );
+    check( 'a detached dispatch returns after the default 1 s window while the CLI sleeps 3 s', $elapsed >= 0.95 && $elapsed < 2.5, sprintf( 'took %.2fs', $elapsed ) );
     $meta = is_array( $result ) ? $result['metadata'] : [];
     check( 'it reports sent, detached and a pid', is_array( $result ) && true === $result['sent'] && true === ( $meta['detached'] ?? null ) && is_int( $meta['pid'] ?? null ) && $meta['pid'] > 0, show( $result ) );
     $rec = record( $p );
@@ -372,14 +381,110 @@ function test_detach() {
         echo "# no setsid on this machine: the documented fallback keeps the caller's session\n";
         same( 'without setsid the CLI stays in our session', posix_getsid( 0 ), $rec['info']['sid'] ?? null );
     }
-    same( 'stdin, stdout and stderr are /dev/null', [ '/dev/null', '/dev/null', '/dev/null' ], $rec['info']['stdio'] ?? null );
+    $stdio = $rec['info']['stdio'] ?? [];
+    same( 'stdin and stdout are /dev/null', [ '/dev/null', '/dev/null' ], array_slice( $stdio, 0, 2 ) );
+    $stderr = (string) ( $stdio[2] ?? '' );
+    check( 'stderr is a temp file (its tail is what an early exit reports)', 1 === preg_match( '#^/.+/tmp\.[A-Za-z0-9]+$#', $stderr ), show( $stderr ) );
+    check( 'the CLI is not a child of this PHP process', getmypid() !== proc_ppid( $pid ), 'ppid ' . show( proc_ppid( $pid ) ) );
     check( 'the CLI finishes on its own', wait_for( "{$p}.done", 6 ) );
     $until = microtime( true ) + 3;
-    do {
+    while ( file_exists( "/proc/{$pid}" ) && microtime( true ) < $until ) {
         usleep( 50000 );
-        Bridgectl_Cli_Transport::reap();
-    } while ( file_exists( "/proc/{$pid}" ) && microtime( true ) < $until );
-    check( 'a finished detached child is reaped, not left a zombie', ! file_exists( "/proc/{$pid}" ) );
+    }
+    check( 'a finished detached CLI is reaped by someone else, not left a zombie of this process', ! file_exists( "/proc/{$pid}" ) );
+    usleep( 100000 );
+    check( '… and its stderr file is removed', '' !== $stderr && ! file_exists( $stderr ), $stderr );
+}
+
+/** The parent pid of $pid from /proc, or null. */
+function proc_ppid( int $pid ) {
+    $stat = (string) @file_get_contents( "/proc/{$pid}/stat" );
+    if ( '' === $stat ) {
+        return null;
+    }
+    $f = explode( ' ', substr( $stat, (int) strrpos( $stat, ')' ) + 2 ) );
+    return (int) ( $f[1] ?? -1 );
+}
+
+/** This process's children as pid => state letter (Z = zombie), from /proc. */
+function children_of( int $parent ): array {
+    $kids = [];
+    foreach ( glob( '/proc/[0-9]*/stat' ) ?: [] as $file ) {
+        $stat = (string) @file_get_contents( $file );
+        if ( '' === $stat ) {
+            continue;
+        }
+        $f = explode( ' ', substr( $stat, (int) strrpos( $stat, ')' ) + 2 ) );
+        if ( (int) ( $f[1] ?? -1 ) === $parent ) {
+            $kids[ (int) substr( $stat, 0, (int) strpos( $stat, ' ' ) ) ] = $f[0];
+        }
+    }
+    return $kids;
+}
+
+function test_detach_exit() {
+    section( 'detach: the settle window' );
+    reset_wp();
+    $p = tmp( 'early-exit' );
+    feed(
+        REGISTRY_FILTER,
+        [ 'bg' => fake_channel( $p, [ 'detach' => true, 'settle' => 5 ], [ 'FAKE_CLI_EXIT' => '64', 'FAKE_CLI_STDERR' => str_repeat( 'noise ', 1000 ) . "\nEACCES: permission denied, mkdir '/var/www/tmp'\n" ] ) ]
+    );
+    $start   = microtime( true );
+    $result  = dispatch( [ 'channel' => 'bg', 'recipient' => 'r', 'message' => 'm' ] );
+    $elapsed = microtime( true ) - $start;
+    $data    = error_data( $result );
+    same( 'a detached CLI that exits 64 at once is an exit_nonzero error', 'wp_coding_agents_cli_exit_nonzero', error_code( $result ) );
+    same( '… carrying its exit code, pid and detached', [ 64, record( $p )['info']['pid'] ?? 'none', true ], [ $data['exit_code'] ?? null, $data['pid'] ?? null, $data['detached'] ?? null ] );
+    check( '… and the tail of its stderr (at most 2 KiB, its end kept)', is_string( $data['stderr'] ?? null ) && strlen( $data['stderr'] ) <= 2048 && "EACCES: permission denied, mkdir '/var/www/tmp'" === substr( $data['stderr'], -47 ), show( $data['stderr'] ?? null ) );
+    check( '… named in the message', is_wp_error( $result ) && false !== strpos( $result->get_error_message(), 'exited with code 64' ) && false !== strpos( $result->get_error_message(), 'EACCES' ), is_wp_error( $result ) ? $result->get_error_message() : '' );
+    check( 'the window ends as soon as the CLI exits (well inside a 5 s window)', $elapsed < 3.0, sprintf( 'took %.2fs', $elapsed ) );
+
+    $p = tmp( 'late-exit' );
+    feed( REGISTRY_FILTER, [ 'bg' => fake_channel( $p, [ 'detach' => true, 'settle' => 0.3 ], [ 'FAKE_CLI_EXIT' => '65', 'FAKE_CLI_SLEEP' => '1' ] ) ] );
+    $start   = microtime( true );
+    $result  = dispatch( [ 'channel' => 'bg', 'recipient' => 'r', 'message' => 'm' ] );
+    $elapsed = microtime( true ) - $start;
+    check( 'a CLI still running when its channel\'s settle window (0.3 s) ends is sent, with its pid', is_array( $result ) && true === $result['sent'] && is_int( $result['metadata']['pid'] ?? null ) && null === $result['metadata']['exit_code'], show( $result ) );
+    check( '… after that window, before the CLI exits (1 s)', $elapsed >= 0.28 && $elapsed < 1.0, sprintf( 'took %.2fs', $elapsed ) );
+    check( '… and it ran on to its end', wait_for( "{$p}.done", 5 ) );
+
+    $p = tmp( 'quick-ok' );
+    feed( REGISTRY_FILTER, [ 'bg' => fake_channel( $p, [ 'detach' => true, 'settle' => 5 ] ) ] );
+    $start   = microtime( true );
+    $result  = dispatch( [ 'channel' => 'bg', 'recipient' => 'r', 'message' => 'm' ] );
+    $elapsed = microtime( true ) - $start;
+    check( 'a CLI that exits 0 within the window is sent, exit_code 0, without waiting out the window', is_array( $result ) && 0 === ( $result['metadata']['exit_code'] ?? null ) && $elapsed < 3.0, sprintf( '%.2fs %s', $elapsed, show( $result ) ) );
+
+    $p = tmp( 'settle-zero' );
+    feed( REGISTRY_FILTER, [ 'bg' => fake_channel( $p, [ 'detach' => true, 'settle' => 0 ] ), 'bg-exit' => fake_channel( $p, [ 'detach' => true, 'settle' => 0 ], [ 'FAKE_CLI_EXIT' => '3', 'FAKE_CLI_SLEEP' => '0.5' ] ) ] );
+    $result = dispatch( [ 'channel' => 'bg-exit', 'recipient' => 'r', 'message' => 'm' ] );
+    check( 'settle 0: no window, sent with the pid', is_array( $result ) && is_int( $result['metadata']['pid'] ?? null ), show( $result ) );
+    wait_for( "{$p}.done", 5 );
+}
+
+function test_zombies() {
+    section( 'detach: no zombies in a long-lived worker' );
+    reset_wp();
+    $p = tmp( 'zombie' );
+    // Each CLI outlives the window, as a real send does, and exits later.
+    feed( REGISTRY_FILTER, [ 'bg' => fake_channel( $p, [ 'detach' => true, 'settle' => 0.05 ], [ 'FAKE_CLI_SLEEP' => '0.4' ] ) ] );
+    $pids = [];
+    for ( $i = 0; $i < 25; $i++ ) {
+        $result = dispatch( [ 'channel' => 'bg', 'recipient' => 'r', 'message' => "m{$i}" ] );
+        if ( is_array( $result ) ) {
+            $pids[] = $result['metadata']['pid'];
+        }
+    }
+    same( '25 detached dispatches from one process are all sent', 25, count( $pids ) );
+    $until = microtime( true ) + 10;
+    while ( array_filter( $pids, function ( $pid ) { return ! in_array( @file_get_contents( "/proc/{$pid}/stat" ) ? explode( ' ', substr( (string) @file_get_contents( "/proc/{$pid}/stat" ), (int) strrpos( (string) @file_get_contents( "/proc/{$pid}/stat" ), ')' ) + 2 ) )[0] : 'gone', [ 'Z', 'X', 'gone' ], true ); } ) && microtime( true ) < $until ) {
+        usleep( 50000 );
+    }
+    usleep( 200000 );
+    $kids = children_of( getmypid() );
+    same( 'once the CLIs have exited, this PHP process has no zombie children', [], array_keys( array_filter( $kids, function ( $state ) { return 'Z' === $state; } ) ) );
+    same( '… and no children at all', [], $kids );
 }
 
 function test_sync() {
@@ -526,8 +631,6 @@ function test_env() {
 
     $env = child_env( 'unwritable', $unwritable );
     check( 'an unwritable inherited HOME is not passed to the child', ! array_key_exists( 'HOME', $env ), show( $env['HOME'] ?? null ) );
-    same( 'other inherited variables still are', 'inherited value', $env['BRIDGECTL_SUITE_MARKER'] ?? null );
-    same( 'PATH is inherited', getenv( 'PATH' ), $env['PATH'] ?? null );
 
     $env = child_env( 'pinned-wins', $unwritable, [ 'HOME' => $pinned ] );
     same( 'a channel-pinned writable HOME wins over a poisoned inherited one', $pinned, $env['HOME'] ?? null );
@@ -554,11 +657,145 @@ function test_env() {
     section( 'environment: overlay' );
     $env = child_env( 'overlay', $writable, [ 'BRIDGECTL_SUITE_MARKER' => 'pinned value', 'BRIDGE_DATA_DIR' => '/data', 'BRIDGE_PORT' => 8080 ] );
     same(
-        'channel env is laid over the inherited one',
+        'channel env is laid over the built one',
         [ 'pinned value', '/data', '8080', $writable ],
         [ $env['BRIDGECTL_SUITE_MARKER'] ?? null, $env['BRIDGE_DATA_DIR'] ?? null, $env['BRIDGE_PORT'] ?? null, $env['HOME'] ?? null ]
     );
     putenv( 'BRIDGECTL_SUITE_MARKER' );
+    test_env_built();
+}
+
+/**
+ * What php-fpm's getenv() holds during a request to /wp-cron.php: the
+ * FastCGI parameters and the requester's headers as HTTP_*. Put the same
+ * into this process's environment and check none of it reaches the CLI.
+ */
+function test_env_built() {
+    section( 'environment: built, not inherited' );
+    $hostile = [
+        'HTTP_PROXY'         => 'http://attacker.example:8080',
+        'HTTP_COOKIE'        => 'wordpress_logged_in=secret',
+        'HTTP_AUTHORIZATION' => 'Bearer secret',
+        'HTTP_HOST'          => 'site.example',
+        'SCRIPT_FILENAME'    => '/var/www/wp-cron.php',
+        'SCRIPT_NAME'        => '/wp-cron.php',
+        'REQUEST_METHOD'     => 'GET',
+        'REQUEST_URI'        => '/wp-cron.php?doing_wp_cron',
+        'QUERY_STRING'       => 'doing_wp_cron',
+        'CONTENT_TYPE'       => 'text/plain',
+        'CONTENT_LENGTH'     => '0',
+        'SERVER_SOFTWARE'    => 'nginx',
+        'SERVER_NAME'        => 'site.example',
+        'REMOTE_ADDR'        => '203.0.113.9',
+        'DOCUMENT_ROOT'      => '/var/www',
+        'DOCUMENT_URI'       => '/wp-cron.php',
+        'GATEWAY_INTERFACE'  => 'CGI/1.1',
+        'REDIRECT_STATUS'    => '200',
+        'PHP_VALUE'          => 'open_basedir=/',
+        'FCGI_ROLE'          => 'RESPONDER',
+        'HTTPS'              => 'on',
+        'PATH_INFO'          => '',
+        'UNRELATED_VAR'      => 'not named by the channel',
+        'NAMED_ONE'          => 'named by the channel',
+        'LANG'               => 'de_DE.UTF-8',
+        'LC_ALL'             => 'C.UTF-8',
+        'LC_TIME'            => 'en_GB.UTF-8',
+        'TZ'                 => 'Europe/Berlin',
+    ];
+    $saved = [];
+    foreach ( $hostile + [ 'PATH' => '' ] as $key => $value ) {
+        $saved[ $key ] = getenv( $key );
+        putenv( "{$key}={$value}" );
+    }
+    putenv( 'PATH=' . $saved['PATH'] );
+    $p = tmp( 'env-built' );
+    reset_wp();
+    feed( REGISTRY_FILTER, [ 'e' => fake_channel( $p, [ 'inherit_env' => [ 'NAMED_ONE', 'NOT_SET_ANYWHERE' ] ] ) ] );
+    $result = dispatch( [ 'channel' => 'e', 'recipient' => 'r', 'message' => 'm' ] );
+    $env    = record( $p )['env'];
+    check( 'dispatch succeeds', is_array( $result ), show( $result ) );
+    foreach ( array_keys( $hostile ) as $key ) {
+        if ( in_array( $key, [ 'NAMED_ONE', 'LANG', 'LC_ALL', 'LC_TIME', 'TZ' ], true ) ) {
+            same( "{$key} reaches the CLI", $hostile[ $key ], $env[ $key ] ?? null );
+        } else {
+            check( "{$key} does not reach the CLI", ! array_key_exists( $key, $env ), show( $env[ $key ] ?? null ) );
+        }
+    }
+    check( 'a name in inherit_env that is not set is not invented', ! array_key_exists( 'NOT_SET_ANYWHERE', $env ) );
+    same(
+        'the CLI gets exactly the built variables',
+        [ 'FAKE_CLI_RECORD', 'LANG', 'LC_ALL', 'LC_TIME', 'NAMED_ONE', 'PATH', 'TZ' ],
+        array_values( array_diff( sorted_keys( $env ), [ 'HOME' ] ) )
+    );
+
+    // No PATH pin: the PATH bridgectl's units set, the CLI's own directory first.
+    same( 'default PATH: the CLI\'s directory, then /usr/local/bin:/usr/bin:/bin', '/opt/bridge/bin:/usr/local/bin:/usr/bin:/bin', Bridgectl_Cli_Transport::build_env( [], [], '/opt/bridge/bin/cli' )['PATH'] ?? null );
+    same( '… without repeating a system directory', '/usr/bin:/usr/local/bin:/bin', Bridgectl_Cli_Transport::build_env( [], [], '/usr/bin/kimaki' )['PATH'] ?? null );
+    same( 'a pinned PATH wins', '/pinned/bin', Bridgectl_Cli_Transport::build_env( [ 'PATH' => '/pinned/bin' ], [], '/usr/bin/kimaki' )['PATH'] ?? null );
+    putenv( 'PATH=/nowhere/inherited' );
+    same( 'the inherited PATH is not the default', '/usr/local/bin:/usr/bin:/bin', Bridgectl_Cli_Transport::build_env( [], [], '' )['PATH'] ?? null );
+    putenv( 'PATH=' . $saved['PATH'] );
+    $built = Bridgectl_Cli_Transport::build_env( [], [ 'HTTP_PROXY', 'REMOTE_ADDR' ], '' );
+    check( 'inherit_env never passes a request variable, even if validation were bypassed', ! isset( $built['HTTP_PROXY'] ) && ! isset( $built['REMOTE_ADDR'] ), show( $built ) );
+
+    foreach ( $saved as $key => $value ) {
+        putenv( false === $value ? $key : "{$key}={$value}" );
+    }
+}
+
+function sorted_keys( array $map ): array {
+    $keys = array_keys( $map );
+    sort( $keys );
+    return $keys;
+}
+
+function test_cwd() {
+    section( 'working directory' );
+    reset_wp();
+    $home  = make_dir( 'cwd-home', 0755 );
+    $other = make_dir( 'cwd-other', 0755 );
+    $p     = tmp( 'cwd-rule' );
+    feed(
+        REGISTRY_FILTER,
+        [
+            'home'        => fake_channel( "{$p}-home", [], [ 'HOME' => $home ] ),
+            'cwd-wins'    => fake_channel( "{$p}-cwd", [ 'cwd' => $other ], [ 'HOME' => $home ] ),
+            'no-home'     => fake_channel( "{$p}-none" ),
+            'home-absent' => fake_channel( "{$p}-absent", [], [ 'HOME' => tmp( 'no/such/home' ) ] ),
+            'home-bg'     => fake_channel( "{$p}-bg", [ 'detach' => true ], [ 'HOME' => $home ] ),
+        ]
+    );
+    foreach ( [ 'home', 'cwd-wins', 'no-home', 'home-absent', 'home-bg' ] as $name ) {
+        $r = dispatch( [ 'channel' => $name, 'recipient' => 'r', 'message' => 'm' ] );
+        check( "cwd/{$name}: dispatch succeeds", is_array( $r ), show( $r ) );
+    }
+    same( 'no cwd key: the CLI runs in its pinned HOME', realpath( $home ), record( "{$p}-home" )['info']['cwd'] ?? null );
+    same( 'a cwd key wins over the pinned HOME', realpath( $other ), record( "{$p}-cwd" )['info']['cwd'] ?? null );
+    same( 'no cwd, no pinned HOME: PHP\'s own cwd, as before', getcwd(), record( "{$p}-none" )['info']['cwd'] ?? null );
+    same( 'a pinned HOME that is not a directory: PHP\'s own cwd', getcwd(), record( "{$p}-absent" )['info']['cwd'] ?? null );
+    same( 'detached channels follow the same rule', realpath( $home ), record( "{$p}-bg" )['info']['cwd'] ?? null );
+}
+
+function test_refused_before_spawn() {
+    section( 'refused before spawning' );
+    foreach ( [ 'sync' => false, 'detached' => true ] as $mode => $detach ) {
+        reset_wp();
+        $p = tmp( "refuse-{$mode}" );
+        feed( REGISTRY_FILTER, [ 'c' => fake_channel( $p, [ 'detach' => $detach, 'args' => [ '{message}' ] ] ) ] );
+        $at_limit = str_repeat( 'ü', 32768 );
+        $result   = dispatch( [ 'channel' => 'c', 'recipient' => 'r', 'message' => $at_limit ] );
+        check( "{$mode}: a message of exactly 64 KiB is sent", is_array( $result ) && [ $GLOBALS['fake'], $at_limit ] === record( $p )['argv'], show( $result ) );
+        foreach ( glob( "{$p}.*" ) ?: [] as $f ) {
+            unlink( $f );
+        }
+        $result = dispatch( [ 'channel' => 'c', 'recipient' => 'r', 'message' => $at_limit . '!' ] );
+        same( "{$mode}: one byte more is refused: message_too_large", 'wp_coding_agents_cli_message_too_large', error_code( $result ) );
+        check( "{$mode}: … with a clear message", is_wp_error( $result ) && "channel 'c': the message is 65537 bytes; the limit is 65536 (the sudo hop's, applied in every mode)" === $result->get_error_message(), is_wp_error( $result ) ? $result->get_error_message() : '' );
+        $result = dispatch( [ 'channel' => 'c', 'recipient' => 'r', 'message' => "a\0b" ] );
+        same( "{$mode}: a NUL byte in the message is refused", [ 'wp_coding_agents_cli_invalid_input', 'message contains a NUL byte (at byte 1); no dispatch mode can carry it' ], [ error_code( $result ), is_wp_error( $result ) ? $result->get_error_message() : '' ] );
+        usleep( 300000 );
+        check( "{$mode}: … and no CLI ran for either", [] === ( glob( "{$p}.*" ) ?: [] ), show( glob( "{$p}.*" ) ) );
+    }
 }
 
 /**
@@ -618,10 +855,25 @@ function test_end_to_end( string $channels_file, string $transport_file ) {
 
     require $channels_file;
     require $transport_file;
+    // The CLI's environment is built, not inherited: let the fake CLI see
+    // where to record by naming that one variable, as a custom channel
+    // would; the installed block itself stays as bridgectl wrote it.
+    $installed = null;
+    add_filter(
+        REGISTRY_FILTER,
+        function ( $channels ) use ( $channel, &$installed ) {
+            $installed = $channels[ $channel ] ?? null;
+            if ( is_array( $installed ) ) {
+                $channels[ $channel ]['inherit_env'] = [ 'FAKE_CLI_RECORD' ];
+            }
+            return $channels;
+        },
+        99
+    );
 
-    $registry = apply_filters( REGISTRY_FILTER, [] );
-    $block    = is_array( $registry ) ? ( $registry[ $channel ] ?? null ) : null;
-    check( "the channels file registers '{$channel}'", is_array( $block ), show( $registry ) );
+    apply_filters( REGISTRY_FILTER, [] );
+    $block    = $installed;
+    check( "the channels file registers '{$channel}'", is_array( $block ), show( $block ) );
     $block    = is_array( $block ) ? $block : [];
     $expected = getenv( 'BRIDGECTL_E2E_COMMAND' );
     if ( is_string( $expected ) && '' !== $expected ) {
@@ -646,7 +898,8 @@ function test_end_to_end( string $channels_file, string $transport_file ) {
     foreach ( $block['env'] ?? [] as $key => $value ) {
         same( "pinned {$key} reaches the child", (string) $value, $rec['env'][ $key ] ?? null );
     }
-    same( 'inherited variables still reach the child', 'inherited', $rec['env']['BRIDGECTL_E2E_MARKER'] ?? null );
+    check( 'variables the channel does not name do not reach the child', ! array_key_exists( 'BRIDGECTL_E2E_MARKER', $rec['env'] ), show( $rec['env'] ) );
+    same( 'the child PATH is the unit\'s: the CLI\'s directory, then the system directories', implode( ':', array_unique( [ dirname( (string) ( $block['command'] ?? '' ) ), '/usr/local/bin', '/usr/bin', '/bin' ] ) ), $rec['env']['PATH'] ?? null );
     if ( ! empty( $block['detach'] ) ) {
         check( 'the detached CLI runs to completion', wait_for( "{$p}.done", 10 ) );
     }
@@ -679,10 +932,14 @@ try {
         test_claim();
         test_argv();
         test_detach();
+        test_detach_exit();
+        test_zombies();
         test_sync();
         test_timeout();
         test_failures();
         test_env();
+        test_cwd();
+        test_refused_before_spawn();
         test_open_basedir();
     }
 } catch ( \Throwable $e ) {

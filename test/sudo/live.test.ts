@@ -128,6 +128,14 @@ function throwawayIds(): number[] {
     return call as Call;
   }
 
+  /** A detached dispatch whose CLI exits non-zero within the settle window: the transport's WP_Error, and the CLI's record. */
+  async function dispatchFails(message: string, recipient = ID, channel = 'kimaki'): Promise<{ error: NonNullable<Dispatched['error']>; call: Call }> {
+    const out = parsed(as(WEB, wpDispatch(channel, message, recipient)));
+    expect(out.result).toBeNull();
+    const [call] = await waitForCalls(RECORDS);
+    return { error: out.error as NonNullable<Dispatched['error']>, call: call as Call };
+  }
+
   /** A dispatch on the synchronous channel: the wrapper's exit code, stdout and stderr, from the result or the WP_Error's data. */
   function dispatchSync(message: string, options: { recipient?: string; uid?: number; argv?: (php: string[]) => string[]; extra?: string[] } = {}): { exit: unknown; stdout: unknown; stderr: unknown; error?: string } {
     const php = wpDispatch(SYNC, message, options.recipient ?? ID);
@@ -196,9 +204,12 @@ function throwawayIds(): number[] {
     const r = bridgectl('install', '--bridge', 'kimaki', '--site', `${T}/site`, '--service-user', 'bctlsvc', '--init', 'none');
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
-    // The transport starts kimaki detached and returns its pid; kimaki, as the web user, then dies with 64.
-    const call = await dispatch('hello');
+    // kimaki, started detached as the web user, dies with 64 at once: the transport reports that, not a pid (#16 item 5).
+    const { error, call } = await dispatchFails('hello');
     expect(call).toMatchObject({ uid: WEB, exit: 64, done: false });
+    expect(error.code).toBe('wp_coding_agents_cli_exit_nonzero');
+    expect(error.data).toMatchObject({ channel: 'kimaki', detached: true, exit_code: 64, pid: expect.any(Number) });
+    expect(error.message).toMatch(/^channel 'kimaki': \/usr\/local\/bin\/kimaki exited with code 64 within 1s: .*kimaki: /s);
   });
 
   it('upgrade --dispatch sudo switches with a note, and a dispatch through the transport then reaches kimaki as the service user', async () => {
@@ -234,14 +245,15 @@ function throwawayIds(): number[] {
     expect(existsSync('/tmp/bridgectl-pwned')).toBe(false);
   });
 
-  it('takes exactly 64 KiB and refuses one byte more (exit 65) before kimaki runs', () => {
+  it('takes exactly 64 KiB; one byte more is refused by the transport before anything runs, and by the hop (exit 65) when run directly', () => {
     const max = 'ü'.repeat(MAX_MESSAGE_BYTES / 2);
     expect(dispatchSync(max).exit).toBe(0);
     expect(onlyCall().argv[3]).toBe(`--prompt=${max}`);
     const over = dispatchSync(`${max}!`);
-    expect(over.exit).toBe(65);
-    expect(over.error).toMatch(/^wp_coding_agents_cli_exit_nonzero: channel 'kimaki-sync': .*bridgectl-kimaki-dispatch exited with code 65: /);
-    expect(over.stderr).toContain('kimaki-dispatch-target: the message is larger than 65536 bytes; refused');
+    expect(over.error).toBe(`wp_coding_agents_cli_message_too_large: channel 'kimaki-sync': the message is ${MAX_MESSAGE_BYTES + 1} bytes; the limit is ${MAX_MESSAGE_BYTES} (the sudo hop's, applied in every mode)`);
+    const hop = as(WEB, [HOP.wrapper, 'send', '--channel', ID, '--prompt', `${max}!`]);
+    expect(hop.status).toBe(65);
+    expect(hop.stderr).toContain('kimaki-dispatch-target: the message is larger than 65536 bytes; refused');
     expect(readCalls(RECORDS)).toEqual([]);
   });
 
@@ -436,7 +448,9 @@ function throwawayIds(): number[] {
     const r = bridgectl('install', '--bridge', 'cc-connect', '--site', `${T}/site`, '--service-user', 'bctlsvc', '--init', 'none');
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
-    expect(await dispatch('hello', PROJECT, 'cc-connect')).toMatchObject({ uid: WEB, exit: 1, done: false });
+    const { error, call } = await dispatchFails('hello', PROJECT, 'cc-connect');
+    expect(call).toMatchObject({ uid: WEB, exit: 1, done: false });
+    expect(error).toMatchObject({ code: 'wp_coding_agents_cli_exit_nonzero', data: { channel: 'cc-connect', detached: true, exit_code: 1 } });
   });
 
   it('cc-connect: install --dispatch sudo switches it, and a dispatch through the transport reaches cc-connect as the service user', async () => {
