@@ -8,7 +8,7 @@
  * a V8 code cache (code-cache.ts). From source it simply imports cli.ts.
  * See docs/performance.md for why, and for the numbers.
  */
-import { fstatSync, statSync, writeSync } from 'node:fs';
+import { fstatSync, readFileSync, statSync, writeSync } from 'node:fs';
 import path from 'node:path';
 import type { Io } from './cli.js';
 import { loadWithCodeCache, type LoadedBundle } from './code-cache.js';
@@ -80,6 +80,8 @@ if (argv.length === 1 && argv[0] === '--version') {
         stderr: (text) => write(2, text),
         env: process.env,
         isTTY: stdoutIsTTY(),
+        // Read only when an argument or variable holds U+FFFD (input.ts).
+        raw: { argv: () => procEntries('cmdline')?.slice(-argv.length), environ: () => procEntries('environ') },
       });
     })
     .then(
@@ -100,6 +102,23 @@ if (argv.length === 1 && argv[0] === '--version') {
       // natural exit.
       if (direct[1] && direct[2]) process.exit();
     });
+}
+
+/** The NUL-separated entries of /proc/self/cmdline or environ: the bytes the process was given (Linux only). */
+function procEntries(file: 'cmdline' | 'environ'): Buffer[] | undefined {
+  let bytes: Buffer;
+  try {
+    bytes = readFileSync(`/proc/self/${file}`);
+  } catch {
+    return undefined;
+  }
+  const out: Buffer[] = [];
+  for (let start = 0; start < bytes.length; ) {
+    const end = bytes.indexOf(0, start);
+    out.push(bytes.subarray(start, end < 0 ? bytes.length : end));
+    start = end < 0 ? bytes.length : end + 1;
+  }
+  return out;
 }
 
 async function loadMain(): Promise<{ main: Main; core?: LoadedBundle }> {

@@ -5,7 +5,7 @@
  */
 import path from 'node:path';
 import yargs, { type Argv } from 'yargs';
-import { bridgeIds } from '../bridges/index.js';
+import { bridgeIds, bridges } from '../bridges/index.js';
 import { applyPlan } from './apply.js';
 import { checkSite } from './commands/check.js';
 import { runDoctor } from './commands/doctor.js';
@@ -17,6 +17,7 @@ import { planUpgrade } from './commands/upgrade.js';
 import { doctorExitCode } from './doctor.js';
 import { ExitCode, hostError, IncompleteError, oneLine, serverPathOf, UsageError, UserError } from './errors.js';
 import { nodeHost, recordingHost, type Host } from './host.js';
+import { guardQuotes, refuseInvalidUtf8, type RawInput } from './input.js';
 import { resolveSite, type IdentityFlags } from './identity.js';
 import { hasChanges, type Plan } from './plan.js';
 import { reloadServices, stopRemovedUnits, type ReloadResult, type ServiceEnv, type ServiceFailure } from './services.js';
@@ -39,7 +40,15 @@ export interface Io {
   host?(root: string, env: Readonly<Record<string, string | undefined>>): Host;
   /** The init system's commands (systemctl); tests replace them. */
   services?: ServiceEnv;
+  /** The raw bytes of argv and the environment, to tell invalid UTF-8 from a real U+FFFD (input.ts). */
+  raw?: RawInput;
 }
+
+/** Environment variables bridgectl reads as values: each must be valid UTF-8 (input.ts). */
+const ENV_READ = [
+  'SITE_PATH', 'SERVICE_USER', 'RUN_AS_ROOT', 'WEB_USER', 'HOME',
+  ...bridges.flatMap((b) => [b.dataDir.env, b.secret?.env].filter((e): e is string => e !== undefined)),
+];
 
 interface GlobalArgs {
   root: string;
@@ -252,19 +261,29 @@ function buildParser(argv: string[]) {
     .epilogue('Exit codes: 0 ok, 1 failure (nothing written unless the message says so; doctor: a check failed), 2 drift (check), 3 commit incomplete (the message names the files written), 130 interrupted.')
     .exitProcess(false)
     .fail((message, err) => {
-      throw err ?? new UsageError(message);
+      // yargs' own parse errors (YError: an option without its value) are the operator's mistake, not a bug.
+      if (err && err.name !== 'YError') throw err;
+      throw new UsageError(usageMessage(err?.message ?? message));
     });
   return parser;
 }
 
+/** yargs' wording, said as the option the operator typed. */
+function usageMessage(message: string): string {
+  const missing = /^Not enough arguments following: (.+)$/.exec(message)?.[1];
+  return missing === undefined ? message : `${missing.length === 1 ? '-' : '--'}${missing} needs a value`;
+}
+
 /** Run bridgectl; returns the exit code. Never throws, never exits the process. */
-export async function main(argv: string[], io: Io): Promise<number> {
+export async function main(rawArgv: string[], io: Io): Promise<number> {
   // Known before parsing, so even a usage error keeps --json's promise of one document on stdout.
-  const json = argv.includes('--json');
-  const command = argv.find((a) => COMMANDS.includes(a as (typeof COMMANDS)[number])) ?? '';
+  const json = rawArgv.includes('--json');
+  const command = rawArgv.find((a) => COMMANDS.includes(a as (typeof COMMANDS)[number])) ?? '';
   let parsed: Parsed;
   let output = '';
+  const argv = guardQuotes(rawArgv);
   try {
+    refuseInvalidUtf8(rawArgv, io.env, ENV_READ, io.raw);
     parsed = (await buildParser(argv).parseAsync(argv, {}, (_err, _args, text) => {
       output = text;
     })) as unknown as Parsed;

@@ -33,7 +33,7 @@ import { parsePhpString } from './php.js';
 import { channelsFile, transportFile } from './paths.js';
 import { denial, describeFacts, dirWritable, explainDenial, realPath, searchFix, shellQuote, whoIs, type Who } from './reach.js';
 import { hopPaths } from './sudo-hop.js';
-import { probeGrant, probeHopDirectories, probeHopFiles, probeSudoBinary, probeSudoVersion, probeVisudo, spawnRunner, type ProbeResult, type Runner } from './sudo-probe.js';
+import { probeGrant, probeHopCli, probeHopDirectories, probeHopFiles, probeSudoBinary, probeSudoVersion, probeVisudo, spawnRunner, type ProbeResult, type Runner } from './sudo-probe.js';
 import { envOf } from './units.js';
 import type { WebUser } from './web-user.js';
 
@@ -387,6 +387,7 @@ function sudoChecks(bridge: BridgeDefinition, spec: ChannelSpec, traits: Channel
   const expected = rendered.dispatch.files.filter((f) => f.after !== null);
   probeHopFiles(host, expected, upgrade).forEach((p, i) => checks.push(probe(names[expected[i]?.path ?? ''] ?? 'file', p)));
   checks.push(probe('dirs', probeHopDirectories(host, hop)));
+  checks.push(probe('cli', probeHopCli(host, hop)));
   checks.push(probe('visudo', probeVisudo(host, hop, run, upgrade)));
   for (const user of hop.webUsers) {
     for (const p of probeGrant(host, { ...hop, webUsers: [user] }, run, isRoot, upgrade)) checks.push(probe(`grant.${user}`, p));
@@ -652,13 +653,12 @@ function unitEnvCheck(spec: ChannelSpec, bridge: BridgeDefinition, installed: In
   const [unitPath, unit] = primary;
   const id = `channel.${spec.name}.unit-env`;
   const keys = ['HOME', ...(bridge.dataDir.env ? [bridge.dataDir.env] : [])];
-  const differ = keys.filter((k) => {
-    const inUnit = envOf(unit.parsed, k);
-    return inUnit !== undefined && inUnit !== envValue(spec, k);
-  });
+  // Either side pinning a key the other does not is a disagreement too: a
+  // unit whose HOME line was swallowed by a continuation line pins nothing.
+  const differ = keys.filter((k) => envOf(unit.parsed, k) !== envValue(spec, k));
   const name = path.posix.basename(unitPath);
   if (differ.length === 0) return { id, status: 'ok', message: `the channel block and ${name} agree on ${keys.join(' and ')}` };
-  const detail = differ.map((k) => `${k}: unit ${envOf(unit.parsed, k)}, block ${envValue(spec, k) ?? 'not pinned'}`).join('; ');
+  const detail = differ.map((k) => `${k}: unit ${envOf(unit.parsed, k) ?? 'not pinned'}, block ${envValue(spec, k) ?? 'not pinned'}`).join('; ');
   return {
     id,
     status: 'fail',

@@ -17,7 +17,7 @@ import { channelsFile, transportFile } from './paths.js';
 import { staticTemplate } from './templates.js';
 import { fileChange, ownedFileChange, type DirectoryChange, type FileChange, type Plan } from './plan.js';
 import { redactable, resolveSecret } from './secrets.js';
-import { inspectDispatch, planDispatch, type DispatchPlan, type InstalledDispatch } from './sudo-hop.js';
+import { inspectDispatch, planDispatch, refuseUnsafeHop, type DispatchPlan, type InstalledDispatch } from './sudo-hop.js';
 import {
   envOf,
   keptSettings,
@@ -287,7 +287,7 @@ export function renderBridge(
       const text = current?.text ?? host.readText(path);
       const parsed = withOperatorLines(init, service, path, text, current?.parsed ?? (text === undefined ? undefined : parseService(init, text)), notes);
       const managed = (init === 'systemd' ? service.systemdEnv : service.launchdEnv).map(([k]) => k);
-      const after = renderService(init, service, keptSettings(parsed, managed));
+      const after = checked(path, () => renderService(init, service, keptSettings(parsed, managed)));
       const currentMode = current?.mode ?? (text === undefined ? undefined : host.stat(path)?.mode);
       const change = fileChange(path, text ?? null, after, serviceFileMode(currentMode), currentMode);
       if (change.mode !== SERVICE_FILE_MODE && change.status !== 'unchanged') {
@@ -399,13 +399,16 @@ function missingDirectories(dataDir: string, identity: Identity, host: Host): Di
 /**
  * Homes where a launchd plist might live before the identity is known: the
  * named service user's, the HOME any block pins (the bridges of one site
- * usually share a user, and telegram's block pins none), and the invoking
- * user's HOME (where the bash installer wrote the plists).
+ * usually share a user, and telegram's block pins none), the invoking
+ * user's HOME (where the bash installer wrote the plists), and then every
+ * passwd home in database order, since bridgectl installs plists under the
+ * service user's home and a flagless deploy may run as anyone (root).
  */
 export function candidateHomes(flags: Pick<IdentityFlags, 'serviceUser' | 'runAsRoot'>, host: Host, channelsText: string | undefined): string[] {
   const name = flags.serviceUser ?? (flags.runAsRoot ? 'root' : undefined) ?? host.env.SERVICE_USER;
   const named = name ? host.user(name)?.home : undefined;
-  return [...new Set([named, ...pinnedHomes(channelsText), host.env.HOME].filter((h): h is string => h !== undefined && posix.isAbsolute(h)))];
+  const passwd = host.users().map((u) => u.home);
+  return [...new Set([named, ...pinnedHomes(channelsText), host.env.HOME, ...passwd].filter((h): h is string => h !== undefined && posix.isAbsolute(h)))];
 }
 
 /**
@@ -504,6 +507,8 @@ export function planBridges(
   const rendered = definitions.map((bridge) =>
     renderBridge(bridge, flags, channels, site, host, notes, options, surveyed?.installed.get(bridge.id) ?? inspectInstalled(bridge, channels.text, host, homes)),
   );
+  // A sudo hop someone other than root could change is refused before anything is written (doctor fails it instead).
+  if (options.owners !== false) for (const r of rendered) refuseUnsafeHop(r.dispatch);
   const channelsEntry = channelsChange(channels, rendered.map((r) => r.block));
   // Files a channel points at (the sudo hop's, a credential file) go in before
   // the channel points at them, and out after it no longer does: a dispatch

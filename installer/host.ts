@@ -40,6 +40,8 @@ export interface Host {
   user(name: string): PasswdEntry | undefined;
   userByUid(uid: number): PasswdEntry | undefined;
   usersWithHome(home: string): PasswdEntry[];
+  /** Every passwd entry, in database order (where launchd plists may be: adoption scans their homes). */
+  users(): PasswdEntry[];
   /** Primary plus supplementary group ids of a user. */
   groupIds(user: PasswdEntry): number[];
   groupName(gid: number): string | undefined;
@@ -303,6 +305,7 @@ export function nodeHost(root: string, env: Readonly<Record<string, string | und
     user: (name) => allUsers().find((u) => u.name === name),
     userByUid: (uid) => allUsers().find((u) => u.uid === uid),
     usersWithHome: (home) => allUsers().filter((u) => u.home === home),
+    users: () => [...allUsers()],
     groupIds: (user) => [user.gid, ...allGroups().filter((g) => g.members.includes(user.name)).map((g) => g.gid)],
     groupName: (gid) => allGroups().find((g) => g.gid === gid)?.name,
     stat: (p) => statWith(statSync, p),
@@ -330,7 +333,7 @@ export function nodeHost(root: string, env: Readonly<Record<string, string | und
 }
 
 /** The Host methods that answer questions about the machine (root, env and platform are fixed for a run). */
-const QUESTIONS = ['user', 'userByUid', 'usersWithHome', 'groupIds', 'groupName', 'stat', 'lstat', 'readText', 'listDir', 'readLink'] as const;
+const QUESTIONS = ['user', 'userByUid', 'usersWithHome', 'users', 'groupIds', 'groupName', 'stat', 'lstat', 'readText', 'listDir', 'readLink'] as const;
 type Question = (typeof QUESTIONS)[number];
 
 export interface RecordingHost {

@@ -72,8 +72,18 @@ export function resolveSite(flags: IdentityFlags, host: Host): string {
   if (site === undefined || site === '') {
     throw new UsageError('no site given', 'pass --site /path/to/wordpress (or set SITE_PATH)');
   }
-  requireAbsolute(site, '--site');
+  const from = flags.site !== undefined ? '--site' : 'SITE_PATH';
+  requireAbsolute(site, from);
+  // `..` is resolved lexically by normalize, which is not what the server
+  // does when a component is a symlink (/a/../b need not be /b), and `/..`
+  // would quietly become `/`: refused, not guessed.
+  if (site.split('/').includes('..')) {
+    throw new UsageError(`${from} ${JSON.stringify(site)} has a '..' component`, 'pass the WordPress root as a path without ..');
+  }
   const normalized = path.posix.normalize(site).replace(/(.)\/$/, '$1');
+  if (normalized === '/') {
+    throw new UsageError(`${from} ${JSON.stringify(site)} is the filesystem root, not a WordPress root`, 'pass the WordPress root (the directory holding wp-content)');
+  }
   const facts = host.stat(normalized);
   if (!facts?.isDirectory) {
     throw new IdentityError(`site ${normalized} is not a directory${host.root === '/' ? '' : ` under --root ${host.root}`}`, 'pass the WordPress root (the directory holding wp-content) as --site');
@@ -96,7 +106,7 @@ export function resolveIdentity(
   const { user, named } = resolveUser(bridge, flags, adopted, host, notes);
   // A named user brings its passwd home; an adopted one keeps the installed
   // HOME, so an upgrade with no flags reproduces exactly what is installed.
-  const home = path.posix.normalize(named ? user.home : (adopted.home ?? user.home));
+  const home = path.posix.normalize(named || adopted.home === undefined ? passwdHome(user, host) : adopted.home);
   assertWritableHome(user, home, host);
   if (adopted.home !== undefined && adopted.home !== home) {
     notes.push(`${bridge.id}: HOME changes from the installed ${adopted.home} to ${home} (user ${user.name})`);
@@ -175,6 +185,15 @@ function resolveUser(
   throw new IdentityError(
     `no service identity for ${bridge.id}: bridgectl needs to know which user runs the bridge`,
     'pass --service-user NAME, or --run-as-root (env: SERVICE_USER, RUN_AS_ROOT=true)',
+  );
+}
+
+/** A passwd home is pinned as HOME and looked up on the server: only an absolute path can be either. */
+function passwdHome(user: PasswdEntry, host: Host): string {
+  if (path.posix.isAbsolute(user.home)) return user.home;
+  throw new IdentityError(
+    `service user '${user.name}' has the home ${JSON.stringify(user.home)} in ${host.root === '/' ? 'the passwd database' : `${host.root}/etc/passwd`}, not an absolute path`,
+    `give it an absolute home (usermod -d /home/${user.name} ${user.name}), or pass --service-user with another user`,
   );
 }
 

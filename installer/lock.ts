@@ -6,12 +6,15 @@
  * concurrent bridgectl runs (two deploy hooks, a `channel set` during an
  * `upgrade`) serialize their read–modify–write and no block is lost.
  *
- * What is locked is the directory /run/lock/bridgectl itself (flock(2) works
- * on a directory descriptor): tmpfs, root-owned 0755, never loaded by
- * WordPress or systemd, in no web root, and — unlike a lock *file* — nothing
- * is left behind by a run, so "nothing written" stays literally true. It is
- * our own directory because /run/lock is world-writable: a planted symlink or
- * a pre-created file there must not redirect or hijack anything.
+ * What is locked is the directory /run/bridgectl itself (flock(2) works on a
+ * directory descriptor): tmpfs, never loaded by WordPress or systemd, in no
+ * web root, and — unlike a lock *file* — nothing is left behind by a run, so
+ * "nothing written" stays literally true. It lives in /run (root-owned 0755)
+ * and not in the world-writable /run/lock, where any local user could create
+ * /run/lock/bridgectl first and stop every install until the next boot; and
+ * it is 0700, so only root can open it, and no other user can take the lock
+ * and hold it. A directory there that is not ours, or that others can write,
+ * is still refused.
  *
  * Node has no flock binding, so the lock is taken by util-linux flock(1) on a
  * descriptor we hand it: we open the directory, pass the descriptor to
@@ -20,7 +23,7 @@
  * not to the process that asked for it, so it stays held as long as our own
  * descriptor is open — and the kernel drops it when we close it or die, even
  * by SIGKILL. No stale-lock detection is needed, and any other tool honours
- * the lock with `flock /run/lock/bridgectl <command>` (or flock(2) on a
+ * the lock with `flock /run/bridgectl <command>`, as root (or flock(2) on a
  * descriptor of that directory). A mkdir or O_EXCL lock would need
  * pid/staleness guessing and would not interoperate with either.
  *
@@ -28,12 +31,15 @@
  * start time) so a waiter that times out can say whom it waited for; it is
  * removed on release (a SIGKILLed holder leaves it; its pid is then checked).
  */
-import { closeSync, constants, fchmodSync, fstatSync, mkdirSync, openSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, constants, fchmodSync, fstatSync, lstatSync, mkdirSync, openSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
 import path from 'node:path';
+import { formatMode } from './access.js';
 import { UserError } from './errors.js';
 
 /** The locked directory, as the server sees it (resolved under --root). */
-export const LOCK_DIR = '/run/lock/bridgectl';
+export const LOCK_DIR = '/run/bridgectl';
+/** Only its owner (root on a server) may open it: opening is all flock needs. */
+export const LOCK_DIR_MODE = 0o700;
 /** Who holds the lock: written while held, removed on release. */
 export const HOLDER_FILE = 'holder';
 /** Seconds a run waits for another one before giving up. A run takes well under a second. */
@@ -117,15 +123,26 @@ export async function withLock<T>(root: string, options: LockOptions, work: () =
   }
 }
 
-/** Create (0755) or open our lock directory, refusing a symlink or one that others could write into. */
+/** Create (0700) or open our lock directory, refusing a symlink, one that is not ours, or one in or under a directory others can write. */
 function openLockDir(dir: string): number {
-  mkdirSync(path.dirname(dir), { recursive: true, mode: 0o755 });
-  let created = false;
+  const parent = path.dirname(dir);
+  mkdirSync(parent, { recursive: true, mode: 0o755 });
+  const me = process.geteuid?.() ?? 0;
+  const above = lstatSync(parent);
+  if (!above.isDirectory() || (above.uid !== me && above.uid !== 0) || (above.mode & 0o022) !== 0) {
+    throw new UserError(
+      `the lock directory's parent ${parent} is writable by others or not root's (owner uid ${above.uid}, mode ${formatMode(above.mode)}); another user could create or replace the lock`,
+      `chown root ${parent} && chmod go-w ${parent}`,
+    );
+  }
   try {
-    mkdirSync(dir, { mode: 0o755 });
-    created = true;
+    mkdirSync(dir, { mode: LOCK_DIR_MODE });
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'EACCES' || code === 'EPERM') {
+      throw new UserError(`cannot create the lock directory ${dir} (${code}): only root can create it in ${parent}`, 'run bridgectl as root (or pass --root for a sandbox tree)');
+    }
+    if (code !== 'EEXIST') throw err;
   }
   let fd: number;
   try {
@@ -137,18 +154,17 @@ function openLockDir(dir: string): number {
     }
     throw err;
   }
-  let st = fstatSync(fd);
-  const me = process.geteuid?.() ?? st.uid;
-  if (created && st.uid === me) {
-    fchmodSync(fd, 0o755); // mkdir's mode went through the umask; other tools must be able to open it
-    st = fstatSync(fd);
-  }
+  const st = fstatSync(fd);
   if ((st.uid !== me && st.uid !== 0) || (st.mode & 0o022) !== 0) {
     closeSync(fd);
     throw new UserError(
-      `lock directory ${dir} is writable by others or not ours (owner uid ${st.uid}, mode 0${(st.mode & 0o777).toString(8)}); another user could hijack the lock`,
-      `remove it (bridgectl recreates it 0755), or: chown root ${dir} && chmod 0755 ${dir}`,
+      `lock directory ${dir} is writable by others or not ours (owner uid ${st.uid}, mode ${formatMode(st.mode)}); another user could hijack the lock`,
+      `remove it (bridgectl recreates it ${formatMode(LOCK_DIR_MODE)}), or: chown root ${dir} && chmod ${formatMode(LOCK_DIR_MODE)} ${dir}`,
     );
+  }
+  if (st.uid === me && (st.mode & 0o777) !== LOCK_DIR_MODE) {
+    // mkdir's mode went through the umask, or an older run (or a tool) made it 0755: anyone could open it and hold the lock.
+    fchmodSync(fd, LOCK_DIR_MODE);
   }
   return fd;
 }

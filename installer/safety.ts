@@ -31,7 +31,7 @@ export function withSafetyOptions<T>(y: Argv<T>) {
     .option('lock-timeout', {
       type: 'number',
       default: DEFAULT_LOCK_TIMEOUT,
-      describe: 'Seconds to wait for another bridgectl run holding the host lock (flock on /run/lock/bridgectl); 0 = fail at once',
+      describe: 'Seconds to wait for another bridgectl run holding the host lock (flock on /run/bridgectl); 0 = fail at once',
       requiresArg: true,
     })
     .option('backup', { type: 'boolean', default: false, describe: 'Keep the previous version of each changed file beside it as .<name>.<UTC time>.bridgectl-bak (0600)' })

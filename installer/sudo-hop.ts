@@ -9,6 +9,9 @@
  *   wrapper  /usr/local/bin/bridgectl-<id>-dispatch         0755  the channel's command
  *   grant    /etc/sudoers.d/bridgectl-<id>                  0440  validated by visudo -cf before rename
  *
+ * A hop someone other than root could change (the CLI it runs, a directory
+ * on the way to it or above these files) is refused (hop-owners.ts).
+ *
  * A bridge opts in with a `sudoHop` descriptor (data only). Reads go through
  * the Host; the one process this module may start is `sudo -V` on the live
  * host (--root /), to pick the grant's form.
@@ -17,7 +20,8 @@ import path from 'node:path';
 import type { BridgeDefinition } from '../bridges/types.js';
 import { binDir, searchPath, SYSTEM_PATH } from '../bridges/paths.js';
 import type { ChannelSpec } from './channel.js';
-import { IdentityError, RenderError, UsageError } from './errors.js';
+import { IdentityError, RenderError, UsageError, UserError } from './errors.js';
+import { describeUnsafe, unsafeFix, unsafeHopPaths, type HopOwnersInput, type UnsafePath } from './hop-owners.js';
 import { resolveWebUser } from './web-user.js';
 import type { Host, PathFacts } from './host.js';
 import type { Identity } from './identity.js';
@@ -225,15 +229,37 @@ export function renderHop(input: HopRenderInput): RenderedHop {
     recipientParam,
     messageParam,
   });
-  const users = [...new Set(input.webUsers)];
-  const sudoers = renderTemplate('sudo/sudoers.hbs', {
-    ...common,
-    target: paths.target,
+  const sudoers = renderSudoers(bridge, hop, identity.serviceUser, input.webUsers, input.form);
+  return { paths, target, wrapper, sudoers };
+}
+
+/** The grant alone, as renderHop writes it (also to tell a grant bridgectl wrote from one it did not). */
+function renderSudoers(bridge: BridgeDefinition, hop: SudoHopSpec, serviceUser: string, webUsers: readonly string[], form: GrantForm): string {
+  const { target } = hopPaths(bridge.id);
+  const users = [...new Set(webUsers)];
+  return renderTemplate('sudo/sudoers.hbs', {
+    title: bridge.title,
+    serviceUser,
+    subcommand: hop.subcommand,
+    target,
     users: users.join(', '),
     webUsersText: users.join(' and '),
-    commands: grantCommands(paths.target, hop, input.form),
+    commands: grantCommands(target, hop, form),
   });
-  return { paths, target, wrapper, sudoers };
+}
+
+/**
+ * The form of the installed grant, when bridgectl wrote it: its text is
+ * byte for byte one of bridgectl's renderings for the users and run-as user
+ * it names. A grant edited by hand (`<target> *`) says nothing about which
+ * form this sudo reads, so it is undefined then.
+ */
+export function ownGrantForm(bridge: BridgeDefinition, hop: SudoHopSpec, installed: InstalledDispatch): GrantForm | undefined {
+  const text = installed.files.get(hopPaths(bridge.id).sudoers)?.text;
+  if (text === undefined || installed.form === undefined || installed.webUsers === undefined || installed.serviceUser === undefined) return undefined;
+  const { webUsers, serviceUser } = installed;
+  if (![serviceUser, ...webUsers].every((u) => SUDOERS_NAME.test(u) && u !== 'ALL')) return undefined;
+  return (['regex', 'wildcard'] as const).find((form) => renderSudoers(bridge, hop, serviceUser, webUsers, form) === text);
 }
 
 // ---------------------------------------------------------------- reading back
@@ -329,6 +355,11 @@ export interface HopFacts {
   bridge: string;
   paths: HopPaths;
   serviceUser: string;
+  /** The user the CLI runs as, by uid (may also write the CLI and its directories). */
+  serviceUid: number;
+  /** The CLI the target runs, and its name. */
+  cli: string;
+  binaryName: string;
   webUsers: string[];
   form: GrantForm;
   subcommand: string;
@@ -342,6 +373,8 @@ export interface DispatchPlan {
   files: FileChange[];
   directories: DirectoryChange[];
   hop?: HopFacts;
+  /** Paths someone other than root could write to change what the hop runs (hop-owners.ts): install and upgrade refuse, doctor fails. */
+  unsafe: UnsafePath[];
 }
 
 export function planDispatch(input: DispatchPlanInput): DispatchPlan {
@@ -364,12 +397,17 @@ export function planDispatch(input: DispatchPlanInput): DispatchPlan {
   }
   if (mode === 'direct' || input.spec === null || !bridge.sudoHop) {
     const removals = [...installed.files].map(([p, f]) => fileChange(p, f.text, null, HOP_EXEC_MODE, f.facts?.mode));
-    return { spec: input.spec, files: removals, directories: [] };
+    return { spec: input.spec, files: removals, directories: [], unsafe: [] };
   }
 
   const hop = bridge.sudoHop;
   const webUsers = resolveWebUsers(bridge, identity, installed, flags, host, notes);
-  const form = resolveForm(bridge, installed, flags, host, notes, input.run);
+  const ownForm = ownGrantForm(bridge, hop, installed);
+  const form = resolveForm(bridge, ownForm, flags, host, notes, input.run);
+  const grantPath = hopPaths(bridge.id).sudoers;
+  if (installed.files.has(grantPath) && ownForm === undefined) {
+    notes.push(`${bridge.id}: ${grantPath} is not a grant bridgectl wrote (edited by hand, or by another version): it is replaced with bridgectl's own, in the ${form} form`);
+  }
   if (identity.uid === 0) notes.push(`${bridge.id}: the sudo hop runs ${bridge.binaryName} as root for ${webUsers.join(', ')}`);
   const cliPath = dispatchPath(bridge, identity, host, notes);
   const rendered = renderHop({ bridge, hop, identity, channel: input.spec, webUsers, form, cliPath });
@@ -382,12 +420,33 @@ export function planDispatch(input: DispatchPlanInput): DispatchPlan {
   ];
   const directories: DirectoryChange[] = [];
   if (host.stat(HOP_LIB_DIR) === undefined) directories.push({ path: HOP_LIB_DIR, ...ROOT, mode: 0o755 });
-  return {
-    spec: { ...input.spec, command: paths.wrapper },
-    files,
-    directories,
-    hop: { bridge: bridge.id, paths, serviceUser: identity.serviceUser, webUsers, form, subcommand: hop.subcommand, sample: hop.recipient.sample },
+  const facts: HopFacts = {
+    bridge: bridge.id,
+    paths,
+    serviceUser: identity.serviceUser,
+    serviceUid: identity.uid,
+    cli: identity.binary,
+    binaryName: bridge.binaryName,
+    webUsers,
+    form,
+    subcommand: hop.subcommand,
+    sample: hop.recipient.sample,
   };
+  return { spec: { ...input.spec, command: paths.wrapper }, files, directories, hop: facts, unsafe: unsafeHopPaths(host, hopOwnersInput(facts)) };
+}
+
+/** What hop-owners.ts checks, from a planned hop. */
+export function hopOwnersInput(hop: HopFacts): HopOwnersInput {
+  return { bridgeId: hop.bridge, binaryName: hop.binaryName, cli: hop.cli, serviceUser: hop.serviceUser, serviceUid: hop.serviceUid, paths: hop.paths };
+}
+
+/**
+ * Refuse a sudo-mode plan whose hop someone other than root could change
+ * (install and upgrade; doctor reports the same list as failed checks).
+ */
+export function refuseUnsafeHop(plan: DispatchPlan): void {
+  if (!plan.hop || plan.unsafe.length === 0) return;
+  throw new UserError(`${plan.hop.bridge}: refusing the sudo hop: ${describeUnsafe(plan.unsafe)}`, unsafeFix(plan.unsafe, hopOwnersInput(plan.hop)));
 }
 
 /** Removal of whatever hop files are installed (uninstall). */
@@ -457,7 +516,8 @@ function resolveWebUsers(
 
 function resolveForm(
   bridge: BridgeDefinition,
-  installed: InstalledDispatch,
+  /** The installed grant's form, only when bridgectl wrote that grant (ownGrantForm). */
+  installedForm: GrantForm | undefined,
   flags: DispatchFlags,
   host: Host,
   notes: string[],
@@ -465,21 +525,22 @@ function resolveForm(
 ): GrantForm {
   if (flags.sudoRegex !== undefined) {
     const form = flags.sudoRegex ? 'regex' : 'wildcard';
-    if (installed.form !== undefined && installed.form !== form) notes.push(`${bridge.id}: the sudo grant changes from ${installed.form} to ${form} matching`);
+    if (installedForm !== undefined && installedForm !== form) notes.push(`${bridge.id}: the sudo grant changes from ${installedForm} to ${form} matching`);
     return form;
   }
   // The installed form is kept (upgrade never switches silently) unless the
-  // live sudo cannot read it; a fresh grant takes what the live sudo reads.
+  // live sudo cannot read it; a fresh grant, or one bridgectl did not write,
+  // takes what the live sudo reads.
   if (host.root === '/') {
     const version = detectSudoVersion(run);
     if (!version) {
       notes.push(`${bridge.id}: sudo is not installed: the wrapper exits 69 until it is (apt-get install sudo)`);
     } else if (!supportsSudoersRegex(version)) {
-      if (installed.form === 'regex') notes.push(`${bridge.id}: the sudo grant changes from regex to wildcard matching: sudo ${version.text} predates sudoers regular expressions (1.9.10)`);
+      if (installedForm === 'regex') notes.push(`${bridge.id}: the sudo grant changes from regex to wildcard matching: sudo ${version.text} predates sudoers regular expressions (1.9.10)`);
       return 'wildcard';
     }
   }
-  return installed.form ?? 'regex';
+  return installedForm ?? 'regex';
 }
 
 /** Root-owned directories only: the CLI's own directory joins SYSTEM_PATH when root owns it and only root can write it. */

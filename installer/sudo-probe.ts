@@ -9,11 +9,12 @@
  *   sudo.version    which grant form this sudo understands
  *   hop.file        each hop file matches what bridgectl would write, owner and mode included
  *   hop.dirs        no directory above a hop file is writable by anyone but root
+ *   hop.cli         neither the CLI the hop runs nor a directory on the way to it (symlinks followed) is writable by anyone but root and the service user
  *   hop.visudo      the installed drop-in passes visudo -cf
  *   hop.grant       live, as root: each web user may run `<target> <subcommand> <sample>` as the service user, and not /bin/sh
  */
-import path from 'node:path';
 import { formatMode } from './access.js';
+import { describeUnsafe, unsafeFix, unsafeHopPaths, type HopOwnersInput } from './hop-owners.js';
 import type { Host } from './host.js';
 import { onHost } from './paths.js';
 import type { FileChange } from './plan.js';
@@ -142,6 +143,10 @@ export interface HopUnderTest {
   webUsers: readonly string[];
   subcommand: string;
   sample: string;
+  /** The CLI the target runs, its name, and the uid it runs as (hop.cli). */
+  cli?: string;
+  binaryName?: string;
+  serviceUid?: number;
 }
 
 /**
@@ -167,24 +172,34 @@ export function probeHopFiles(host: Host, expected: readonly FileChange[], upgra
   });
 }
 
-/** A directory above a hop file that someone other than root can write would let them swap the file. */
+/** What hop-owners.ts checks, for a hop under test. */
+function ownersInput(hop: HopUnderTest): HopOwnersInput {
+  return { bridgeId: hop.bridge, binaryName: hop.binaryName ?? 'CLI', cli: hop.cli ?? '/', serviceUser: hop.serviceUser, serviceUid: hop.serviceUid ?? 0, paths: hop.paths };
+}
+
+/** A directory above a hop file that someone other than root can write would let them swap the file (hop-owners.ts). */
 export function probeHopDirectories(host: Host, hop: HopUnderTest): ProbeResult {
-  const seen = new Set<string>();
-  const bad: string[] = [];
-  for (const file of Object.values(hop.paths)) {
-    for (let dir = path.posix.dirname(file); !seen.has(dir); dir = path.posix.dirname(dir)) {
-      seen.add(dir);
-      const facts = host.stat(dir);
-      if (facts && (facts.uid !== 0 || (facts.mode & 0o022) !== 0)) bad.push(`${dir} (owner uid ${facts.uid}, mode ${formatMode(facts.mode)})`);
-      if (dir === '/') break;
-    }
-  }
-  if (host.root !== '/' && bad.length > 0) {
-    return { id: 'hop.dirs', status: 'skip', message: `sandbox root ${host.root}: ownership of its directories says nothing about the server` };
-  }
+  const input = ownersInput(hop);
+  const bad = unsafeHopPaths(host, input).filter((u) => u.part === 'hop');
   return bad.length === 0
     ? { id: 'hop.dirs', status: 'ok', message: 'every directory above the hop files is root-owned and writable only by root' }
-    : { id: 'hop.dirs', status: 'fail', message: `writable by someone other than root: ${bad.join(', ')}`, fix: 'chown root:root and chmod go-w each of them' };
+    : { id: 'hop.dirs', status: 'fail', message: describeUnsafe(bad), fix: unsafeFix(bad, input) };
+}
+
+/**
+ * The CLI the hop runs, and every directory on the way to it (symlinks
+ * followed): writable by anyone but root and the service user, they would
+ * let that user run anything as the service user — as root with
+ * --run-as-root (hop-owners.ts).
+ */
+export function probeHopCli(host: Host, hop: HopUnderTest): ProbeResult {
+  if (hop.cli === undefined) return { id: 'hop.cli', status: 'skip', message: 'no CLI path known for this hop' };
+  const input = ownersInput(hop);
+  const bad = unsafeHopPaths(host, input).filter((u) => u.part === 'cli');
+  const who = input.serviceUid === 0 ? 'root' : `root and ${hop.serviceUser}`;
+  return bad.length === 0
+    ? { id: 'hop.cli', status: 'ok', message: `${hop.cli} and every directory on the way to it are writable only by ${who}` }
+    : { id: 'hop.cli', status: 'fail', message: describeUnsafe(bad), fix: unsafeFix(bad, input) };
 }
 
 /**
@@ -264,6 +279,7 @@ export function probeSudoHop(host: Host, hop: HopUnderTest, expected: readonly F
     probeSudoVersion(host, run),
     ...probeHopFiles(host, expected),
     probeHopDirectories(host, hop),
+    probeHopCli(host, hop),
     probeVisudo(host, hop, run),
     ...probeGrant(host, hop, run),
   ];

@@ -6,6 +6,7 @@
 import path from 'node:path';
 import { RenderError } from './errors.js';
 import { renderTemplate } from './templates.js';
+import { endsInOddBackslashes, splitWords, unitAssignments, unSpecifier } from './unit-syntax.js';
 import { xmlUnescape } from './xml.js';
 import { insertPlistEntries, insertUnitLines, type OperatorLines } from './operator-lines.js';
 
@@ -65,7 +66,7 @@ export function renderSystemdUnit(spec: ServiceSpec, kept: KeptSettings = NOTHIN
     workingDirectory: systemdPath(spec.workingDirectory, 'WorkingDirectory'),
     environment: [...spec.systemdEnv, ...kept.env].map(([k, v]) => systemdEnvAssignment(k, v)),
     umask: kept.umask ?? null,
-    environmentFile: spec.environmentFile === undefined ? null : systemdPath(spec.environmentFile, 'EnvironmentFile'),
+    environmentFile: spec.environmentFile === undefined ? null : systemdFile(spec.environmentFile, 'EnvironmentFile'),
     execStartPre: kept.execStartPre ?? [],
     execStart: systemdCommand(spec.argv),
   });
@@ -104,28 +105,62 @@ export interface InstalledService {
   operator?: OperatorLines;
 }
 
-/** Read a systemd unit we (or the bash installer) wrote. Tolerant: unknown lines are ignored. */
+/**
+ * Read a systemd unit as systemd reads it (unit-syntax.ts: continuation
+ * lines, comments, quotes, C escapes, `%%`): what it yields is what the
+ * service runs with. Tolerant: unknown lines are ignored, and so is an
+ * assignment systemd would ignore (unbalanced quotes).
+ */
 export function parseSystemdUnit(text: string): InstalledService {
   const out: InstalledService = { env: [] };
-  for (const raw of text.split(/\r?\n/)) {
-    const line = raw.trim();
-    const eq = line.indexOf('=');
-    if (eq <= 0 || line.startsWith('#') || line.startsWith(';')) continue;
-    const key = line.slice(0, eq).trim();
-    const value = line.slice(eq + 1).trim();
-    if (key === 'User') out.user = value;
+  // Environment= is a set: a later assignment of a key replaces its value in place; an empty one clears them all.
+  const env = new Map<string, string>();
+  for (const { section, key, value } of unitAssignments(text)) {
+    if (section !== 'Service') continue;
+    if (key === 'User') out.user = unSpecifier(value);
     else if (key === 'UMask') out.umask = value;
-    else if (key === 'WorkingDirectory') out.workingDirectory = value.replace(/%%/g, '%');
-    else if (key === 'ExecStartPre') (out.execStartPre ??= []).push(value);
-    else if (key === 'ExecStart') out.argv = splitSystemdWords(value).map((w) => w.replace(/\$\$/g, '$'));
-    else if (key === 'Environment') {
-      for (const word of splitSystemdWords(value)) {
-        const i = word.indexOf('=');
-        if (i > 0) out.env.push([word.slice(0, i), word.slice(i + 1)]);
+    else if (key === 'WorkingDirectory') out.workingDirectory = systemdPathValue(value);
+    else if (key === 'ExecStartPre') {
+      if (value === '') delete out.execStartPre;
+      else (out.execStartPre ??= []).push(value);
+    } else if (key === 'ExecStart') {
+      const argv = value === '' ? undefined : execArgv(value);
+      if (argv === undefined) delete out.argv;
+      else out.argv = argv;
+    } else if (key === 'Environment') {
+      if (value === '') env.clear();
+      for (const word of splitWords(value, false) ?? []) {
+        const assignment = unSpecifier(word.value);
+        const i = assignment.indexOf('=');
+        if (i > 0) env.set(assignment.slice(0, i), assignment.slice(i + 1));
       }
     }
   }
+  out.env = [...env];
   return out;
+}
+
+/** A path setting as systemd takes it: `%%` decoded, the optional-marker `-` dropped, the path simplified (no trailing slash). */
+function systemdPathValue(value: string): string {
+  const p = unSpecifier(value).replace(/^-/, '');
+  return p.startsWith('/') ? path.posix.normalize(p).replace(/(.)\/$/, '$1') : p;
+}
+
+/**
+ * ExecStart='s first command: specifiers first (systemd expands them on the
+ * whole line), then words; the executable path keeps `$` as written, the
+ * arguments' `$$` is a literal `$`. Prefixes (-, @, :, +, !) are dropped;
+ * with `@` the second word is argv[0] and is not part of the command line.
+ */
+function execArgv(value: string): string[] | undefined {
+  const words = splitWords(unSpecifier(value), true);
+  if (!words || words.length === 0) return undefined;
+  const end = words.findIndex((w) => w.raw === ';');
+  const command = end < 0 ? words : words.slice(0, end);
+  const first = command[0]?.value ?? '';
+  const prefix = /^[-@:+!]*/.exec(first)?.[0] ?? '';
+  const rest = command.slice(prefix.includes('@') ? 2 : 1).map((w) => w.value.replace(/\$\$/g, '$'));
+  return [first.slice(prefix.length), ...rest];
 }
 
 /** Read a launchd plist in the shape we render (key/string pairs). */
@@ -159,74 +194,98 @@ export function keptSettings(installed: InstalledService | undefined, managedKey
 }
 
 export function envOf(installed: InstalledService | undefined, key: string): string | undefined {
-  return installed?.env.find(([k]) => k === key)?.[1];
+  // The last entry wins, as in systemd and in a plist dict.
+  const env = installed?.env ?? [];
+  for (let i = env.length - 1; i >= 0; i--) if (env[i]?.[0] === key) return env[i]?.[1];
+  return undefined;
 }
 
 // ---------------------------------------------------------------- escaping
+//
+// systemd.syntax(7) and systemd.exec(5), checked against systemd 252's own
+// parse (test/unit/units-systemd.test.ts): a value is stripped of
+// surrounding whitespace; a line ending in an odd run of backslashes joins
+// the next line; `%` starts a specifier. User=, WorkingDirectory= and
+// EnvironmentFile= take the rest of the line as written (no quotes, no
+// escapes); Environment= and ExecStart= take C-quoted words.
 
 // eslint-disable-next-line no-control-regex
 const CONTROL = /[\u0000-\u001f\u007f]/;
+// A lone surrogate has no UTF-8 form: written out it would become U+FFFD, another value.
+const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
 
 function refuseControl(value: string, what: string): void {
-  if (CONTROL.test(value)) throw new RenderError(`${what} contains a control character: ${JSON.stringify(value)}`);
+  const c = CONTROL.exec(value)?.[0];
+  if (c !== undefined) {
+    throw new RenderError(`${what} ${JSON.stringify(value)} contains control character U+${c.charCodeAt(0).toString(16).toUpperCase().padStart(4, '0')}, which a systemd unit cannot carry`);
+  }
+  if (LONE_SURROGATE.test(value)) throw new RenderError(`${what} ${JSON.stringify(value)} is not valid Unicode`);
 }
 
-/** A plain setting value: `%` is a specifier in unit files, so it is doubled. */
+/**
+ * A setting systemd takes as written (User=, Description=): `%` doubled.
+ * It cannot carry surrounding whitespace (stripped) nor an odd run of
+ * trailing backslashes (it would join the next line; there is no escape
+ * here): refused.
+ */
 function systemdValue(value: string, what: string): string {
   refuseControl(value, what);
+  if (value !== value.trim()) throw new RenderError(`${what} ${JSON.stringify(value)} begins or ends with whitespace, which systemd strips from ${what}=`);
+  if (endsInOddBackslashes(value)) {
+    throw new RenderError(`${what} ${JSON.stringify(value)} ends in a backslash, which systemd reads as a continuation line in ${what}=`);
+  }
   return value.replace(/%/g, '%%');
 }
 
+/**
+ * WorkingDirectory=: as written, `%` doubled. systemd simplifies the path,
+ * dropping a trailing slash, so a path ending in a backslash or in
+ * whitespace is written with one: the line then ends in neither, and
+ * systemd reads back the exact path.
+ */
 function systemdPath(value: string, what: string): string {
-  if (/\s/.test(value)) throw new RenderError(`${what} ${JSON.stringify(value)} contains whitespace, which systemd does not accept here`);
+  refuseControl(value, what);
+  if (!value.startsWith('/')) throw new RenderError(`${what} ${JSON.stringify(value)} is not an absolute path`);
+  const guarded = /[\\\s]$/.test(value) ? `${value}/` : value;
+  return guarded.replace(/%/g, '%%');
+}
+
+/** EnvironmentFile= (a leading `-`: optional): taken as written, not simplified, so no trailing slash can guard it. */
+function systemdFile(value: string, what: string): string {
+  if (!/^-?\//.test(value)) throw new RenderError(`${what} ${JSON.stringify(value)} is not an absolute path`);
   return systemdValue(value, what);
 }
 
 const NEEDS_QUOTES = /[\s"'\\;]/;
 
+/** One word for Environment= / ExecStart=: double-quoted with `\\` and `\"` when it needs quoting (systemd C-unescapes it). */
 function quoteWord(word: string): string {
   return NEEDS_QUOTES.test(word) || word === '' ? `"${word.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"` : word;
 }
 
-/** `Environment=K=V`, quoted as one word when V needs it. */
+/** `Environment=K=V`: the whole assignment one word, quoted when V needs it; `%` doubled; no `$` expansion here. */
 export function systemdEnvAssignment(key: string, value: string): string {
   if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(key)) throw new RenderError(`invalid environment variable name ${JSON.stringify(key)}`);
-  return quoteWord(systemdValue(`${key}=${value}`, `Environment ${key}`));
+  refuseControl(value, `Environment ${key}`);
+  return quoteWord(`${key}=${value}`.replace(/%/g, '%%'));
 }
 
-/** ExecStart= words: `%` doubled, `$` doubled (no env expansion), quoted where needed. */
+/**
+ * ExecStart= words. The executable path: `%` doubled; systemd refuses one
+ * holding a backslash or a quote, and does not expand `$` in it (so `$$`
+ * would stay two): those are refused. Arguments: `%` and `$` doubled (no
+ * specifiers, no variable expansion), quoted where needed.
+ */
 export function systemdCommand(argv: readonly string[]): string {
   return argv.map((word, i) => {
-    const escaped = systemdValue(word, i === 0 ? 'ExecStart command' : 'ExecStart argument').replace(/\$/g, '$$$$');
-    return quoteWord(escaped);
-  }).join(' ');
-}
-
-/** Split a unit value into words the way systemd does for Environment= and ExecStart= (quotes, backslashes). */
-export function splitSystemdWords(value: string): string[] {
-  const words: string[] = [];
-  let i = 0;
-  while (i < value.length) {
-    while (i < value.length && /\s/.test(value[i] ?? '')) i++;
-    if (i >= value.length) break;
-    let word = '';
-    const quote = value[i] === '"' || value[i] === "'" ? value[i] : undefined;
-    if (quote) i++;
-    while (i < value.length) {
-      const c = value[i] ?? '';
-      if (quote ? c === quote : /\s/.test(c)) {
-        i++;
-        break;
-      }
-      if (c === '\\' && i + 1 < value.length) {
-        word += value[i + 1];
-        i += 2;
-        continue;
-      }
-      word += c;
-      i++;
+    if (i === 0) {
+      refuseControl(word, 'ExecStart command');
+      const bad = /[\\"'$]/.exec(word)?.[0];
+      if (bad !== undefined) throw new RenderError(`ExecStart command ${JSON.stringify(word)} contains ${JSON.stringify(bad)}, which systemd does not accept in an executable path`);
+      if (!word.startsWith('/')) throw new RenderError(`ExecStart command ${JSON.stringify(word)} is not an absolute path`);
+      return quoteWord(word.replace(/%/g, '%%'));
     }
-    words.push(word.replace(/%%/g, '%'));
-  }
-  return words;
+    refuseControl(word, 'ExecStart argument');
+    return quoteWord(word.replace(/%/g, '%%').replace(/\$/g, '$$$$'));
+  }).join(' ');
 }

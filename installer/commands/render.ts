@@ -70,6 +70,7 @@ export function flagsHost(options: RenderCommandOptions, init: InitSystem): Host
     user: (n) => (n === name ? user : undefined),
     userByUid: (id) => (id === uid ? user : undefined),
     usersWithHome: (h) => (h === user.home ? [user] : []),
+    users: () => [user],
     groupIds: () => [uid],
     groupName: () => undefined,
     stat,

@@ -1,5 +1,5 @@
 import {
-  candidateHomes,
+  lazyCandidateHomes,
   channelsChange,
   inspectInstalled,
   readChannelsFile,
@@ -26,7 +26,7 @@ export function planUninstall(options: UninstallOptions, host: Host): Plan {
   const site = resolveSite(options, host);
   const channels = readChannelsFile(site, host);
   const notes: string[] = [];
-  const homes = candidateHomes(options, host, channels.text);
+  const homes = lazyCandidateHomes(options, host, channels.text);
   const changes = [];
   const secrets: string[] = [];
   for (const id of options.bridges) {

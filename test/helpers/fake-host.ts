@@ -54,6 +54,7 @@ export function fakeHost(spec: FakeHostSpec = {}): Host {
     user: (name) => users.find((u) => u.name === name),
     userByUid: (uid) => users.find((u) => u.uid === uid),
     usersWithHome: (home) => users.filter((u) => u.home === home),
+    users: () => [...users],
     groupIds: (user) => [user.gid, ...groups.filter((g) => g.members.includes(user.name)).map((g) => g.gid)],
     groupName: (gid) => groups.find((g) => g.gid === gid)?.name,
     stat: facts,

@@ -102,6 +102,18 @@ describe("the seed's bug: HOME not pinned, the web user's HOME unwritable", () =
     expect(r.stdout).toMatch(/fix: bridgectl upgrade --site \/var\/www\/html/);
   });
 
+  rootIt('reads the unit as systemd does: a WorkingDirectory= ending in a backslash swallows Environment=HOME (#17 item 5)', async () => {
+    const root = await installed();
+    const unitFile = at(root, '/etc/systemd/system/kimaki.service');
+    const text = readFileSync(unitFile, 'utf8');
+    const swallowed = text.replace(/^WorkingDirectory=.*$/m, 'WorkingDirectory=/var/www/html\\');
+    expect(swallowed).toMatch(/^WorkingDirectory=\/var\/www\/html\\\nEnvironment=HOME=/m);
+    writeFileSync(unitFile, swallowed);
+    const unit = find(diagnoseAt(root), 'channel.kimaki.unit-env');
+    expect(unit.status).toBe('fail');
+    expect(unit.message).toContain('HOME: unit not pinned, block /home/opencode');
+  });
+
   rootIt('after `bridgectl upgrade` the seed is fixed, and the bug right after it shows', async () => {
     const root = await installed();
     editChannels(root, (t) => t.replace(/^ {8}'env' {5}=> .*\n/m, ''));
@@ -341,6 +353,7 @@ describe('sudo dispatch mode: doctor checks the hop instead of the web user\'s r
       ['channel.kimaki.sudo.target', 'ok'],
       ['channel.kimaki.sudo.wrapper', 'ok'],
       ['channel.kimaki.sudo.dirs', 'ok'],
+      ['channel.kimaki.sudo.cli', 'ok'],
       ['channel.kimaki.sudo.visudo', 'ok'],
       ['channel.kimaki.sudo.grant.www-data', 'ok'],
       ['channel.kimaki.sudo.data-dir', 'ok'],
@@ -370,9 +383,9 @@ describe('sudo dispatch mode: doctor checks the hop instead of the web user\'s r
       message: `${HOP.sudoers}: its content differs from what bridgectl writes`,
       fix: `bridgectl upgrade --site ${SITE} (it rewrites the file byte for byte)`,
     });
-    // The fix, run as given, narrows the grant again (a bare * reads as the wildcard form, which upgrade keeps).
+    // The fix, run as given, narrows the grant again, in bridgectl's own form (a hand-widened grant does not decide it: #17 item 13).
     expect((await runMain(['upgrade', '--site', SITE, '--root', root])).code).toBe(0);
-    expect(readFileSync(at(root, HOP.sudoers), 'utf8')).toContain(`NOPASSWD: ${HOP.target} send [0-9]*, !${HOP.target} send ?*[!0-9]*\n`);
+    expect(readFileSync(at(root, HOP.sudoers), 'utf8')).toContain(`NOPASSWD: ${HOP.target} ^send [0-9]+$\n`);
     expect(failures(diagnoseAt(root))).toEqual([]);
   });
 

@@ -4,7 +4,7 @@
  * test/sudo/live.test.ts.)
  */
 import { spawnSync } from 'node:child_process';
-import { chmodSync, chownSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { applyPlan, visudoValidator } from '../../installer/apply.js';
 import { planInstall } from '../../installer/commands/install.js';
@@ -249,6 +249,22 @@ describe('a hand-edited grant', () => {
     expect(mode(root, HOP.sudoers)).toBe(0o440);
   });
 
+  it('widened to `<target> *` does not decide the form: upgrade restores its own regex grant, and says a foreign one was replaced', async () => {
+    const root = serverSandbox();
+    await install(root, '--dispatch', 'sudo');
+    const good = read(root, HOP.sudoers);
+    expect(good).toContain(' ^send [0-9]+$\n');
+    chmodSync(at(root, HOP.sudoers), 0o640);
+    writeFileSync(at(root, HOP.sudoers), `www-data ALL=(opencode) NOPASSWD: ${HOP.target} *\n`);
+    const r = await upgrade(root, '--json');
+    expect(r.code).toBe(0);
+    expect(json(r.stdout).notes).toContain(
+      "kimaki: /etc/sudoers.d/bridgectl-kimaki is not a grant bridgectl wrote (edited by hand, or by another version): it is replaced with bridgectl's own, in the regex form",
+    );
+    expect(read(root, HOP.sudoers)).toBe(good);
+    expect(json((await upgrade(root, '--json')).stdout).notes).toEqual([]);
+  });
+
   it('that names no users stops upgrade until --web-user says whom it is for', async () => {
     const root = serverSandbox();
     await install(root, '--dispatch', 'sudo', '--web-user', 'ghost');
@@ -260,6 +276,70 @@ describe('a hand-edited grant', () => {
     expect(r.stderr).toContain('fix: pass --web-user');
     expect((await upgrade(root, '--web-user', 'ghost')).code).toBe(0);
     expect(read(root, HOP.sudoers)).toContain('ghost ALL=(opencode) NOPASSWD:');
+  });
+});
+
+/** #17 item 1, end to end with real ownership (chown needs root; the same rules on fake owners: test/unit/sudo-owners.test.ts). */
+(isRoot ? describe : describe.skip)('a hop someone other than root could change is refused', () => {
+  const reviewer = (root: string, ...extra: string[]) =>
+    runMain(['install', '--bridge', 'kimaki', '--run-as-root', '--dispatch', 'sudo', '--web-user', 'www-data', '--binary', '/var/www/bin/kimaki', '--site', SITE, '--init', 'none', '--root', root, ...extra]);
+  const withCli = (): string => {
+    const root = serverSandbox({ 'var/www/bin/kimaki': { content: '#!/bin/sh\n', mode: 0o755 } });
+    chownSync(at(root, '/var/www/bin/kimaki'), 33, 33);
+    return root;
+  };
+
+  it("the reviewer's install: --run-as-root with a CLI www-data owns exits 1, names the path and its owner, and writes nothing", async () => {
+    const root = withCli();
+    const before = tree(root);
+    const r = await reviewer(root);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toBe(
+      'bridgectl: kimaki: refusing the sudo hop: /var/www/bin/kimaki is owned by www-data (uid 33), so www-data could change the kimaki CLI, which the hop runs as root\n' +
+        '  fix: install kimaki where only root can write it (e.g. /usr/local/bin) and pass --binary, or: chown root:root /var/www/bin/kimaki && chmod go-w /var/www/bin/kimaki\n',
+    );
+    expect(tree(root)).toEqual(before);
+    chownSync(at(root, '/var/www/bin/kimaki'), 0, 0);
+    expect((await reviewer(root)).code).toBe(0);
+  });
+
+  it('follows a symlinked CLI to the real file and its directories', async () => {
+    const root = withCli();
+    chownSync(at(root, '/var/www/bin/kimaki'), 0, 0);
+    chownSync(at(root, '/var/www/bin'), 33, 33);
+    rmSync(at(root, '/usr/local/bin/kimaki'));
+    symlinkSync('../../../var/www/bin/kimaki', at(root, '/usr/local/bin/kimaki'));
+    const r = await install(root, '--dispatch', 'sudo');
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('/var/www/bin is owned by www-data (uid 33), so www-data could change the kimaki CLI /usr/local/bin/kimaki, which the hop runs as opencode');
+  });
+
+  it('a /usr/local/lib/bridgectl another user already owns', async () => {
+    const root = serverSandbox();
+    mkdirSync(at(root, '/usr/local/lib/bridgectl'), { recursive: true });
+    chownSync(at(root, '/usr/local/lib/bridgectl'), 33, 33);
+    const before = tree(root);
+    const r = await install(root, '--dispatch', 'sudo');
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('/usr/local/lib/bridgectl is owned by www-data (uid 33), so www-data could change the dispatch target /usr/local/lib/bridgectl/kimaki-dispatch-target, which sudo runs as opencode');
+    expect(tree(root)).toEqual(before);
+  });
+
+  it('upgrade refuses too, once the CLI is handed to www-data after install; doctor fails it; --dispatch direct is still possible', async () => {
+    const root = withCli();
+    chownSync(at(root, '/var/www/bin/kimaki'), 0, 0);
+    expect((await reviewer(root)).code).toBe(0);
+    chownSync(at(root, '/var/www/bin/kimaki'), 33, 33);
+    const before = tree(root);
+    const up = await upgrade(root);
+    expect(up.code).toBe(1);
+    expect(up.stderr).toContain('/var/www/bin/kimaki is owned by www-data (uid 33)');
+    expect(tree(root)).toEqual(before);
+    const doctor = await runMain(['doctor', '--site', SITE, '--root', root, '--json']);
+    expect(doctor.code).not.toBe(0);
+    const checks = (JSON.parse(doctor.stdout) as { checks: { id: string; status: string; message: string }[] }).checks;
+    expect(checks.find((c) => c.id === 'channel.kimaki.sudo.cli')).toMatchObject({ status: 'fail', message: expect.stringContaining('/var/www/bin/kimaki is owned by www-data (uid 33)') });
+    expect((await upgrade(root, '--dispatch', 'direct')).code).toBe(0);
   });
 });
 

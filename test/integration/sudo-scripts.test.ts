@@ -138,6 +138,29 @@ describe('the target helper', () => {
     expect(run(h.target, ['send', ID], '').status).toBe(64);
   });
 
+  // A shell variable cannot hold a NUL: read plainly, `a\0b` reached the CLI as `ab`.
+  it.each([
+    ['inside', 'a\0b'],
+    ['first', '\0ab'],
+    ['last', 'ab\0'],
+    ['alone', '\0'],
+    ['after 64 KiB - 1 bytes', `${'y'.repeat(MAX_MESSAGE_BYTES - 1)}\0`],
+  ])('refuses a message with a NUL byte %s (exit 76), before running anything', (_name, message) => {
+    const r = run(h.target, ['send', ID], message);
+    expect(r.stderr).toBe('kimaki-dispatch-target: the message contains a NUL byte, which no argument can carry; refused\n');
+    expect(r.status).toBe(76);
+    expect(readCalls(h.records)).toEqual([]);
+  });
+
+  it('passes every other ASCII byte through unchanged (the text is rebuilt from its octets)', () => {
+    const every = Array.from({ length: 127 }, (_, i) => String.fromCharCode(i + 1)).join('');
+    for (const message of [every, `${every}\n\n`, '\\0 \\000 %b %% \\141']) {
+      expect(run(h.target, ['send', ID], message)).toMatchObject({ status: 0, stderr: '' });
+      expect(readCalls(h.records).map((c) => c.argv[3])).toEqual([`--prompt=${message}`]);
+      clearCalls(h.records);
+    }
+  });
+
   (isRoot ? it : it.skip)('refuses to run as anyone but the service user (exit 77)', () => {
     const r = spawnSync('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', h.target, 'send', ID], { input: 'hi', encoding: 'utf8', cwd: '/' });
     expect(r.status).toBe(77);

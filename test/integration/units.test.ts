@@ -9,7 +9,10 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import * as plist from 'plist';
 import { findBridge } from '../../bridges/index.js';
+import { kimaki } from '../../bridges/kimaki.js';
+import { parseSystemdUnit, renderSystemdUnit, type ServiceSpec } from '../../installer/units.js';
 import { caseDir, RENDER_CASES, renderCase, type RenderCase } from '../helpers/render-cases.js';
+import { systemdReads } from '../helpers/systemd-reads.js';
 
 describe('systemd-analyze verify', () => {
   // verify checks that ExecStart binaries exist, so the units are rendered
@@ -75,5 +78,38 @@ describe('launchd plists parse back to their inputs', () => {
         EnvironmentVariables: Object.fromEntries(spec.launchdEnv),
       });
     });
+  });
+});
+
+describe('values that need escaping, read back by systemd itself (#17 item 5)', () => {
+  // The unit as rendered, loaded by systemd 252 (systemd --test dumps what it
+  // parsed) and by parseSystemdUnit (what doctor and upgrade read): both must
+  // give exactly the values bridgectl meant to write.
+  const base = kimaki.services({
+    serviceUser: 'root', uid: 0, gid: 0, home: '/root', dataDir: '/root/.kimaki',
+    binary: '/usr/bin/true', binaries: { kimaki: '/usr/bin/true' }, site: '/var/www/html', init: 'systemd',
+  })[0]!;
+  const cases: [string, Partial<ServiceSpec>][] = [
+    ['a site ending in a backslash (the Environment=HOME line after it must survive)', { workingDirectory: '/srv/ab\\' }],
+    ['a site ending in a space, with % and a blank inside', { workingDirectory: '/srv/5% a ' }],
+    ['a user name with % in it', { user: 'svc%i' }],
+    ['env values with backslashes, quotes, %, $ and blanks', { systemdEnv: [['HOME', '/home/x\\'], ['Q', 'a"b\'c'], ['P', '50%n'], ['D', '$HOME ${X}'], ['T', ' lead trail ']] }],
+    ['arguments with the same', { argv: ['/usr/bin/true', '--data-dir', '/root/a\\', '"{message}"', "'x'", '%n$X', ';', 'a b '] }],
+  ];
+
+  it.each(cases)('%s', (_what, over) => {
+    const spec: ServiceSpec = { ...base, ...over };
+    const text = renderSystemdUnit(spec);
+    const systemd = systemdReads('kimaki.service', text);
+    const intended = { user: spec.user, workingDirectory: spec.workingDirectory, env: spec.systemdEnv, argv: spec.argv };
+    expect(systemd).toEqual({ ...intended, warnings: [] });
+    expect(parseSystemdUnit(text)).toMatchObject(intended);
+  });
+
+  it('the helper does see a swallowed line (the unescaped form of the first case)', () => {
+    const text = renderSystemdUnit(base).replace('WorkingDirectory=/var/www/html', 'WorkingDirectory=/srv/ab\\');
+    const systemd = systemdReads('kimaki.service', text);
+    expect(systemd.workingDirectory).toBe('/srv/ab Environment=HOME=/root');
+    expect(parseSystemdUnit(text).workingDirectory).toBe(systemd.workingDirectory);
   });
 });

@@ -13,7 +13,7 @@ import { isRoot, sandbox, serverSandbox, SITE } from '../helpers/sandbox.js';
 
 const install = (root: string, ...extra: string[]): string[] => ['install', '--bridge', 'kimaki', '--site', SITE, '--service-user', 'opencode', '--root', root, '--no-reload', ...extra];
 
-/** Every directory under root, but the lock's own (/run/lock/bridgectl, which stays by design). */
+/** Every directory under root, but the lock's own (/run/bridgectl, which stays by design). */
 function dirs(root: string): string[] {
   const out: string[] = [];
   const walk = (dir: string): void => {

@@ -5,13 +5,13 @@
  * BRIDGECTL_SLOW=1 (npm run test:slow) repeats the concurrency run more.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { acquireLock, lockPath } from '../../installer/lock.js';
 import { listBlocks } from '../../installer/markers.js';
 import { renderScaffold } from '../../installer/channel.js';
 import { runBin } from '../helpers/cli.js';
-import { sandbox, serverSandbox } from '../helpers/sandbox.js';
+import { isRoot, sandbox, serverSandbox } from '../helpers/sandbox.js';
 import { at, CHANNELS, installArgs, leftovers, MU, phpLintOk } from '../helpers/safety.js';
 import { snapshot as treeSnapshot } from '../helpers/tree.js';
 import { buildWriter, runWriter } from '../helpers/writer.js';
@@ -81,7 +81,7 @@ describe('lock timeout', () => {
 
   it('a holder that is another tool (plain flock(1)) is named as such; bridgectl waits for it', async () => {
     const root = serverSandbox();
-    mkdirSync(lockPath(root), { recursive: true, mode: 0o755 });
+    mkdirSync(lockPath(root), { recursive: true, mode: 0o700 });
     const other = spawn('flock', [lockPath(root), 'sh', '-c', 'echo locked; sleep 2'], { stdio: ['ignore', 'pipe', 'inherit'] });
     await new Promise<void>((resolve) => other.stdout.once('data', () => resolve()));
 
@@ -111,8 +111,66 @@ describe('lock timeout', () => {
 });
 
 /**
+ * Where the lock lives. In the world-writable /run/lock, any local user could
+ * create bridgectl's directory first (refused as "not ours": every install
+ * fails until the next boot), or open the 0755 directory and hold the lock.
+ */
+describe('only root can create or take the lock', () => {
+  const asWww = (...argv: string[]) => spawnSync('setpriv', ['--reuid=33', '--regid=33', '--clear-groups', '--', ...argv], { encoding: 'utf8' });
+
+  it('lives in /run/bridgectl (in root-owned /run), 0700', () => {
+    const root = serverSandbox();
+    expect(lockPath(root)).toBe(at(root, '/run/bridgectl'));
+    expect(lockPath('/')).toBe('/run/bridgectl');
+    expect(runBin(installArgs(root, '--no-reload')).code).toBe(0);
+    expect(statSync(lockPath(root)).mode & 0o7777).toBe(0o700);
+    expect(statSync(at(root, '/run')).mode & 0o7777).toBe(0o755);
+  });
+
+  it('a directory another user made in the world-writable /run/lock stops nothing', () => {
+    const root = serverSandbox();
+    mkdirSync(at(root, '/run/lock'), { recursive: true });
+    chmodSync(at(root, '/run/lock'), 0o1777);
+    mkdirSync(at(root, '/run/lock/bridgectl'));
+    chmodSync(at(root, '/run/lock/bridgectl'), 0o777);
+    if (isRoot) chownSync(at(root, '/run/lock/bridgectl'), 33, 33);
+    const r = runBin(installArgs(root, '--no-reload'));
+    expect({ code: r.code, stderr: r.stderr }).toEqual({ code: 0, stderr: '' });
+  });
+
+  (isRoot ? it : it.skip)('another user can neither create the lock directory nor open it to hold the lock', () => {
+    const root = serverSandbox();
+    expect(runBin(installArgs(root, '--no-reload')).code).toBe(0);
+    const held = asWww('flock', '-n', lockPath(root), 'true');
+    expect(held.status).not.toBe(0);
+    expect(held.stderr).toMatch(/Permission denied/);
+    rmSync(lockPath(root), { recursive: true });
+    const made = asWww('mkdir', lockPath(root));
+    expect(made.status).not.toBe(0);
+    expect(made.stderr).toMatch(/Permission denied/);
+  });
+
+  (isRoot ? it : it.skip)('a lock directory that is not ours is still refused, naming it and its owner', () => {
+    const root = serverSandbox();
+    mkdirSync(lockPath(root), { recursive: true, mode: 0o700 });
+    chownSync(lockPath(root), 33, 33);
+    const r = runBin(installArgs(root, '--no-reload'));
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(`lock directory ${lockPath(root)} is writable by others or not ours (owner uid 33, mode 0700)`);
+  });
+
+  it('a lock directory an older run left 0755 is made 0700 again', () => {
+    const root = serverSandbox();
+    mkdirSync(lockPath(root), { recursive: true });
+    chmodSync(lockPath(root), 0o755);
+    expect(runBin(installArgs(root, '--no-reload')).code).toBe(0);
+    expect(statSync(lockPath(root)).mode & 0o7777).toBe(0o700);
+  });
+});
+
+/**
  * The built bin against a lock held from outside, the way another tool (or
- * an admin) takes it: `flock /run/lock/bridgectl <command>`.
+ * an admin, as root) takes it: `flock /run/bridgectl <command>`.
  */
 describe('the built bin and a lock held by another process', () => {
   const holders: ChildProcess[] = [];
@@ -123,7 +181,7 @@ describe('the built bin and a lock held by another process', () => {
 
   /** Hold the lock with flock(1) until the test ends; resolves once it is held. */
   async function holdWithFlock(root: string): Promise<void> {
-    mkdirSync(lockPath(root), { recursive: true, mode: 0o755 });
+    mkdirSync(lockPath(root), { recursive: true, mode: 0o700 });
     const holder = spawn('flock', [lockPath(root), 'sh', '-c', 'echo locked; exec sleep 60'], { stdio: ['ignore', 'pipe', 'inherit'], detached: true });
     holders.push(holder);
     await new Promise<void>((resolve, reject) => {
@@ -136,7 +194,7 @@ describe('the built bin and a lock held by another process', () => {
   /** Every file (bytes, mode, mtime) and every directory under the root, the lock directory aside. */
   function tree(root: string): unknown {
     const dirs = spawnSync('find', [root, '-type', 'd', '-not', '-path', `${lockPath(root)}*`], { encoding: 'utf8' }).stdout.split('\n').sort();
-    return { files: [...treeSnapshot(root)].filter(([p]) => !p.startsWith('/run/lock/')), dirs };
+    return { files: [...treeSnapshot(root)].filter(([p]) => !p.startsWith('/run/bridgectl/')), dirs };
   }
 
   it('an install that has something to write waits --lock-timeout 1, then exits 1 naming the lock and its holder; nothing is written', async () => {

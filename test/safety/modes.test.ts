@@ -25,7 +25,7 @@ describe('modes and owners', () => {
     expect(mode(at(root, MU))).toBe(0o755);
     expect(mode(at(root, '/etc/systemd/system'))).toBe(0o755);
     expect(mode(at(root, '/home/opencode/.kimaki'))).toBe(0o700);
-    expect(mode(at(root, '/run/lock/bridgectl'))).toBe(0o755); // other tools can open it to take the lock
+    expect(mode(at(root, '/run/bridgectl'))).toBe(0o700); // only root can open it, so only root can take (and hold) the lock
   });
 
   it('heals a legacy 0600 mu-plugin by chmod alone (the plan shows it, content and inode are kept); a 0600 unit keeps its mode', () => {

@@ -4,7 +4,8 @@
 # working directory, uid and gid, and its exit status last), then does what
 # `cc-connect send` does before it sends: looks for the daemon's socket,
 # <data dir>/run/api.sock, the data dir being --data-dir, else
-# $HOME/.cc-connect, and exits 1 when it is not there. Its arguments are
+# $HOME/.cc-connect, and exits 1 when it is not there or this user may not
+# connect to it (connecting to a socket needs write permission on it). Its arguments are
 # read as cc-connect reads them: a flag that takes a value takes the next
 # argument whatever it is.
 RECORDS=@RECORDS@
@@ -12,6 +13,11 @@ call="$RECORDS/call.$$"
 finish() {
     if [ -d "$call" ]; then printf '%s' "$1" > "$call/exit.tmp" && mv "$call/exit.tmp" "$call/exit"; fi
     exit "$1"
+}
+fail() {
+    echo "$1" >&2
+    if [ -d "$call" ]; then printf '%s\n' "$1" > "$call/error"; fi
+    finish 1
 }
 if mkdir "$call"; then
     printf '%s\0' "$@" > "$call/argv"
@@ -31,7 +37,8 @@ while [ "$#" -gt 0 ]; do
     esac
 done
 sock=$data/run/api.sock
-[ -S "$sock" ] || { echo "Error: cc-connect is not running (socket not found: $sock)" >&2; finish 1; }
+[ -S "$sock" ] || fail "Error: cc-connect is not running (socket not found: $sock)"
+[ -w "$sock" ] || fail "Error: dial unix $sock: connect: permission denied"
 [ -d "$call" ] && : > "$call/done"
 echo "Message sent successfully."
 finish 0

@@ -257,6 +257,14 @@ function throwawayIds(): number[] {
     expect(readCalls(RECORDS)).toEqual([]);
   });
 
+  it('refuses a message with a NUL byte on the hop (exit 76) instead of delivering it without the NUL', () => {
+    // Only stdin can carry a NUL (argv cannot): the web user feeding the grant directly.
+    const r = as(WEB, ['sudo', '-n', '-u', 'bctlsvc', '--', HOP.target, 'send', ID], { input: 'a\0b' });
+    expect(r.stderr).toBe('kimaki-dispatch-target: the message contains a NUL byte, which no argument can carry; refused\n');
+    expect(r.status).toBe(76);
+    expect(readCalls(RECORDS)).toEqual([]);
+  });
+
   it("keeps message bodies out of sudo's log: it records only the target, the subcommand and the id", async () => {
     const secret = 'customer secret 4242-4242';
     expect((await dispatch(secret)).exit).toBe(0);
@@ -369,12 +377,31 @@ function throwawayIds(): number[] {
       'channel.kimaki.sudo.target',
       'channel.kimaki.sudo.wrapper',
       'channel.kimaki.sudo.dirs',
+      'channel.kimaki.sudo.cli',
       'channel.kimaki.sudo.visudo',
       'channel.kimaki.sudo.grant.bctlweb',
       'channel.kimaki.sudo.data-dir',
     ]);
     expect(checks.find((c) => c.id === 'channel.kimaki.sudo.grant.bctlweb')?.message).toBe('as bctlweb: sudo allows the hop to bctlsvc and refuses /bin/sh');
     expect(checks.find((c) => c.id === 'channel.kimaki.sudo.binary')?.message).toBe('/usr/bin/sudo is installed, root-owned and setuid');
+  });
+
+  it('a CLI the web user owns: upgrade refuses and writes nothing, doctor fails (#17 item 1)', () => {
+    expect(inNs(['chown', 'bctlweb', '/usr/local/bin/kimaki']).status).toBe(0);
+    try {
+      const before = inNs(['sha256sum', HOP.sudoers, HOP.target, HOP.wrapper, CHANNELS]).stdout;
+      const r = upgrade();
+      expect(r.status).toBe(1);
+      expect(r.stderr).toContain('kimaki: refusing the sudo hop: /usr/local/bin/kimaki is owned by bctlweb (uid ');
+      expect(r.stderr).toContain('so bctlweb could change the kimaki CLI, which the hop runs as bctlsvc');
+      expect(inNs(['sha256sum', HOP.sudoers, HOP.target, HOP.wrapper, CHANNELS]).stdout).toBe(before);
+      const { code, checks } = doctor();
+      expect(code).toBe(1);
+      expect(checks.find((c) => c.id === 'channel.kimaki.sudo.cli')).toMatchObject({ status: 'fail', message: expect.stringContaining('/usr/local/bin/kimaki is owned by bctlweb') });
+    } finally {
+      expect(inNs(['chown', 'root', '/usr/local/bin/kimaki']).status).toBe(0);
+    }
+    expect(upgrade().status).toBe(0);
   });
 
   it('doctor catches a widened grant and a loosened helper; upgrade puts both back', () => {

@@ -12,7 +12,7 @@ import { resolveIdentity } from '../../installer/identity.js';
 import { inspectDispatch, planDispatch, type HopFacts } from '../../installer/sudo-hop.js';
 import { probeGrant, probeHopDirectories, probeHopFiles, probeSudoBinary, probeSudoHop, probeSudoVersion, probeVisudo, type Runner } from '../../installer/sudo-probe.js';
 import { runMain } from '../helpers/cli.js';
-import { at, serverSandbox, SITE } from '../helpers/sandbox.js';
+import { at, serverSandbox, SITE, SVC_UID } from '../helpers/sandbox.js';
 
 async function installed(): Promise<{ root: string; hop: HopFacts; files: ReturnType<typeof planInstall>['changes'] }> {
   const root = serverSandbox();
@@ -25,6 +25,9 @@ async function installed(): Promise<{ root: string; hop: HopFacts; files: Return
     bridge: 'kimaki',
     paths: { sudoers: files[0]?.path ?? '', target: files[1]?.path ?? '', wrapper: files[2]?.path ?? '' },
     serviceUser: 'opencode',
+    serviceUid: SVC_UID,
+    cli: '/usr/local/bin/kimaki',
+    binaryName: 'kimaki',
     webUsers: ['www-data'],
     form: 'regex',
     subcommand: 'send',
@@ -70,7 +73,7 @@ describe('sudo probes in a sandbox root', () => {
     const gone = probeHopFiles(nodeHost(serverSandbox(), {}), files);
     expect(gone.map((p) => p.message)).toEqual(files.map((f) => `${f.path} is missing`));
     expect(probeHopDirectories(host, hop).status).not.toBe('fail');
-    expect(probeSudoHop(host, hop, files, ok).map((p) => p.id)).toEqual(['sudo.binary', 'sudo.version', 'hop.file', 'hop.file', 'hop.file', 'hop.dirs', 'hop.visudo', 'hop.grant']);
+    expect(probeSudoHop(host, hop, files, ok).map((p) => p.id)).toEqual(['sudo.binary', 'sudo.version', 'hop.file', 'hop.file', 'hop.file', 'hop.dirs', 'hop.cli', 'hop.visudo', 'hop.grant']);
   });
 });
 
