@@ -104,11 +104,12 @@ describe('host problems are ordinary errors with a fix', () => {
       if (process.env.CI) throw new Error('CI: systemd-analyze is required (apt-get install systemd)');
       return;
     }
-    const root = serverSandbox({ 'opt/kim"aki': { content: '#!/bin/sh\n', mode: 0o755 } });
-    const r = await runMain(install(root, '--binary', '/opt/kim"aki'));
-    // If the escaping work refuses such a path up front, that is a plain error too.
+    // A path ending in '/' passes bridgectl's own checks; systemd-analyze refuses it ("specifies a directory").
+    const root = serverSandbox({ 'opt/kimaki': { content: '#!/bin/sh\n', mode: 0o755 } });
+    const r = await runMain(install(root, '--binary', '/opt/kimaki/'));
     expect(r.code).toBe(1);
-    expect(r.stderr).toContain('/opt/kim"aki');
+    expect(r.stderr).toContain('fails systemd-analyze verify');
+    expect(r.stderr).toContain('/opt/kimaki/');
     expectPlainError(r.stderr, root);
   });
 
