@@ -21,7 +21,7 @@ export const ccConnect: BridgeDefinition = {
   binaryName: 'cc-connect',
   dataDir: { env: 'CC_DATA_DIR', underHome: CC_DATA_DIR_UNDER_HOME },
   // Reaches its daemon over <data dir>/run/api.sock; writes nothing under HOME itself.
-  channelFacts: { writesHome: 'no', socket: { path: 'run/api.sock', dataDirFlag: '--data-dir', underHome: CC_DATA_DIR_UNDER_HOME } },
+  channelFacts: { writesHome: 'no', pins: ['HOME'], socket: { path: 'run/api.sock', dataDirFlag: '--data-dir', underHome: CC_DATA_DIR_UNDER_HOME } },
   units: [{ unit: 'cc-connect.service', label: 'com.wp.cc-connect' }],
   channel: (identity) => ({
     name: 'cc-connect',

@@ -15,7 +15,7 @@ export const kimaki: BridgeDefinition = {
   title: 'kimaki (Discord)',
   binaryName: 'kimaki',
   dataDir: KIMAKI_DATA_DIR,
-  channelFacts: { writesHome: 'yes', stateDir: KIMAKI_DATA_DIR, writesCwd: true },
+  channelFacts: { writesHome: 'yes', stateDir: KIMAKI_DATA_DIR, writesCwd: true, pins: ['HOME', 'KIMAKI_DATA_DIR'] },
   units: [{ unit: 'kimaki.service', label: 'com.wp.kimaki' }],
   channel: (identity) => ({
     name: 'kimaki',

@@ -50,7 +50,7 @@ export const telegram: BridgeDefinition = {
   // The bot reads its config (and the bash installer put the logs) here; it has no override.
   dataDir: { underHome: '.config/opencode-telegram-bot' },
   // The channel runs curl -q: it reads and writes nothing under HOME.
-  channelFacts: { writesHome: 'no' },
+  channelFacts: { writesHome: 'no', pins: [] },
   units: [
     { unit: 'opencode-serve.service', label: 'com.wp.opencode-serve', binary: 'opencode' },
     { unit: 'opencode-telegram.service', label: 'com.wp.opencode-telegram' },

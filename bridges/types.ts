@@ -85,6 +85,11 @@ export interface ChannelFacts {
   stateDir?: BridgeDefinition['dataDir'];
   /** Writes ./tmp under its working directory (kimaki #159). */
   writesCwd?: boolean;
+  /**
+   * The env keys its channel block pins, which the service unit must agree
+   * with (doctor's unit-env check compares exactly these; telegram pins none).
+   */
+  pins?: readonly string[];
   /** Talks to its daemon over <data dir>/<path>; data dir from a flag in args, else HOME/<underHome>. */
   socket?: { path: string; dataDirFlag: string; underHome: string };
 }

@@ -21,6 +21,7 @@ import { guardQuotes, refuseInvalidUtf8, type RawInput } from './input.js';
 import { resolveSite, type IdentityFlags } from './identity.js';
 import { hasChanges, type Plan } from './plan.js';
 import { reloadServices, stopRemovedUnits, type ReloadResult, type ServiceEnv, type ServiceFailure } from './services.js';
+import { changesPhp, holdHopRemovals, reloadPhpFpm, type FpmReloadResult } from './php-fpm.js';
 import { applyOptions, checkLockTimeout, underLock, withSafetyOptions, type SafetyArgs } from './safety.js';
 import { DISPATCH_MODES, type DispatchFlags, type DispatchMode } from './sudo-hop.js';
 import { INIT_SYSTEMS, type InitSystem } from './units.js';
@@ -131,7 +132,8 @@ function withReloadOption<T>(y: Argv<T>) {
   return y.option('reload', {
     type: 'boolean',
     default: true,
-    describe: 'On the live host (--root /) tell systemd: disable --now units before removing them; after writing, daemon-reload, enable new units (install), try-restart changed ones; --no-reload skips',
+    describe:
+      'On the live host (--root /) tell systemd: disable --now units before removing them; after writing, daemon-reload, enable new units (install), try-restart changed ones; reload PHP-FPM after a PHP file changed (OPcache); --no-reload skips and prints what to run',
   });
 }
 
@@ -201,7 +203,7 @@ function buildParser(argv: string[]) {
       withSiteOption(withBridgeOption(y))
         .option('service-user', { type: 'string', describe: 'Whose home holds launchd plists (systemd units need no hint)', requiresArg: true })
         .option('run-as-root', { type: 'boolean', describe: 'launchd plists are under /root' })
-        .option('reload', { type: 'boolean', default: true, describe: 'On the live host, systemctl disable --now each unit before removing it, then daemon-reload; --no-reload skips' })
+        .option('reload', { type: 'boolean', default: true, describe: 'On the live host, systemctl disable --now each unit before removing it, then daemon-reload, and reload PHP-FPM (OPcache); --no-reload skips and prints what to run' })
         .example('$0 uninstall --bridge kimaki --site /var/www/html', 'remove the kimaki channel'),
     )
     .command('check', 'Compare the managed files with what upgrade would write; exit 2 and print a diff on drift', (y) =>
@@ -243,9 +245,12 @@ function buildParser(argv: string[]) {
             .option('arg', { type: 'string', array: true, default: [], describe: 'Argument, repeatable; {recipient} and {message} are substituted' })
             .option('env', { type: 'string', array: true, default: [], describe: 'K=V pinned for the child, repeatable' })
             .option('detach', { type: 'boolean', default: true, describe: 'Run detached; --no-detach waits for the exit status' })
-            .option('timeout', { type: 'number', default: 600, describe: 'Seconds before the transport gives up' }),
+            .option('timeout', { type: 'number', default: 600, describe: 'Seconds before the transport gives up' })
+            .option('reload', { type: 'boolean', default: true, describe: 'On the live host, reload PHP-FPM after writing (OPcache); --no-reload prints what to run' }),
         )
-        .command('remove <name>', 'Remove a custom channel', (c) => c.positional('name', { type: 'string' }))
+        .command('remove <name>', 'Remove a custom channel', (c) =>
+          c.positional('name', { type: 'string' }).option('reload', { type: 'boolean', default: true, describe: 'On the live host, reload PHP-FPM after writing (OPcache); --no-reload prints what to run' }),
+        )
         .command('list', 'List the channels registered in the site\'s channels file')
         .demandCommand(1, 'name a channel command: set, remove or list')
         .example('$0 channel set notify --site /var/www/html --command /usr/local/bin/notify --arg {recipient} --arg {message}', 'register a custom CLI')
@@ -324,6 +329,7 @@ async function runCommand(command: string, args: Parsed, io: Io): Promise<number
   const recorded = recordingHost(host);
   let plan = planMutation(command, args, identity, recorded.host);
   let reload: ReloadResult | undefined;
+  let fpm: FpmReloadResult | undefined;
   if (!args.dryRun && hasChanges(plan)) {
     // Only a run that will write takes the host lock, and what it writes is
     // planned from what it reads under the lock, so no concurrent writer's
@@ -346,18 +352,31 @@ async function runCommand(command: string, args: Parsed, io: Io): Promise<number
           );
         }
       }
-      applyPlan(locked, root, applyOptions(args, io));
+      // On the live host the sudo hop's files go only once PHP-FPM reloaded (php-fpm.ts).
+      const { now, held } = root === (io.services?.liveRoot ?? '/') ? holdHopRemovals(locked) : { now: locked, held: [] };
+      applyPlan(now, root, applyOptions(args, io));
       if (live) reload = await reloadServices(locked.changes, root, command === 'install', io.services);
-      return locked;
+      fpm = await reloadPhpFpm(fresh, root, { reload: live, needed: changesPhp(locked.changes) || held.length > 0 }, io.services);
+      if (held.length === 0) return locked;
+      if (fpm.settled) {
+        applyPlan({ ...now, changes: held, directories: [] }, root, applyOptions(args, io));
+        return locked;
+      }
+      fpm.notes.push(
+        `left ${held.map((c) => c.path).join(', ')} in place: PHP-FPM was not reloaded, so a worker may still run a cached channels file that points at the wrapper; run the same command again, with --reload, to reload PHP-FPM and remove them`,
+      );
+      const kept = held.map((c) => ({ ...c, status: 'unchanged' as const, after: c.before }));
+      return { ...locked, changes: locked.changes.map((c) => kept.find((k) => k.path === c.path) ?? c) };
     });
   }
   // The init system's progress and notes go to stderr so --json keeps stdout to one document.
-  const serviceNotes = [...(reload?.skipped ? [reload.skipped] : []), ...(reload?.hints ?? [])];
+  const fpmNotes = [...(fpm?.reloaded.length ? [`reloaded PHP-FPM, so OPcache drops the old PHP files: ${fpm.reloaded.join(', ')}`] : []), ...(fpm?.notes ?? [])];
+  const serviceNotes = [...(reload?.skipped ? [reload.skipped] : []), ...(reload?.hints ?? []), ...fpmNotes];
   if (!args.quiet) {
     for (const line of reload?.ran ?? []) io.stderr(`ran: ${line}\n`);
     for (const note of serviceNotes) io.stderr(`note: ${note}\n`);
   }
-  const failed = reload?.failed && reloadFailure(reload.failed);
+  const failed = (reload?.failed && reloadFailure(reload.failed)) || fpm?.failed;
   const code = failed ? ExitCode.failure : ExitCode.ok;
   if (args.json) {
     const reported = { ...plan, notes: [...plan.notes, ...serviceNotes] };

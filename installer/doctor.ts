@@ -31,7 +31,9 @@ import type { Identity } from './identity.js';
 import { listBlocks } from './markers.js';
 import { parsePhpString } from './php.js';
 import { channelsFile, transportFile } from './paths.js';
-import { denial, describeFacts, dirWritable, explainDenial, realPath, searchFix, shellQuote, whoIs, type Who } from './reach.js';
+import { canAccess } from './access.js';
+import { denial, describeFacts, dirWritable, explainDenial, realPath, shellQuote, whoIs, type Denial, type Who } from './reach.js';
+import { dirGrant, isSystemDir, listSome, lockedEntries, searchGrants, systemDirsIn, treeGrant } from './doctor/grant.js';
 import { hopPaths } from './sudo-hop.js';
 import { probeGrant, probeHopCli, probeHopDirectories, probeHopFiles, probeSudoBinary, probeSudoVersion, probeVisudo, spawnRunner, type ProbeResult, type Runner } from './sudo-probe.js';
 import { envOf } from './units.js';
@@ -213,7 +215,7 @@ function managedFile(checks: Check[], input: DoctorInput, area: 'channels' | 'tr
     const d = denial(host, who.principal, file, ['r']);
     if (!d) checks.push({ id: `${area}.readable`, status: 'ok', message: `${who.name} can read ${file}` });
     else {
-      const fixes = d.reason === 'no-read' ? [`chmod 0644 ${shellQuote(file)}`] : searchFix(d);
+      const fixes = d.reason === 'no-read' ? [`chmod 0644 ${shellQuote(file)}`] : reachGrants(d, who);
       checks.push({
         id: `${area}.readable`,
         status: 'fail',
@@ -310,7 +312,9 @@ function commandCheck(spec: ChannelSpec, input: DoctorInput, who: Who | undefine
       ? `chmod a+x ${shellQuote(spec.command)}`
       : d.unsearchable.some((u) => u.path === '/root' || u.path.startsWith('/root/'))
         ? relocate
-        : `${searchFix(d).join(' && ')} (or ${relocate})`;
+        : systemDirsIn(d.unsearchable).length
+          ? relocate
+          : `${reachGrants(d, who).join(' && ')} (or ${relocate})`;
   return { id, status: 'fail', message: `${who.name} cannot run ${spec.command}: ${explainDenial(d, who, host)} — every dispatch fails to spawn`, fix };
 }
 
@@ -392,7 +396,7 @@ function sudoChecks(bridge: BridgeDefinition, spec: ChannelSpec, traits: Channel
   for (const user of hop.webUsers) {
     for (const p of probeGrant(host, { ...hop, webUsers: [user] }, run, isRoot, upgrade)) checks.push(probe(`grant.${user}`, p));
   }
-  checks.push(serviceDataDirCheck(bridge, rendered.identity, input));
+  checks.push(...serviceDataDirCheck(bridge, rendered.identity, input));
   if (traits.socket) {
     const entry = host.user(rendered.identity.serviceUser);
     if (entry) checks.push(socketCheck(spec, traits.socket, input, whoIs(entry, host)));
@@ -417,32 +421,67 @@ function fromProbe(id: string, p: ProbeResult, host: Host): Check {
   return { id, status: 'warn', message: `skipped: ${p.message}`, fix: p.fix ?? 'run bridgectl doctor as root on the server' };
 }
 
-/** The target runs the CLI from the data dir (creating it if missing), as the service user: that user must be able to write it. */
-function serviceDataDirCheck(bridge: BridgeDefinition, identity: Identity, input: DoctorInput): Check {
+/**
+ * The target runs as the service user: it creates the data dir if missing,
+ * then runs the CLI from the service user's home (sudo keeps the caller's
+ * cwd, so the target cds there itself). That user must be able to write
+ * the data dir, every file in it (direct mode may have left the web user's
+ * 0644 files behind, #16 item 3), and, for a CLI that writes ./tmp, the home.
+ */
+function serviceDataDirCheck(bridge: BridgeDefinition, identity: Identity, input: DoctorInput): Check[] {
   const { host } = input;
   const id = `channel.${bridge.id}.sudo.data-dir`;
   const dir = identity.dataDir;
   const entry = host.user(identity.serviceUser);
   if (!entry) {
-    return { id, status: 'fail', message: `the service user ${identity.serviceUser} does not exist: sudo cannot run the target as it`, fix: `bridgectl upgrade --site ${input.site} --service-user <the user the bridge runs as>` };
+    return [{ id, status: 'fail', message: `the service user ${identity.serviceUser} does not exist: sudo cannot run the target as it`, fix: `bridgectl upgrade --site ${input.site} --service-user <the user the bridge runs as>` }];
   }
   const svc = whoIs(entry, host);
-  const where = `the working directory the target runs ${bridge.binaryName} from`;
+  const owner = `${shellQuote(svc.name)}:${shellQuote(svc.group)}`;
+  const checks: Check[] = [];
   const w = dirWritable(host, svc.principal, dir);
   if (!w.denial) {
-    return {
+    checks.push({
       id,
       status: 'ok',
-      message: w.exists ? `${svc.name} can write its data dir ${dir}, ${where}` : `the data dir ${dir} does not exist yet; ${svc.name} can create it in ${w.decidedOn} (the target does, mode 0700)`,
-    };
+      message: w.exists ? `${svc.name} can write its data dir ${dir}` : `the data dir ${dir} does not exist yet; ${svc.name} can create it in ${w.decidedOn} (the target does, mode 0700)`,
+    });
+    const locked = w.exists ? lockedEntries(host, svc.principal, dir) : [];
+    if (locked.length) {
+      checks.push({
+        id: `${id}-files`,
+        status: 'fail',
+        message: `${svc.name} can write ${dir} but not ${locked.length} entr${locked.length === 1 ? 'y' : 'ies'} in it: ${listSome(locked, dir)} (left by dispatches as another user?) — ${bridge.binaryName} fails with EACCES`,
+        fix: `give them back to the service user: chown -R ${owner} ${shellQuote(dir)} && chmod -R u+rwX ${shellQuote(dir)}`,
+      });
+    }
+  } else {
+    checks.push({
+      id,
+      status: 'fail',
+      message: `${svc.name} cannot ${w.exists ? 'write' : 'create'} its data dir ${dir}: ${explainDenial(w.denial, svc, host)} — the target exits 73`,
+      fix: w.exists ? `chown -R ${owner} ${shellQuote(dir)} && chmod -R u+rwX ${shellQuote(dir)}` : `install -d -o ${shellQuote(svc.name)} -g ${shellQuote(svc.group)} -m 0700 ${shellQuote(dir)}`,
+    });
   }
-  const owner = `${shellQuote(svc.name)}:${shellQuote(svc.group)}`;
-  return {
-    id,
-    status: 'fail',
-    message: `${svc.name} cannot ${w.exists ? 'write' : 'create'} its data dir ${dir}, ${where}: ${explainDenial(w.denial, svc, host)} — the target exits 73`,
-    fix: w.exists ? `chown -R ${owner} ${shellQuote(dir)} && chmod u+rwx ${shellQuote(dir)}` : `install -d -o ${shellQuote(svc.name)} -g ${shellQuote(svc.group)} -m 0700 ${shellQuote(dir)}`,
-  };
+  if (bridge.channelFacts.writesCwd) checks.push(serviceCwdCheck(bridge, svc, input));
+  return checks;
+}
+
+/** The target runs the CLI in the service user's home: a CLI that writes ./tmp there needs it writable. */
+function serviceCwdCheck(bridge: BridgeDefinition, svc: Who, input: DoctorInput): Check {
+  const { host } = input;
+  const id = `channel.${bridge.id}.sudo.cwd`;
+  const home = svc.entry.home;
+  const facts = host.stat(home);
+  const d = facts?.isDirectory ? denial(host, svc.principal, home, ['w', 'x']) : { path: home, reason: 'missing' as const, unsearchable: [] };
+  if (!d) return { id, status: 'ok', message: `${svc.name} can write its home ${home}, where the target runs ${bridge.binaryName} (it writes ./tmp there)` };
+  const q = shellQuote(home);
+  const fix = isSystemDir(home)
+    ? `give ${svc.name} a home of its own, leaving ${home} as it is: install -d -o ${shellQuote(svc.name)} -g ${shellQuote(svc.group)} -m 0750 /srv/${svc.name} && usermod -d /srv/${svc.name} ${shellQuote(svc.name)} && bridgectl upgrade --site ${shellQuote(input.site)}`
+    : !facts
+      ? `install -d -o ${shellQuote(svc.name)} -g ${shellQuote(svc.group)} -m 0750 ${q}`
+      : `chown ${shellQuote(svc.name)} ${q} && chmod u+rwx ${q}`;
+  return { id, status: 'fail', message: `${svc.name} cannot write its home ${home}, where the target runs ${bridge.binaryName}: ${explainDenial(d, svc, host)} — it writes ./tmp there and dies with EACCES`, fix };
 }
 
 /** The seed's bug: HOME not pinned, so the CLI writes under the web user's own HOME. */
@@ -498,7 +537,7 @@ function homeCheck(spec: ChannelSpec, traits: ChannelFacts, input: DoctorInput, 
   };
 }
 
-/** The bug after the seed: the pinned state dir belongs to the service user and the web user cannot write it. */
+/** The bug after the seed: the pinned state dir belongs to the service user and the web user cannot write it — or the files in it (#16 item 3). */
 function stateDirCheck(spec: ChannelSpec, traits: ChannelFacts, input: DoctorInput, who: Who): Check[] | undefined {
   const state = traits.stateDir;
   if (!state) return undefined;
@@ -509,6 +548,8 @@ function stateDirCheck(spec: ChannelSpec, traits: ChannelFacts, input: DoctorInp
   if (dir === undefined) return undefined; // nothing pinned: the home check speaks for it
   const id = `channel.${spec.name}.data-dir`;
   const source = pinnedDir !== undefined ? `pinned by ${state.env}` : 'under the pinned HOME';
+  const dies = `under WP-cron the send dies with EACCES${spec.name === 'kimaki' ? ' (exit 64)' : ''}`;
+  const sudo = findBridge(spec.name)?.sudoHop ? `either dispatch through the sudo hop: ${sudoSwitch(input, who)}; or ` : '';
   const w = dirWritable(host, who.principal, dir);
   if (w.denial) {
     const d = w.denial;
@@ -518,12 +559,8 @@ function stateDirCheck(spec: ChannelSpec, traits: ChannelFacts, input: DoctorInp
       {
         id,
         status: 'fail',
-        message:
-          `${who.name} cannot ${w.exists ? 'write' : 'create'} ${spec.name}'s data dir ${about}: ${explainDenial(d, who, host)} — ` +
-          `under WP-cron the send dies with EACCES${spec.name === 'kimaki' ? ' (exit 64)' : ''}`,
-        fix: findBridge(spec.name)?.sudoHop
-          ? `either dispatch through the sudo hop: ${sudoSwitch(input, who)}; or grant ${who.name}'s group write access: ${grantCommands(dir, w.exists, d, who, host)}`
-          : `grant ${who.name}'s group write access: ${grantCommands(dir, w.exists, d, who, host)}`,
+        message: `${who.name} cannot ${w.exists ? 'write' : 'create'} ${spec.name}'s data dir ${about}: ${explainDenial(d, who, host)} — ${dies}`,
+        fix: `${sudo}${grantCommands(dir, w.exists, d, who, host, input)}`,
       },
     ];
   }
@@ -535,16 +572,14 @@ function stateDirCheck(spec: ChannelSpec, traits: ChannelFacts, input: DoctorInp
     },
   ];
   if (w.exists) {
-    // The directory is writable; the database and logs inside must be too.
-    const locked = (host.listDir(dir) ?? [])
-      .map((name) => path.posix.join(dir, name))
-      .filter((p) => host.stat(p)?.kind === 'file' && denial(host, who.principal, p, ['r', 'w']) !== undefined);
+    // The directory is writable; the database, logs and sockets inside must be too: the CLI opens them all.
+    const locked = lockedEntries(host, who.principal, dir);
     if (locked.length) {
       checks.push({
         id: `${id}-files`,
-        status: 'warn',
-        message: `${who.name} can write ${dir} but not ${locked.length} file(s) in it: ${locked.slice(0, 5).map((p) => path.posix.basename(p)).join(', ')}${locked.length > 5 ? ', …' : ''}`,
-        fix: `chgrp -R ${shellQuote(who.group)} ${shellQuote(dir)} && chmod -R g+rwX ${shellQuote(dir)}`,
+        status: 'fail',
+        message: `${who.name} can write ${dir} but not ${locked.length} entr${locked.length === 1 ? 'y' : 'ies'} in it: ${listSome(locked, dir)} — ${dies}`,
+        fix: `${sudo}grant ${who.name}'s group the whole tree: ${treeGrant(dir, who)}`,
       });
     }
   }
@@ -565,50 +600,71 @@ function sudoSwitch(input: DoctorInput, who: Who): string {
   return `bridgectl upgrade --site ${shellQuote(input.site)} --dispatch sudo${user}`;
 }
 
-/** chgrp/chmod (and search on the directories above) so the web user's group can write `dir`. */
-function grantCommands(dir: string, exists: boolean, d: { unsearchable: { path: string }[] }, who: Who, host: Host): string {
+/**
+ * One pass that lets the web user's group write `dir` and everything in it:
+ * search on the directories above (group grants), then the tree. A system
+ * directory on the way is never changed: the data dir moves instead.
+ */
+function grantCommands(dir: string, exists: boolean, d: Denial, who: Who, host: Host, input: DoctorInput): string {
   const q = shellQuote(dir);
   const g = shellQuote(who.group);
-  const above = d.unsearchable.map((u) => `chmod o+x ${shellQuote(u.path)}`);
+  const system = systemDirsIn(d.unsearchable);
+  if (system.length) {
+    return `move the data dir out from under ${system.join(', ')} (a system directory, left as it is): install -d -g ${g} -m 2770 /srv/${path.posix.basename(dir).replace(/^\./, '')} && bridgectl upgrade --site ${shellQuote(input.site)} --data-dir /srv/${path.posix.basename(dir).replace(/^\./, '')}`;
+  }
+  const above = searchGrants(d.unsearchable.filter((u) => u.path !== dir), who);
+  const prefix = `grant ${who.name}'s group write access: `;
   if (!exists) {
     let parent = path.posix.dirname(dir);
     while (host.stat(parent) === undefined && parent !== '/') parent = path.posix.dirname(parent);
     const owner = host.userByUid(host.stat(parent)?.uid ?? 0)?.name ?? 'root';
-    return [...above, `install -d -o ${shellQuote(owner)} -g ${g} -m 2770 ${q}`].join(' && ');
+    return prefix + [...above, `install -d -o ${shellQuote(owner)} -g ${g} -m 2770 ${q}`].join(' && ');
   }
-  return [...above, `chgrp -R ${g} ${q}`, `chmod -R g+rwX ${q}`, `find ${q} -type d -exec chmod g+s {} +`].join(' && ');
+  return prefix + [...above, treeGrant(dir, who)].join(' && ');
 }
 
-/** kimaki #159: `kimaki send` writes ./tmp under its working directory. */
+/** Group search grants for the directories the user cannot search, system directories left out (callers move things instead). */
+function reachGrants(d: Denial, who: Who): string[] {
+  return searchGrants(d.unsearchable.filter((u) => !isSystemDir(u.path)), who);
+}
+
+/**
+ * kimaki #159: `kimaki send` writes ./tmp under its working directory. The
+ * transport's contract: the child runs in the channel's 'cwd' when set,
+ * else in its pinned HOME, else in PHP's own (for WP-cron over HTTP the
+ * site root is the stand-in). An unwritable one kills the send: fail.
+ */
 function cwdCheck(spec: ChannelSpec, cwd: string | undefined, input: DoctorInput, who: Who): Check {
   const { host, site } = input;
   const id = `channel.${spec.name}.cwd`;
-  if (cwd !== undefined) {
-    const w = dirWritable(host, who.principal, cwd);
-    if (!w.denial) return { id, status: 'ok', message: `working directory pinned to ${cwd}, writable by ${who.name} (${spec.name} writes ./tmp there)` };
-    return {
-      id,
-      status: 'fail',
-      message: `${who.name} cannot write the pinned working directory ${cwd}: ${explainDenial(w.denial, who, host)} — ${spec.name} writes ./tmp there and dies with EACCES`,
-      fix: `chgrp ${shellQuote(who.group)} ${shellQuote(cwd)} && chmod g+rwx ${shellQuote(cwd)}`,
-    };
-  }
-  // bridgectl's block has no 'cwd' (upgrade drops a hand-added one): the transport runs the CLI in PHP's own working directory.
-  const siteWritable = dirWritable(host, who.principal, site).denial === undefined;
+  const home = envValue(spec, 'HOME');
+  const phps = "PHP's working directory, for WP-cron over HTTP usually the site root";
+  const [wanted, wantedWhence] =
+    cwd !== undefined ? [cwd, "the channel's 'cwd'"] : home !== undefined ? [home, 'the pinned HOME, where the transport runs it'] : [site, phps];
+  // A directory the web user cannot enter is skipped by the transport (PHP's chdir would fail silently anyway): PHP's own cwd it is.
+  const wantedFacts = host.stat(wanted);
+  const unenterable = wanted !== site && wantedFacts?.isDirectory === true && denial(host, who.principal, wanted, ['x']) !== undefined;
+  const [dir, whence] = unenterable ? [site, `${phps}: ${who.name} cannot enter ${wanted} (${wantedWhence}), so the transport leaves the CLI there`] : [wanted, wantedWhence];
+  const facts = host.stat(dir);
+  const d = facts?.isDirectory ? denial(host, who.principal, dir, ['w', 'x']) : { path: dir, reason: 'missing' as const, unsearchable: [] };
+  if (!d) return { id, status: 'ok', message: `${who.name} can write ${dir} (${whence}), where ${spec.name} writes ./tmp` };
   const bridge = findBridge(spec.name);
-  const fixes = [
-    ...(bridge?.sudoHop ? [`dispatch through sudo, whose target runs ${spec.name} as the service user in its data dir: ${sudoSwitch(input, who)}`] : []),
-    siteWritable
-      ? `keep PHP's working directory writable by ${who.name}`
-      : `let ${who.name} write PHP's working directory, for WP-cron the site root: chgrp ${shellQuote(who.group)} ${shellQuote(site)} && chmod g+rwx ${shellQuote(site)}`,
-  ];
+  const sudo = bridge?.sudoHop ? [`dispatch through sudo, whose target runs ${spec.name} as the service user in its home: ${sudoSwitch(input, who)}`] : [];
+  // The fix goes to the directory meant for it (the pinned HOME), not to the site root it fell back to.
+  const target = unenterable ? wanted : dir;
+  const targetFacts = unenterable ? wantedFacts : facts;
+  const reach = unenterable ? (denial(host, who.principal, wanted, ['x'])?.unsearchable ?? []) : d.unsearchable;
+  const system = [...systemDirsIn(reach), ...(isSystemDir(target) ? [target] : [])];
+  const grant = !targetFacts?.isDirectory
+    ? [`install -d -g ${shellQuote(who.group)} -m 2770 ${shellQuote(target)}`]
+    : system.length
+      ? [`run the service as a user with a home of its own, leaving ${system.join(', ')} as it is: bridgectl upgrade --site ${shellQuote(site)} --service-user <user>`]
+      : [[...searchGrants(reach.filter((u) => u.path !== target), who), dirGrant(target, targetFacts, who)].join(' && ')];
   return {
     id,
-    status: 'warn',
-    message:
-      `${spec.name} writes ./tmp under its working directory, and the transport runs it in PHP's ` +
-      `(for WP-cron over HTTP usually the site root ${site}, which ${who.name} ${siteWritable ? 'can' : 'cannot'} write); that directory must be writable by ${who.name}`,
-    fix: fixes.join('; or '),
+    status: 'fail',
+    message: `${who.name} cannot write ${dir} (${whence}): ${explainDenial(d, who, host)} — ${spec.name} writes ./tmp there and the send dies with EACCES${spec.name === 'kimaki' ? ' (exit 64)' : ''}`,
+    fix: [...sudo, ...grant].join('; or '),
   };
 }
 
@@ -638,11 +694,17 @@ function socketCheck(spec: ChannelSpec, socket: NonNullable<ChannelFacts['socket
   // connect(2) on a unix socket needs search on every directory above and write on the socket.
   const d = denial(host, who.principal, sock, ['w']);
   if (!d) return { id, status: 'ok', message: `${who.name} can connect to ${sock}` };
-  const fix =
-    d.reason === 'no-write'
-      ? `chgrp ${shellQuote(who.group)} ${shellQuote(sock)} && chmod g+w ${shellQuote(sock)} (and have the daemon create it so, e.g. UMask=0002 with a setgid run dir)`
-      : searchFix(d).join(' && ');
-  return { id, status: 'fail', message: `${who.name} cannot connect to ${sock}: ${explainDenial(d, who, host)}`, ...(fix ? { fix } : {}) };
+  // One pass (#16 item 9): the directories above and the socket's own mode together.
+  const system = systemDirsIn(d.unsearchable);
+  const q = shellQuote(sock);
+  const sockFix = canAccess(who.principal, facts, 'w')
+    ? []
+    : [who.principal.gids.includes(facts.gid) ? `chmod g+w ${q}` : `chgrp ${shellQuote(who.group)} ${q} && chmod g+w ${q}`];
+  const fix = system.length
+    ? `move the ${spec.name} data dir out from under ${system.join(', ')} (a system directory, left as it is) and pass it with ${socket.dataDirFlag}`
+    : [...searchGrants(d.unsearchable, who), ...sockFix].join(' && ');
+  const keep = sockFix.length ? ' (the daemon must create it so again after a restart, e.g. UMask=0002 in a setgid run dir)' : '';
+  return { id, status: 'fail', message: `${who.name} cannot connect to ${sock}: ${explainDenial(d, who, host)}${keep}`, fix };
 }
 
 /** The seed's asymmetry: the unit pins HOME / the data dir and the channel block does not (or differs). */
@@ -652,7 +714,9 @@ function unitEnvCheck(spec: ChannelSpec, bridge: BridgeDefinition, installed: In
   if (!primary) return undefined;
   const [unitPath, unit] = primary;
   const id = `channel.${spec.name}.unit-env`;
-  const keys = ['HOME', ...(bridge.dataDir.env ? [bridge.dataDir.env] : [])];
+  // Only what the bridge's block pins: telegram's curl channel pins no HOME by design (its unit does).
+  const keys = [...(bridge.channelFacts.pins ?? [])];
+  if (keys.length === 0) return undefined;
   // Either side pinning a key the other does not is a disagreement too: a
   // unit whose HOME line was swallowed by a continuation line pins nothing.
   const differ = keys.filter((k) => envOf(unit.parsed, k) !== envValue(spec, k));

@@ -173,11 +173,6 @@ function reasonText(d: Denial, who: Who, host: Host): string {
   }
 }
 
-/** `chmod o+x` for every directory above that the user cannot search (search only: no listing, no reading). */
-export function searchFix(d: Denial): string[] {
-  return d.unsearchable.map((u) => `chmod o+x ${shellQuote(u.path)}`);
-}
-
 export function shellQuote(s: string): string {
   return /^[A-Za-z0-9_./:@%+=,-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
 }

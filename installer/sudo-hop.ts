@@ -100,6 +100,13 @@ export function hopPaths(bridgeId: string): HopPaths {
   };
 }
 
+/** Whether a server path is one of some bridge's hop files (held back until PHP-FPM reloads: php-fpm.ts). */
+export function isHopPath(serverPath: string): boolean {
+  const id = /^(?:\/usr\/local\/bin\/bridgectl-(.+)-dispatch|\/usr\/local\/lib\/bridgectl\/(.+)-dispatch-target|\/etc\/sudoers\.d\/bridgectl-(.+))$/.exec(serverPath);
+  const bridgeId = id?.[1] ?? id?.[2] ?? id?.[3];
+  return bridgeId !== undefined && BLOCK_ID.test(bridgeId) && Object.values(hopPaths(bridgeId)).includes(serverPath);
+}
+
 // ---------------------------------------------------------------- recipients
 
 /** A bracket body made of ranges and `_` `.`, with an optional literal `-` last. */
@@ -213,6 +220,7 @@ export function renderHop(input: HopRenderInput): RenderedHop {
     name: path.posix.basename(paths.target),
     binary: identity.binary,
     dataDir: identity.dataDir,
+    home: identity.home,
     maxBytes: MAX_MESSAGE_BYTES,
     envWords: env.map(([k, v]) => shellWord(`${k}=${v}`, {}, `environment ${k}`)).join(' '),
     cliArgs: cli.map((a) => shellWord(a, { recipient: 'recipient', message: 'message' })).join(' '),
@@ -381,9 +389,7 @@ export function planDispatch(input: DispatchPlanInput): DispatchPlan {
   const { bridge, identity, installed, flags, host, notes } = input;
   let mode: DispatchMode = flags.dispatch ?? installed.mode;
   if (mode === 'sudo' && !bridge.sudoHop) {
-    if (input.action === 'install') {
-      throw new UsageError(`bridge ${bridge.id} has no sudo dispatch mode`, 'pass --dispatch direct (the default) for it');
-    }
+    // install takes a mixed set as upgrade does (#16 item 8): the bridge stays direct, and says so.
     notes.push(`${bridge.id}: has no sudo dispatch mode; it stays direct`);
     mode = 'direct';
   }

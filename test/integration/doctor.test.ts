@@ -41,6 +41,22 @@ function find(checks: Check[], id: string): Check {
   return found;
 }
 
+/**
+ * Run the chgrp/chmod/chown/install/find commands of one alternative of a
+ * fix line inside the sandbox root: absolute paths get the root prefixed,
+ * the service user's name becomes its uid (it exists only in the sandbox).
+ */
+function applyFix(root: string, fix: string | undefined, alternative = -1): void {
+  const alternatives = (fix ?? '').split('; or ');
+  const chosen = alternatives.at(alternative) ?? '';
+  const command = /(?:^|: )((?:chgrp|chmod|chown|install|find) .*)$/.exec(chosen)?.[1];
+  if (!command) throw new Error(`no command in fix: ${fix}`);
+  expect(command).not.toMatch(/\bo\+x\b/);
+  const local = command.replace(/(^|\s)(\/[^\s]*)/g, (_m, sp: string, p: string) => `${sp}${at(root, p)}`).replace(/\bopencode:opencode\b/g, `${SVC_UID}:${SVC_GID}`).replace(/(-o |chown )opencode\b/g, `$1${SVC_UID}`);
+  const r = spawnSync('bash', ['-c', local], { encoding: 'utf8' });
+  expect([command, r.status, r.stderr]).toEqual([command, 0, '']);
+}
+
 const failures = (checks: Check[]): string[] => checks.filter((c) => c.status === 'fail').map((c) => c.id);
 
 function editChannels(root: string, change: (text: string) => string): void {
@@ -70,9 +86,13 @@ const kimakiSpec = (env: [string, string][], command = '/usr/local/bin/kimaki'):
   env,
 });
 
-/** The healthy layout: /home/opencode searchable by others, the data dir group-owned by www-data, setgid, 2770. */
+/**
+ * The healthy direct layout: /home/opencode (kimaki's cwd: the transport runs
+ * it in the pinned HOME) and the data dir group-owned by www-data.
+ */
 function makeHealthy(root: string): void {
-  chmodSync(at(root, '/home/opencode'), 0o751);
+  chownSync(at(root, '/home/opencode'), SVC_UID, WWW);
+  chmodSync(at(root, '/home/opencode'), 0o2770);
   chownSync(at(root, '/home/opencode/.kimaki'), SVC_UID, WWW);
   chmodSync(at(root, '/home/opencode/.kimaki'), 0o2770);
 }
@@ -121,7 +141,13 @@ describe("the seed's bug: HOME not pinned, the web user's HOME unwritable", () =
     const checks = diagnoseAt(root);
     expect(find(checks, 'channel.kimaki.home').status).toBe('ok');
     expect(find(checks, 'channel.kimaki.unit-env').status).toBe('ok');
-    expect(failures(checks)).toEqual(['channel.kimaki.data-dir']);
+    expect(failures(checks)).toEqual(['channel.kimaki.data-dir', 'channel.kimaki.cwd']);
+    // /home/opencode is 0750: the transport skips a HOME it cannot enter (PHP's chdir would fail silently), so the site root decides.
+    const cwd = find(checks, 'channel.kimaki.cwd');
+    expect(cwd.message).toContain(
+      "www-data cannot write /var/www/html (PHP's working directory, for WP-cron over HTTP usually the site root: www-data cannot enter /home/opencode (the pinned HOME, where the transport runs it), so the transport leaves the CLI there)",
+    );
+    expect(cwd.fix).toMatch(/; or chgrp www-data \/home\/opencode && chmod g\+rwx \/home\/opencode$/);
   });
 
   rootIt('only warns for a custom channel, whose CLI may not write under HOME', async () => {
@@ -145,7 +171,32 @@ describe('the bug right after the seed: a pinned data dir the web user cannot wr
     expect(dataDir.message).toContain('/home/opencode (owner opencode:opencode, mode 0750) is not searchable by www-data');
     expect(dataDir.message).toContain('EACCES (exit 64)');
     expect(dataDir.fix).toContain(`either dispatch through the sudo hop: bridgectl upgrade --site ${SITE} --dispatch sudo; or grant`);
-    expect(dataDir.fix).toContain('chmod o+x /home/opencode && chgrp -R www-data /home/opencode/.kimaki && chmod -R g+rwX /home/opencode/.kimaki');
+    expect(dataDir.fix).toContain(
+      "or grant www-data's group write access: chgrp www-data /home/opencode && chmod g+x /home/opencode && chgrp -R www-data /home/opencode/.kimaki && chmod -R g+rwX /home/opencode/.kimaki && find /home/opencode/.kimaki -type d -exec chmod g+s {} +",
+    );
+    expect(dataDir.fix).not.toContain('o+x');
+  });
+
+  rootIt('#16.3: the group grant covers the files already in the data dir, in one pass; a system directory is never touched', async () => {
+    const root = await installed();
+    const db = at(root, '/home/opencode/.kimaki/discord-sessions.db');
+    writeFileSync(db, '');
+    chownSync(db, SVC_UID, SVC_GID);
+    chmodSync(db, 0o600);
+    chmodSync(at(root, '/home/opencode/.kimaki'), 0o700);
+    applyFix(root, find(diagnoseAt(root), 'channel.kimaki.data-dir').fix);
+    let checks = diagnoseAt(root);
+    expect(checks.filter((c) => c.id.startsWith('channel.kimaki.data-dir')).map((c) => c.status)).toEqual(['ok']);
+    applyFix(root, find(checks, 'channel.kimaki.cwd').fix);
+    checks = diagnoseAt(root);
+    expect(failures(checks)).toEqual([]);
+    // A data dir under a system directory the web user cannot search: move it, leave /srv alone.
+    mkdirSync(at(root, '/srv/kimaki'), { recursive: true });
+    chmodSync(at(root, '/srv'), 0o700);
+    writeChannels(root, [kimakiSpec([['HOME', '/home/opencode'], ['KIMAKI_DATA_DIR', '/srv/kimaki']])]);
+    const fix = find(diagnoseAt(root), 'channel.kimaki.data-dir').fix ?? '';
+    expect(fix).toContain('move the data dir out from under /srv');
+    expect(fix).not.toMatch(/(chmod|chgrp|chown)( -R)? [^&;]* \/srv( |$)/);
   });
 
   rootIt('recommends a command that switches exactly that: run as given, the data dir failure is gone and nothing else appears', async () => {
@@ -208,15 +259,25 @@ describe('the bug right after the seed: a pinned data dir the web user cannot wr
     expect(dataDir.message).toContain('/home/opencode/.kimaki (under the pinned HOME;');
   });
 
-  rootIt('warns about files in a writable data dir the web user cannot write', async () => {
+  rootIt('#16.3: fails for files in a writable data dir the web user cannot write, nested ones too; the fix clears them all', async () => {
     const root = await installed();
     makeHealthy(root);
     writeFileSync(at(root, '/home/opencode/.kimaki/discord-sessions.db'), '');
     chownSync(at(root, '/home/opencode/.kimaki/discord-sessions.db'), SVC_UID, SVC_GID);
     chmodSync(at(root, '/home/opencode/.kimaki/discord-sessions.db'), 0o600);
-    const files = find(diagnoseAt(root), 'channel.kimaki.data-dir-files');
-    expect(files.status).toBe('warn');
-    expect(files.message).toContain('discord-sessions.db');
+    mkdirSync(at(root, '/home/opencode/.kimaki/logs'));
+    chownSync(at(root, '/home/opencode/.kimaki/logs'), SVC_UID, WWW);
+    chmodSync(at(root, '/home/opencode/.kimaki/logs'), 0o2770);
+    writeFileSync(at(root, '/home/opencode/.kimaki/logs/kimaki.log'), '');
+    chownSync(at(root, '/home/opencode/.kimaki/logs/kimaki.log'), SVC_UID, WWW);
+    chmodSync(at(root, '/home/opencode/.kimaki/logs/kimaki.log'), 0o644);
+    const checks = diagnoseAt(root);
+    const files = find(checks, 'channel.kimaki.data-dir-files');
+    expect(files.status).toBe('fail');
+    expect(files.message).toContain('not 2 entries in it: discord-sessions.db, logs/kimaki.log');
+    expect(failures(checks)).toEqual(['channel.kimaki.data-dir-files']);
+    applyFix(root, files.fix);
+    expect(failures(diagnoseAt(root))).toEqual([]);
   });
 });
 
@@ -357,10 +418,12 @@ describe('sudo dispatch mode: doctor checks the hop instead of the web user\'s r
       ['channel.kimaki.sudo.visudo', 'ok'],
       ['channel.kimaki.sudo.grant.www-data', 'ok'],
       ['channel.kimaki.sudo.data-dir', 'ok'],
+      ['channel.kimaki.sudo.cwd', 'ok'],
     ]);
     expect(find(checks, 'channel.kimaki.sudo.grant.www-data').message).toBe(`skipped: not on the live host (--root ${root}): the grant was not tried`);
     expect(find(checks, 'channel.kimaki.sudo.version').message).toMatch(/^skipped: /);
-    expect(find(checks, 'channel.kimaki.sudo.data-dir').message).toBe('opencode can write its data dir /home/opencode/.kimaki, the working directory the target runs kimaki from');
+    expect(find(checks, 'channel.kimaki.sudo.data-dir').message).toBe('opencode can write its data dir /home/opencode/.kimaki');
+    expect(find(checks, 'channel.kimaki.sudo.cwd').message).toBe('opencode can write its home /home/opencode, where the target runs kimaki (it writes ./tmp there)');
     expect(find(checks, 'channel.kimaki.command')).toMatchObject({ status: 'ok', message: `www-data can run ${HOP.wrapper}` });
     // The web user's reach to HOME and the data dir no longer matters.
     for (const id of ['home', 'data-dir', 'cwd']) expect(checks.some((c) => c.id === `channel.kimaki.${id}`)).toBe(false);
@@ -421,8 +484,38 @@ describe('sudo dispatch mode: doctor checks the hop instead of the web user\'s r
     chownSync(at(root, '/home/opencode/.kimaki'), 0, 0);
     const dataDir = find(diagnoseAt(root), 'channel.kimaki.sudo.data-dir');
     expect(dataDir.status).toBe('fail');
-    expect(dataDir.message).toContain('opencode cannot write its data dir /home/opencode/.kimaki, the working directory the target runs kimaki from: /home/opencode/.kimaki (owner root:root, mode 0700) is not writable by opencode — the target exits 73');
-    expect(dataDir.fix).toBe('chown -R opencode:opencode /home/opencode/.kimaki && chmod u+rwx /home/opencode/.kimaki');
+    expect(dataDir.message).toContain('opencode cannot write its data dir /home/opencode/.kimaki: /home/opencode/.kimaki (owner root:root, mode 0700) is not writable by opencode — the target exits 73');
+    expect(dataDir.fix).toBe('chown -R opencode:opencode /home/opencode/.kimaki && chmod -R u+rwX /home/opencode/.kimaki');
+  });
+
+  rootIt('#16.3: sudo after direct: web-user-owned 0644 files in the data dir fail, and the fix gives them back to the service user', async () => {
+    const root = await sudoInstalled();
+    // What direct mode's group grant and php-fpm's umask 022 leave behind.
+    chownSync(at(root, '/home/opencode/.kimaki'), SVC_UID, WWW);
+    chmodSync(at(root, '/home/opencode/.kimaki'), 0o2770);
+    writeFileSync(at(root, '/home/opencode/.kimaki/discord-sessions.db'), '');
+    chownSync(at(root, '/home/opencode/.kimaki/discord-sessions.db'), WWW, WWW);
+    chmodSync(at(root, '/home/opencode/.kimaki/discord-sessions.db'), 0o644);
+    const checks = diagnoseAt(root);
+    expect(find(checks, 'channel.kimaki.sudo.data-dir').status).toBe('ok');
+    const files = find(checks, 'channel.kimaki.sudo.data-dir-files');
+    expect(files).toMatchObject({ status: 'fail', message: expect.stringContaining('opencode can write /home/opencode/.kimaki but not 1 entry in it: discord-sessions.db') });
+    expect(files.fix).toBe('give them back to the service user: chown -R opencode:opencode /home/opencode/.kimaki && chmod -R u+rwX /home/opencode/.kimaki');
+    applyFix(root, files.fix);
+    expect(failures(diagnoseAt(root))).toEqual([]);
+  });
+
+  rootIt('#16.2: the target runs the CLI in the service user\'s home: one it cannot write fails', async () => {
+    const root = await sudoInstalled();
+    expect(readFileSync(at(root, HOP.target), 'utf8')).toContain(`HOME_DIR='/home/opencode'\n`);
+    expect(readFileSync(at(root, HOP.target), 'utf8')).toContain('cd "$HOME_DIR" || die 73');
+    chownSync(at(root, '/home/opencode'), 0, 0);
+    // The identity itself refuses such a home, so the hop's render names it first.
+    const failed = diagnoseAt(root).filter((c) => c.status === 'fail');
+    expect(failed.map((c) => c.id)).toEqual(['channel.kimaki.sudo.render']);
+    expect(failed[0]?.message).toContain('home /home/opencode of service user \'opencode\' is not writable by it');
+    applyFix(root, failed[0]?.fix);
+    expect(failures(diagnoseAt(root))).toEqual([]);
   });
 
   rootIt('a drop-in visudo refuses fails', async () => {
@@ -460,20 +553,37 @@ describe('sudo dispatch mode: doctor checks the hop instead of the web user\'s r
   });
 });
 
-describe("kimaki's working directory", () => {
-  rootIt('warns when no cwd is pinned, and fails for a pinned one the web user cannot write', async () => {
+describe("kimaki's working directory: 'cwd', else the pinned HOME, else PHP's (the site root)", () => {
+  rootIt('#16.2: fails (not warns) when the pinned HOME, where the transport runs kimaki, is not writable; the fix makes it so', async () => {
     const root = await installed();
     makeHealthy(root);
-    const unpinned = find(diagnoseAt(root), 'channel.kimaki.cwd');
-    expect(unpinned.status).toBe('warn');
-    expect(unpinned.message).toContain("the transport runs it in PHP's (for WP-cron over HTTP usually the site root /var/www/html, which www-data cannot write)");
-    expect(unpinned.message).toContain('must be writable by www-data');
-    // Only advice bridgectl supports: its block has no 'cwd' (upgrade would drop one).
-    expect(unpinned.fix).not.toMatch(/'cwd'|pin/);
-    expect(unpinned.fix).toBe(
-      'dispatch through sudo, whose target runs kimaki as the service user in its data dir: bridgectl upgrade --site /var/www/html --dispatch sudo; ' +
-        "or let www-data write PHP's working directory, for WP-cron the site root: chgrp www-data /var/www/html && chmod g+rwx /var/www/html",
+    chownSync(at(root, '/home/opencode'), SVC_UID, SVC_GID);
+    chmodSync(at(root, '/home/opencode'), 0o751);
+    const checks = diagnoseAt(root);
+    expect(failures(checks)).toEqual(['channel.kimaki.cwd']);
+    const cwd = find(checks, 'channel.kimaki.cwd');
+    expect(cwd.message).toContain('www-data cannot write /home/opencode (the pinned HOME, where the transport runs it): /home/opencode (owner opencode:opencode, mode 0751) is not writable by www-data');
+    expect(cwd.message).toContain('writes ./tmp there and the send dies with EACCES (exit 64)');
+    expect(cwd.fix).toBe(
+      'dispatch through sudo, whose target runs kimaki as the service user in its home: bridgectl upgrade --site /var/www/html --dispatch sudo; ' +
+        'or chgrp www-data /home/opencode && chmod g+rwx /home/opencode',
     );
+    applyFix(root, cwd.fix);
+    expect(failures(diagnoseAt(root))).toEqual([]);
+    expect((await runMain(['doctor', '--site', SITE, '--root', root])).code).toBe(0);
+  });
+
+  rootIt("#16.2: with no HOME pinned, PHP's working directory (the site root) decides, and fails when unwritable", async () => {
+    const root = await installed();
+    makeHealthy(root);
+    writeChannels(root, [kimakiSpec([['KIMAKI_DATA_DIR', '/home/opencode/.kimaki']])]);
+    const cwd = find(diagnoseAt(root), 'channel.kimaki.cwd');
+    expect(cwd).toMatchObject({ status: 'fail', message: expect.stringContaining("www-data cannot write /var/www/html (PHP's working directory, for WP-cron over HTTP usually the site root)") });
+  });
+
+  rootIt('fails for a pinned cwd the web user cannot write', async () => {
+    const root = await installed();
+    makeHealthy(root);
     const env: [string, string][] = [['HOME', '/home/opencode'], ['KIMAKI_DATA_DIR', '/home/opencode/.kimaki']];
     writeChannels(root, [kimakiSpec(env)], { kimaki: ["        'cwd'     => '/var/www/html',"] });
     expect(find(diagnoseAt(root), 'channel.kimaki.cwd')).toMatchObject({ status: 'fail', message: expect.stringContaining('/var/www/html (owner root:root, mode 0755) is not writable by www-data') });
@@ -509,9 +619,21 @@ describe('cc-connect: the daemon socket', () => {
     chmodSync(at(root, '/srv/cc/run/api.sock'), 0o777);
     chmodSync(at(root, '/srv/cc/run'), 0o700);
     socket = find(diagnoseAt(root), 'channel.cc-connect.socket');
-    expect(socket).toMatchObject({ status: 'fail', fix: 'chmod o+x /srv/cc/run' });
+    expect(socket).toMatchObject({ status: 'fail', fix: 'chgrp www-data /srv/cc/run && chmod g+x /srv/cc/run' });
     chmodSync(at(root, '/srv/cc/run'), 0o755);
     expect(find(diagnoseAt(root), 'channel.cc-connect.socket')).toMatchObject({ status: 'ok', message: 'www-data can connect to /srv/cc/run/api.sock' });
+  });
+
+  rootIt('#16.9: the directories and the socket in one fix: applied once, the socket is reachable', async () => {
+    const root = serverSandbox({ ...POOL, 'usr/local/bin/cc-connect': { content: '#!/bin/sh\n', mode: 0o755 } });
+    writeChannels(root, [ccSpec(['send', '--data-dir', '/srv/cc', '--to', '{recipient}'], [])]);
+    await listen(at(root, '/srv/cc/run/api.sock'));
+    chmodSync(at(root, '/srv/cc/run/api.sock'), 0o755);
+    chmodSync(at(root, '/srv/cc/run'), 0o700);
+    const socket = find(diagnoseAt(root), 'channel.cc-connect.socket');
+    expect(socket.fix).toBe('chgrp www-data /srv/cc/run && chmod g+x /srv/cc/run && chgrp www-data /srv/cc/run/api.sock && chmod g+w /srv/cc/run/api.sock');
+    applyFix(root, socket.fix);
+    expect(find(diagnoseAt(root), 'channel.cc-connect.socket').status).toBe('ok');
   });
 
   it('finds the socket under a pinned HOME when args give no --data-dir', async () => {
@@ -572,5 +694,26 @@ describe('telegram: its channel runs curl -q, which touches nothing under HOME',
     expect(ids).toContain('channel.telegram.command');
     expect(ids).not.toContain('channel.telegram.home');
     expect(ids).toContain('channel.pager.home');
+  });
+
+  it('#16.1: no false unit-env FAIL: the block pins no HOME by design, so only what a bridge pins is compared', async () => {
+    const { bridgeSandbox } = await import('../helpers/bridge-sandbox.js');
+    const root = bridgeSandbox();
+    const r = await runMain(['install', '--bridge', 'telegram', '--site', SITE, '--service-user', 'opencode', '--root', root], { TELEGRAM_BOT_TOKEN: '123:abc' });
+    expect(r.code).toBe(0);
+    const checks = diagnoseAt(root);
+    expect(checks.filter((c) => c.id === 'channel.telegram.unit-env')).toEqual([]);
+    expect(failures(checks)).toEqual([]);
+    expect((await runMain(['doctor', '--site', SITE, '--root', root])).code).toBe(0);
+  });
+
+  it('every bridge pins in its channel block the env keys doctor compares with its unit', async () => {
+    const { bridges } = await import('../../bridges/index.js');
+    const identity = { serviceUser: 'opencode', uid: 1001, gid: 1001, home: '/home/opencode', dataDir: '/home/opencode/.d', binary: '/usr/local/bin/x', binaries: {}, site: SITE, init: 'systemd' as const };
+    for (const bridge of bridges) {
+      const channel = bridge.channel(identity, { command: '/usr/bin/curl', secretFile: '/etc/bridgectl/telegram.curl' });
+      const keys = (channel?.env ?? []).map(([k]) => k);
+      for (const pin of bridge.channelFacts.pins ?? []) expect([bridge.id, keys.includes(pin)]).toEqual([bridge.id, true]);
+    }
   });
 });

@@ -58,6 +58,21 @@ if (process.env.CI && !visudo) {
 const TRANSPORT = '/var/www/html/wp-content/mu-plugins/wp-coding-agents-cli-transport.php';
 
 describe('install --dispatch sudo', () => {
+  it('#16.8: accepts telegram in the set, as upgrade does: telegram stays direct, with a note', async () => {
+    const { bridgeSandbox } = await import('../helpers/bridge-sandbox.js');
+    for (const set of [['telegram'], ['kimaki', 'telegram']]) {
+      const root = bridgeSandbox();
+      const bridges = set.flatMap((b) => ['--bridge', b]);
+      const r = await runMain(['install', ...bridges, '--site', SITE, '--service-user', 'opencode', '--init', 'none', '--dispatch', 'sudo', '--root', root, '--json'], { TELEGRAM_BOT_TOKEN: '123:abc' });
+      expect([set, r.code]).toEqual([set, 0]);
+      expect(json(r.stdout).notes).toContain('telegram: has no sudo dispatch mode; it stays direct');
+      const channels = read(root, CHANNELS);
+      expect(channels).toContain("'command' => '/usr/bin/curl'");
+      expect(existsSync(at(root, hopPaths('telegram').wrapper))).toBe(false);
+      if (set.includes('kimaki')) expect(channels).toContain(`'command' => '${HOP.wrapper}'`);
+    }
+  });
+
   it('plans the three hop files before the channels file, root-owned, with their modes, and the drop-in validated', async () => {
     const root = serverSandbox();
     const r = await install(root, '--dispatch', 'sudo', '--json', '--dry-run');

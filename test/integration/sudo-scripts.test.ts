@@ -92,12 +92,12 @@ describe('the target helper', () => {
     expect(calls[0]?.argv).toEqual(['send', '--channel', ID, `--prompt=${message}`]);
   });
 
-  it('runs the CLI from the data dir with HOME, the data dir and a fixed PATH, and nothing inherited', () => {
+  it('runs the CLI from the service user\'s home (sudo keeps the caller\'s cwd) with HOME, the data dir and a fixed PATH, and nothing inherited', () => {
     expect(run(h.target, ['send', ID], 'hi').status).toBe(0);
     const [call] = readCalls(h.records);
-    expect(call?.cwd).toBe(h.identity.dataDir);
+    expect(call?.cwd).toBe(h.identity.home);
     expect(call?.done).toBe(true);
-    expect(existsSync(path.join(h.identity.dataDir, 'tmp'))).toBe(true);
+    expect(existsSync(path.join(h.identity.home, 'tmp'))).toBe(true);
     expect(call?.env.HOME).toBe(h.identity.home);
     expect(call?.env.KIMAKI_DATA_DIR).toBe(h.identity.dataDir);
     expect(call?.env.PATH).toBe('/usr/local/bin:/usr/bin:/bin');
@@ -253,10 +253,10 @@ describe('cc-connect: the target and the wrapper', () => {
     }
   });
 
-  it('runs cc-connect from the data dir with HOME and a fixed PATH, and nothing inherited', () => {
+  it('runs cc-connect from the service user\'s home with HOME and a fixed PATH, and nothing inherited', () => {
     expect(run(h.target, ['send', PROJECT], 'hi').status).toBe(0);
     const [call] = readCalls(h.records);
-    expect(call?.cwd).toBe(h.identity.dataDir);
+    expect(call?.cwd).toBe(h.identity.home);
     expect(Object.keys(call?.env ?? {}).sort()).toEqual(['HOME', 'PATH', 'PWD']);
     expect(call?.env.HOME).toBe(h.identity.home);
   });
@@ -267,7 +267,7 @@ describe('cc-connect: the target and the wrapper', () => {
     expect(r.status).toBe(0);
     const [call] = readCalls(moved.records);
     expect(call?.argv).toEqual(['send', '--data-dir', moved.identity.dataDir, '--project', PROJECT, '--message', '- hi']);
-    expect(call?.cwd).toBe(moved.identity.dataDir);
+    expect(call?.cwd).toBe(moved.identity.home);
     expect(call?.done).toBe(true);
     // The wrapper accepts only the channel's own data dir.
     expect(run(moved.wrapper, ['send', '--data-dir', '/tmp', '--project', PROJECT, 'hi']).status).toBe(64);

@@ -224,9 +224,9 @@ function throwawayIds(): number[] {
     expect(call.exit).toBe(0);
     expect(call.uid).toBe(SVC);
     expect(call.gid).toBe(SVC);
-    expect(call.cwd).toBe(DATA);
+    expect(call.cwd).toBe(`${T}/home/bctlsvc`); // the target cds into the service user's home, where kimaki writes ./tmp
     expect(call.done).toBe(true);
-    expect(call.env).toEqual({ HOME: `${T}/home/bctlsvc`, KIMAKI_DATA_DIR: DATA, PATH: '/usr/local/bin:/usr/bin:/bin', PWD: DATA });
+    expect(call.env).toEqual({ HOME: `${T}/home/bctlsvc`, KIMAKI_DATA_DIR: DATA, PATH: '/usr/local/bin:/usr/bin:/bin', PWD: `${T}/home/bctlsvc` });
 
     // The synchronous channel: the wrapper's exit code and output come back to PHP.
     const set = inNs([process.execPath, BIN, 'channel', 'set', SYNC, '--site', `${T}/site`, '--command', HOP.wrapper,
@@ -381,6 +381,7 @@ function throwawayIds(): number[] {
       'channel.kimaki.sudo.visudo',
       'channel.kimaki.sudo.grant.bctlweb',
       'channel.kimaki.sudo.data-dir',
+      'channel.kimaki.sudo.cwd',
     ]);
     expect(checks.find((c) => c.id === 'channel.kimaki.sudo.grant.bctlweb')?.message).toBe('as bctlweb: sudo allows the hop to bctlsvc and refuses /bin/sh');
     expect(checks.find((c) => c.id === 'channel.kimaki.sudo.binary')?.message).toBe('/usr/bin/sudo is installed, root-owned and setuid');
@@ -488,9 +489,9 @@ function throwawayIds(): number[] {
     expect(inNs(['stat', '-c', '%U:%G %a', CC.sudoers, CC.target, CC.wrapper]).stdout).toBe('root:root 440\nroot:root 755\nroot:root 755\n');
 
     const call = await dispatch('hello', PROJECT, 'cc-connect');
-    expect(call).toMatchObject({ uid: SVC, gid: SVC, cwd: CC_DATA, done: true, exit: 0 });
+    expect(call).toMatchObject({ uid: SVC, gid: SVC, cwd: `${T}/home/bctlsvc`, done: true, exit: 0 });
     expect(call.argv).toEqual(['send', '--project', PROJECT, '--message', 'hello']);
-    expect(call.env).toEqual({ HOME: `${T}/home/bctlsvc`, PATH: '/usr/local/bin:/usr/bin:/bin', PWD: CC_DATA });
+    expect(call.env).toEqual({ HOME: `${T}/home/bctlsvc`, PATH: '/usr/local/bin:/usr/bin:/bin', PWD: `${T}/home/bctlsvc` });
   });
 
   it.each([...HOSTILE_MESSAGES, ['a cc-connect flag', '--stdin'] as [string, string]])('cc-connect: delivers a message byte for byte after --message: %s', async (_name, message) => {

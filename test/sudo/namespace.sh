@@ -47,6 +47,11 @@ for dir in /usr/local/bin /usr/local/lib; do
     done
 done
 
+# No PHP-FPM pools: bridgectl must not reload the host's own php-fpm from here.
+for pools in /etc/php/*/fpm/pool.d; do
+    if [ -d "$pools" ]; then mount -t tmpfs -o mode=0755 tmpfs "$pools"; fi
+done
+
 install -d -m 0755 "$T/www" "$T/other" "$T/home" "$T/site/wp-content"
 install -d -o "$SVC" -g "$SVC" -m 0750 "$T/home/bctlsvc"
 install -d -m 1777 "$T/records"

@@ -6,7 +6,6 @@ import { chmodSync, writeFileSync } from 'node:fs';
 import { kimaki } from '../../bridges/kimaki.js';
 import type { BridgeDefinition } from '../../bridges/types.js';
 import { planInstall } from '../../installer/commands/install.js';
-import { UsageError } from '../../installer/errors.js';
 import { nodeHost } from '../../installer/host.js';
 import { resolveIdentity } from '../../installer/identity.js';
 import { inspectDispatch, planDispatch, type HopFacts } from '../../installer/sudo-hop.js';
@@ -80,16 +79,17 @@ describe('sudo probes in a sandbox root', () => {
 describe('a bridge without a sudo hop', () => {
   const plain: BridgeDefinition = { ...kimaki, id: 'plain', sudoHop: undefined };
 
-  it('refuses --dispatch sudo on install, and stays direct on upgrade with a note', () => {
+  it('stays direct with a note on install and upgrade alike (#16.8: install refused what upgrade accepted)', () => {
     const root = serverSandbox();
     const host = nodeHost(root, {});
     const { identity } = resolveIdentity(plain, { serviceUser: 'opencode', init: 'none' }, {}, SITE, host);
     const base = { bridge: plain, identity, spec: plain.channel(identity, {}), installed: inspectDispatch(plain, undefined, host), flags: { dispatch: 'sudo' as const }, host };
-    expect(() => planDispatch({ ...base, notes: [], action: 'install' })).toThrow(UsageError);
-    const notes: string[] = [];
-    const plan = planDispatch({ ...base, notes, action: 'upgrade' });
-    expect(notes).toEqual(['plain: has no sudo dispatch mode; it stays direct']);
-    expect(plan.files).toEqual([]);
-    expect(plan.spec?.command).toBe('/usr/local/bin/kimaki');
+    for (const action of ['install', 'upgrade'] as const) {
+      const notes: string[] = [];
+      const plan = planDispatch({ ...base, notes, action });
+      expect(notes).toEqual(['plain: has no sudo dispatch mode; it stays direct']);
+      expect(plan.files).toEqual([]);
+      expect(plan.spec?.command).toBe('/usr/local/bin/kimaki');
+    }
   });
 });
