@@ -47,9 +47,10 @@ import {
   type Stats,
 } from 'node:fs';
 import path from 'node:path';
-import { IncompleteError, UserError } from './errors.js';
+import { hostError, IncompleteError, UserError, withPath } from './errors.js';
 import { onHost } from './paths.js';
 import { checkDirectoryPath, createDirectory, lstatOrUndefined } from './dirs.js';
+import { MAX_READ_BYTES } from './host.js';
 import type { DirectoryChange, FileChange, FileValidation, Plan } from './plan.js';
 import { findVisudo, spawnRunner, VISUDO_PATHS, type Runner } from './sudo-probe.js';
 import { validateAllStaged, validateStaged, type Env, type Validation } from './validate.js';
@@ -137,7 +138,7 @@ export function applyPlan(plan: Plan, root: string, options: ApplyOptions = {}):
           `${result.error}; ${s.change.path} was left unchanged`,
           already
             ? `nothing was written; the file on disk already fails this check, so the problem is outside bridgectl's blocks: fix ${s.change.path} by hand, then run again`
-            : 'nothing was written; the new content came from a bridgectl template and the values passed in: please report this with the command you ran',
+            : `nothing was written; the new content is bridgectl's template filled with the values passed in: check those (--binary, --site, user names, a channel's --arg/--env) against the message and run again`,
         );
       }
     }
@@ -224,6 +225,8 @@ function readNoFollow(target: string, label: string): { bytes: Buffer; stat: Sta
   try {
     const stat = fstatSync(fd);
     if (!stat.isFile()) throw new UserError(`${label} is not a regular file`, 'move it aside and run again');
+    // Planned from at most MAX_READ_BYTES (host.ts): a file grown past that since has changed, and is not read whole.
+    if (stat.size > MAX_READ_BYTES) throw changedSincePlanned(label, 'grew');
     return { bytes: readFileSync(fd), stat };
   } finally {
     closeSync(fd);
@@ -322,6 +325,8 @@ function writeExclusive(file: string, bytes: Buffer, mode: number, owner?: { uid
     if (owner && process.geteuid?.() === 0) fchownSync(fd, owner.uid, owner.gid);
     fsyncSync(fd);
     return fstatSync(fd).ino;
+  } catch (err) {
+    throw withPath(err, file); // write and fsync name no path: the message must (the temp file reads as its target)
   } finally {
     closeSync(fd);
   }
@@ -335,7 +340,11 @@ function stage(s: Staged, root: string, created: string[]): void {
   const existing = s.current !== undefined ? lstatSync(target) : undefined;
   const owner = change.owner ?? (existing ? { uid: existing.uid, gid: existing.gid } : undefined);
   s.temp = tempName(target);
-  s.tempIno = writeExclusive(s.temp, Buffer.from(change.after ?? '', 'utf8'), change.mode, owner);
+  try {
+    s.tempIno = writeExclusive(s.temp, Buffer.from(change.after ?? '', 'utf8'), change.mode, owner);
+  } catch (err) {
+    throw hostError(err, 'write', change.path);
+  }
 }
 
 // ---------------------------------------------------------------- 4. commit
@@ -641,8 +650,12 @@ export function visudoValidator(
     }
     const r = run(visudo, ['-c', '-f', temp]);
     if (r.status === 0) return undefined;
+    if (r.error !== undefined && r.status === null) {
+      // visudo did not run at all (not executable, a broken binary): the host's problem, not the drop-in's.
+      throw new UserError(`${visudo} could not be run (${r.error}), so ${label} cannot be checked; nothing was written to it`, `repair sudo (apt-get install --reinstall sudo), then run again`);
+    }
     const why = `${r.stderr}${r.stdout}`.replaceAll(temp, label).trim() || (r.error ?? `exit status ${r.status}`);
-    throw new UserError(`${label}: visudo -cf refused the new drop-in, so it was not installed (any installed one is unchanged): ${why}`, 'this is a bridgectl bug; please report it with the output of --dry-run');
+    throw new UserError(`${label}: visudo -cf refused the new drop-in, so it was not installed (any installed one is unchanged): ${why}`, 'check the user names passed in (--web-user, --service-user); if they are ordinary, please report this with the output of --dry-run');
   };
 }
 
@@ -704,9 +717,16 @@ class DirectorySync {
 }
 
 function fsyncDirectory(dir: string): void {
-  const fd = openSync(dir, constants.O_RDONLY | constants.O_DIRECTORY);
+  let fd: number;
+  try {
+    fd = openSync(dir, constants.O_RDONLY | constants.O_DIRECTORY);
+  } catch (err) {
+    throw withPath(err, dir);
+  }
   try {
     fsyncSync(fd);
+  } catch (err) {
+    throw withPath(err, dir);
   } finally {
     closeSync(fd);
   }

@@ -15,14 +15,14 @@ import { planRender } from './commands/render.js';
 import { planUninstall } from './commands/uninstall.js';
 import { planUpgrade } from './commands/upgrade.js';
 import { doctorExitCode } from './doctor.js';
-import { ExitCode, IncompleteError, UsageError, UserError } from './errors.js';
+import { ExitCode, hostError, IncompleteError, oneLine, serverPathOf, UsageError, UserError } from './errors.js';
 import { nodeHost, recordingHost, type Host } from './host.js';
 import { guardQuotes, refuseInvalidUtf8, type RawInput } from './input.js';
 import { resolveSite, type IdentityFlags } from './identity.js';
 import { hasChanges, type Plan } from './plan.js';
 import { reloadServices, stopRemovedUnits, type ReloadResult, type ServiceEnv, type ServiceFailure } from './services.js';
 import { changesPhp, holdHopRemovals, reloadPhpFpm, type FpmReloadResult } from './php-fpm.js';
-import { applyOptions, underLock, withSafetyOptions, type SafetyArgs } from './safety.js';
+import { applyOptions, checkLockTimeout, underLock, withSafetyOptions, type SafetyArgs } from './safety.js';
 import { DISPATCH_MODES, type DispatchFlags, type DispatchMode } from './sudo-hop.js';
 import { INIT_SYSTEMS, type InitSystem } from './units.js';
 import { formatCheck, formatDoctor, formatHuman, formatJson, formatListing } from './report.js';
@@ -303,13 +303,14 @@ export async function main(rawArgv: string[], io: Io): Promise<number> {
   try {
     return await runCommand(String(parsed._[0]), parsed, io);
   } catch (err) {
-    return reportError(err, io, json ? command : undefined);
+    return reportError(err, io, json ? command : undefined, path.resolve(parsed.root ?? '/'));
   }
 }
 
 async function runCommand(command: string, args: Parsed, io: Io): Promise<number> {
   const style = makeStyle(colorWanted(io.isTTY, io.env));
   if (command === 'render') return runRender(args, io);
+  if (args.lockTimeout !== undefined) checkLockTimeout(args.lockTimeout);
   const root = path.resolve(args.root);
   const host = (io.host ?? nodeHost)(root, io.env);
   const identity: IdentityFlags = pick(args);
@@ -515,23 +516,24 @@ function parseBinaries(values: readonly string[], curl?: string): Pick<IdentityF
   return flags;
 }
 
-function reportError(err: unknown, io: Io, jsonCommand?: string): number {
+function reportError(caught: unknown, io: Io, jsonCommand?: string, root = '/'): number {
+  const sys = caught as NodeJS.ErrnoException | null | undefined;
+  // An OS refusal (EACCES, EROFS, ENOSPC…) is the operator's to fix, not a bug: one line naming the
+  // server path (never a sandbox's host path or a temp file's name).
+  const err =
+    !(caught instanceof UserError) && typeof sys?.code === 'string' && typeof sys.syscall === 'string'
+      ? hostError(caught, sys.syscall, sys.path ? serverPathOf(sys.path, root) : '(a file it had open)')
+      : caught;
   const code = err instanceof IncompleteError ? ExitCode.incomplete : ExitCode.failure;
   if (jsonCommand !== undefined) {
-    const error = err instanceof UserError ? { message: err.message, ...(err.hint ? { fix: err.hint } : {}) } : { message: err instanceof Error ? err.message : String(err) };
+    const error = err instanceof UserError ? { message: oneLine(err.message), ...(err.hint ? { fix: oneLine(err.hint) } : {}) } : { message: err instanceof Error ? err.message : String(err) };
     io.stdout(formatJson({ command: jsonCommand, exitCode: code, dryRun: true, error }));
   }
   if (err instanceof UserError) {
-    io.stderr(`bridgectl: ${err.message}\n`);
-    if (err.hint) io.stderr(`  fix: ${err.hint}\n`);
+    io.stderr(`bridgectl: ${oneLine(err.message)}\n`);
+    if (err.hint) io.stderr(`  fix: ${oneLine(err.hint)}\n`);
     if (err instanceof UsageError) io.stderr("  see 'bridgectl --help'\n");
     return code;
-  }
-  const sys = err as NodeJS.ErrnoException;
-  if (sys instanceof Error && typeof sys.code === 'string' && typeof sys.syscall === 'string') {
-    // An OS refusal (EACCES, EROFS, ENOSPC…) is the operator's to fix, not a bug.
-    io.stderr(`bridgectl: ${sys.syscall} ${sys.path ?? ''} failed: ${sys.code} (${sys.message})\n`);
-    return ExitCode.failure;
   }
   const stack = err instanceof Error ? (err.stack ?? err.message) : String(err);
   io.stderr(`bridgectl: internal error — please report this with the command you ran\n${stack}\n`);

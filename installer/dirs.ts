@@ -29,7 +29,7 @@
  */
 import { closeSync, constants, fchmodSync, fchownSync, fstatSync, lstatSync, mkdirSync, openSync, statSync, type Stats } from 'node:fs';
 import path from 'node:path';
-import { UserError } from './errors.js';
+import { hostError, UserError } from './errors.js';
 
 export interface DirectoryOwner {
   uid: number;
@@ -222,7 +222,7 @@ export function createDirectory(base: string, target: string, options: CreateDir
         options.created?.push(child);
       } catch (err) {
         // Someone made it meanwhile: fine if it is a real directory, which the open below insists on.
-        if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+        if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw hostError(err, 'mkdir', label(child)); // never the /proc/self/fd path
       }
       let childFd: number;
       try {
@@ -232,7 +232,7 @@ export function createDirectory(base: string, target: string, options: CreateDir
         if (code === 'ELOOP' || code === 'ENOTDIR') {
           throw new UserError(`${label(child)} became a symlink or a file while bridgectl was creating it; nothing was created through it`, `check who can write ${label(dir)}, then run again`);
         }
-        throw err;
+        throw hostError(err, 'open', label(child));
       }
       try {
         const st = fstatSync(childFd);

@@ -288,7 +288,13 @@ export function renderBridge(
       const parsed = withOperatorLines(init, service, path, text, current?.parsed ?? (text === undefined ? undefined : parseService(init, text)), notes);
       const managed = (init === 'systemd' ? service.systemdEnv : service.launchdEnv).map(([k]) => k);
       const after = checked(path, () => renderService(init, service, keptSettings(parsed, managed)));
-      files.push(fileChange(path, text ?? null, after, SERVICE_FILE_MODE, current?.mode ?? (text === undefined ? undefined : host.stat(path)?.mode)));
+      const currentMode = current?.mode ?? (text === undefined ? undefined : host.stat(path)?.mode);
+      const change = fileChange(path, text ?? null, after, serviceFileMode(currentMode), currentMode);
+      if (change.mode !== SERVICE_FILE_MODE && change.status !== 'unchanged') {
+        const holds = bridge.secret && after.includes(bridge.secret.env) ? `; it holds ${bridge.secret.env}` : '';
+        notes.push(`${path}: kept its mode ${formatMode(change.mode)} (bridgectl never widens the mode of a unit or plist it rewrites${holds})`);
+      }
+      files.push(change);
     }
   }
   // Definitions left under another init system (e.g. --init switched) are removed.
@@ -300,6 +306,17 @@ export function renderBridge(
   directories.push(...dispatch.directories);
   if (options.action === 'install') directories.push(...missingDirectories(identity.dataDir, identity, host));
   return { bridge, identity, block, files, directories, secrets, dispatch };
+}
+
+/**
+ * The mode a rewritten unit or plist gets: 0644, but never wider than it
+ * is (#17 item 3). An operator's 0600 unit may hold a secret that upgrade
+ * keeps (Environment=TELEGRAM_BOT_TOKEN=…): widening it would publish it.
+ * systemd and launchd need only the owner to read it, so the owner keeps
+ * read and write; bits beyond 0644 (group or world write) are dropped.
+ */
+export function serviceFileMode(currentMode: number | undefined): number {
+  return currentMode === undefined ? SERVICE_FILE_MODE : (currentMode & SERVICE_FILE_MODE) | 0o600;
 }
 
 /** Values of the secret's variable in installed units (the bash installer put the token in plists): redacted too. */

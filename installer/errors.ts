@@ -2,7 +2,8 @@
  * Exit codes are part of the interface: deploy scripts branch on them.
  * 0 ok · 1 failure (bad input, damaged file, host problem) · 2 drift (`check`) ·
  * 3 a commit failed and could not be fully undone: some files written, the message names them.
- * (130 is what a shell reports when SIGINT kills the process; no code sets it.)
+ * (130 and 143 are what a shell reports when SIGINT or SIGTERM kills the
+ * process; no code sets them: docs/commands.md, "Exit codes".)
  */
 export const ExitCode = {
   ok: 0,
@@ -46,7 +47,8 @@ export class MarkerError extends UserError {
     hint?: string,
     readonly file?: string,
   ) {
-    super(locate(file, line) + detail, hint);
+    // A quoted line may hide a no-break space or a U+2028: shown escaped, or the error points at nothing visible.
+    super(locate(file, line) + showInvisible(detail), hint);
   }
 
   /** The same error, naming the file it came from. */
@@ -68,4 +70,113 @@ export class RenderError extends UserError {
 /** Identity could not be resolved from flags, environment, adoption or defaults. */
 export class IdentityError extends UserError {
   override name = 'IdentityError';
+}
+
+/**
+ * The operating system refused something on a server path (EACCES, ENOSPC,
+ * EIO…): the operator's to fix, not a bug. One line naming the path as the
+ * server knows it (never a temp file's or a sandbox's host path), keeping
+ * the errno code (doctor reads an EACCES as "cannot read").
+ */
+export class HostError extends UserError {
+  override name = 'HostError';
+  constructor(
+    readonly code: string,
+    readonly serverPath: string,
+    message: string,
+    hint?: string,
+  ) {
+    super(message, hint);
+  }
+}
+
+const ERRNO: Record<string, [what: string, fix?: string]> = {
+  EACCES: ['permission denied', 'run bridgectl as root (or as the owner of the file)'],
+  EPERM: ['operation not permitted', 'check the file for an immutable flag (lsattr) and that bridgectl runs as root'],
+  ENOSPC: ['no space left on the device', 'free some space on that filesystem and run again'],
+  EDQUOT: ['disk quota exceeded', 'free some space (or raise the quota) and run again'],
+  EROFS: ['read-only filesystem', 'remount the filesystem read-write, or run bridgectl where it is writable'],
+  EIO: ['input/output error', 'check the disk (dmesg) before running again'],
+  EISDIR: ['it is a directory', 'move the directory aside and run again'],
+  ENOTDIR: ['a component of the path is not a directory', 'move that file aside and run again'],
+  ELOOP: ['too many symlinks'],
+  EMFILE: ['too many open files'],
+  ENAMETOOLONG: ['path too long'],
+};
+
+/** System calls as words, for a message built from an errno error's syscall. */
+const VERBS: Record<string, string> = {
+  fsync: 'sync',
+  mkdir: 'create the directory',
+  rename: 'replace',
+  unlink: 'remove',
+  scandir: 'list',
+  fchmod: 'change the mode of',
+  chmod: 'change the mode of',
+  fchown: 'change the owner of',
+  chown: 'change the owner of',
+  lstat: 'look at',
+  stat: 'look at',
+  fstat: 'look at',
+};
+
+/**
+ * An errno error as a HostError: `cannot <verb> <serverPath>: <what> (<CODE>)`.
+ * Anything else (a bug) is returned as it was.
+ */
+export function hostError(err: unknown, verb: string, serverPath: string): unknown {
+  // Duck-typed: an fs error from another realm (a test's VM context) is no `instanceof Error` here.
+  const e = err as Partial<NodeJS.ErrnoException> | null;
+  if (typeof e !== 'object' || e === null || typeof e.code !== 'string' || typeof e.syscall !== 'string' || err instanceof UserError) return err;
+  const code = e.code;
+  const [what, fix] = ERRNO[code] ?? [String(e.message).replace(/^[A-Z0-9]+: /, '').replace(/,.*$/, '')];
+  return new HostError(code, serverPath, `cannot ${VERBS[verb] ?? verb} ${serverPath}: ${what} (${code})`, fix);
+}
+
+/** Longest stretch of a message without a space that is shown whole (a path, a quoted value). */
+export const MAX_SHOWN = 200;
+
+// Characters that do not show as themselves on a terminal: controls, format
+// characters (zero-width, BOM, bidi), and every separator but the space
+// (no-break space, U+2028…).
+const INVISIBLE = /[\p{Cc}\p{Cf}\p{Zl}\p{Zp}\p{Zs}]/gu;
+
+/** Invisible characters as `\u00a0` escapes (the space stays a space). */
+export function showInvisible(text: string): string {
+  return text.replace(INVISIBLE, (c) => {
+    if (c === ' ') return c;
+    const cp = c.codePointAt(0) ?? 0;
+    return cp > 0xffff ? `\\u{${cp.toString(16)}}` : `\\u${cp.toString(16).padStart(4, '0')}`;
+  });
+}
+
+/**
+ * A message as one bounded line: invisible characters escaped, and any
+ * stretch without a space (a 1 MB home from passwd, a long quoted line)
+ * cut to MAX_SHOWN characters with `…`.
+ */
+export function oneLine(text: string): string {
+  return showInvisible(text).replace(new RegExp(`[^ ]{${MAX_SHOWN + 1},}`, 'g'), (run) => `${run.slice(0, MAX_SHOWN)}…`);
+}
+
+/** Our temp files (`.<name>.bridgectl-<12 hex>.tmp`, apply.ts), named by the file they stand for. */
+const TEMP_NAME = /^\.(.+)\.bridgectl-[0-9a-f]{12}\.tmp$/;
+
+/**
+ * A host path as the operator knows it: under --root, the server path;
+ * bridgectl's temp file, the file it was to replace.
+ */
+export function serverPathOf(hostPath: string, root: string): string {
+  let p = hostPath;
+  if (root !== '/' && (p === root || p.startsWith(`${root}/`))) p = p.slice(root.length) || '/';
+  const slash = p.lastIndexOf('/');
+  const temp = TEMP_NAME.exec(p.slice(slash + 1));
+  return temp ? `${p.slice(0, slash + 1)}${temp[1]}` : p;
+}
+
+/** An errno error's path, when the call that failed had only a descriptor (write, fsync): set by the code that knows it. */
+export function withPath(err: unknown, hostPath: string): unknown {
+  const e = err as Partial<NodeJS.ErrnoException> | null;
+  if (typeof e === 'object' && e !== null && typeof e.code === 'string' && !e.path) e.path = hostPath;
+  return err;
 }

@@ -5,9 +5,10 @@
  * machine.
  */
 import { isAscii, isUtf8 } from 'node:buffer';
-import { lstatSync, readdirSync, readFileSync, readlinkSync, statSync, type Stats } from 'node:fs';
+import { closeSync, constants, fstatSync, lstatSync, openSync, readdirSync, readlinkSync, readSync, statSync, type Stats } from 'node:fs';
+import path from 'node:path';
 import { onHost } from './paths.js';
-import { UserError } from './errors.js';
+import { hostError, UserError } from './errors.js';
 
 export interface PasswdEntry {
   name: string;
@@ -48,7 +49,12 @@ export interface Host {
   stat(serverPath: string): PathFacts | undefined;
   /** Like stat, but a symlink is reported as one. */
   lstat(serverPath: string): PathFacts | undefined;
-  /** File contents as UTF-8; undefined when missing. Invalid UTF-8 is an error. */
+  /**
+   * File contents as UTF-8; undefined when missing. Invalid UTF-8 is an
+   * error, and so is anything but a regular file of at most MAX_READ_BYTES
+   * (a FIFO, a device, a directory; a symlink in a directory another user
+   * controls): see readRegularFile.
+   */
   readText(serverPath: string): string | undefined;
   /** Names in a directory, sorted; undefined when it is missing or not a directory. */
   listDir(serverPath: string): string[] | undefined;
@@ -124,6 +130,103 @@ export function firstInvalidUtf8Line(bytes: Buffer): number | undefined {
   return undefined;
 }
 
+/**
+ * The most bridgectl reads of one file: 16 MiB. Its own files are a few KB;
+ * a channels file with 10,000 blocks is ~2 MB. A bigger file is refused
+ * unread (docs/safety.md, "Reading files"), so a file another user
+ * controls cannot make a run allocate gigabytes.
+ */
+export const MAX_READ_BYTES = 16 * 1024 * 1024;
+
+/** What a non-regular file is, in a message. */
+export function kindOf(st: Stats): string {
+  if (st.isDirectory()) return 'a directory';
+  if (st.isFIFO()) return 'a FIFO (named pipe)';
+  if (st.isCharacterDevice()) return 'a character device';
+  if (st.isBlockDevice()) return 'a block device';
+  if (st.isSocket()) return 'a socket';
+  if (st.isSymbolicLink()) return 'a symlink';
+  return 'not a regular file';
+}
+
+const myUid = (): number => process.geteuid?.() ?? 0;
+
+/** Whether a directory is in the hands of someone other than root or whoever runs bridgectl (its owner, or anyone who may write it). */
+function foreignDirectory(st: Stats): boolean {
+  return (st.uid !== 0 && st.uid !== myUid()) || (st.mode & 0o022) !== 0;
+}
+
+/**
+ * Read a regular file without letting what sits at the path decide how
+ * long that takes or how much it costs (#17 item 2): opened O_NONBLOCK (a
+ * FIFO cannot block the open), fstat'ed on the descriptor (what was opened,
+ * not what the path named a moment earlier) and refused unless it is a
+ * regular file of at most MAX_READ_BYTES, then read to at most that size
+ * (a file that grows meanwhile is refused too). With `noFollow` (the
+ * directory is another user's) a symlink as the last component is refused,
+ * not followed. undefined when the file does not exist.
+ */
+export function readRegularFile(file: string, serverPath: string, noFollow: string | undefined): Buffer | undefined {
+  let fd: number;
+  try {
+    fd = openSync(file, constants.O_RDONLY | constants.O_NONBLOCK | (noFollow !== undefined ? constants.O_NOFOLLOW : 0));
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') return undefined;
+    if (code === 'ELOOP' && noFollow !== undefined && lstatSync(file, { throwIfNoEntry: false })?.isSymbolicLink()) {
+      throw new UserError(`${serverPath} is a symlink in ${noFollow}; bridgectl does not follow it there`, `replace the link with the file itself (or remove it) and run again`);
+    }
+    throw hostError(err, 'read', serverPath);
+  }
+  try {
+    const st = fstatSync(fd);
+    if (!st.isFile()) throw new UserError(`${serverPath} is ${kindOf(st)}, not a regular file; bridgectl reads only regular files`, 'move it aside and run again');
+    if (st.size > MAX_READ_BYTES) throw tooBig(serverPath);
+    // One byte more than fstat promised: a file that grew since is noticed and read on in chunks.
+    const buf = Buffer.allocUnsafe(st.size + 1);
+    const length = readInto(fd, buf, serverPath);
+    return length < buf.length ? buf.subarray(0, length) : readRest(fd, buf, serverPath);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** Read into buf until it is full or the file ends; how many bytes it holds. */
+function readInto(fd: number, buf: Buffer, serverPath: string): number {
+  let length = 0;
+  while (length < buf.length) {
+    let n: number;
+    try {
+      n = readSync(fd, buf, length, buf.length - length, null);
+    } catch (err) {
+      throw hostError(err, 'read', serverPath);
+    }
+    if (n === 0) break;
+    length += n;
+  }
+  return length;
+}
+
+function readRest(fd: number, head: Buffer, serverPath: string): Buffer {
+  const chunks = [head];
+  let total = head.length;
+  for (;;) {
+    if (total > MAX_READ_BYTES) throw tooBig(serverPath);
+    const chunk = Buffer.allocUnsafe(64 * 1024);
+    const n = readInto(fd, chunk, serverPath);
+    if (n === 0) return Buffer.concat(chunks, total);
+    chunks.push(chunk.subarray(0, n));
+    total += n;
+  }
+}
+
+function tooBig(serverPath: string): UserError {
+  return new UserError(
+    `${serverPath} is larger than ${MAX_READ_BYTES / (1024 * 1024)} MiB; bridgectl does not read files that big`,
+    'check what wrote it; move it aside and run again',
+  );
+}
+
 /** The real machine, seen through --root. */
 export function nodeHost(root: string, env: Readonly<Record<string, string | undefined>>): Host {
   let passwd: PasswdEntry[] | undefined;
@@ -154,19 +257,33 @@ export function nodeHost(root: string, env: Readonly<Record<string, string | und
     } catch {
       // ENOTDIR, EACCES…: the read below reports it as it always did
     }
-    let bytes: Buffer;
-    try {
-      bytes = readFileSync(file);
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-      throw err;
-    }
+    const bytes = readRegularFile(file, serverPath, foreignParent(serverPath));
+    if (bytes === undefined) return undefined;
     const text = decodeUtf8(bytes);
     if (text === undefined) {
       const line = firstInvalidUtf8Line(bytes);
       throw new UserError(`${serverPath}:${line ?? '?'}: line ${line ?? '?'} is not valid UTF-8; bridgectl will not rewrite this file`, 'fix that line (or move the file aside) and run again');
     }
     return text;
+  }
+
+  // Directory verdicts, asked once per directory per run (a plan reads several files in each).
+  const parents = new Map<string, string | undefined>();
+  /** When the file's directory is another user's: who, for the message (the last component is then not followed). */
+  function foreignParent(serverPath: string): string | undefined {
+    const dir = path.posix.dirname(serverPath);
+    if (parents.has(dir)) return parents.get(dir);
+    let verdict: string | undefined;
+    try {
+      const st = statSync(onHost(root, dir));
+      if (foreignDirectory(st)) {
+        verdict = (st.mode & 0o022) !== 0 ? `${dir}, which others can write (mode 0${(st.mode & 0o7777).toString(8)})` : `${dir}, which uid ${st.uid} owns`;
+      }
+    } catch {
+      verdict = `${dir}`; // unreadable: do not follow links there
+    }
+    parents.set(dir, verdict);
+    return verdict;
   }
 
   const statWith = (fn: typeof statSync, serverPath: string): PathFacts | undefined => {

@@ -56,9 +56,16 @@ function isMutating(args: SafetyArgs): boolean {
 /** Run a command, under the host lock when it may write: planning and applying then see one consistent state. */
 export async function underLock<T>(args: SafetyArgs, work: () => Promise<T>): Promise<T> {
   if (!isMutating(args)) return work();
-  const timeout = args.lockTimeout ?? DEFAULT_LOCK_TIMEOUT;
-  if (!Number.isFinite(timeout) || timeout < 0) throw new UsageError(`--lock-timeout must be a number of seconds >= 0, got ${String(args.lockTimeout)}`);
+  const timeout = checkLockTimeout(args.lockTimeout ?? DEFAULT_LOCK_TIMEOUT);
   return withLock(path.resolve(args.root), { timeout, command: `bridgectl ${args._.join(' ')}` }, work);
+}
+
+/** A usable --lock-timeout, or a clear error (cli.ts checks it before any command runs, not only a run that writes). */
+export function checkLockTimeout(timeout: number): number {
+  if (Number.isFinite(timeout) && timeout >= 0) return timeout;
+  // yargs has already turned a word into NaN: say what is wanted rather than echo "NaN".
+  const got = Number.isNaN(timeout) ? 'not a number' : `got ${String(timeout)}`;
+  throw new UsageError(`--lock-timeout takes a number of seconds, 0 or more (${got})`, 'e.g. --lock-timeout 120, or --lock-timeout 0 to fail at once when another run holds the lock');
 }
 
 export function applyOptions(args: SafetyArgs, io: SafetyIo): ApplyOptions {

@@ -169,6 +169,7 @@ export interface RenderedHop {
 }
 
 const SUDOERS_NAME = /^[a-z_][a-z0-9_-]*\$?$/i;
+const SUDOERS_KEYWORDS = new Set(['ALL', 'Defaults', 'User_Alias', 'Runas_Alias', 'Host_Alias', 'Cmnd_Alias', 'Cmd_Alias']);
 const SUDOERS_PATH = /^\/[A-Za-z0-9_./-]+$/;
 
 export function renderHop(input: HopRenderInput): RenderedHop {
@@ -177,8 +178,10 @@ export function renderHop(input: HopRenderInput): RenderedHop {
   checkSpec(bridge, hop, cli);
   const paths = hopPaths(bridge.id);
   for (const user of [identity.serviceUser, ...input.webUsers]) {
-    // 'ALL' is a sudoers keyword: as a user name it would grant everyone.
-    if (!SUDOERS_NAME.test(user) || user === 'ALL') throw new RenderError(`user name ${JSON.stringify(user)} cannot be written into a sudoers grant`);
+    // 'ALL' is a sudoers keyword: as a user name it would grant everyone; 'Defaults' and the alias keywords start other kinds of line.
+    if (!SUDOERS_NAME.test(user) || SUDOERS_KEYWORDS.has(user)) {
+      throw new RenderError(`user name ${JSON.stringify(user)} cannot be written into a sudoers grant${SUDOERS_KEYWORDS.has(user) ? ' (it is a sudoers keyword)' : ''}`, 'pass --web-user / --service-user with the account PHP-FPM and the bridge really run as');
+    }
   }
   for (const p of Object.values(paths)) {
     if (!SUDOERS_PATH.test(p)) throw new RenderError(`internal: unsafe hop path ${p}`);

@@ -28,7 +28,7 @@ describe('modes and owners', () => {
     expect(mode(at(root, '/run/bridgectl'))).toBe(0o700); // only root can open it, so only root can take (and hold) the lock
   });
 
-  it('heals a legacy 0600 file (and unit) by chmod alone: the plan shows it, content and inode are kept', () => {
+  it('heals a legacy 0600 mu-plugin by chmod alone (the plan shows it, content and inode are kept); a 0600 unit keeps its mode', () => {
     const root = serverSandbox();
     expect(runBin(installArgs(root)).code).toBe(0);
     chmodSync(at(root, CHANNELS), 0o600);
@@ -38,13 +38,14 @@ describe('modes and owners', () => {
     const dry = runBin(installArgs(root, '--dry-run'), { umask: '077' });
     expect(dry.stdout).toContain(`update    ${CHANNELS}`);
     expect(dry.stdout).toContain(`mode 0600 -> 0644 ${CHANNELS}`);
-    expect(dry.stdout).toContain(`mode 0600 -> 0644 ${UNIT}`);
+    // A unit is never widened (it may hold a secret: test/safety/secret-modes.test.ts); systemd reads it as root.
+    expect(dry.stdout).not.toContain(`mode 0600 -> 0644 ${UNIT}`);
 
     const r = runBin(installArgs(root), { umask: '077' });
     expect(r.code).toBe(0);
     const after = snapshot(at(root, CHANNELS));
     expect(after.mode).toBe(0o644);
-    expect(mode(at(root, UNIT))).toBe(0o644);
+    expect(mode(at(root, UNIT))).toBe(0o600);
     expect(after.bytes).toEqual(before.bytes);
     expect(after.ino).toBe(before.ino); // chmod, not a rewrite
     expect(after.mtimeMs).toBe(before.mtimeMs);

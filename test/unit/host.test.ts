@@ -5,14 +5,19 @@
  * changed answer, a new file where there was none, or an error that went
  * away, is seen.
  */
-import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { chmodSync, chownSync, cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { main, type Io } from '../../installer/cli.js';
 import fc from 'fast-check';
-import { decodeUtf8, nodeHost, recordingHost, type Host } from '../../installer/host.js';
+import { applyPlan } from '../../installer/apply.js';
+import { UserError } from '../../installer/errors.js';
+import { fileChange } from '../../installer/plan.js';
+import { decodeUtf8, MAX_READ_BYTES, nodeHost, recordingHost, type Host } from '../../installer/host.js';
 import { fakeHost } from '../helpers/fake-host.js';
 import { bridgeSandbox } from '../helpers/bridge-sandbox.js';
+import * as sandboxHelpers from '../helpers/sandbox.js';
 import { at, CHANNELS, SITE } from '../helpers/sandbox.js';
 
 /** Ask a fixed set of questions, the way a plan would. */
@@ -204,5 +209,68 @@ describe('the plan made before the lock', () => {
     expect({ code: r.code, hosts: r.hosts }).toEqual({ code: 0, hosts: 2 });
     const channels = readFileSync(at(root, CHANNELS), 'utf8');
     for (const name of ['kimaki', 'notify', 'cc-connect']) expect(channels).toContain(`$channels['${name}'] = [`);
+  });
+});
+
+describe('nodeHost.readText: what is at the path decides nothing (#17 item 2)', () => {
+  const { isRoot, sandbox, SVC_UID, SVC_GID } = sandboxHelpers;
+
+  it('refuses a file over MAX_READ_BYTES unread, naming the server path', () => {
+    const root = sandbox({ 'etc/big.conf': '' });
+    truncateSync(at(root, '/etc/big.conf'), MAX_READ_BYTES + 1); // sparse: nothing is allocated
+    expect(() => nodeHost(root, {}).readText('/etc/big.conf')).toThrow(new UserError('/etc/big.conf is larger than 16 MiB; bridgectl does not read files that big'));
+  });
+
+  it('reads a file of exactly MAX_READ_BYTES', () => {
+    const root = sandbox({ 'etc/edge.conf': '' });
+    truncateSync(at(root, '/etc/edge.conf'), MAX_READ_BYTES);
+    expect(nodeHost(root, {}).readText('/etc/edge.conf')?.length).toBe(MAX_READ_BYTES);
+  });
+
+  it.each([
+    ['a FIFO', (p: string) => expect(spawnSync('mkfifo', [p]).status).toBe(0), 'a FIFO (named pipe)'],
+    ['a link to /dev/zero', (p: string) => symlinkSync('/dev/zero', p), 'a character device'],
+    ['a directory', (p: string) => mkdirSync(p), 'a directory'],
+  ])('refuses %s in a root-owned directory as what it is, at once', (_what, plant, kind) => {
+    const root = sandbox({ 'etc/keep': '' });
+    plant(at(root, '/etc/x.conf'));
+    expect(() => nodeHost(root, {}).readText('/etc/x.conf')).toThrow(`/etc/x.conf is ${kind}, not a regular file`);
+  });
+
+  it('follows a link in a directory only root (or whoever runs bridgectl) controls', () => {
+    const root = sandbox({ 'etc/real.conf': 'hello\n' });
+    symlinkSync(at(root, '/etc/real.conf'), at(root, '/etc/x.conf'));
+    expect(nodeHost(root, {}).readText('/etc/x.conf')).toBe('hello\n');
+  });
+
+  it('does not follow a link in a directory another user controls, even to a regular file', () => {
+    const root = sandbox({ 'etc/secret': 'root only\n', 'home/opencode/.config/bot/keep': '' });
+    const dir = at(root, '/home/opencode/.config/bot');
+    // As root: the service user owns it; otherwise: others may write it. Either way it is not ours alone.
+    if (isRoot) chownSync(dir, SVC_UID, SVC_GID);
+    else chmodSync(dir, 0o777);
+    symlinkSync(at(root, '/etc/secret'), path.join(dir, '.env'));
+    const who = isRoot ? `which uid ${SVC_UID} owns` : 'which others can write (mode 0777)';
+    expect(() => nodeHost(root, {}).readText('/home/opencode/.config/bot/.env')).toThrow(
+      new UserError(`/home/opencode/.config/bot/.env is a symlink in /home/opencode/.config/bot, ${who}; bridgectl does not follow it there`),
+    );
+  });
+
+  it('apply does not read whole a file that grew past the cap after it was planned', () => {
+    const root = sandbox({ 'etc/x.conf': 'old\n' });
+    const change = fileChange('/etc/x.conf', 'old\n', 'new\n', 0o644, 0o644);
+    truncateSync(at(root, '/etc/x.conf'), MAX_READ_BYTES + 1);
+    expect(() => applyPlan({ changes: [change], directories: [], identities: {}, notes: [] }, root)).toThrow('/etc/x.conf grew while bridgectl was planning; nothing was written');
+  });
+
+  it('names the server path when the OS refuses the read', () => {
+    const root = sandbox({ 'etc/notadir': 'x' });
+    let err: unknown;
+    try {
+      nodeHost(root, {}).readText('/etc/notadir/x.conf');
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toMatchObject({ name: 'HostError', code: 'ENOTDIR', message: 'cannot read /etc/notadir/x.conf: a component of the path is not a directory (ENOTDIR)' });
   });
 });
