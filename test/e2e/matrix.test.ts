@@ -403,15 +403,20 @@ async function matrix(name: string, channel: string, recipient: string, prefer: 
       ['cc-connect direct', async () => directSetup('cc-connect'), 'cc-connect', PROJECT, ccArg],
     ];
     for (const [mode, setup, channel, recipient, carries] of modes) {
+      // Direct mode keeps the seed's argv byte for byte (`--prompt <msg>`, cc-connect's bare
+      // positional), so a message starting with '-' is not one it supports: docs/dispatch-modes.md,
+      // "Messages that start with a dash". The sudo hop carries every message.
+      const messages = mode.endsWith('direct') ? HOSTILE_MESSAGES.filter(([, m]) => !m.startsWith('-')) : HOSTILE_MESSAGES;
       it(mode, async () => {
+        expect(messages.length).toBeGreaterThan(HOSTILE_MESSAGES.length - 4);
         await setup();
         clearRecords();
-        const results = await stack.dispatch(HOSTILE_MESSAGES.map(([, message]) => ({ channel, recipient, message })));
-        await finished(HOSTILE_MESSAGES.length);
+        const results = await stack.dispatch(messages.map(([, message]) => ({ channel, recipient, message })));
+        await finished(messages.length);
         const calls = readCalls(stack.records);
         const problems: string[] = [];
-        results.forEach((d, i) => d.error && problems.push(`${HOSTILE_MESSAGES[i]?.[0]}: ${d.error.code}: ${d.error.message}`));
-        for (const [name, message] of HOSTILE_MESSAGES) {
+        results.forEach((d, i) => d.error && problems.push(`${messages[i]?.[0]}: ${d.error.code}: ${d.error.message}`));
+        for (const [name, message] of messages) {
           const call = calls.find((c) => carries(c.argv, message));
           if (!call) problems.push(`${name}: no call carried ${JSON.stringify(message)} as one argument`);
           else if (call.exit !== 0) problems.push(`${name}: the CLI exited ${call.exit}`);
