@@ -484,7 +484,7 @@ async function matrix(name: string, channel: string, recipient: string, prefer: 
   it('install --dispatch sudo with telegram in the set: kimaki through sudo, telegram direct, both delivered', async () => {
     const r = stack.inNs(['env', `TELEGRAM_BOT_TOKEN=${stack.telegramToken}`, process.execPath, path.resolve('dist/bridgectl.cjs'), 'install', '--bridge', 'kimaki', '--bridge', 'telegram', '--site', stack.site, '--service-user', SVC_USER, '--init', 'none', '--dispatch', 'sudo']);
     expect(r.status).toBe(0); // it was refused: "telegram has no sudo dispatch mode"
-    expect(r.stderr).toMatch(/^note: telegram: has no sudo dispatch mode; it stays direct$/m);
+    expect(r.stdout).toMatch(/^note: telegram: has no sudo dispatch mode; it stays direct$/m); // plan notes print with the plan
     expect((await realDispatch('kimaki', KIMAKI_ID)).call?.uid).toBe(stack.SVC);
     expect((await realDispatch('telegram', CHAT)).ok).toBe(true);
   });
