@@ -136,9 +136,29 @@ export function inspectInstalled(bridge: BridgeDefinition, channelsText: string 
   };
   if (look('systemd', '/')) return installed;
   for (const home of new Set([blockHome, ...(typeof homes === 'function' ? homes() : homes)])) {
-    if (home && look('launchd', home)) break;
+    if (home && look('launchd', home)) return installed;
+  }
+  // Last resort, for a flagless run over an installed block that pins no HOME
+  // (telegram's): the one passwd home whose plist its own user (or root)
+  // owns. Any local user can plant a plist in their home, so never for a
+  // bridge that is not installed yet, nor when two homes hold one.
+  if (body && blockHome === undefined) {
+    const [only, ...more] = ownPlistHomes(bridge, host);
+    if (only !== undefined && more.length === 0) look('launchd', only);
   }
   return installed;
+}
+
+/** passwd homes holding one of the bridge's plists, the home and the plist owned by that home's user or root. */
+function ownPlistHomes(bridge: BridgeDefinition, host: Host): string[] {
+  const owns = (uid: number | undefined, user: number): boolean => uid === user || uid === 0;
+  const homes = host.users().filter(
+    (u) => posix.isAbsolute(u.home) && owns(host.lstat(u.home)?.uid, u.uid) && bridge.units.some((names) => {
+      const plist = host.lstat(serviceFile('launchd', names, u.home));
+      return plist?.kind === 'file' && owns(plist.uid, u.uid);
+    }),
+  );
+  return [...new Set(homes.map((u) => u.home))];
 }
 
 /** The value after `--data-dir` in an argv, if any. */
@@ -399,16 +419,14 @@ function missingDirectories(dataDir: string, identity: Identity, host: Host): Di
 /**
  * Homes where a launchd plist might live before the identity is known: the
  * named service user's, the HOME any block pins (the bridges of one site
- * usually share a user, and telegram's block pins none), the invoking
- * user's HOME (where the bash installer wrote the plists), and then every
- * passwd home in database order, since bridgectl installs plists under the
- * service user's home and a flagless deploy may run as anyone (root).
+ * usually share a user, and telegram's block pins none), and the invoking
+ * user's HOME (where the bash installer wrote the plists). Other passwd
+ * homes are a last resort with conditions (inspectInstalled).
  */
 export function candidateHomes(flags: Pick<IdentityFlags, 'serviceUser' | 'runAsRoot'>, host: Host, channelsText: string | undefined): string[] {
   const name = flags.serviceUser ?? (flags.runAsRoot ? 'root' : undefined) ?? host.env.SERVICE_USER;
   const named = name ? host.user(name)?.home : undefined;
-  const passwd = host.users().map((u) => u.home);
-  return [...new Set([named, ...pinnedHomes(channelsText), host.env.HOME, ...passwd].filter((h): h is string => h !== undefined && posix.isAbsolute(h)))];
+  return [...new Set([named, ...pinnedHomes(channelsText), host.env.HOME].filter((h): h is string => h !== undefined && posix.isAbsolute(h)))];
 }
 
 /**

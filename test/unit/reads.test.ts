@@ -54,11 +54,9 @@ it('launchd homes are looked for only for a bridge without a systemd unit', asyn
   const { host, reads } = countingHost(root);
   planUpgrade({ site: SITE }, host);
   const plists = [...reads.keys()].filter((p) => p.endsWith('.plist'));
-  // kimaki has its unit: no plist of its own is looked for; the bridges that are not installed are looked for everywhere, once:
-  // the home the blocks pin, then every other passwd home (where bridgectl installs plists), in passwd order.
+  // kimaki has its unit: no plist of its own is looked for; a bridge that is not installed is looked for once, in the
+  // home the blocks pin — never in other passwd homes, where any user could plant one (engine.ts, inspectInstalled).
   expect(plists.filter((p) => p.includes('kimaki'))).toEqual([]);
-  expect(plists.filter((p) => p.includes('cc-connect'))).toEqual(
-    ['/home/opencode', '/root', '/var/www', '/home/ghost'].map((home) => `${home}/Library/LaunchAgents/com.wp.cc-connect.plist`),
-  );
+  expect(plists.filter((p) => p.includes('cc-connect'))).toEqual(['/home/opencode/Library/LaunchAgents/com.wp.cc-connect.plist']);
   expect([...reads.values()].every((n) => n === 1)).toBe(true);
 });
