@@ -19,6 +19,7 @@
  * reload: until then a worker may still run a cached config that points at
  * the wrapper. Without one they stay, and the next run removes them.
  */
+import { readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import type { Host } from './host.js';
 import type { FileChange, Plan } from './plan.js';
@@ -76,14 +77,29 @@ export function holdHopRemovals(plan: Plan): { now: Plan; held: FileChange[] } {
 }
 
 /** The command that reloads one service, as run and as printed for --no-reload. */
-export function reloadCommand(service: FpmService, systemd: boolean, host: Host): { file: string; args: string[]; text: string } | { error: string } | { stopped: string } {
+export function reloadCommand(service: FpmService, systemd: boolean, host: Host, processOf = liveProcess): { file: string; args: string[]; text: string } | { error: string } | { stopped: string } {
   if (systemd) return { file: 'systemctl', args: ['try-reload-or-restart', service.unit], text: `systemctl try-reload-or-restart ${service.unit}` };
   if (!service.pidFile) return { error: `/etc/php/${service.version}/fpm/php-fpm.conf names no pid file` };
   const pid = host.readText(service.pidFile)?.trim();
   // php-fpm removes its pid file on exit: none means no master, and no cache to drop.
   if (pid === undefined || pid === '') return { stopped: `${service.unit} is not running (no pid in ${service.pidFile}): nothing to reload` };
   if (!/^[1-9][0-9]*$/.test(pid)) return { error: `${service.pidFile} does not hold a pid` };
+  // A pid file a crashed master left behind can name a reused pid, and SIGUSR2 ends most processes: signal only a root php-fpm.
+  const proc = processOf(Number(pid));
+  if (proc === undefined) return { stopped: `${service.unit} is not running (${service.pidFile} names pid ${pid}, which is gone): nothing to reload` };
+  if (!proc.comm.startsWith('php-fpm') || proc.uid !== 0) {
+    return { error: `${service.pidFile} names pid ${pid}, which is not a php-fpm master run by root (${JSON.stringify(proc.comm)}, uid ${proc.uid}); a stale pid file?` };
+  }
   return { file: 'kill', args: ['-USR2', pid], text: `kill -USR2 ${pid}` };
+}
+
+/** A process of this machine (the live host's /proc: a pid is never under --root). */
+function liveProcess(pid: number): { comm: string; uid: number } | undefined {
+  try {
+    return { comm: readFileSync(`/proc/${pid}/comm`, 'utf8').trim(), uid: statSync(`/proc/${pid}`).uid };
+  } catch {
+    return undefined;
+  }
 }
 
 /** What to run by hand (--no-reload, or after a failure). */
@@ -122,7 +138,7 @@ export async function reloadPhpFpm(host: Host, root: string, options: { reload: 
   const reloaded: string[] = [];
   const notes: string[] = [];
   for (const [i, service] of services.entries()) {
-    const command = reloadCommand(service, systemd, host);
+    const command = reloadCommand(service, systemd, host, env.processOf);
     if ('stopped' in command) {
       notes.push(command.stopped);
       continue;

@@ -35,6 +35,8 @@ export interface ServiceEnv {
    * live path runs (with a fake exec) without touching the real host.
    */
   liveRoot?: string;
+  /** A running process's name and owner, from the machine's /proc (never under --root); undefined when it is gone. */
+  processOf?: (pid: number) => { comm: string; uid: number } | undefined;
 }
 
 export interface ServiceFailure {

@@ -24,11 +24,15 @@ const POOLS = {
 };
 const INSTALL = ['install', '--bridge', 'kimaki', '--site', SITE, '--service-user', 'opencode', '--init', 'none'];
 
-function live(root: string, systemd: boolean, outcomes: Record<string, ExecOutcome> = {}) {
+/** The machine's processes, as the pid files above name them: two php-fpm masters run by root. */
+const PROCESSES: Record<number, { comm: string; uid: number }> = { 4242: { comm: 'php-fpm8.2', uid: 0 }, 77: { comm: 'php-fpm7.4', uid: 0 } };
+
+function live(root: string, systemd: boolean, outcomes: Record<string, ExecOutcome> = {}, processes = PROCESSES) {
   const calls: { command: string; wrapperOnDisk: boolean }[] = [];
   const services: ServiceEnv = {
     liveRoot: root,
     systemdRunning: () => systemd,
+    processOf: (pid) => processes[pid],
     exec: async (file, args) => {
       const command = [file, ...args].join(' ');
       calls.push({ command, wrapperOnDisk: existsSync(at(root, HOP.wrapper)) });
@@ -121,6 +125,19 @@ describe('install / upgrade / channel set on the live host reload PHP-FPM after 
     const g = await live(garbled, false).run(INSTALL);
     expect(g.code).toBe(1);
     expect(g.stderr).toContain('reloading PHP-FPM failed: /run/php/php8.2-fpm.pid does not hold a pid');
+  });
+
+  it('a pid file naming a pid that is gone, or a process that is not a root php-fpm, is never signalled', async () => {
+    const gone = await live(serverSandbox(POOLS), false, {}, { 77: PROCESSES[77] as { comm: string; uid: number } }).run(INSTALL);
+    expect(gone.code).toBe(0);
+    expect(gone.stderr).toContain('note: php8.2-fpm is not running (/run/php/php8.2-fpm.pid names pid 4242, which is gone): nothing to reload\n');
+    for (const other of [{ comm: 'postgres', uid: 0 }, { comm: 'php-fpm8.2', uid: 33 }]) {
+      const { calls, run } = live(serverSandbox(POOLS), false, {}, { ...PROCESSES, 4242: other });
+      const r = await run(INSTALL);
+      expect(r.code).toBe(1);
+      expect(r.stderr).toContain('/run/php/php8.2-fpm.pid names pid 4242, which is not a php-fpm master run by root');
+      expect(calls.map((c) => c.command)).not.toContain('kill -USR2 4242');
+    }
   });
 
   it('no PHP-FPM pool at all: nothing to reload, nothing said', async () => {
