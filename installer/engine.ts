@@ -305,7 +305,7 @@ export function renderBridge(
       const path = serviceFile(init, service, identity.home);
       const current = installed.services.get(path);
       const text = current?.text ?? host.readText(path);
-      const parsed = withOperatorLines(init, service, path, text, current?.parsed ?? (text === undefined ? undefined : parseService(init, text)), notes);
+      const parsed = checked(path, () => withOperatorLines(init, service, path, text, current?.parsed ?? (text === undefined ? undefined : parseService(init, text)), notes));
       const managed = (init === 'systemd' ? service.systemdEnv : service.launchdEnv).map(([k]) => k);
       const after = checked(path, () => renderService(init, service, keptSettings(parsed, managed)));
       const currentMode = current?.mode ?? (text === undefined ? undefined : host.stat(path)?.mode);

@@ -171,4 +171,15 @@ describe('a site or user name ending in a backslash (#17 item 5)', () => {
     expect(r.stderr.split('\n')[0]).toBe('bridgectl: /etc/systemd/system/kimaki.service: User "svc\\\\" ends in a backslash, which systemd reads as a continuation line in User=');
     expect(snapshot(root)).toEqual(before);
   });
+
+  it('upgrade over an installed unit names the unit in a refusal too (its operator lines are rendered first)', async () => {
+    const root = serverSandbox();
+    expect((await runMain(['install', '--bridge', 'kimaki', '--site', SITE, '--service-user', 'opencode', '--root', root])).code).toBe(0);
+    writeFileSync(at(root, '/etc/passwd'), `${PASSWD}svc\\:x:${SVC_UID}:${SVC_GID}::/home/opencode:/bin/sh\n`);
+    const before = snapshot(root);
+    const r = await runMain(['upgrade', '--site', SITE, '--service-user', 'svc\\', '--root', root]);
+    expect(r.code).toBe(1);
+    expect(r.stderr.split('\n')[0]).toMatch(/^bridgectl: \/etc\/systemd\/system\/kimaki\.service: User /);
+    expect(snapshot(root)).toEqual(before);
+  });
 });
