@@ -1,7 +1,7 @@
 /**
  * Reading a systemd unit file the way systemd reads it (systemd.syntax(7),
  * checked against systemd 252's own parse: `systemd --test` dumps what it
- * loaded, see test/unit/unit-syntax.test.ts). Pure.
+ * loaded, see test/integration/units.test.ts and test/helpers/systemd-reads.ts). Pure.
  *
  * - A line whose first non-blank character is `#` or `;` is a comment, even
  *   inside a continuation.

@@ -203,7 +203,7 @@ export function envOf(installed: InstalledService | undefined, key: string): str
 // ---------------------------------------------------------------- escaping
 //
 // systemd.syntax(7) and systemd.exec(5), checked against systemd 252's own
-// parse (test/unit/units-systemd.test.ts): a value is stripped of
+// parse (test/integration/units.test.ts): a value is stripped of
 // surrounding whitespace; a line ending in an odd run of backslashes joins
 // the next line; `%` starts a specifier. User=, WorkingDirectory= and
 // EnvironmentFile= take the rest of the line as written (no quotes, no
