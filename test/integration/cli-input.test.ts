@@ -5,29 +5,15 @@
  * Every refusal: exit 1, one clear line naming the option or entry, and
  * nothing written.
  */
-import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { envOf, parseSystemdUnit } from '../../installer/units.js';
-import path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { BIN, runMain } from '../helpers/cli.js';
 import { at, PASSWD, serverSandbox, SITE, SVC_GID, SVC_UID } from '../helpers/sandbox.js';
+import { entries } from '../helpers/tree.js';
 
 const INSTALL = ['install', '--bridge', 'kimaki', '--site', SITE, '--service-user', 'opencode'];
 
-function snapshot(root: string): Map<string, string> {
-  const out = new Map<string, string>();
-  const walk = (dir: string): void => {
-    for (const entry of readdirSync(dir, { withFileTypes: true })) {
-      const p = path.join(dir, entry.name);
-      if (entry.isDirectory()) {
-        out.set(`${path.relative(root, p)}/`, '');
-        walk(p);
-      } else out.set(path.relative(root, p), readFileSync(p, 'latin1'));
-    }
-  };
-  walk(root);
-  return out;
-}
 
 describe('an option without its value (#17 item 9)', () => {
   it.each([
@@ -39,12 +25,12 @@ describe('an option without its value (#17 item 9)', () => {
     [['upgrade', '--site', SITE, '--data-dir'], '--data-dir'],
   ])('%j: one line naming %s, exit 1, nothing written', async (argv, option) => {
     const root = serverSandbox();
-    const before = snapshot(root);
+    const before = entries(root);
     const withRoot = argv.includes('--root') ? argv : ['--root', root, ...argv];
     const r = await runMain(withRoot);
     expect(r.code).toBe(1);
     expect(r.stderr).toBe(`bridgectl: ${option} needs a value\n  see 'bridgectl --help'\n`);
-    expect(snapshot(root)).toEqual(before);
+    expect(entries(root)).toEqual(before);
   });
 });
 
@@ -55,12 +41,12 @@ describe('a passwd home that is not an absolute path (#17 item 9)', () => {
   ])('%s: names the passwd entry, exit 1, nothing written', async (_what, home) => {
     const root = serverSandbox();
     writeFileSync(at(root, '/etc/passwd'), PASSWD.replace(/^(opencode:[^:]*:[^:]*:[^:]*:[^:]*:)[^:]*:/m, `$1${home}:`));
-    const before = snapshot(root);
+    const before = entries(root);
     const r = await runMain([...INSTALL, '--root', root]);
     expect(r.code).toBe(1);
     expect(r.stderr).not.toMatch(/internal/);
     expect(r.stderr.split('\n')[0]).toBe(`bridgectl: service user 'opencode' has the home ${JSON.stringify(home)} in ${root}/etc/passwd, not an absolute path`);
-    expect(snapshot(root)).toEqual(before);
+    expect(entries(root)).toEqual(before);
   });
 });
 
@@ -72,13 +58,13 @@ describe('a site that climbs or is / (#17 item 12)', () => {
     [['--site', '//./'], '--site "//./" is the filesystem root, not a WordPress root'],
   ])('%j is refused, exit 1, nothing written', async (site, message) => {
     const root = serverSandbox();
-    const before = snapshot(root);
+    const before = entries(root);
     for (const command of [['install', '--bridge', 'kimaki', '--service-user', 'opencode'], ['upgrade'], ['render', '--bridge', 'kimaki', '--run-as-root', '--binary', '/usr/bin/k']]) {
       const r = await runMain([...command, ...site, '--root', root]);
       expect(r.code).toBe(1);
       expect(r.stderr.split('\n')[0]).toBe(`bridgectl: ${message}`);
     }
-    expect(snapshot(root)).toEqual(before);
+    expect(entries(root)).toEqual(before);
   });
 
   it('SITE_PATH=/.. is refused naming SITE_PATH', async () => {
@@ -156,30 +142,30 @@ describe('a site or user name ending in a backslash (#17 item 5)', () => {
     expect(unit).toMatch(/^WorkingDirectory=\/srv\/ab\\\/\nEnvironment=HOME=\/home\/opencode\n/m);
     expect(parseSystemdUnit(unit)).toMatchObject({ workingDirectory: site, user: 'opencode' });
     expect(envOf(parseSystemdUnit(unit), 'HOME')).toBe('/home/opencode');
-    const installed = snapshot(root);
+    const installed = entries(root);
     const upgrade = await runMain(['upgrade', '--site', site, '--root', root]);
     expect(upgrade).toMatchObject({ code: 0, stderr: '' });
-    expect(snapshot(root)).toEqual(installed);
+    expect(entries(root)).toEqual(installed);
   });
 
   it('a service user whose name ends in a backslash is refused naming the unit and User=, nothing written', async () => {
     const root = serverSandbox();
     writeFileSync(at(root, '/etc/passwd'), `${PASSWD}svc\\:x:${SVC_UID}:${SVC_GID}::/home/opencode:/bin/sh\n`);
-    const before = snapshot(root);
+    const before = entries(root);
     const r = await runMain(['install', '--bridge', 'kimaki', '--site', SITE, '--service-user', 'svc\\', '--root', root]);
     expect(r.code).toBe(1);
     expect(r.stderr.split('\n')[0]).toBe('bridgectl: /etc/systemd/system/kimaki.service: User "svc\\\\" ends in a backslash, which systemd reads as a continuation line in User=');
-    expect(snapshot(root)).toEqual(before);
+    expect(entries(root)).toEqual(before);
   });
 
   it('upgrade over an installed unit names the unit in a refusal too (its operator lines are rendered first)', async () => {
     const root = serverSandbox();
     expect((await runMain(['install', '--bridge', 'kimaki', '--site', SITE, '--service-user', 'opencode', '--root', root])).code).toBe(0);
     writeFileSync(at(root, '/etc/passwd'), `${PASSWD}svc\\:x:${SVC_UID}:${SVC_GID}::/home/opencode:/bin/sh\n`);
-    const before = snapshot(root);
+    const before = entries(root);
     const r = await runMain(['upgrade', '--site', SITE, '--service-user', 'svc\\', '--root', root]);
     expect(r.code).toBe(1);
     expect(r.stderr.split('\n')[0]).toMatch(/^bridgectl: \/etc\/systemd\/system\/kimaki\.service: User /);
-    expect(snapshot(root)).toEqual(before);
+    expect(entries(root)).toEqual(before);
   });
 });

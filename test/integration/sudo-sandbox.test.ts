@@ -15,6 +15,7 @@ import { hopPaths } from '../../installer/sudo-hop.js';
 import { findVisudo, VISUDO_PATHS } from '../../installer/sudo-probe.js';
 import { runBin, runMain } from '../helpers/cli.js';
 import { at, CHANNELS, isRoot, sandbox, serverSandbox, SITE } from '../helpers/sandbox.js';
+import { entries } from '../helpers/tree.js';
 
 const HOP = hopPaths('kimaki');
 const ROOT_OWNED = { uid: 0, gid: 0 };
@@ -34,21 +35,6 @@ interface JsonFile {
 }
 const json = (stdout: string): { files: JsonFile[]; notes: string[]; directories: { path: string; mode: string; uid: number }[] } => JSON.parse(stdout);
 
-/** Every file under root with its bytes: what "nothing else changed" is checked against. */
-function tree(root: string): Map<string, string> {
-  const out = new Map<string, string>();
-  const walk = (dir: string): void => {
-    for (const entry of readdirSync(dir, { withFileTypes: true })) {
-      const p = path.join(dir, entry.name);
-      if (entry.isDirectory()) {
-        out.set(`${path.relative(root, p)}/`, '');
-        walk(p);
-      } else out.set(path.relative(root, p), readFileSync(p, 'latin1'));
-    }
-  };
-  walk(root);
-  return out;
-}
 
 const visudo = findVisudo(undefined, existsSync);
 if (process.env.CI && !visudo) {
@@ -157,23 +143,23 @@ describe('upgrade in sudo mode', () => {
   it('twice is a no-op: everything unchanged, nothing rewritten', async () => {
     const root = serverSandbox();
     await install(root, '--dispatch', 'sudo');
-    const before = tree(root);
+    const before = entries(root);
     for (let i = 0; i < 2; i++) {
       const r = await upgrade(root, '--json');
       expect(r.code).toBe(0);
       expect(json(r.stdout).files.map((f) => f.status)).toEqual(['unchanged', 'unchanged', 'unchanged', 'unchanged', 'unchanged']);
       expect(json(r.stdout).notes).toEqual([]);
     }
-    expect(tree(root)).toEqual(before);
+    expect(entries(root)).toEqual(before);
   });
 
   it('adopts the installed mode, web users and grant form without flags', async () => {
     const root = serverSandbox();
     await install(root, '--dispatch', 'sudo', '--web-user', 'ghost', '--no-sudo-regex');
-    const before = tree(root);
+    const before = entries(root);
     expect((await install(root)).code).toBe(0); // no --dispatch, --web-user, --sudo-regex
     expect((await upgrade(root)).code).toBe(0);
-    expect(tree(root)).toEqual(before);
+    expect(entries(root)).toEqual(before);
   });
 
   it('adopts the CLI from the target when the channel runs the wrapper (no unit to read it from)', async () => {
@@ -306,14 +292,14 @@ describe('a hand-edited grant', () => {
 
   it("the reviewer's install: --run-as-root with a CLI www-data owns exits 1, names the path and its owner, and writes nothing", async () => {
     const root = withCli();
-    const before = tree(root);
+    const before = entries(root);
     const r = await reviewer(root);
     expect(r.code).toBe(1);
     expect(r.stderr).toBe(
       'bridgectl: kimaki: refusing the sudo hop: /var/www/bin/kimaki is owned by www-data (uid 33), so www-data could change the kimaki CLI, which the hop runs as root\n' +
         '  fix: install kimaki where only root can write it (e.g. /usr/local/bin) and pass --binary, or: chown root:root /var/www/bin/kimaki && chmod go-w /var/www/bin/kimaki\n',
     );
-    expect(tree(root)).toEqual(before);
+    expect(entries(root)).toEqual(before);
     chownSync(at(root, '/var/www/bin/kimaki'), 0, 0);
     expect((await reviewer(root)).code).toBe(0);
   });
@@ -333,11 +319,11 @@ describe('a hand-edited grant', () => {
     const root = serverSandbox();
     mkdirSync(at(root, '/usr/local/lib/bridgectl'), { recursive: true });
     chownSync(at(root, '/usr/local/lib/bridgectl'), 33, 33);
-    const before = tree(root);
+    const before = entries(root);
     const r = await install(root, '--dispatch', 'sudo');
     expect(r.code).toBe(1);
     expect(r.stderr).toContain('/usr/local/lib/bridgectl is owned by www-data (uid 33), so www-data could change the dispatch target /usr/local/lib/bridgectl/kimaki-dispatch-target, which sudo runs as opencode');
-    expect(tree(root)).toEqual(before);
+    expect(entries(root)).toEqual(before);
   });
 
   it('upgrade refuses too, once the CLI is handed to www-data after install; doctor fails it; --dispatch direct is still possible', async () => {
@@ -345,11 +331,11 @@ describe('a hand-edited grant', () => {
     chownSync(at(root, '/var/www/bin/kimaki'), 0, 0);
     expect((await reviewer(root)).code).toBe(0);
     chownSync(at(root, '/var/www/bin/kimaki'), 33, 33);
-    const before = tree(root);
+    const before = entries(root);
     const up = await upgrade(root);
     expect(up.code).toBe(1);
     expect(up.stderr).toContain('/var/www/bin/kimaki is owned by www-data (uid 33)');
-    expect(tree(root)).toEqual(before);
+    expect(entries(root)).toEqual(before);
     const doctor = await runMain(['doctor', '--site', SITE, '--root', root, '--json']);
     expect(doctor.code).not.toBe(0);
     const checks = (JSON.parse(doctor.stdout) as { checks: { id: string; status: string; message: string }[] }).checks;
@@ -362,7 +348,7 @@ describe('uninstall', () => {
   it('removes the three hop files and nothing else (but the transport, with the last channel)', async () => {
     const root = serverSandbox({ 'usr/local/bin/other-tool': '#!/bin/sh\n', 'etc/sudoers.d/README': 'keep me\n' });
     await install(root, '--dispatch', 'sudo');
-    const before = tree(root);
+    const before = entries(root);
     const r = await runMain(['uninstall', '--bridge', 'kimaki', '--site', SITE, '--root', root, '--json']);
     expect(r.code).toBe(0);
     expect(json(r.stdout).files.map((f) => [f.path, f.status])).toEqual([
@@ -372,7 +358,7 @@ describe('uninstall', () => {
       [HOP.target, 'remove'],
       [HOP.wrapper, 'remove'],
     ]);
-    const after = tree(root);
+    const after = entries(root);
     const gone = [...before.keys()].filter((k) => !after.has(k));
     const changed = [...after.keys()].filter((k) => before.get(k) !== after.get(k));
     expect(gone.sort()).toEqual([...Object.values(HOP), TRANSPORT].map((p) => p.slice(1)).sort());
@@ -418,14 +404,14 @@ describe('the drop-in is validated before it is renamed into place', () => {
   it('a refused drop-in never replaces the installed one, and nothing else is written (a refusing visudo)', async () => {
     const root = serverSandbox();
     await install(root, '--dispatch', 'sudo');
-    const before = tree(root);
+    const before = entries(root);
     const refusing = path.join(fakeVisudo(at(sandbox(), '/bin')), 'visudo');
     const plan = planUpgrade({ site: SITE, dispatch: { webUsers: ['ghost'] } }, nodeHost(root, {}));
     const apply = (): unknown => applyPlan(plan, root, { validators: { sudoers: visudoValidator(undefined, () => refusing) } });
     expect(apply).toThrow('/etc/sudoers.d/bridgectl-kimaki: visudo -cf refused the new drop-in, so it was not installed');
     expect(apply).toThrow('>>> /etc/sudoers.d/bridgectl-kimaki: syntax error'); // the temp file's name is not leaked
     expect(readdirSync(at(root, '/etc/sudoers.d'))).toEqual(['bridgectl-kimaki']); // no temp file left
-    expect(tree(root)).toEqual(before);
+    expect(entries(root)).toEqual(before);
   });
 
   it('a refused first install leaves no drop-in at all (injected validator)', () => {

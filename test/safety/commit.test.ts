@@ -6,31 +6,16 @@
  * through Io.fault), and made for real with `chattr +i` where we can.
  */
 import { spawnSync } from 'node:child_process';
-import { lstatSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import path from 'node:path';
+import { readFileSync, writeFileSync } from 'node:fs';
 import type { CommitStep } from '../../installer/apply.js';
 import { main } from '../../installer/cli.js';
 import { runBin, type RunResult } from '../helpers/cli.js';
 import { at, CHANNELS, isRoot, serverSandbox, SITE } from '../helpers/sandbox.js';
+import { entries } from '../helpers/tree.js';
 
 const UNIT = '/etc/systemd/system/kimaki.service';
 const TRANSPORT = `${SITE}/wp-content/mu-plugins/wp-coding-agents-cli-transport.php`;
 
-/** Every entry under root: type, mode, owner, and a file's bytes. */
-function tree(root: string): Map<string, string> {
-  const out = new Map<string, string>();
-  const walk = (dir: string): void => {
-    for (const name of readdirSync(dir).sort()) {
-      const full = path.join(dir, name);
-      const st = lstatSync(full);
-      const meta = `${st.isDirectory() ? 'dir' : 'file'} ${(st.mode & 0o7777).toString(8)} ${st.uid}:${st.gid}`;
-      out.set(`/${path.relative(root, full)}`, st.isDirectory() ? meta : `${meta} ${readFileSync(full).toString('base64')}`);
-      if (st.isDirectory()) walk(full);
-    }
-  };
-  walk(root);
-  return out;
-}
 
 function errno(code: string, syscall: string, file: string): NodeJS.ErrnoException {
   return Object.assign(new Error(`${code}: injected, ${syscall} '${file}'`), { code, syscall, path: file });
@@ -79,12 +64,12 @@ describe('a failed commit is rolled back', () => {
 
   it.each([1, 2, 3])('EACCES on rename %i: every file, directory, mode and owner as before; the message says what happened', async (n) => {
     const root = await installed();
-    const before = tree(root);
+    const before = entries(root);
     const { fault, hit } = failAt('rename', n, 'EACCES');
     const r = await run(upgrade(root), fault);
     expect(hit).toHaveLength(1);
     expect(r.code).toBe(1);
-    expect(tree(root)).toEqual(before);
+    expect(entries(root)).toEqual(before);
     const failed = hit[0] as string;
     expect(r.stderr).toContain(`bridgectl: cannot replace ${failed} (rename failed: EACCES, injected); nothing was written`);
     if (n === 1) expect(r.stderr).not.toContain('put back');
@@ -95,7 +80,7 @@ describe('a failed commit is rolled back', () => {
 
   it('ENOSPC while --backup writes its copy: nothing renamed, no backup or temp file left', async () => {
     const root = await installed();
-    const before = tree(root);
+    const before = entries(root);
     const { fault, hit } = failAt('backup', 2, 'ENOSPC');
     const renames: string[] = [];
     const r = await run(upgrade(root, '--backup'), (s, p) => {
@@ -105,21 +90,21 @@ describe('a failed commit is rolled back', () => {
     expect(hit).toHaveLength(1);
     expect(renames).toEqual([]); // backups are all taken before the first rename
     expect(r.code).toBe(1);
-    expect(tree(root)).toEqual(before);
+    expect(entries(root)).toEqual(before);
     expect(r.stderr).toContain(`bridgectl: cannot write the backup of ${hit[0]} (write failed: ENOSPC, injected); nothing was written`);
   });
 
   it('with --backup, a failed rename also removes the backups it took (the run wrote nothing)', async () => {
     const root = await installed();
-    const before = tree(root);
+    const before = entries(root);
     const r = await run(upgrade(root, '--backup'), failAt('rename', 3, 'EIO').fault);
     expect(r.code).toBe(1);
-    expect(tree(root)).toEqual(before);
+    expect(entries(root)).toEqual(before);
   });
 
   it('a removal (uninstall) is put back too', async () => {
     const root = await installed();
-    const before = tree(root);
+    const before = entries(root);
     const steps: string[] = [];
     const r = await run(['uninstall', '--bridge', 'kimaki', '--site', SITE, '--root', root, '--no-reload'], (s, p) => {
       steps.push(`${s} ${p}`);
@@ -128,16 +113,16 @@ describe('a failed commit is rolled back', () => {
     expect(steps).toEqual([`rename ${CHANNELS}`, `unlink ${TRANSPORT}`, `unlink ${UNIT}`, `restore ${TRANSPORT}`, `restore ${CHANNELS}`]);
     expect(r.code).toBe(1);
     expect(r.stderr).toContain(`cannot remove ${UNIT} (unlink failed: EROFS, injected); nothing was written: ${CHANNELS}, ${TRANSPORT} were already replaced and were put back as they were`);
-    expect(tree(root)).toEqual(before);
+    expect(entries(root)).toEqual(before);
   });
 
   it('a first install that fails on its last rename leaves no file and no directory it created', async () => {
     const root = serverSandbox();
-    const before = tree(root);
+    const before = entries(root);
     const r = await run(['install', '--bridge', 'kimaki', '--site', SITE, '--service-user', 'opencode', '--root', root, '--no-reload'], failAt('rename', 3, 'EPERM').fault);
     expect(r.code).toBe(1);
-    const after = tree(root);
-    for (const p of [...after.keys()].filter((k) => k.startsWith('/run'))) after.delete(p); // the lock's own directory stays
+    const after = entries(root);
+    for (const p of [...after.keys()].filter((k) => k.startsWith('run'))) after.delete(p); // the lock's own directory stays
     expect(after).toEqual(before);
   });
 });
@@ -189,12 +174,12 @@ describe('for real: chattr +i on the unit', () => {
       return;
     }
     try {
-      const before = tree(root);
+      const before = entries(root);
       const r = runBin(upgrade(root));
       expect(r.code).toBe(1);
       expect(r.stderr).toContain(`cannot replace ${UNIT} (rename failed: EPERM`);
       expect(readFileSync(at(root, CHANNELS), 'utf8')).toContain("'/usr/local/bin/kimaki'");
-      expect(tree(root)).toEqual(before);
+      expect(entries(root)).toEqual(before);
     } finally {
       chattr('-i', at(root, UNIT));
     }

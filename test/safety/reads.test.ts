@@ -8,12 +8,13 @@
  * freeze the test runner itself.
  */
 import { spawnSync } from 'node:child_process';
-import { chownSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
+import { chownSync, lstatSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { BIN, runMain } from '../helpers/cli.js';
 import { bridgeSandbox } from '../helpers/bridge-sandbox.js';
 import { at, CHANNELS, isRoot, SITE, SVC_GID, SVC_UID } from '../helpers/sandbox.js';
+import { entries } from '../helpers/tree.js';
 
 const TOKEN = '5555555555:AAsecret-token_never_printed';
 const TRANSPORT = `${SITE}/wp-content/mu-plugins/wp-coding-agents-cli-transport.php`;
@@ -96,25 +97,6 @@ function plant(root: string, serverPath: string, kind: Kind): void {
   if (isRoot && kind !== 'a link to /dev/zero') chownSync(file, st.uid, st.gid);
 }
 
-/** Every entry under root: bytes of regular files, link targets, kinds and modes of everything else; never opens a FIFO or a device. */
-function tree(root: string): Map<string, string> {
-  const out = new Map<string, string>();
-  const walk = (dir: string): void => {
-    for (const name of readdirSync(dir).sort()) {
-      const p = path.join(dir, name);
-      const st = lstatSync(p);
-      const meta = `${(st.mode & 0o170000).toString(8)} ${(st.mode & 0o7777).toString(8)} ${st.uid}:${st.gid}`;
-      if (st.isDirectory()) {
-        out.set(`${path.relative(root, p)}/`, meta);
-        walk(p);
-      } else if (st.isSymbolicLink()) out.set(path.relative(root, p), `${meta} -> ${readlinkSync(p)}`);
-      else if (st.isFile()) out.set(path.relative(root, p), `${meta} ${readFileSync(p, 'latin1')}`);
-      else out.set(path.relative(root, p), meta);
-    }
-  };
-  walk(root);
-  return out;
-}
 
 function run(argv: string[]): { code: number | null; out: string; signal: NodeJS.Signals | null } {
   const r = spawnSync(process.execPath, [BIN, ...argv], {
@@ -140,7 +122,7 @@ describe.each(Object.entries(COMMANDS))('%s', (name, argv) => {
     work = mkdtempSync(path.join(tmpdir(), 'bridgectl-reads-case-'));
     copyTree(installed, work);
     plant(work, serverPath, kind);
-    const before = tree(work);
+    const before = entries(work);
 
     const r = run([...argv, '--root', work]);
 
@@ -149,7 +131,7 @@ describe.each(Object.entries(COMMANDS))('%s', (name, argv) => {
       // Not a file this command reads: it ends, and leaves what is there alone.
       expect(r.code).toBe(name === 'doctor' ? doctorOnInstalled : 0); // doctor: as on the untouched install
       expect(r.out).not.toContain(serverPath);
-      expect(tree(work).get(serverPath.slice(1))).toEqual(before.get(serverPath.slice(1)));
+      expect(entries(work).get(serverPath.slice(1))).toEqual(before.get(serverPath.slice(1)));
       return;
     }
     expect(r.code).toBe(1);
@@ -161,6 +143,6 @@ describe.each(Object.entries(COMMANDS))('%s', (name, argv) => {
       expect(r.out).toContain(serverPath);
       expect(r.out).not.toContain(work); // the server path, never the sandbox's host path
     }
-    expect(tree(work)).toEqual(before);
+    expect(entries(work)).toEqual(before);
   }, LIMIT_MS + 10_000);
 });
