@@ -273,6 +273,7 @@ export function nodeHost(root: string, env: Readonly<Record<string, string | und
   function foreignParent(serverPath: string): string | undefined {
     const dir = path.posix.dirname(serverPath);
     if (parents.has(dir)) return parents.get(dir);
+    checkLinkedDirectories(dir);
     let verdict: string | undefined;
     try {
       const st = statSync(onHost(root, dir));
@@ -284,6 +285,34 @@ export function nodeHost(root: string, env: Readonly<Record<string, string | und
     }
     parents.set(dir, verdict);
     return verdict;
+  }
+
+  /**
+   * A symlinked directory on the way, in a directory another user controls,
+   * must lead to a directory that user owns (a deploy user's `current ->
+   * releases/N`): else that user could point root's read at any directory,
+   * e.g. ~/.config/opencode-telegram-bot -> /root/secrets (#17 item 2).
+   */
+  function checkLinkedDirectories(dir: string): void {
+    let parent = '/';
+    for (const part of dir.split('/').filter(Boolean)) {
+      const here = path.posix.join(parent, part);
+      const link = lstatSync(onHost(root, here), { throwIfNoEntry: false });
+      if (link === undefined) return;
+      if (link.isSymbolicLink()) {
+        const holder = statSync(onHost(root, parent));
+        const target = statSync(onHost(root, here), { throwIfNoEntry: false });
+        // Who may replace the link: the directory's owner, or anyone when others can write it (then the link's owner planted it).
+        const controller = (holder.mode & 0o002) !== 0 ? link.uid : holder.uid;
+        if (foreignDirectory(holder) && target !== undefined && target.uid !== controller) {
+          throw new UserError(
+            `${here} is a symlink in ${parent} (which uid ${holder.uid} owns) to a directory uid ${target.uid} owns; bridgectl does not read through it`,
+            `replace the link with the directory itself, or make ${parent} root's`,
+          );
+        }
+      }
+      parent = here;
+    }
   }
 
   const statWith = (fn: typeof statSync, serverPath: string): PathFacts | undefined => {

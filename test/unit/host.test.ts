@@ -256,6 +256,22 @@ describe('nodeHost.readText: what is at the path decides nothing (#17 item 2)', 
     );
   });
 
+  // Another user's directory link must lead to a directory that user owns: not root's secrets, yet a deploy user's current -> releases/N.
+  (isRoot ? it : it.skip)('does not read through a directory link another user planted to a directory they do not own', () => {
+    const root = sandbox({ 'root/secrets/.env': 'TELEGRAM_BOT_TOKEN=root-only\n', 'home/opencode/releases/1/.env': 'OWN=1\n' });
+    const home = at(root, '/home/opencode');
+    for (const p of [home, `${home}/releases`, `${home}/releases/1`, `${home}/releases/1/.env`]) chownSync(p, SVC_UID, SVC_GID);
+    mkdirSync(`${home}/.config`);
+    chownSync(`${home}/.config`, SVC_UID, SVC_GID);
+    symlinkSync(at(root, '/root/secrets'), `${home}/.config/bot`);
+    symlinkSync(`${home}/releases/1`, `${home}/current`);
+    const host = nodeHost(root, {});
+    expect(() => host.readText('/home/opencode/.config/bot/.env')).toThrow(
+      `/home/opencode/.config/bot is a symlink in /home/opencode/.config (which uid ${SVC_UID} owns) to a directory uid 0 owns; bridgectl does not read through it`,
+    );
+    expect(host.readText('/home/opencode/current/.env')).toBe('OWN=1\n');
+  });
+
   it('apply does not read whole a file that grew past the cap after it was planned', () => {
     const root = sandbox({ 'etc/x.conf': 'old\n' });
     const change = fileChange('/etc/x.conf', 'old\n', 'new\n', 0o644, 0o644);
