@@ -14,6 +14,7 @@ import type { Check } from '../../installer/doctor.js';
 import { MAX_MESSAGE_BYTES, hopPaths } from '../../installer/sudo-hop.js';
 import { HOSTILE_MESSAGES, readCalls, type Call } from '../helpers/dispatch.js';
 import { Stack, prerequisites, SVC_USER, type Dispatched } from './stack.js';
+import { FPM_VERSION } from '../helpers/php-fpm.js';
 
 const KIMAKI_ID = '123456789012345678';
 const PROJECT = 'my-project';
@@ -188,7 +189,7 @@ function reset(): void {
       `chown root:root ${stack.site} && chmod 0755 ${stack.site}`,
       `rm -f ${T}/spool/*.queued`,
       // OPcache forgets the files removed above (the OPcache scenario is about what happens without this).
-      'systemctl reload php8.2-fpm',
+      `systemctl reload php${FPM_VERSION}-fpm`,
     ].join(' && '),
   );
   clearRecords();
@@ -318,7 +319,7 @@ async function matrix(name: string, channel: string, recipient: string, prefer: 
     expect((await realDispatch('kimaki', KIMAKI_ID)).ok).toBe(true);
     const r = stack.bridgectl('uninstall', '--bridge', 'kimaki', '--site', stack.site);
     // The only thing on stderr: PHP-FPM was reloaded, so no worker still runs the removed block.
-    expect(r.stderr).toMatch(/^note: reloaded PHP-FPM, so OPcache drops the old PHP files: php8\.2-fpm .*\n$/);
+    expect(r.stderr).toMatch(new RegExp(`^note: reloaded PHP-FPM, so OPcache drops the old PHP files: php${FPM_VERSION.replace('.', '\\.')}-fpm .*\n$`));
     expect(r.status).toBe(0);
     for (const p of Object.values(HOP)) expect(stack.inNs(['test', '-e', p]).status).not.toBe(0);
     const after = await stack.dispatchOne({ channel: 'kimaki', recipient: KIMAKI_ID, message: 'after uninstall' });

@@ -6,7 +6,7 @@
  * test/sudo/namespace.sh (throwaway users bctlweb/bctlsvc/bctlother, empty
  * /etc/sudoers.d and /usr/local/{bin,lib}) plus test/e2e/namespace-e2e.sh (a
  * private copy of /etc, empty /run and /var/log). Inside it: MariaDB with a
- * throwaway datadir, php-fpm8.2 from Debian's stock config (the `www` pool,
+ * throwaway datadir, Debian's php-fpm (8.2 on Debian 12) from its stock config (the `www` pool,
  * www-data), nginx on 127.0.0.1 only, with a config written here, serving a
  * copy of Debian's /usr/share/wordpress whose wp-config.php is Debian's own
  * (it reads /etc/wordpress/config-127.0.0.1.php). WordPress is installed by
@@ -26,14 +26,15 @@ import path from 'node:path';
 import { shellQuote } from '../../installer/shell.js';
 import type { Check } from '../../installer/doctor.js';
 import { fakeCcConnect, fakeKimaki } from '../helpers/dispatch.js';
+import { FPM_VERSION } from '../helpers/php-fpm.js';
 
 export const BIN = path.resolve('dist/bridgectl.cjs');
 export const WEB_USER = 'www-data';
 export const SVC_USER = 'bctlsvc';
-const FPM = 'php-fpm8.2';
-const FPM_CONF = '/etc/php/8.2/fpm/php-fpm.conf';
-const FPM_PID = '/run/php/php8.2-fpm.pid';
-const FPM_SOCK = '/run/php/php8.2-fpm.sock';
+const FPM = `php-fpm${FPM_VERSION}`;
+const FPM_CONF = `/etc/php/${FPM_VERSION}/fpm/php-fpm.conf`;
+const FPM_PID = `/run/php/php${FPM_VERSION}-fpm.pid`;
+const FPM_SOCK = `/run/php/php${FPM_VERSION}-fpm.sock`;
 const DB_SOCK = '/run/mysqld/mysqld.sock';
 /** The Bot API stand-in listens where api.telegram.org resolves to in the namespace. */
 export const TELEGRAM_PORT = 443;
@@ -45,7 +46,7 @@ export function prerequisites(): string[] {
   const missing: string[] = [];
   if (process.getuid?.() !== 0) missing.push('root');
   for (const cmd of TOOLS) if (spawnSync('sh', ['-c', `command -v ${cmd}`]).status !== 0) missing.push(cmd);
-  for (const file of ['/usr/share/wordpress/wp-load.php', '/usr/share/wordpress/wp-config.php', FPM_CONF, '/etc/php/8.2/fpm/pool.d/www.conf', '/etc/nginx/fastcgi.conf', '/etc/ssl/certs/ca-certificates.crt']) {
+  for (const file of ['/usr/share/wordpress/wp-load.php', '/usr/share/wordpress/wp-config.php', FPM_CONF, `/etc/php/${FPM_VERSION}/fpm/pool.d/www.conf`, '/etc/nginx/fastcgi.conf', '/etc/ssl/certs/ca-certificates.crt']) {
     if (!existsSync(file)) missing.push(file);
   }
   if (!existsSync('/usr/lib/php/20220829/mysqli.so') && spawnSync('php', ['-r', 'exit(extension_loaded("mysqli") ? 0 : 1);']).status !== 0) missing.push('php-mysql');
@@ -206,7 +207,7 @@ export class Stack {
   }
 
   fpmLog(): string {
-    return this.inNs(['tail', '-n', '20', '/var/log/php8.2-fpm.log']).stdout + this.inNs(['sh', '-c', `tail -n 20 ${this.T}/logs/*`]).stdout;
+    return this.inNs(['tail', '-n', '20', `/var/log/php${FPM_VERSION}-fpm.log`]).stdout + this.inNs(['sh', '-c', `tail -n 20 ${this.T}/logs/*`]).stdout;
   }
 
   async start(): Promise<void> {

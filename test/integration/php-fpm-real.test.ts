@@ -11,8 +11,9 @@ import path from 'node:path';
 import { nodeHost } from '../../installer/host.js';
 import { reloadPhpFpm } from '../../installer/php-fpm.js';
 import { fastcgiGet } from '../helpers/fastcgi.js';
+import { FPM_BINARY, FPM_VERSION } from '../helpers/php-fpm.js';
 
-const FPM = '/usr/sbin/php-fpm8.2';
+const FPM = FPM_BINARY;
 const have = existsSync(FPM);
 if (process.env.CI && !have) throw new Error(`CI: ${FPM} is required for the PHP-FPM reload test (apt-get install php-fpm)`);
 const fpmIt = have ? it : it.skip;
@@ -59,9 +60,9 @@ describe('a real php-fpm with opcache.validate_timestamps=0', () => {
         'php_admin_value[opcache.enable] = 1\nphp_admin_value[opcache.validate_timestamps] = 0\nphp_admin_value[opcache.file_update_protection] = 0\n',
     );
     // … and what bridgectl finds under the root standing in for the live host (a server path for the pid file).
-    mkdirSync(path.join(root, 'etc/php/8.2/fpm/pool.d'), { recursive: true });
-    writeFileSync(path.join(root, 'etc/php/8.2/fpm/pool.d/t.conf'), '[t]\nuser = nobody\n');
-    writeFileSync(path.join(root, 'etc/php/8.2/fpm/php-fpm.conf'), '[global]\npid = /fpm.pid\n');
+    mkdirSync(path.join(root, `etc/php/${FPM_VERSION}/fpm/pool.d`), { recursive: true });
+    writeFileSync(path.join(root, `etc/php/${FPM_VERSION}/fpm/pool.d/t.conf`), '[t]\nuser = nobody\n');
+    writeFileSync(path.join(root, `etc/php/${FPM_VERSION}/fpm/php-fpm.conf`), '[global]\npid = /fpm.pid\n');
 
     const started = spawnSync(FPM, ['--fpm-config', path.join(root, 'php-fpm.conf')], { encoding: 'utf8' });
     expect([started.status, started.stderr]).toEqual([0, '']);
@@ -74,7 +75,7 @@ describe('a real php-fpm with opcache.validate_timestamps=0', () => {
 
     const result = await reloadPhpFpm(nodeHost(root, {}), root, { reload: true, needed: true }, { liveRoot: root, systemdRunning: () => false });
     const pid = readFileSync(path.join(root, 'fpm.pid'), 'utf8').trim();
-    expect(result).toEqual({ reloaded: [`php8.2-fpm (kill -USR2 ${pid})`], notes: [], settled: true });
+    expect(result).toEqual({ reloaded: [`php${FPM_VERSION}-fpm (kill -USR2 ${pid})`], notes: [], settled: true });
     expect(await answer(socket, script, 'new 0 1')).toBe('new 0 1');
   }, 30_000);
 });

@@ -14,9 +14,9 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { chmodSync, copyFileSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import path from 'node:path';
+import { FPM_BINARY } from '../helpers/php-fpm.js';
 
-/** PHP_FPM, else Debian's versioned php-fpm in /usr/sbin (php-fpm8.2 on Debian 12). */
-const FPM = process.env.PHP_FPM ?? path.join('/usr/sbin', (existsSync('/usr/sbin') ? readdirSync('/usr/sbin') : []).filter((f) => /^php-fpm[0-9.]*$/.test(f)).sort().pop() ?? 'php-fpm');
+const FPM = FPM_BINARY;
 const inCI = process.env.CI !== undefined && !['', '0', 'false'].includes(process.env.CI);
 const missing = [!existsSync(FPM) ? FPM : '', process.getuid?.() !== 0 ? 'root' : ''].filter(Boolean);
 
