@@ -6,6 +6,7 @@
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { main } from '../../installer/cli.js';
+import type { ServiceEnv } from '../../installer/services.js';
 
 export interface RunResult {
   code: number;
@@ -13,13 +14,15 @@ export interface RunResult {
   stderr: string;
 }
 
-export async function runMain(argv: string[], env: Record<string, string | undefined> = {}): Promise<RunResult> {
+/** `services`: the live host's systemctl and PHP-FPM, faked (tests that name a sandbox as the live host). */
+export async function runMain(argv: string[], env: Record<string, string | undefined> = {}, services?: ServiceEnv): Promise<RunResult> {
   let stdout = '';
   let stderr = '';
   const code = await main(argv, {
     stdout: (t) => (stdout += t),
     stderr: (t) => (stderr += t),
     env,
+    ...(services ? { services } : {}),
   });
   return { code, stdout, stderr };
 }

@@ -1,6 +1,5 @@
 import { chmodSync, readdirSync, readFileSync, statSync, writeFileSync, existsSync } from 'node:fs';
 import path from 'node:path';
-import { main } from '../../installer/cli.js';
 import type { ExecOutcome, ServiceEnv } from '../../installer/services.js';
 import { runBin, runMain, type RunResult } from '../helpers/cli.js';
 import { at, CHANNELS, isRoot, serverSandbox, SITE } from '../helpers/sandbox.js';
@@ -216,12 +215,7 @@ describe('systemd on the live host (the sandbox stands in for it; systemctl is a
         return outcomes[args[0] ?? ''] ?? { exitCode: 0 };
       },
     };
-    const run = async (argv: string[]): Promise<RunResult> => {
-      let stdout = '';
-      let stderr = '';
-      const code = await main([...argv, '--root', root], { stdout: (t) => (stdout += t), stderr: (t) => (stderr += t), env: {}, services });
-      return { code, stdout, stderr };
-    };
+    const run = (argv: string[]): Promise<RunResult> => runMain([...argv, '--root', root], {}, services);
     return { calls, run };
   }
 

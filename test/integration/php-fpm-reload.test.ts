@@ -9,7 +9,7 @@ import { nodeHost } from '../../installer/host.js';
 import { fpmServices, pidFileOf, reloadPhpFpm } from '../../installer/php-fpm.js';
 import type { ExecOutcome, ServiceEnv } from '../../installer/services.js';
 import { hopPaths } from '../../installer/sudo-hop.js';
-import type { RunResult } from '../helpers/cli.js';
+import { runMain, type RunResult } from '../helpers/cli.js';
 import { at, isRoot, serverSandbox, SITE } from '../helpers/sandbox.js';
 
 const rootIt = isRoot ? it : it.skip;
@@ -39,12 +39,7 @@ function live(root: string, systemd: boolean, outcomes: Record<string, ExecOutco
       return outcomes[command] ?? { exitCode: 0 };
     },
   };
-  const run = async (argv: string[]): Promise<RunResult> => {
-    let stdout = '';
-    let stderr = '';
-    const code = await main([...argv, '--root', root], { stdout: (t) => (stdout += t), stderr: (t) => (stderr += t), env: {}, services });
-    return { code, stdout, stderr };
-  };
+  const run = (argv: string[]): Promise<RunResult> => runMain([...argv, '--root', root], {}, services);
   return { calls, run };
 }
 
