@@ -1,5 +1,5 @@
 import path from 'node:path';
-import type { Identity } from '../installer/identity.js';
+import type { Identity } from '../installer/identity/identity.js';
 import { fixedPathWith, LAUNCHD_PATH, SYSTEM_PATH } from './paths.js';
 import type { BridgeDefinition } from './types.js';
 

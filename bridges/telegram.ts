@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { dotenvValue } from '../installer/secrets.js';
+import { dotenvValue } from '../installer/identity/secrets.js';
 import { fixedPathWith, LAUNCHD_PATH, SYSTEM_PATH } from './paths.js';
 import type { BridgeDefinition } from './types.js';
 

@@ -10,9 +10,9 @@
  */
 import { fstatSync, readFileSync, statSync, writeSync } from 'node:fs';
 import path from 'node:path';
-import type { Io } from './cli.js';
+import type { Io } from './cli/cli.js';
 import { loadWithCodeCache, type LoadedBundle } from './code-cache.js';
-import { VERSION } from './version.js';
+import { VERSION } from './cli/version.js';
 
 /** Set by scripts/build.mjs: the core bundle's file name (beside this one) and its content hash. */
 declare const BRIDGECTL_CORE: string | undefined;
@@ -130,5 +130,5 @@ async function loadMain(): Promise<{ main: Main; core?: LoadedBundle }> {
     });
     return { main: (core.exports as { main: Main }).main, core };
   }
-  return { main: (await import('./cli.js')).main };
+  return { main: (await import('./cli/cli.js')).main };
 }

@@ -10,8 +10,8 @@
  * not re-render them (no bridge has those ids) but must parse them all.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
-import { renderChannelBody } from '../installer/channel.js';
-import { listBlocks, spliceBlocks, type BlockChange } from '../installer/markers.js';
+import { renderChannelBody } from '../installer/render/channel.js';
+import { listBlocks, spliceBlocks, type BlockChange } from '../installer/render/markers.js';
 
 const [file, totalText] = process.argv.slice(2);
 const total = Number(totalText);

@@ -1,6 +1,6 @@
 // Build the shipped CLI (see docs/performance.md for why it is shaped so):
 //
-//   dist/bridgectl-core.cjs   the CLI: installer/cli.ts and everything it
+//   dist/bridgectl-core.cjs   the CLI: installer/cli/cli.ts and everything it
 //                             imports, one CommonJS bundle, templates
 //                             precompiled, exports main().
 //   dist/bridgectl.cjs        the bin (installer/bin.ts): a few KB that
@@ -38,7 +38,7 @@ const common = {
   logLevel: 'warning',
 };
 
-/** installer/templates-precompiled.ts → the precompiled specs of templates/*.hbs. */
+/** installer/render/templates-precompiled.ts → the precompiled specs of templates/*.hbs. */
 const precompiledTemplates = {
   name: 'precompiled-templates',
   setup(b) {
@@ -285,7 +285,7 @@ const core = await build({
   minifyWhitespace: true,
   minifySyntax: true,
   metafile: true,
-  entryPoints: ['installer/cli.ts'],
+  entryPoints: ['installer/cli/cli.ts'],
   outfile: `dist/${CORE}`,
   define: { 'import.meta.url': '__bridgectl_meta.url', BRIDGECTL_VERSION: JSON.stringify(pkg.version) },
   plugins: [precompiledTemplates, yargsPatch, cliuiPatch, lazyModules, nodePathOnce],

@@ -5,7 +5,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import Handlebars from 'handlebars';
 
-/** Must equal TEMPLATE_OPTIONS in installer/templates.ts (test/unit/templates.test.ts pins it). */
+/** Must equal TEMPLATE_OPTIONS in installer/render/templates.ts (test/unit/templates.test.ts pins it). */
 export const TEMPLATE_OPTIONS = { noEscape: true, strict: true };
 
 /** Every template under dir, as the names renderTemplate takes ('systemd/unit.service.hbs'), sorted. */
@@ -26,7 +26,7 @@ export function precompileTemplates(dir) {
   return out;
 }
 
-/** The module that replaces installer/templates-precompiled.ts in the bundle. */
+/** The module that replaces installer/render/templates-precompiled.ts in the bundle. */
 export function precompiledModuleSource(dir) {
   const entries = Object.entries(precompileTemplates(dir)).map(([name, spec]) => `  ${JSON.stringify(name)}: ${spec},`);
   return `export const precompiledTemplates = {\n${entries.join('\n')}\n};\n`;

@@ -6,10 +6,10 @@
  * what sits under it instead. Every line is a runnable shell command. Pure.
  */
 import path from 'node:path';
-import type { Host, PathFacts } from '../host.js';
-import type { Principal } from '../access.js';
-import { canAccess } from '../access.js';
-import { shellQuote, type Who } from '../reach.js';
+import type { Host, PathFacts } from '../facts/host.js';
+import type { Principal } from '../lib/access.js';
+import { canAccess } from '../lib/access.js';
+import { shellQuote, type Who } from '../lib/reach.js';
 
 /** Directories whose mode and owner the whole system depends on. */
 const SYSTEM_DIRS = new Set([

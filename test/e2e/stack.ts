@@ -23,8 +23,8 @@ import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readFileSync,
 import { createServer as createHttps, type Server as HttpsServer } from 'node:https';
 import { createServer as createNet, type Server } from 'node:net';
 import path from 'node:path';
-import { shellQuote } from '../../installer/shell.js';
-import type { Check } from '../../installer/doctor.js';
+import { shellQuote } from '../../installer/lib/shell.js';
+import type { Check } from '../../installer/doctor/doctor.js';
 import { fakeCcConnect, fakeKimaki } from '../helpers/dispatch.js';
 import { FPM_VERSION } from '../helpers/php-fpm.js';
 

@@ -5,8 +5,8 @@
  */
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
-import { main } from '../../installer/cli.js';
-import type { ServiceEnv } from '../../installer/services.js';
+import { main } from '../../installer/cli/cli.js';
+import type { ServiceEnv } from '../../installer/apply/services.js';
 
 export interface RunResult {
   code: number;

@@ -5,7 +5,7 @@
  */
 import { readdirSync, readFileSync, existsSync, rmSync } from 'node:fs';
 import path from 'node:path';
-import { shellQuote } from '../../installer/shell.js';
+import { shellQuote } from '../../installer/lib/shell.js';
 
 export function fakeKimaki(records: string): string {
   return readFileSync(path.resolve('test/sudo/fake-kimaki.sh'), 'utf8').replace('@RECORDS@', shellQuote(records));

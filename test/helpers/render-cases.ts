@@ -5,9 +5,9 @@
  * fake host, so goldens cover identity resolution and the channel context too.
  */
 import { bridges } from '../../bridges/index.js';
-import { planInstall } from '../../installer/commands/install.js';
-import type { IdentityFlags } from '../../installer/identity.js';
-import type { Plan } from '../../installer/plan.js';
+import { planInstall } from '../../installer/cli/commands/install.js';
+import type { IdentityFlags } from '../../installer/identity/identity.js';
+import type { Plan } from '../../installer/model/plan.js';
 import { dir, fakeHost, type FakeHostSpec } from './fake-host.js';
 
 export const SITE = '/var/www/site';

@@ -6,9 +6,9 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { bridges, findBridge } from '../../bridges/index.js';
-import { envValue, parseChannelBody } from '../../installer/channel.js';
-import { listBlocks } from '../../installer/markers.js';
-import { parseService, serviceFile } from '../../installer/units.js';
+import { envValue, parseChannelBody } from '../../installer/render/channel.js';
+import { listBlocks } from '../../installer/render/markers.js';
+import { parseService, serviceFile } from '../../installer/render/units.js';
 import { runMain } from '../helpers/cli.js';
 import { bridgeSandbox } from '../helpers/bridge-sandbox.js';
 import { at, CHANNELS, SITE } from '../helpers/sandbox.js';

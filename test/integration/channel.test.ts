@@ -3,10 +3,10 @@
  * back by real PHP, and left alone by upgrade.
  */
 import { existsSync, readFileSync } from 'node:fs';
-import { TRANSPORT_TEMPLATE } from '../../installer/engine.js';
-import { listBlocks } from '../../installer/markers.js';
-import { transportFile } from '../../installer/paths.js';
-import { staticTemplate } from '../../installer/templates.js';
+import { TRANSPORT_TEMPLATE } from '../../installer/plan/engine.js';
+import { listBlocks } from '../../installer/render/markers.js';
+import { transportFile } from '../../installer/lib/paths.js';
+import { staticTemplate } from '../../installer/render/templates.js';
 import { bridgeSandbox } from '../helpers/bridge-sandbox.js';
 import { runMain } from '../helpers/cli.js';
 import { loadChannels } from '../helpers/php.js';

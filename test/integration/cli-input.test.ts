@@ -6,7 +6,7 @@
  * nothing written.
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { envOf, parseSystemdUnit } from '../../installer/units.js';
+import { envOf, parseSystemdUnit } from '../../installer/render/units.js';
 import { spawnSync } from 'node:child_process';
 import { BIN, runMain } from '../helpers/cli.js';
 import { at, PASSWD, serverSandbox, SITE, SVC_GID, SVC_UID } from '../helpers/sandbox.js';

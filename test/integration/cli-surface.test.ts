@@ -2,7 +2,7 @@
  * The command line around the commands: help with an example everywhere,
  * shell completion, colour only on a TTY and never with NO_COLOR.
  */
-import { COMMANDS, main } from '../../installer/cli.js';
+import { COMMANDS, main } from '../../installer/cli/cli.js';
 import { runMain } from '../helpers/cli.js';
 import { CHANNELS, serverSandbox, SITE } from '../helpers/sandbox.js';
 import { readFileSync, writeFileSync } from 'node:fs';

@@ -1,6 +1,6 @@
 import { chmodSync, readdirSync, readFileSync, statSync, writeFileSync, existsSync } from 'node:fs';
 import path from 'node:path';
-import type { ExecOutcome, ServiceEnv } from '../../installer/services.js';
+import type { ExecOutcome, ServiceEnv } from '../../installer/apply/services.js';
 import { runBin, runMain, type RunResult } from '../helpers/cli.js';
 import { at, CHANNELS, isRoot, serverSandbox, SITE } from '../helpers/sandbox.js';
 

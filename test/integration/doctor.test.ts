@@ -7,12 +7,12 @@ import { chmodSync, chownSync, mkdirSync, readFileSync, rmSync, symlinkSync, wri
 import { createServer, type Server } from 'node:net';
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
-import { renderChannelBody, renderScaffold, type ChannelSpec } from '../../installer/channel.js';
-import { runDoctor } from '../../installer/commands/doctor.js';
-import type { Check, LintResult } from '../../installer/doctor.js';
-import { nodeHost, type Host } from '../../installer/host.js';
-import { spliceBlocks } from '../../installer/markers.js';
-import { hopPaths } from '../../installer/sudo-hop.js';
+import { renderChannelBody, renderScaffold, type ChannelSpec } from '../../installer/render/channel.js';
+import { runDoctor } from '../../installer/cli/commands/doctor.js';
+import type { Check, LintResult } from '../../installer/doctor/doctor.js';
+import { nodeHost, type Host } from '../../installer/facts/host.js';
+import { spliceBlocks } from '../../installer/render/markers.js';
+import { hopPaths } from '../../installer/plan/sudo-hop.js';
 import { runMain } from '../helpers/cli.js';
 import { at, CHANNELS, GROUP, isRoot, PASSWD, serverSandbox, SITE, SVC_GID, SVC_UID, type Tree } from '../helpers/sandbox.js';
 

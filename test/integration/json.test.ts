@@ -3,9 +3,9 @@
  * documented shape (test/helpers/json-shape.ts), also on failure.
  */
 import { existsSync, readFileSync, rmSync } from 'node:fs';
-import { main } from '../../installer/cli.js';
-import { jsonDocument, JSON_SCHEMA_VERSION } from '../../installer/report.js';
-import type { ServiceEnv } from '../../installer/services.js';
+import { main } from '../../installer/cli/cli.js';
+import { jsonDocument, JSON_SCHEMA_VERSION } from '../../installer/report/report.js';
+import type { ServiceEnv } from '../../installer/apply/services.js';
 import { runBin, runMain, type RunResult } from '../helpers/cli.js';
 import { DOCUMENT, keyNames, shapeErrors } from '../helpers/json-shape.js';
 import { at, CHANNELS, serverSandbox, SITE } from '../helpers/sandbox.js';

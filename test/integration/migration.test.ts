@@ -9,8 +9,8 @@
  */
 import { chownSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { renderScaffold } from '../../installer/channel.js';
-import { spliceBlocks } from '../../installer/markers.js';
+import { renderScaffold } from '../../installer/render/channel.js';
+import { spliceBlocks } from '../../installer/render/markers.js';
 import { runMain } from '../helpers/cli.js';
 import { isRoot, sandbox, SVC_GID, SVC_UID } from '../helpers/sandbox.js';
 import { filesContaining, snapshot } from '../helpers/tree.js';

@@ -8,8 +8,8 @@
 import { spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { nodeHost } from '../../installer/host.js';
-import { reloadPhpFpm } from '../../installer/php-fpm.js';
+import { nodeHost } from '../../installer/facts/host.js';
+import { reloadPhpFpm } from '../../installer/apply/php-fpm.js';
 import { fastcgiGet } from '../helpers/fastcgi.js';
 import { FPM_BINARY, FPM_VERSION } from '../helpers/php-fpm.js';
 

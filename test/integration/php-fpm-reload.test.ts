@@ -4,11 +4,11 @@
  * records them and what was on disk at that moment.
  */
 import { existsSync } from 'node:fs';
-import { main } from '../../installer/cli.js';
-import { nodeHost } from '../../installer/host.js';
-import { fpmServices, pidFileOf, reloadPhpFpm } from '../../installer/php-fpm.js';
-import type { ExecOutcome, ServiceEnv } from '../../installer/services.js';
-import { hopPaths } from '../../installer/sudo-hop.js';
+import { main } from '../../installer/cli/cli.js';
+import { nodeHost } from '../../installer/facts/host.js';
+import { fpmServices, pidFileOf, reloadPhpFpm } from '../../installer/apply/php-fpm.js';
+import type { ExecOutcome, ServiceEnv } from '../../installer/apply/services.js';
+import { hopPaths } from '../../installer/plan/sudo-hop.js';
 import { runMain, type RunResult } from '../helpers/cli.js';
 import { at, isRoot, serverSandbox, SITE } from '../helpers/sandbox.js';
 

@@ -6,7 +6,7 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { TELEGRAM_CURL_CONFIG } from '../../bridges/telegram.js';
-import { SECRET_NOTICE } from '../../installer/diff.js';
+import { SECRET_NOTICE } from '../../installer/report/diff.js';
 import { bridgeSandbox } from '../helpers/bridge-sandbox.js';
 import { runBin, runMain } from '../helpers/cli.js';
 import { at, sandbox, serverSandbox, SITE } from '../helpers/sandbox.js';

@@ -13,10 +13,10 @@ import path from 'node:path';
 import { ccConnect } from '../../bridges/cc-connect.js';
 import { kimaki } from '../../bridges/kimaki.js';
 import type { BridgeDefinition } from '../../bridges/types.js';
-import type { ChannelSpec } from '../../installer/channel.js';
-import type { Identity } from '../../installer/identity.js';
-import { shellQuote } from '../../installer/shell.js';
-import { MAX_MESSAGE_BYTES, renderHop, type SudoHopSpec } from '../../installer/sudo-hop.js';
+import type { ChannelSpec } from '../../installer/render/channel.js';
+import type { Identity } from '../../installer/identity/identity.js';
+import { shellQuote } from '../../installer/lib/shell.js';
+import { MAX_MESSAGE_BYTES, renderHop, type SudoHopSpec } from '../../installer/plan/sudo-hop.js';
 import { clearCalls, fakeCcConnect, fakeKimaki, HOSTILE_MESSAGES, readCalls } from '../helpers/dispatch.js';
 import { isRoot } from '../helpers/sandbox.js';
 

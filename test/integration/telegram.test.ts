@@ -9,7 +9,7 @@ import { spawnSync } from 'node:child_process';
 import { chownSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { TELEGRAM_CURL_CONFIG } from '../../bridges/telegram.js';
-import { listBlocks } from '../../installer/markers.js';
+import { listBlocks } from '../../installer/render/markers.js';
 import { bridgeSandbox } from '../helpers/bridge-sandbox.js';
 import { runBin, runMain, type RunResult } from '../helpers/cli.js';
 import { loadChannels } from '../helpers/php.js';

@@ -1,6 +1,6 @@
 /**
  * #17 item 7: lines an operator added to a managed unit or plist survive an
- * upgrade, in place, and the run says which (installer/operator-lines.ts).
+ * upgrade, in place, and the run says which (installer/render/operator-lines.ts).
  * Real systemd-analyze reads the result.
  */
 import { spawnSync } from 'node:child_process';

@@ -11,7 +11,7 @@ import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
 import { chmodSync, chownSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { transportFile } from '../../installer/paths.js';
+import { transportFile } from '../../installer/lib/paths.js';
 import { BIN, runBin } from '../helpers/cli.js';
 import { at, CHANNELS, isRoot, serverSandbox, SITE } from '../helpers/sandbox.js';
 

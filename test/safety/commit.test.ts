@@ -7,8 +7,8 @@
  */
 import { spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
-import type { CommitStep } from '../../installer/apply.js';
-import { main } from '../../installer/cli.js';
+import type { CommitStep } from '../../installer/apply/apply.js';
+import { main } from '../../installer/cli/cli.js';
 import { runBin, type RunResult } from '../helpers/cli.js';
 import { at, CHANNELS, isRoot, serverSandbox, SITE } from '../helpers/sandbox.js';
 import { entries } from '../helpers/tree.js';

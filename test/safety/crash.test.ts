@@ -9,8 +9,8 @@
  */
 import { spawn } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { renderScaffold } from '../../installer/channel.js';
-import { listBlocks, removeBlock } from '../../installer/markers.js';
+import { renderScaffold } from '../../installer/render/channel.js';
+import { listBlocks, removeBlock } from '../../installer/render/markers.js';
 import { sandbox } from '../helpers/sandbox.js';
 import { at, CHANNELS, leftovers, MU, phpLintOk } from '../helpers/safety.js';
 import { buildWriter, runWriter } from '../helpers/writer.js';

@@ -6,7 +6,7 @@
  */
 import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { listBlocks, removeBlock } from '../../installer/markers.js';
+import { listBlocks, removeBlock } from '../../installer/render/markers.js';
 import { runBin, runMain } from '../helpers/cli.js';
 import { serverSandbox } from '../helpers/sandbox.js';
 import { at, CHANNELS, installArgs, leftovers, MU, phpLintOk, snapshot } from '../helpers/safety.js';

@@ -1,5 +1,5 @@
 /**
- * Durability order of a commit (installer/apply.ts), seen with strace: each
+ * Durability order of a commit (installer/apply/apply.ts), seen with strace: each
  * directory is fsynced once its run of renames ends, before any rename in
  * another directory, and every directory renamed into is fsynced before the
  * process exits. With the plan's order (files a channel points at first,

@@ -7,9 +7,9 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { chmodSync, chownSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { acquireLock, lockPath } from '../../installer/lock.js';
-import { listBlocks } from '../../installer/markers.js';
-import { renderScaffold } from '../../installer/channel.js';
+import { acquireLock, lockPath } from '../../installer/apply/lock.js';
+import { listBlocks } from '../../installer/render/markers.js';
+import { renderScaffold } from '../../installer/render/channel.js';
 import { runBin } from '../helpers/cli.js';
 import { isRoot, sandbox, serverSandbox } from '../helpers/sandbox.js';
 import { at, CHANNELS, installArgs, leftovers, MU, phpLintOk } from '../helpers/safety.js';

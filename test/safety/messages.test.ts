@@ -7,9 +7,9 @@
  */
 import { spawnSync } from 'node:child_process';
 import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { visudoValidator } from '../../installer/apply.js';
-import { hostError, MarkerError, oneLine, serverPathOf, showInvisible, UserError, withPath } from '../../installer/errors.js';
-import { spawnRunner } from '../../installer/sudo-probe.js';
+import { visudoValidator } from '../../installer/apply/apply.js';
+import { hostError, MarkerError, oneLine, serverPathOf, showInvisible, UserError, withPath } from '../../installer/model/errors.js';
+import { spawnRunner } from '../../installer/doctor/sudo-probe.js';
 import { BIN, runMain } from '../helpers/cli.js';
 import { at, CHANNELS, isRoot, PASSWD, sandbox, serverSandbox, SITE } from '../helpers/sandbox.js';
 

@@ -3,8 +3,8 @@
  */
 import { chmodSync, chownSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { applyPlan } from '../../installer/apply.js';
-import { fileChange } from '../../installer/plan.js';
+import { applyPlan } from '../../installer/apply/apply.js';
+import { fileChange } from '../../installer/model/plan.js';
 import { bridgeSandbox } from '../helpers/bridge-sandbox.js';
 import { runBin, runMain } from '../helpers/cli.js';
 import { isRoot, sandbox, serverSandbox, SVC_GID, SVC_UID } from '../helpers/sandbox.js';

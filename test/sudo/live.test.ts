@@ -23,9 +23,9 @@ import { spawn, spawnSync, type ChildProcess, type SpawnSyncReturns } from 'node
 import { chmodSync, chownSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import path from 'node:path';
-import { MAX_MESSAGE_BYTES, hopPaths } from '../../installer/sudo-hop.js';
-import { VISUDO_PATHS } from '../../installer/sudo-probe.js';
-import type { Check } from '../../installer/doctor.js';
+import { MAX_MESSAGE_BYTES, hopPaths } from '../../installer/plan/sudo-hop.js';
+import { VISUDO_PATHS } from '../../installer/doctor/sudo-probe.js';
+import type { Check } from '../../installer/doctor/doctor.js';
 import { clearCalls, fakeCcConnect, fakeKimaki, HOSTILE_MESSAGES, readCalls, waitForCalls, type Call } from '../helpers/dispatch.js';
 
 const HOP = hopPaths('kimaki');

@@ -1,6 +1,6 @@
 import { kimaki } from '../../bridges/kimaki.js';
-import { parseChannelBody, renderChannelBody, renderScaffold, type ChannelSpec } from '../../installer/channel.js';
-import type { Identity } from '../../installer/identity.js';
+import { parseChannelBody, renderChannelBody, renderScaffold, type ChannelSpec } from '../../installer/render/channel.js';
+import type { Identity } from '../../installer/identity/identity.js';
 import { expectGolden } from '../helpers/golden.js';
 
 const userIdentity: Identity = {

@@ -1,5 +1,5 @@
 /**
- * installer/dirs.ts: directories made one component at a time, never
+ * installer/apply/dirs.ts: directories made one component at a time, never
  * through a symlink someone else could plant — including one swapped in
  * between two steps (simulated with the beforeCreate hook), with /proc
  * (mkdir/open relative to the parent's descriptor) and without (re-verified
@@ -7,7 +7,7 @@
  */
 import { chmodSync, chownSync, existsSync, lstatSync, mkdirSync, readdirSync, renameSync, symlinkSync } from 'node:fs';
 import path from 'node:path';
-import { checkDirectoryPath, createDirectory } from '../../installer/dirs.js';
+import { checkDirectoryPath, createDirectory } from '../../installer/apply/dirs.js';
 import { isRoot, sandbox } from '../helpers/sandbox.js';
 
 /** A directory only someone else controls: another user's (as root), else writable by everyone. */

@@ -1,5 +1,5 @@
 /**
- * recordingHost (installer/host.ts): what a plan asked the machine, and
+ * recordingHost (installer/facts/host.ts): what a plan asked the machine, and
  * whether a fresh look still gets the same answers. cli.ts keeps the plan
  * made before the lock only when it does; these tests pin down that any
  * changed answer, a new file where there was none, or an error that went
@@ -9,12 +9,12 @@ import { spawnSync } from 'node:child_process';
 import { chmodSync, chownSync, cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { main, type Io } from '../../installer/cli.js';
+import { main, type Io } from '../../installer/cli/cli.js';
 import fc from 'fast-check';
-import { applyPlan } from '../../installer/apply.js';
-import { UserError } from '../../installer/errors.js';
-import { fileChange } from '../../installer/plan.js';
-import { decodeUtf8, MAX_READ_BYTES, nodeHost, recordingHost, type Host } from '../../installer/host.js';
+import { applyPlan } from '../../installer/apply/apply.js';
+import { UserError } from '../../installer/model/errors.js';
+import { fileChange } from '../../installer/model/plan.js';
+import { decodeUtf8, MAX_READ_BYTES, nodeHost, recordingHost, type Host } from '../../installer/facts/host.js';
 import { fakeHost } from '../helpers/fake-host.js';
 import { bridgeSandbox } from '../helpers/bridge-sandbox.js';
 import * as sandboxHelpers from '../helpers/sandbox.js';

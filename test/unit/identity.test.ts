@@ -6,8 +6,8 @@ import { ccConnect } from '../../bridges/cc-connect.js';
 import { kimaki } from '../../bridges/kimaki.js';
 import { telegram } from '../../bridges/telegram.js';
 import type { BridgeDefinition } from '../../bridges/types.js';
-import { IdentityError, UsageError } from '../../installer/errors.js';
-import { resolveIdentity, type Adopted, type Identity, type IdentityFlags } from '../../installer/identity.js';
+import { IdentityError, UsageError } from '../../installer/model/errors.js';
+import { resolveIdentity, type Adopted, type Identity, type IdentityFlags } from '../../installer/identity/identity.js';
 import { CHUBES, dir, exe, fakeHost, ROOT, WWW, type FakeHostSpec } from '../helpers/fake-host.js';
 
 const SITE = '/var/www/site';

@@ -16,9 +16,9 @@
  * final newlines.
  */
 import fc from 'fast-check';
-import { channelsChange, registersChannels } from '../../installer/engine.js';
-import { MarkerError } from '../../installer/errors.js';
-import { BLOCK_ID, listBlocks, parseManaged, readBlock, splitLines, spliceBlocks, type BlockChange, type Block, type ManagedText } from '../../installer/markers.js';
+import { channelsChange, registersChannels } from '../../installer/plan/engine.js';
+import { MarkerError } from '../../installer/model/errors.js';
+import { BLOCK_ID, listBlocks, parseManaged, readBlock, splitLines, spliceBlocks, type BlockChange, type Block, type ManagedText } from '../../installer/render/markers.js';
 
 /** splitLines as it was: one indexOf and slice per line. */
 function referenceSplitLines(text: string): { lines: string[]; eols: string[] } {

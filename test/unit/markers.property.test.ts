@@ -7,7 +7,7 @@
  *   uninstall∘install = original (for a file without that block)
  */
 import fc from 'fast-check';
-import { listBlocks, removeBlock, upsertBlock } from '../../installer/markers.js';
+import { listBlocks, removeBlock, upsertBlock } from '../../installer/render/markers.js';
 
 const ID = fc.stringMatching(/^[a-z0-9][a-z0-9_-]{0,11}$/);
 const EOL = fc.constantFrom('\n', '\r\n');

@@ -1,5 +1,5 @@
-import { MarkerError, RenderError } from '../../installer/errors.js';
-import { listBlocks, parseManaged, readBlock, removeBlock, spliceBlocks, upsertBlock } from '../../installer/markers.js';
+import { MarkerError, RenderError } from '../../installer/model/errors.js';
+import { listBlocks, parseManaged, readBlock, removeBlock, spliceBlocks, upsertBlock } from '../../installer/render/markers.js';
 
 const file = (...region: string[]): string =>
   ['<?php', 'add_filter( "x", function ( $c ) {', '    // BEGIN bridges', ...region, '    // END bridges', '    return $c;', '} );', ''].join('\n');

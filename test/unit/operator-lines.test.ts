@@ -1,5 +1,5 @@
-/** The split of an installed unit or plist into bridgectl's lines and the operator's (installer/operator-lines.ts). */
-import { insertPlistEntries, insertUnitLines, keepOperatorLines, operatorPlistEntries, operatorUnitLines, parseDirectives } from '../../installer/operator-lines.js';
+/** The split of an installed unit or plist into bridgectl's lines and the operator's (installer/render/operator-lines.ts). */
+import { insertPlistEntries, insertUnitLines, keepOperatorLines, operatorPlistEntries, operatorUnitLines, parseDirectives } from '../../installer/render/operator-lines.js';
 
 const BASE = '[Unit]\nDescription=x\nAfter=network.target\n\n[Service]\nType=simple\nExecStart=/usr/bin/x\nRestart=always\n\n[Install]\nWantedBy=multi-user.target\n';
 

@@ -1,5 +1,5 @@
-import { RenderError } from '../../installer/errors.js';
-import { parsePhpList, parsePhpMap, parsePhpString, phpList, phpMap, phpString } from '../../installer/php.js';
+import { RenderError } from '../../installer/model/errors.js';
+import { parsePhpList, parsePhpMap, parsePhpString, phpList, phpMap, phpString } from '../../installer/lib/php.js';
 
 describe('phpString', () => {
   it.each([

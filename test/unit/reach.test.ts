@@ -1,6 +1,6 @@
 import { chmodSync, mkdirSync, symlinkSync } from 'node:fs';
-import { nodeHost } from '../../installer/host.js';
-import { ancestors, dirWritable, realPath } from '../../installer/reach.js';
+import { nodeHost } from '../../installer/facts/host.js';
+import { ancestors, dirWritable, realPath } from '../../installer/lib/reach.js';
 import { at, sandbox } from '../helpers/sandbox.js';
 
 describe('ancestors', () => {

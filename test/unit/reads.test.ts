@@ -5,9 +5,9 @@
  * candidate homes (a parse of every block) only for a bridge with no
  * systemd unit. Counted through a Host that records every read.
  */
-import { main, type Io } from '../../installer/cli.js';
-import { planUpgrade } from '../../installer/commands/upgrade.js';
-import { nodeHost, type Host } from '../../installer/host.js';
+import { main, type Io } from '../../installer/cli/cli.js';
+import { planUpgrade } from '../../installer/cli/commands/upgrade.js';
+import { nodeHost, type Host } from '../../installer/facts/host.js';
 import { bridgeSandbox } from '../helpers/bridge-sandbox.js';
 import { CHANNELS, SITE } from '../helpers/sandbox.js';
 

@@ -3,10 +3,10 @@
  * it — in memory, on a fake host. No assertion message may carry a token.
  */
 import { readCurlConfig, renderCurlConfig, telegram, TELEGRAM_CURL_CONFIG } from '../../bridges/telegram.js';
-import { planUninstall } from '../../installer/commands/uninstall.js';
-import { IdentityError, UsageError } from '../../installer/errors.js';
-import type { Identity, IdentityFlags } from '../../installer/identity.js';
-import { dotenvValue, resolveSecret } from '../../installer/secrets.js';
+import { planUninstall } from '../../installer/cli/commands/uninstall.js';
+import { IdentityError, UsageError } from '../../installer/model/errors.js';
+import type { Identity, IdentityFlags } from '../../installer/identity/identity.js';
+import { dotenvValue, resolveSecret } from '../../installer/identity/secrets.js';
 import { fakeHost, type FakeHostSpec } from '../helpers/fake-host.js';
 import { renderCase, SITE } from '../helpers/render-cases.js';
 

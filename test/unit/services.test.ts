@@ -8,8 +8,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { build } from 'esbuild';
-import { fileChange, type FileChange } from '../../installer/plan.js';
-import { execToStderr, reloadServices, stopRemovedUnits, type ExecOutcome, type ServiceEnv } from '../../installer/services.js';
+import { fileChange, type FileChange } from '../../installer/model/plan.js';
+import { execToStderr, reloadServices, stopRemovedUnits, type ExecOutcome, type ServiceEnv } from '../../installer/apply/services.js';
 
 const UNIT = '/etc/systemd/system/kimaki.service';
 const created = (p: string): FileChange => fileChange(p, null, '[Unit]\n', 0o644);
@@ -120,7 +120,7 @@ describe('execToStderr', () => {
     try {
       // CommonJS, like the shipped bundle.
       const bundle = path.join(dir, 'services.cjs');
-      await build({ entryPoints: ['installer/services.ts'], bundle: true, platform: 'node', format: 'cjs', outfile: bundle, logLevel: 'silent' });
+      await build({ entryPoints: ['installer/apply/services.ts'], bundle: true, platform: 'node', format: 'cjs', outfile: bundle, logLevel: 'silent' });
       const script = `require(${JSON.stringify(bundle)})
   .execToStderr('sh', ['-c', 'echo from-stdout; echo from-stderr >&2; exit 3'])
   .then((r) => process.stdout.write(JSON.stringify(r)));`;

@@ -5,8 +5,8 @@
  * node:child_process is spied where the code loads it, at the call site.
  */
 import type { SpawnSyncReturns } from 'node:child_process';
-import { main, type Io } from '../../installer/cli.js';
-import { nodeHost, type Host } from '../../installer/host.js';
+import { main, type Io } from '../../installer/cli/cli.js';
+import { nodeHost, type Host } from '../../installer/facts/host.js';
 import { bridgeSandbox } from '../helpers/bridge-sandbox.js';
 import { PASSWD, GROUP, SITE } from '../helpers/sandbox.js';
 

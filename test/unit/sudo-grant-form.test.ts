@@ -4,10 +4,10 @@
  * (`<target> *`) is replaced in the form the live sudo reads, with a note.
  */
 import { kimaki } from '../../bridges/kimaki.js';
-import type { ChannelSpec } from '../../installer/channel.js';
-import type { Identity } from '../../installer/identity.js';
-import { hopPaths, inspectDispatch, ownGrantForm, planDispatch, renderHop, type GrantForm, type SudoHopSpec } from '../../installer/sudo-hop.js';
-import type { Runner } from '../../installer/sudo-probe.js';
+import type { ChannelSpec } from '../../installer/render/channel.js';
+import type { Identity } from '../../installer/identity/identity.js';
+import { hopPaths, inspectDispatch, ownGrantForm, planDispatch, renderHop, type GrantForm, type SudoHopSpec } from '../../installer/plan/sudo-hop.js';
+import type { Runner } from '../../installer/doctor/sudo-probe.js';
 import { CHUBES, exe, fakeHost } from '../helpers/fake-host.js';
 
 const HOP = hopPaths('kimaki');

@@ -2,9 +2,9 @@ import { spawnSync } from 'node:child_process';
 import fc from 'fast-check';
 import { ccConnect } from '../../bridges/cc-connect.js';
 import { kimaki } from '../../bridges/kimaki.js';
-import type { ChannelSpec } from '../../installer/channel.js';
-import { RenderError } from '../../installer/errors.js';
-import type { Identity } from '../../installer/identity.js';
+import type { ChannelSpec } from '../../installer/render/channel.js';
+import { RenderError } from '../../installer/model/errors.js';
+import type { Identity } from '../../installer/identity/identity.js';
 import {
   grantCommands,
   hopPaths,
@@ -13,8 +13,8 @@ import {
   renderHop,
   type HopRenderInput,
   type SudoHopSpec,
-} from '../../installer/sudo-hop.js';
-import { detectSudoVersion, parseSudoVersion, supportsSudoersRegex, type Runner } from '../../installer/sudo-probe.js';
+} from '../../installer/plan/sudo-hop.js';
+import { detectSudoVersion, parseSudoVersion, supportsSudoersRegex, type Runner } from '../../installer/doctor/sudo-probe.js';
 
 const identity: Identity = {
   serviceUser: 'opencode',

@@ -4,13 +4,13 @@
  * the service user (as root with --run-as-root). Fake ownership, any machine.
  */
 import { kimaki } from '../../bridges/kimaki.js';
-import type { ChannelSpec } from '../../installer/channel.js';
-import { UserError } from '../../installer/errors.js';
-import type { Host } from '../../installer/host.js';
-import { unsafeHopPaths, type HopOwnersInput } from '../../installer/hop-owners.js';
-import type { Identity } from '../../installer/identity.js';
-import { hopPaths, inspectDispatch, planDispatch, refuseUnsafeHop } from '../../installer/sudo-hop.js';
-import { probeHopCli, probeHopDirectories } from '../../installer/sudo-probe.js';
+import type { ChannelSpec } from '../../installer/render/channel.js';
+import { UserError } from '../../installer/model/errors.js';
+import type { Host } from '../../installer/facts/host.js';
+import { unsafeHopPaths, type HopOwnersInput } from '../../installer/plan/hop-owners.js';
+import type { Identity } from '../../installer/identity/identity.js';
+import { hopPaths, inspectDispatch, planDispatch, refuseUnsafeHop } from '../../installer/plan/sudo-hop.js';
+import { probeHopCli, probeHopDirectories } from '../../installer/doctor/sudo-probe.js';
 import { CHUBES, dir, exe, fakeHost, ROOT, WWW, type FakeEntry } from '../helpers/fake-host.js';
 
 const HOP = hopPaths('kimaki');

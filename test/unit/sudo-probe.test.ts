@@ -5,11 +5,11 @@
 import { chmodSync, writeFileSync } from 'node:fs';
 import { kimaki } from '../../bridges/kimaki.js';
 import type { BridgeDefinition } from '../../bridges/types.js';
-import { planInstall } from '../../installer/commands/install.js';
-import { nodeHost } from '../../installer/host.js';
-import { resolveIdentity } from '../../installer/identity.js';
-import { inspectDispatch, planDispatch, type HopFacts } from '../../installer/sudo-hop.js';
-import { probeGrant, probeHopDirectories, probeHopFiles, probeSudoBinary, probeSudoHop, probeSudoVersion, probeVisudo, type Runner } from '../../installer/sudo-probe.js';
+import { planInstall } from '../../installer/cli/commands/install.js';
+import { nodeHost } from '../../installer/facts/host.js';
+import { resolveIdentity } from '../../installer/identity/identity.js';
+import { inspectDispatch, planDispatch, type HopFacts } from '../../installer/plan/sudo-hop.js';
+import { probeGrant, probeHopDirectories, probeHopFiles, probeSudoBinary, probeSudoHop, probeSudoVersion, probeVisudo, type Runner } from '../../installer/doctor/sudo-probe.js';
 import { runMain } from '../helpers/cli.js';
 import { at, serverSandbox, SITE, SVC_UID } from '../helpers/sandbox.js';
 

@@ -6,9 +6,9 @@
 import { readdirSync } from 'node:fs';
 import path from 'node:path';
 import { bridges } from '../../bridges/index.js';
-import { REGISTRY_FILTER } from '../../installer/channel.js';
-import type { Identity } from '../../installer/identity.js';
-import { compileTemplate, renderTemplate, templateFromSpec, TEMPLATE_OPTIONS, traceRenders, type TemplateSpec } from '../../installer/templates.js';
+import { REGISTRY_FILTER } from '../../installer/render/channel.js';
+import type { Identity } from '../../installer/identity/identity.js';
+import { compileTemplate, renderTemplate, templateFromSpec, TEMPLATE_OPTIONS, traceRenders, type TemplateSpec } from '../../installer/render/templates.js';
 import { runMain } from '../helpers/cli.js';
 import { bridgeSandbox } from '../helpers/bridge-sandbox.js';
 import { SITE } from '../helpers/sandbox.js';

@@ -3,8 +3,8 @@
  * again. Pure.
  */
 import { kimaki } from '../../bridges/kimaki.js';
-import type { Identity } from '../../installer/identity.js';
-import { keptSettings, parseLaunchdPlist, parseSystemdUnit, renderLaunchdPlist, renderSystemdUnit } from '../../installer/units.js';
+import type { Identity } from '../../installer/identity/identity.js';
+import { keptSettings, parseLaunchdPlist, parseSystemdUnit, renderLaunchdPlist, renderSystemdUnit } from '../../installer/render/units.js';
 
 const identity: Identity = {
   serviceUser: 'opencode',

@@ -1,6 +1,6 @@
 /**
  * Validation runs ONE `systemd-analyze verify` for all the units a run
- * stages (installer/validate.ts, systemdVerifyAll): its start-up, ~40 ms,
+ * stages (installer/apply/validate.ts, systemdVerifyAll): its start-up, ~40 ms,
  * was paid once per unit. The verdicts must be the ones a verify of each
  * unit on its own gives (a failed batch re-verifies the units whose verdict
  * depends on the exit status), with one deliberate difference: units
@@ -10,7 +10,7 @@
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { validateAllStaged, validateStaged, type StagedFile } from '../../installer/validate.js';
+import { validateAllStaged, validateStaged, type StagedFile } from '../../installer/apply/validate.js';
 
 const hasAnalyze = existsSync('/usr/bin/systemd-analyze') || existsSync('/bin/systemd-analyze');
 const itAnalyze = hasAnalyze ? it : it.skip;

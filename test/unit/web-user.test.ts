@@ -1,5 +1,5 @@
-import { nodeHost } from '../../installer/host.js';
-import { parsePoolUsers, resolveWebUser } from '../../installer/web-user.js';
+import { nodeHost } from '../../installer/facts/host.js';
+import { parsePoolUsers, resolveWebUser } from '../../installer/facts/web-user.js';
 import { sandbox } from '../helpers/sandbox.js';
 
 const pool = (user: string): string => `[www]\n; user = commented-out\nuser = ${user}\ngroup = ${user}\nlisten = /run/php/fpm.sock\n`;

@@ -1,0 +1,162 @@
+/**
+ * Custom channels: blocks an operator registers by hand (`channel set`),
+ * living beside the bridge blocks in the same region. Bridge ids are
+ * refused here (install/upgrade own them), and upgrade never touches a
+ * custom block: it only rewrites the blocks of the bridges it renders.
+ */
+import path from 'node:path';
+import { bridges, findBridge } from '../../../bridges/index.js';
+import { parseChannelBody, renderChannelBody, type ChannelSpec } from '../../render/channel.js';
+import { channelsChange, checked, readChannelsFile, registersChannels, transportChange } from '../../plan/engine.js';
+import { UsageError } from '../../model/errors.js';
+import type { Host } from '../../facts/host.js';
+import { resolveSite } from '../../identity/identity.js';
+import { BLOCK_ID, listBlocks } from '../../render/markers.js';
+import type { Plan } from '../../model/plan.js';
+import { JSON_SCHEMA_VERSION, redact } from '../../report/report.js';
+import { VERSION } from '../version.js';
+
+export interface ChannelSetOptions {
+  site?: string;
+  name: string;
+  command: string;
+  args: string[];
+  /** `K=V` entries, in order. */
+  env: string[];
+  detach: boolean;
+  timeout: number;
+}
+
+/** Add or replace a custom channel block. */
+export function planChannelSet(options: ChannelSetOptions, host: Host): Plan {
+  checkCustomName(options.name);
+  if (!path.posix.isAbsolute(options.command)) {
+    throw new UsageError(`--command must be an absolute path, got ${JSON.stringify(options.command)}`, 'PHP spawns it with the web user\'s PATH, so name the executable exactly');
+  }
+  if (!Number.isSafeInteger(options.timeout) || options.timeout < 0) {
+    throw new UsageError(`--timeout must be a whole number of seconds, got ${String(options.timeout)}`);
+  }
+  const spec: ChannelSpec = {
+    name: options.name,
+    command: options.command,
+    args: options.args,
+    detach: options.detach,
+    timeout: options.timeout,
+    env: parseEnv(options.env),
+  };
+  const site = resolveSite(options, host);
+  const channels = readChannelsFile(site, host);
+  const notes: string[] = [];
+  const facts = host.stat(options.command);
+  if (facts?.kind !== 'file' || (facts.mode & 0o111) === 0) {
+    notes.push(`channel ${options.name}: ${options.command} is not an executable file${host.root === '/' ? '' : ` under --root ${host.root}`}; dispatch will fail until it is`);
+  }
+  const entry = channelsChange(channels, [{ id: options.name, body: renderChannelBody(spec) }]);
+  // A custom channel needs the transport as much as a bridge's does.
+  return { changes: [entry, transportChange(site, host, registersChannels(entry))], directories: [], identities: {}, notes };
+}
+
+/** Remove a custom channel block (absent: a no-op with a note). */
+export function planChannelRemove(options: { site?: string; name: string }, host: Host): Plan {
+  checkCustomName(options.name);
+  const site = resolveSite(options, host);
+  const channels = readChannelsFile(site, host);
+  const present = channels.text !== undefined && listBlocks(channels.text).some((b) => b.id === options.name);
+  const notes = present ? [] : [`no channel named '${options.name}' in ${channels.path}`];
+  const blocks = channels.text === undefined ? [] : [channelsChange(channels, [{ id: options.name, body: null }])];
+  // The transport goes with the last channel, as on uninstall.
+  return { changes: [...blocks, transportChange(site, host, blocks.some(registersChannels))], directories: [], identities: {}, notes };
+}
+
+export interface ListedChannel {
+  name: string;
+  /** The bridge that owns the block, or null for a custom channel. */
+  bridge: string | null;
+  /** Parsed entry; null when the block is not in bridgectl's format. */
+  spec: ChannelSpec | null;
+}
+
+export interface ChannelListing {
+  file: string;
+  exists: boolean;
+  channels: ListedChannel[];
+  /** Credentials found in blocks (a legacy telegram URL): redacted from the output. */
+  secrets: string[];
+}
+
+export function listChannels(options: { site?: string }, host: Host): ChannelListing {
+  const site = resolveSite(options, host);
+  const channels = readChannelsFile(site, host);
+  const text = channels.text;
+  if (text === undefined) return { file: channels.path, exists: false, channels: [], secrets: [] };
+  const blocks = checked(channels.path, () => listBlocks(text));
+  return {
+    file: channels.path,
+    exists: true,
+    channels: blocks.map((b) => ({ name: b.id, bridge: findBridge(b.id)?.id ?? null, spec: parseChannelBody(b.body) ?? null })),
+    secrets: bridges.flatMap((b) => (b.secret ? b.secret.findIn(text) : [])),
+  };
+}
+
+export function formatChannelList(listing: ChannelListing, json: boolean): string {
+  let text: string;
+  if (json) {
+    const doc = {
+      version: JSON_SCHEMA_VERSION,
+      bridgectl: VERSION,
+      command: 'channel list',
+      file: listing.file,
+      exists: listing.exists,
+      channels: listing.channels.map((c) => ({
+        name: c.name,
+        bridge: c.bridge,
+        readable: c.spec !== null,
+        ...(c.spec ? { command: c.spec.command, args: c.spec.args, detach: c.spec.detach, timeout: c.spec.timeout, env: Object.fromEntries(c.spec.env) } : {}),
+      })),
+    };
+    text = JSON.stringify(doc, null, 2) + '\n';
+  } else if (!listing.exists) {
+    text = `no channels file: ${listing.file}\n`;
+  } else if (listing.channels.length === 0) {
+    text = `no channels in ${listing.file}\n`;
+  } else {
+    text = listing.channels.map(formatOne).join('');
+  }
+  return redact(text, listing.secrets);
+}
+
+function formatOne(channel: ListedChannel): string {
+  const owner = channel.bridge === null ? 'custom' : `bridge ${channel.bridge}`;
+  const spec = channel.spec;
+  if (!spec) return `${channel.name} (${owner}): not in bridgectl's format\n`;
+  const word = (w: string): string => (/^[\w@%+=:,./{}-]+$/.test(w) ? w : JSON.stringify(w));
+  const lines = [
+    `${channel.name} (${owner})`,
+    `  command  ${spec.command}`,
+    `  args     ${spec.args.map(word).join(' ')}`,
+    `  detach   ${spec.detach ? 'yes' : 'no'}, timeout ${spec.timeout}s`,
+  ];
+  if (spec.env.length > 0) lines.push(`  env      ${spec.env.map(([k, v]) => `${k}=${word(v)}`).join(' ')}`);
+  return lines.join('\n') + '\n';
+}
+
+function checkCustomName(name: string): void {
+  if (!BLOCK_ID.test(name)) {
+    throw new UsageError(`invalid channel name ${JSON.stringify(name)}`, "use lowercase letters, digits, '-' and '_', starting with a letter or digit");
+  }
+  if (findBridge(name)) {
+    throw new UsageError(`channel '${name}' belongs to the ${name} bridge`, `manage it with bridgectl install/upgrade/uninstall --bridge ${name}`);
+  }
+}
+
+function parseEnv(entries: readonly string[]): [string, string][] {
+  const out: [string, string][] = [];
+  for (const entry of entries) {
+    const eq = entry.indexOf('=');
+    const key = eq > 0 ? entry.slice(0, eq) : '';
+    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(key)) throw new UsageError(`--env ${JSON.stringify(entry)}: expected NAME=VALUE with a shell-style variable name`);
+    if (out.some(([k]) => k === key)) throw new UsageError(`--env ${key} given twice`);
+    out.push([key, entry.slice(eq + 1)]);
+  }
+  return out;
+}

@@ -1,0 +1,13 @@
+import { planBridges } from '../../plan/engine.js';
+import type { Host } from '../../facts/host.js';
+import type { IdentityFlags } from '../../identity/identity.js';
+import type { Plan } from '../../model/plan.js';
+
+export interface InstallOptions extends IdentityFlags {
+  bridges: string[];
+}
+
+/** Plan the install of one or more bridges: channel blocks, service definitions, data dirs. */
+export function planInstall(options: InstallOptions, host: Host): Plan {
+  return planBridges(options.bridges, options, host, { action: 'install' });
+}

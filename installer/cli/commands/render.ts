@@ -1,0 +1,82 @@
+import path from 'node:path';
+import { planBridges } from '../../plan/engine.js';
+import { UsageError } from '../../model/errors.js';
+import type { Host, PasswdEntry, PathFacts } from '../../facts/host.js';
+import type { IdentityFlags } from '../../identity/identity.js';
+import type { Plan } from '../../model/plan.js';
+import type { InitSystem } from '../../render/units.js';
+
+export interface RenderCommandOptions {
+  bridges: string[];
+  site?: string;
+  serviceUser?: string;
+  runAsRoot?: boolean;
+  /** The service user's home; default /root, /home/<user> (systemd) or /Users/<user> (launchd). */
+  home?: string;
+  dataDir?: string;
+  /** The bridge's own CLI (`--binary PATH`, one bridge only). */
+  binary?: string;
+  /** Executables by name (`--binary NAME=PATH`). */
+  binaries?: Record<string, string>;
+  /** Telegram's bot token: the token file is planned (reports omit its content). */
+  telegramToken?: string;
+  /** Default systemd, whatever machine renders. */
+  init?: InitSystem;
+}
+
+/**
+ * Everything `install` would write for the identity the flags describe,
+ * without reading or writing the target: no adoption, no passwd, no stat.
+ * The plan comes from the same engine as install, run against a Host that
+ * knows only the flags, so the bytes match what install writes for that
+ * identity — on any machine, in any locale or time zone.
+ */
+export function planRender(options: RenderCommandOptions): Plan {
+  if (options.serviceUser !== undefined && options.runAsRoot) {
+    throw new UsageError('--service-user and --run-as-root contradict each other', 'pass one of them');
+  }
+  if (options.serviceUser === undefined && !options.runAsRoot) {
+    throw new UsageError('render needs the service user: pass --service-user NAME or --run-as-root');
+  }
+  if (options.site === undefined) throw new UsageError('render needs --site (the WordPress root as the server sees it)');
+  if (options.binary === undefined && options.binaries === undefined) throw new UsageError('render needs --binary (the bridge CLI\'s absolute path on the server)');
+  const flags: IdentityFlags = { site: options.site, init: options.init ?? 'systemd' };
+  if (options.binary !== undefined) flags.binary = options.binary;
+  if (options.binaries !== undefined) flags.binaries = options.binaries;
+  if (options.serviceUser !== undefined) flags.serviceUser = options.serviceUser;
+  if (options.runAsRoot) flags.runAsRoot = true;
+  if (options.dataDir !== undefined) flags.dataDir = options.dataDir;
+  if (options.telegramToken !== undefined) flags.telegramToken = options.telegramToken;
+  // render writes files only: directories and owners are install's business (and no web user is resolved).
+  const plan = planBridges(options.bridges, flags, flagsHost(options, flags.init ?? 'systemd'), { action: 'install', owners: false });
+  return { ...plan, directories: [] };
+}
+
+/** A Host that answers identity questions from the flags alone and knows no files. */
+export function flagsHost(options: RenderCommandOptions, init: InitSystem): Host {
+  const name = options.runAsRoot ? 'root' : (options.serviceUser ?? '');
+  const home = options.home ?? (options.runAsRoot ? '/root' : init === 'launchd' ? `/Users/${name}` : `/home/${name}`);
+  if (!path.posix.isAbsolute(home)) throw new UsageError(`--home must be an absolute path, got ${JSON.stringify(home)}`);
+  // Placeholder ids: render writes no owners, and the JSON report shows null for them.
+  const uid = options.runAsRoot ? 0 : 1000;
+  const user: PasswdEntry = { name, uid, gid: uid, home: path.posix.normalize(home), shell: '/bin/sh' };
+  const dir: PathFacts = { kind: 'directory', uid, gid: uid, mode: 0o755, isDirectory: true };
+  const known = new Set([user.home, path.posix.normalize(options.site ?? '/').replace(/(.)\/$/, '$1')]);
+  const stat = (p: string): PathFacts | undefined => (known.has(p) ? dir : undefined);
+  return {
+    root: '/',
+    env: {},
+    platform: 'linux',
+    user: (n) => (n === name ? user : undefined),
+    userByUid: (id) => (id === uid ? user : undefined),
+    usersWithHome: (h) => (h === user.home ? [user] : []),
+    users: () => [user],
+    groupIds: () => [uid],
+    groupName: () => undefined,
+    stat,
+    lstat: stat,
+    readText: () => undefined,
+    listDir: () => undefined,
+    readLink: () => undefined,
+  };
+}

@@ -1,0 +1,35 @@
+import { bridges } from '../../../bridges/index.js';
+import { UserError } from '../../model/errors.js';
+import { planBridges, survey } from '../../plan/engine.js';
+import type { Host } from '../../facts/host.js';
+import { resolveSite, type IdentityFlags } from '../../identity/identity.js';
+import type { Plan } from '../../model/plan.js';
+
+export type UpgradeOptions = IdentityFlags;
+
+/**
+ * Re-render every installed bridge (a block or a service definition on
+ * disk). With no identity flags each bridge's installed identity is
+ * adopted, so an upgrade never changes who the bridge runs as; flags that
+ * change it are reported as notes.
+ */
+export function planUpgrade(options: UpgradeOptions, host: Host): Plan {
+  const site = resolveSite(options, host);
+  // Each bridge is inspected once: to see whether it is installed, and then to render it.
+  const found = survey(bridges, options, site, host);
+  const installed = bridges.filter((bridge) => {
+    const state = found.installed.get(bridge.id);
+    return state !== undefined && (state.block !== undefined || state.services.size > 0);
+  });
+  if (installed.length === 0) {
+    throw new UserError(`nothing to upgrade: no bridge is installed for ${site}`, `run bridgectl install --bridge <id> --site ${site} first`);
+  }
+  return planBridges(
+    installed.map((b) => b.id),
+    options,
+    host,
+    { action: 'upgrade' },
+    site,
+    found,
+  );
+}

@@ -1,0 +1,82 @@
+/**
+ * The CLI side of write safety: the options (--lock-timeout, --backup,
+ * --allow-symlinked-dirs), the host lock around mutating commands, and the
+ * options handed to applyPlan. Kept out of cli.ts so that file only gains
+ * three call sites.
+ */
+import path from 'node:path';
+import type { Argv } from 'yargs';
+import type { ApplyOptions } from '../apply/apply.js';
+import { UsageError } from '../model/errors.js';
+import { DEFAULT_LOCK_TIMEOUT, withLock } from '../apply/lock.js';
+
+export interface SafetyArgs {
+  root: string;
+  dryRun: boolean;
+  quiet?: boolean;
+  lockTimeout?: number;
+  backup?: boolean;
+  allowSymlinkedDirs?: boolean;
+  _: (string | number)[];
+}
+
+interface SafetyIo {
+  stderr(text: string): void;
+  env: Readonly<Record<string, string | undefined>>;
+  fault?: ApplyOptions['fault'];
+}
+
+export function withSafetyOptions<T>(y: Argv<T>) {
+  return y
+    .option('lock-timeout', {
+      type: 'number',
+      default: DEFAULT_LOCK_TIMEOUT,
+      describe: 'Seconds to wait for another bridgectl run holding the host lock (flock on /run/bridgectl); 0 = fail at once',
+      requiresArg: true,
+    })
+    .option('backup', { type: 'boolean', default: false, describe: 'Keep the previous version of each changed file beside it as .<name>.<UTC time>.bridgectl-bak (0600)' })
+    .option('allow-symlinked-dirs', {
+      type: 'boolean',
+      default: false,
+      describe: 'Write through symlinked directories below --site (e.g. wp-content -> shared/wp-content); a symlinked file is always refused',
+    });
+}
+
+/**
+ * Commands that only read. Every other command, unless --dry-run, runs
+ * under the host lock: a new mutating command is serialized by default.
+ */
+const READ_ONLY = new Set(['render', 'check', 'doctor', 'list']);
+
+function isMutating(args: SafetyArgs): boolean {
+  if (args.dryRun) return false;
+  return !args._.some((word) => READ_ONLY.has(String(word)));
+}
+
+/** Run a command, under the host lock when it may write: planning and applying then see one consistent state. */
+export async function underLock<T>(args: SafetyArgs, work: () => Promise<T>): Promise<T> {
+  if (!isMutating(args)) return work();
+  const timeout = checkLockTimeout(args.lockTimeout ?? DEFAULT_LOCK_TIMEOUT);
+  return withLock(path.resolve(args.root), { timeout, command: `bridgectl ${args._.join(' ')}` }, work);
+}
+
+/** A usable --lock-timeout, or a clear error (cli.ts checks it before any command runs, not only a run that writes). */
+export function checkLockTimeout(timeout: number): number {
+  if (Number.isFinite(timeout) && timeout >= 0) return timeout;
+  // yargs has already turned a word into NaN: say what is wanted rather than echo "NaN".
+  const got = Number.isNaN(timeout) ? 'not a number' : `got ${String(timeout)}`;
+  throw new UsageError(`--lock-timeout takes a number of seconds, 0 or more (${got})`, 'e.g. --lock-timeout 120, or --lock-timeout 0 to fail at once when another run holds the lock');
+}
+
+export function applyOptions(args: SafetyArgs, io: SafetyIo): ApplyOptions {
+  return {
+    backup: args.backup === true,
+    allowSymlinkedDirs: args.allowSymlinkedDirs === true,
+    env: io.env,
+    info: (line) => {
+      if (!args.quiet) io.stderr(`${line}\n`);
+    },
+    warn: (line) => io.stderr(`warning: ${line}\n`),
+    ...(io.fault ? { fault: io.fault } : {}),
+  };
+}

@@ -1,0 +1,263 @@
+/**
+ * The adopted service identity: which user runs the bridge, its home, its
+ * data dir, the bridge binary and the site. Pure over a Host: flags win, then
+ * the environment names the bash installer used, then what is installed
+ * (adoption), then defaults from passwd. Nothing is hard-coded: a root
+ * install pins /root, a user install pins that user's home.
+ */
+import path from 'node:path';
+import type { BridgeDefinition } from '../../bridges/types.js';
+import { canAccess, formatMode } from '../lib/access.js';
+import { IdentityError, UsageError } from '../model/errors.js';
+import type { Host, PasswdEntry } from '../facts/host.js';
+import type { DispatchFlags } from '../plan/sudo-hop.js';
+import type { InitSystem } from '../render/units.js';
+
+export interface IdentityFlags {
+  init?: InitSystem;
+  serviceUser?: string;
+  runAsRoot?: boolean;
+  dataDir?: string;
+  /** The bridge's own CLI (`--binary PATH`): only meaningful with one bridge. */
+  binary?: string;
+  /** Executables by name (`--binary NAME=PATH`, `--curl PATH`), for any bridge in the run. */
+  binaries?: Record<string, string>;
+  site?: string;
+  /** The user PHP runs as (see web-user.ts). */
+  webUser?: string;
+  telegramToken?: string;
+  /** --dispatch and the sudo hop's options (sudo-hop.ts); not part of the identity itself. */
+  dispatch?: DispatchFlags;
+}
+
+/** Facts read back from what is installed. */
+export interface Adopted {
+  init?: InitSystem;
+  user?: string;
+  home?: string;
+  dataDir?: string;
+  /** Executables by name, from the units' ExecStart and the block's command. */
+  binaries?: Record<string, string>;
+}
+
+export interface Identity {
+  serviceUser: string;
+  uid: number;
+  gid: number;
+  home: string;
+  dataDir: string;
+  /** The bridge's own CLI (= binaries[binaryName]). */
+  binary: string;
+  /** Every executable its services (and, once resolved, its channel) run, by name. */
+  binaries: Record<string, string>;
+  site: string;
+  init: InitSystem;
+}
+
+export interface Resolution {
+  identity: Identity;
+  /** Where sources disagreed and which one won; shown in the plan, never silently merged. */
+  notes: string[];
+}
+
+/** Fixed, documented binary search path; `~` is the service user's home. */
+export const BINARY_SEARCH_PATH = ['/usr/local/bin', '/usr/bin', '~/.npm-global/bin', '~/.bun/bin', '~/.local/bin'];
+/** On macOS Homebrew's prefix comes first, as on its default PATH. */
+const DARWIN_SEARCH_PATH = ['/opt/homebrew/bin', ...BINARY_SEARCH_PATH];
+
+const truthy = (v: string | undefined): boolean => v === 'true' || v === '1' || v === 'yes';
+
+export function resolveSite(flags: IdentityFlags, host: Host): string {
+  const site = flags.site ?? host.env.SITE_PATH;
+  if (site === undefined || site === '') {
+    throw new UsageError('no site given', 'pass --site /path/to/wordpress (or set SITE_PATH)');
+  }
+  const from = flags.site !== undefined ? '--site' : 'SITE_PATH';
+  requireAbsolute(site, from);
+  // `..` is resolved lexically by normalize, which is not what the server
+  // does when a component is a symlink (/a/../b need not be /b), and `/..`
+  // would quietly become `/`: refused, not guessed.
+  if (site.split('/').includes('..')) {
+    throw new UsageError(`${from} ${JSON.stringify(site)} has a '..' component`, 'pass the WordPress root as a path without ..');
+  }
+  const normalized = path.posix.normalize(site).replace(/(.)\/$/, '$1');
+  if (normalized === '/') {
+    throw new UsageError(`${from} ${JSON.stringify(site)} is the filesystem root, not a WordPress root`, 'pass the WordPress root (the directory holding wp-content)');
+  }
+  const facts = host.stat(normalized);
+  if (!facts?.isDirectory) {
+    throw new IdentityError(`site ${normalized} is not a directory${host.root === '/' ? '' : ` under --root ${host.root}`}`, 'pass the WordPress root (the directory holding wp-content) as --site');
+  }
+  return normalized;
+}
+
+export function resolveIdentity(
+  bridge: BridgeDefinition,
+  flags: IdentityFlags,
+  adopted: Adopted,
+  site: string,
+  host: Host,
+): Resolution {
+  const notes: string[] = [];
+  if (flags.serviceUser !== undefined && flags.runAsRoot) {
+    throw new UsageError('--service-user and --run-as-root contradict each other', 'pass one of them');
+  }
+
+  const { user, named } = resolveUser(bridge, flags, adopted, host, notes);
+  // A named user brings its passwd home; an adopted one keeps the installed
+  // HOME, so an upgrade with no flags reproduces exactly what is installed.
+  const home = path.posix.normalize(named || adopted.home === undefined ? passwdHome(user, host) : adopted.home);
+  assertWritableHome(user, home, host);
+  if (adopted.home !== undefined && adopted.home !== home) {
+    notes.push(`${bridge.id}: HOME changes from the installed ${adopted.home} to ${home} (user ${user.name})`);
+  } else if (!named && home !== path.posix.normalize(user.home)) {
+    notes.push(`${bridge.id}: keeping the installed HOME ${home}, though passwd gives ${user.name} the home ${user.home}`);
+  }
+
+  const homeAdopted = adopted.home === home;
+  const envName = bridge.dataDir.env;
+  if (flags.dataDir !== undefined && envName === undefined) {
+    throw new UsageError(`--data-dir does not apply to ${bridge.id}: it keeps its files in <home>/${bridge.dataDir.underHome}`);
+  }
+  const dataDir =
+    flags.dataDir ??
+    (envName === undefined ? undefined : nonEmpty(host.env[envName])) ??
+    (homeAdopted ? adopted.dataDir : undefined) ??
+    path.posix.join(home, bridge.dataDir.underHome);
+  requireAbsolute(dataDir, `--data-dir (${envName})`);
+  if (adopted.dataDir !== undefined && adopted.dataDir !== dataDir) {
+    notes.push(`${bridge.id}: data dir changes from the installed ${adopted.dataDir} to ${dataDir}`);
+  }
+
+  const binaries: Record<string, string> = {};
+  for (const name of [bridge.binaryName, ...(bridge.serviceBinaries ?? [])]) {
+    binaries[name] = resolveBinary(bridge, name, flags, adopted, home, host, notes);
+  }
+  const binary = binaries[bridge.binaryName] as string;
+
+  const init = flags.init ?? adopted.init ?? (host.platform === 'darwin' ? 'launchd' : 'systemd');
+  if (flags.init !== undefined && adopted.init !== undefined && flags.init !== adopted.init) {
+    notes.push(`${bridge.id}: init system changes from the installed ${adopted.init} to ${flags.init}`);
+  }
+
+  return {
+    identity: { serviceUser: user.name, uid: user.uid, gid: user.gid, home, dataDir: path.posix.normalize(dataDir), binary, binaries, site, init },
+    notes,
+  };
+}
+
+function resolveUser(
+  bridge: BridgeDefinition,
+  flags: IdentityFlags,
+  adopted: Adopted,
+  host: Host,
+  notes: string[],
+): { user: PasswdEntry; named: boolean } {
+  const named =
+    flags.serviceUser ??
+    (flags.runAsRoot ? 'root' : undefined) ??
+    nonEmpty(host.env.SERVICE_USER) ??
+    (truthy(host.env.RUN_AS_ROOT) ? 'root' : undefined);
+  if (named !== undefined && adopted.user !== undefined && named !== adopted.user) {
+    notes.push(`${bridge.id}: service user changes from the installed ${adopted.user} to ${named}`);
+  }
+  const wanted = named ?? adopted.user;
+  if (wanted !== undefined) {
+    const entry = host.user(wanted);
+    if (!entry) {
+      throw new IdentityError(
+        `service user '${wanted}' does not exist in ${host.root === '/' ? 'the passwd database' : `${host.root}/etc/passwd`}`,
+        'create the user first, or pass --service-user with an existing one',
+      );
+    }
+    return { user: entry, named: named !== undefined };
+  }
+  if (adopted.home !== undefined) {
+    const owners = host.usersWithHome(adopted.home);
+    if (owners.length === 1 && owners[0]) return { user: owners[0], named: false };
+    const why = owners.length === 0 ? 'no user has that home' : `it is the home of ${owners.map((u) => u.name).join(', ')}`;
+    notes.push(`${bridge.id}: installed HOME ${adopted.home} does not identify one user (${why})`);
+    throw new IdentityError(
+      `cannot adopt the installed ${bridge.id} identity: HOME ${adopted.home} does not identify one user (${why})`,
+      'pass --service-user NAME (or --run-as-root) to say who runs the bridge',
+    );
+  }
+  throw new IdentityError(
+    `no service identity for ${bridge.id}: bridgectl needs to know which user runs the bridge`,
+    'pass --service-user NAME, or --run-as-root (env: SERVICE_USER, RUN_AS_ROOT=true)',
+  );
+}
+
+/** A passwd home is pinned as HOME and looked up on the server: only an absolute path can be either. */
+function passwdHome(user: PasswdEntry, host: Host): string {
+  if (path.posix.isAbsolute(user.home)) return user.home;
+  throw new IdentityError(
+    `service user '${user.name}' has the home ${JSON.stringify(user.home)} in ${host.root === '/' ? 'the passwd database' : `${host.root}/etc/passwd`}, not an absolute path`,
+    `give it an absolute home (usermod -d /home/${user.name} ${user.name}), or pass --service-user with another user`,
+  );
+}
+
+function assertWritableHome(user: PasswdEntry, home: string, host: Host): void {
+  const facts = host.stat(home);
+  if (!facts) {
+    throw new IdentityError(
+      `home ${home} of service user '${user.name}' does not exist`,
+      `create it (install -d -o ${user.name} -m 0750 ${home}) or pass --service-user with a user whose home exists`,
+    );
+  }
+  const who = { uid: user.uid, gids: host.groupIds(user) };
+  if (!facts.isDirectory || !canAccess(who, facts, 'w') || !canAccess(who, facts, 'x')) {
+    const owner = host.userByUid(facts.uid)?.name ?? String(facts.uid);
+    const group = host.groupName(facts.gid) ?? String(facts.gid);
+    throw new IdentityError(
+      `home ${home} of service user '${user.name}' is not writable by it (owner ${owner}:${group}, mode ${formatMode(facts.mode)}${facts.isDirectory ? '' : `, a ${facts.kind}`})`,
+      `pass --service-user with the user the bridge runs as (its home must be its own), or fix the home: chown ${user.name} ${home}`,
+    );
+  }
+}
+
+/**
+ * One executable of a bridge: the flag, else what is installed, else the
+ * first found on the search path. The bridge's own CLI takes `--binary
+ * PATH`; any executable takes `--binary NAME=PATH`.
+ */
+export function resolveBinary(
+  bridge: BridgeDefinition,
+  name: string,
+  flags: IdentityFlags,
+  adopted: Adopted,
+  home: string,
+  host: Host,
+  notes: string[],
+): string {
+  const own = name === bridge.binaryName;
+  const flag = (own ? flags.binary : undefined) ?? flags.binaries?.[name];
+  const installed = adopted.binaries?.[name];
+  const binary = flag ?? installed ?? findBinary(name, own, home, host);
+  requireAbsolute(binary, own ? '--binary' : `--binary ${name}=`);
+  if (flag !== undefined && installed !== undefined && installed !== flag) {
+    notes.push(`${bridge.id}: ${own ? 'binary' : name} changes from the installed ${installed} to ${flag}`);
+  }
+  return binary;
+}
+
+function findBinary(name: string, own: boolean, home: string, host: Host): string {
+  const search = host.platform === 'darwin' ? DARWIN_SEARCH_PATH : BINARY_SEARCH_PATH;
+  const candidates = search.map((dir) => path.posix.join(dir.replace(/^~/, home), name));
+  for (const candidate of candidates) {
+    const facts = host.stat(candidate);
+    if (facts?.kind === 'file' && (facts.mode & 0o111) !== 0) return candidate;
+  }
+  throw new IdentityError(
+    `no executable '${name}' found in ${candidates.join(', ')}`,
+    `install ${name}, or pass ${own ? `--binary /path/to/${name}` : `--binary ${name}=/path/to/${name}`}`,
+  );
+}
+
+function requireAbsolute(value: string, flag: string): void {
+  if (!path.posix.isAbsolute(value)) throw new UsageError(`${flag} must be an absolute path, got ${JSON.stringify(value)}`);
+}
+
+function nonEmpty(v: string | undefined): string | undefined {
+  return v === undefined || v === '' ? undefined : v;
+}

@@ -1,0 +1,568 @@
+/**
+ * The steps every command shares: read what is installed, adopt it, resolve
+ * each bridge's identity, render its channel block and service definitions
+ * from that one identity, and turn the result into a plan. Reads go through
+ * the Host; nothing here writes.
+ */
+import { posix } from 'node:path';
+import { findBridge } from '../../bridges/index.js';
+import type { BridgeDefinition, ChannelContext, SecretSpec } from '../../bridges/types.js';
+import { formatMode } from '../lib/access.js';
+import { envValue, parseChannelBody, renderChannelBody, renderScaffold, type ChannelSpec } from '../render/channel.js';
+import { IdentityError, MarkerError, RenderError, UsageError, UserError } from '../model/errors.js';
+import type { Host } from '../facts/host.js';
+import { resolveBinary, resolveIdentity, resolveSite, type Adopted, type Identity, type IdentityFlags } from '../identity/identity.js';
+import { countBlocks, parseManaged, readBlock, spliceBlocks, type BlockChange } from '../render/markers.js';
+import { channelsFile, transportFile } from '../lib/paths.js';
+import { staticTemplate } from '../render/templates.js';
+import { fileChange, ownedFileChange, type DirectoryChange, type FileChange, type Plan } from '../model/plan.js';
+import { redactable, resolveSecret } from '../identity/secrets.js';
+import { inspectDispatch, planDispatch, refuseUnsafeHop, type DispatchPlan, type InstalledDispatch } from './sudo-hop.js';
+import {
+  envOf,
+  keptSettings,
+  parseService,
+  renderService,
+  serviceFile,
+  type InitSystem,
+  type InstalledService,
+  type ServiceSpec,
+} from '../render/units.js';
+import { resolveWebUser } from '../facts/web-user.js';
+import { keepOperatorLines } from '../render/operator-lines.js';
+
+/** Managed PHP files: readable by PHP-FPM whatever the umask, writable only by their owner. */
+export const PHP_FILE_MODE = 0o644;
+/** systemd units and launchd plists: 0644 is what systemd expects (it warns on world-writable or executable units). */
+export const SERVICE_FILE_MODE = 0o644;
+/** A bridge's data dir holds its tokens and database: private to the service user. */
+export const DATA_DIR_MODE = 0o700;
+
+export interface ChannelsFileState {
+  path: string;
+  text: string | undefined;
+  mode: number | undefined;
+}
+
+export function readChannelsFile(site: string, host: Host): ChannelsFileState {
+  const file = channelsFile(site);
+  assertPlainFile(file, host);
+  const text = host.readText(file);
+  if (text !== undefined) checked(file, () => parseManaged(text)); // fail early, naming file and line
+  return { path: file, text, mode: text === undefined ? undefined : host.stat(file)?.mode };
+}
+
+/** Run marker-engine work, naming the file in any structural or rendering error. */
+export function checked<T>(file: string, work: () => T): T {
+  try {
+    return work();
+  } catch (err) {
+    if (err instanceof MarkerError) throw err.inFile(file);
+    if (err instanceof RenderError) throw new RenderError(`${file}: ${err.message}`, err.hint);
+    throw err;
+  }
+}
+
+/** A managed path must be a regular file or absent: never read (or later write) through a symlink, never a directory. */
+export function assertPlainFile(file: string, host: Host): void {
+  const facts = host.lstat(file);
+  if (facts === undefined || facts.kind === 'file') return;
+  if (facts.kind === 'symlink') {
+    throw new UserError(`${file} is a symlink; bridgectl never reads or writes a managed file through a symlink`, 'replace the link with a regular file (or remove it) and run again');
+  }
+  throw new UserError(`${file} is a ${facts.kind === 'directory' ? 'directory' : 'special file'}, not a regular file`, 'move it aside and run again');
+}
+
+export function requireBridge(id: string): BridgeDefinition {
+  const bridge = findBridge(id);
+  if (!bridge) throw new UsageError(`unknown bridge '${id}'`);
+  return bridge;
+}
+
+/** One installed service definition. */
+export interface InstalledServiceFile {
+  text: string;
+  parsed: InstalledService;
+  mode: number | undefined;
+  /** Which of the bridge's units it is. */
+  names: BridgeDefinition['units'][number];
+}
+
+/** What is on disk for one bridge. */
+export interface InstalledBridge {
+  /** The channel block, parsed; 'unreadable' when present but not in our format. */
+  block?: ChannelSpec | 'unreadable';
+  /** The block's body as text (a legacy block may carry a secret to adopt). */
+  blockText?: string;
+  init?: Exclude<InitSystem, 'none'>;
+  /** For launchd, the home whose LaunchAgents hold the plists: it is the service user's. */
+  launchdHome?: string;
+  /** Installed service definitions by server path. */
+  services: Map<string, InstalledServiceFile>;
+  /** How the channel dispatches, and the sudo hop's files when there are any (sudo-hop.ts). */
+  dispatch?: InstalledDispatch;
+}
+
+/**
+ * Homes to look for launchd plists in, or a function giving them: only a
+ * bridge with no systemd unit needs them, and on a big channels file they
+ * cost a parse of every block (see candidateHomes, lazyCandidateHomes).
+ */
+export type CandidateHomes = readonly string[] | (() => readonly string[]);
+
+/** Find the bridge's block and service files. launchd plists live under a home, so candidate homes are tried. */
+export function inspectInstalled(bridge: BridgeDefinition, channelsText: string | undefined, host: Host, homes: CandidateHomes): InstalledBridge {
+  const installed: InstalledBridge = { services: new Map() };
+  const body = channelsText === undefined ? undefined : readBlock(channelsText, bridge.id);
+  if (body) {
+    installed.block = parseChannelBody(body) ?? 'unreadable';
+    installed.blockText = body.join('\n');
+  }
+  installed.dispatch = inspectDispatch(bridge, installed.block === 'unreadable' ? undefined : installed.block, host);
+  const blockHome = installed.block && installed.block !== 'unreadable' ? envValue(installed.block, 'HOME') : undefined;
+
+  // systemd first; launchd homes only when no unit was found (so they are
+  // only then worked out).
+  const look = (init: Exclude<InitSystem, 'none'>, home: string): boolean => {
+    for (const names of bridge.units) {
+      const path = serviceFile(init, names, home);
+      const text = host.readText(path);
+      if (text === undefined) continue;
+      installed.init ??= init;
+      if (installed.init === init) installed.services.set(path, { text, parsed: parseService(init, text), mode: host.stat(path)?.mode, names });
+    }
+    if (installed.init === 'launchd') installed.launchdHome = home;
+    return installed.init !== undefined;
+  };
+  if (look('systemd', '/')) return installed;
+  for (const home of new Set([blockHome, ...(typeof homes === 'function' ? homes() : homes)])) {
+    if (home && look('launchd', home)) return installed;
+  }
+  // Last resort, for a flagless run over an installed block that pins no HOME
+  // (telegram's): the one passwd home whose plist its own user (or root)
+  // owns. Any local user can plant a plist in their home, so never for a
+  // bridge that is not installed yet, nor when two homes hold one.
+  if (body && blockHome === undefined) {
+    const [only, ...more] = ownPlistHomes(bridge, host);
+    if (only !== undefined && more.length === 0) look('launchd', only);
+  }
+  return installed;
+}
+
+/** passwd homes holding one of the bridge's plists, the home and the plist owned by that home's user or root. */
+function ownPlistHomes(bridge: BridgeDefinition, host: Host): string[] {
+  const owns = (uid: number | undefined, user: number): boolean => uid === user || uid === 0;
+  const homes = host.users().filter(
+    (u) => posix.isAbsolute(u.home) && owns(host.lstat(u.home)?.uid, u.uid) && bridge.units.some((names) => {
+      const plist = host.lstat(serviceFile('launchd', names, u.home));
+      return plist?.kind === 'file' && owns(plist.uid, u.uid);
+    }),
+  );
+  return [...new Set(homes.map((u) => u.home))];
+}
+
+/** The value after `--data-dir` in an argv, if any. */
+function dataDirFlag(argv: readonly string[]): string | undefined {
+  const at = argv.indexOf('--data-dir');
+  return at >= 0 ? argv[at + 1] : undefined;
+}
+
+/** Installed facts, the unit first (it is what runs), disagreements noted. */
+export function adopt(bridge: BridgeDefinition, installed: InstalledBridge, notes: string[]): Adopted {
+  const services = [...installed.services.values()];
+  const unit = services.find((s) => s.names.unit === bridge.units[0]?.unit)?.parsed;
+  const block = installed.block === 'unreadable' ? undefined : installed.block;
+  if (installed.block === 'unreadable') notes.push(`${bridge.id}: the installed channel block is not in bridgectl's format; nothing adopted from it`);
+  const dataDirEnv = bridge.dataDir.env;
+
+  const fromUnit: Adopted = { binaries: {} };
+  for (const service of services) {
+    const command = service.parsed.argv?.[0];
+    if (command !== undefined) (fromUnit.binaries ??= {})[service.names.binary ?? bridge.binaryName] = command;
+  }
+  if (unit) {
+    if (unit.user !== undefined) fromUnit.user = unit.user;
+    // A plist without HOME (the bash installer's kimaki and cc-connect) still sits in its user's home.
+    const home = envOf(unit, 'HOME') ?? installed.launchdHome;
+    if (home !== undefined) fromUnit.home = home;
+    const dataDir = (dataDirEnv === undefined ? undefined : envOf(unit, dataDirEnv)) ?? dataDirFlag((unit.argv ?? []).slice(1));
+    if (dataDir !== undefined) fromUnit.dataDir = dataDir;
+  }
+  const fromBlock: Adopted = { binaries: {} };
+  if (block) {
+    // In sudo dispatch mode the block runs the wrapper; the CLI is named in the installed target.
+    const cli = installed.dispatch?.mode === 'sudo' ? installed.dispatch.binary : block.command;
+    if (cli !== undefined) (fromBlock.binaries ??= {})[bridge.channelBinary ?? bridge.binaryName] = cli;
+    const home = envValue(block, 'HOME');
+    const dataDir = (dataDirEnv === undefined ? undefined : envValue(block, dataDirEnv)) ?? dataDirFlag(block.args);
+    if (home !== undefined) fromBlock.home = home;
+    if (dataDir !== undefined) fromBlock.dataDir = dataDir;
+  }
+  if (unit && block) {
+    // A channel that runs the bridge's own CLI must carry the unit's pins; one that runs another tool (curl) pins none.
+    const pinsLikeUnit = bridge.channelBinary === undefined;
+    for (const key of ['home', 'dataDir'] as const) {
+      const inBlock = fromBlock[key];
+      if (fromUnit[key] !== undefined && fromUnit[key] !== inBlock && (inBlock !== undefined || pinsLikeUnit)) {
+        notes.push(
+          `${bridge.id}: the installed unit and channel block disagree on ${key === 'home' ? 'HOME' : (dataDirEnv ?? 'the data dir')} ` +
+            `(unit ${fromUnit[key]}, block ${inBlock ?? 'not pinned'}); both now get the unit's`,
+        );
+      }
+    }
+  }
+  const adopted: Adopted = { ...fromBlock, ...fromUnit, binaries: { ...fromBlock.binaries, ...fromUnit.binaries } };
+  if (installed.init) adopted.init = installed.init;
+  return adopted;
+}
+
+export interface RenderedBridge {
+  bridge: BridgeDefinition;
+  identity: Identity;
+  block: BlockChange;
+  files: FileChange[];
+  directories: DirectoryChange[];
+  /** Credential values seen (reports redact them). */
+  secrets: string[];
+  /** The sudo hop's files (written before the channels file, removed after it). */
+  dispatch: DispatchPlan;
+}
+
+export interface RenderOptions {
+  /** upgrade adds no service definitions a bridge did not have; install does. */
+  action: 'install' | 'upgrade';
+  /** false: plan no owners (render), so no web user is resolved for the token file's group. */
+  owners?: false;
+}
+
+export function renderBridge(
+  bridge: BridgeDefinition,
+  flags: IdentityFlags,
+  channels: ChannelsFileState,
+  site: string,
+  host: Host,
+  notes: string[],
+  options: RenderOptions,
+  installed: InstalledBridge = inspectInstalled(bridge, channels.text, host, lazyCandidateHomes(flags, host, channels.text)),
+): RenderedBridge {
+  const adopted = adopt(bridge, installed, notes);
+  if (options.action === 'upgrade' && adopted.init === undefined) adopted.init = 'none';
+  const { identity, notes: identityNotes } = resolveIdentity(bridge, flags, adopted, site, host);
+  notes.push(...identityNotes);
+  // Units are per host, not per site: installing a bridge for a second site takes its service over.
+  for (const [path, service] of installed.services) {
+    const served = service.parsed.workingDirectory;
+    if (served !== undefined && served !== site) {
+      notes.push(`${bridge.id}: ${path} served the site ${served}; it now serves ${site} (a bridge's services belong to one site per host)`);
+    }
+  }
+
+  const files: FileChange[] = [];
+  const directories: DirectoryChange[] = [];
+  const context: ChannelContext = {};
+  // Only root can chown: only then is a wrong owner on a file bridgectl owns a change (ownedFileChange).
+  const enforceOwner = process.getuid?.() === 0;
+  const secrets: string[] = [];
+  if (bridge.secret) {
+    const secret = resolveSecret(bridge, bridge.secret, flags, identity, host, installed.blockText);
+    notes.push(...secret.notes);
+    secrets.push(...secret.seen, ...unitSecrets(installed, bridge.secret.env));
+    if (secret.value === undefined) {
+      const where = [bridge.secret.flag, `env ${bridge.secret.env}`, ...bridge.secret.adoptFrom(identity).map((f) => f.path)].join(', ');
+      notes.push(`${bridge.id}: no ${bridge.secret.label} (looked at ${where}); services written, no channel block`);
+    } else {
+      files.push(
+        options.owners === false
+          ? { ...fileChange(bridge.secret.file.path, null, bridge.secret.file.render(secret.value), SECRET_FILE_MODE), secret: true }
+          : secretFileChange(bridge.secret, secret.value, flags, host, notes, directories, enforceOwner),
+      );
+      context.secretFile = bridge.secret.file.path;
+    }
+  }
+  if (bridge.channelBinary !== undefined && (bridge.secret === undefined || context.secretFile !== undefined)) {
+    const command = resolveBinary(bridge, bridge.channelBinary, flags, adopted, identity.home, host, notes);
+    identity.binaries[bridge.channelBinary] = command;
+    context.command = command;
+  }
+  // Dispatch mode (sudo-hop.ts): in sudo mode the channel runs the hop's wrapper.
+  const dispatch = planDispatch({
+    bridge,
+    identity,
+    spec: bridge.channel(identity, context),
+    installed: installed.dispatch ?? inspectDispatch(bridge, undefined, host),
+    flags: flags.dispatch ?? {},
+    host,
+    notes,
+    action: options.action,
+    enforceOwner,
+  });
+  const spec = dispatch.spec;
+  const block: BlockChange = { id: bridge.id, body: spec ? renderChannelBody(spec) : null };
+
+  const init = identity.init;
+  if (init !== 'none') {
+    for (const service of bridge.services(identity)) {
+      const path = serviceFile(init, service, identity.home);
+      const current = installed.services.get(path);
+      const text = current?.text ?? host.readText(path);
+      const parsed = checked(path, () => withOperatorLines(init, service, path, text, current?.parsed ?? (text === undefined ? undefined : parseService(init, text)), notes));
+      const managed = (init === 'systemd' ? service.systemdEnv : service.launchdEnv).map(([k]) => k);
+      const after = checked(path, () => renderService(init, service, keptSettings(parsed, managed)));
+      const currentMode = current?.mode ?? (text === undefined ? undefined : host.stat(path)?.mode);
+      const change = fileChange(path, text ?? null, after, serviceFileMode(currentMode), currentMode);
+      if (change.mode !== SERVICE_FILE_MODE && change.status !== 'unchanged') {
+        const holds = bridge.secret && after.includes(bridge.secret.env) ? `; it holds ${bridge.secret.env}` : '';
+        notes.push(`${path}: kept its mode ${formatMode(change.mode)} (bridgectl never widens the mode of a unit or plist it rewrites${holds})`);
+      }
+      files.push(change);
+    }
+  }
+  // Definitions left under another init system (e.g. --init switched) are removed.
+  const rendered = new Set(files.map((f) => f.path));
+  for (const [path, current] of installed.services) {
+    if (!rendered.has(path)) files.push(fileChange(path, current.text, null, SERVICE_FILE_MODE, current.mode));
+  }
+
+  directories.push(...dispatch.directories);
+  if (options.action === 'install') directories.push(...missingDirectories(identity.dataDir, identity, host));
+  return { bridge, identity, block, files, directories, secrets, dispatch };
+}
+
+/**
+ * The mode a rewritten unit or plist gets: 0644, but never wider than it
+ * is (#17 item 3). An operator's 0600 unit may hold a secret that upgrade
+ * keeps (Environment=TELEGRAM_BOT_TOKEN=…): widening it would publish it.
+ * systemd and launchd need only the owner to read it, so the owner keeps
+ * read and write; bits beyond 0644 (group or world write) are dropped.
+ */
+export function serviceFileMode(currentMode: number | undefined): number {
+  return currentMode === undefined ? SERVICE_FILE_MODE : (currentMode & SERVICE_FILE_MODE) | 0o600;
+}
+
+/** Values of the secret's variable in installed units (the bash installer put the token in plists): redacted too. */
+function unitSecrets(installed: InstalledBridge, env: string): string[] {
+  return redactable([...installed.services.values()].flatMap((s) => s.parsed.env.filter(([k]) => k === env).map(([, v]) => v)));
+}
+
+/**
+ * The installed definition, carrying the operator's own lines (Nice=,
+ * LimitNOFILE=, a plist key…) so that keptSettings keeps them, and a note
+ * naming them when the file is rewritten (operator-lines.ts, #17 item 7).
+ */
+function withOperatorLines(
+  init: Exclude<InitSystem, 'none'>,
+  service: ServiceSpec,
+  path: string,
+  text: string | undefined,
+  parsed: InstalledService | undefined,
+  notes: string[],
+): InstalledService | undefined {
+  if (parsed === undefined || text === undefined) return parsed;
+  const managed = (init === 'systemd' ? service.systemdEnv : service.launchdEnv).map(([k]) => k);
+  const kept = keptSettings(parsed, managed);
+  const result = keepOperatorLines(init, path, text, (lines) => renderService(init, service, lines ? { ...kept, operator: lines } : kept));
+  notes.push(...result.notes);
+  return result.lines ? { ...parsed, operator: result.lines } : parsed;
+}
+
+/** Mode of the secret file: root writes it, the web user's group reads it, nobody else. */
+export const SECRET_FILE_MODE = 0o640;
+/** Its directory must be traversable by the web user whatever root's umask. */
+const SECRET_DIR_MODE = 0o755;
+
+function secretFileChange(
+  spec: SecretSpec,
+  value: string,
+  flags: IdentityFlags,
+  host: Host,
+  notes: string[],
+  directories: DirectoryChange[],
+  enforceOwner: boolean,
+): FileChange {
+  const web = resolveWebUser(flags.webUser, host);
+  const source =
+    web.source === 'flag' ? 'from --web-user' : web.source === 'env' ? 'from env WEB_USER' : web.source === 'php-fpm' ? `from ${web.pool ?? 'a PHP-FPM pool'}` : 'the default';
+  if (web.others.length) notes.push(`PHP-FPM pools also run as ${web.others.join(', ')}; using ${web.name} (${source}): pass --web-user to choose`);
+  const entry = host.user(web.name);
+  if (!entry) {
+    throw new IdentityError(
+      `web user '${web.name}' (${source}) does not exist: ${spec.file.path} must be readable by its group`,
+      'pass --web-user with the user PHP-FPM runs as',
+    );
+  }
+  const path = spec.file.path;
+  const before = host.readText(path) ?? null;
+  const facts = host.stat(path);
+  const change = ownedFileChange(path, before, spec.file.render(value), SECRET_FILE_MODE, facts, { uid: 0, gid: entry.gid }, enforceOwner);
+  if (change.status !== 'unchanged') {
+    notes.push(`${path}: mode ${formatMode(SECRET_FILE_MODE)}, owner root, group ${host.groupName(entry.gid) ?? entry.gid} (web user ${web.name}, ${source})`);
+  }
+  const dir = posix.dirname(path);
+  if (host.stat(dir) === undefined) directories.push({ path: dir, uid: 0, gid: 0, mode: SECRET_DIR_MODE });
+  return { ...change, secret: true };
+}
+
+/**
+ * The data dir and any missing directory between the home and it (telegram's
+ * ~/.config), owned by the service user: created by root, they would
+ * otherwise be root's and the bridge could not write its own config.
+ */
+function missingDirectories(dataDir: string, identity: Identity, host: Host): DirectoryChange[] {
+  const out: DirectoryChange[] = [];
+  const underHome = (dir: string): boolean => dir.startsWith(`${identity.home}/`);
+  for (let dir = dataDir; (dir === dataDir || underHome(dir)) && host.stat(dir) === undefined; dir = posix.dirname(dir)) {
+    out.unshift({ path: dir, uid: identity.uid, gid: identity.gid, mode: DATA_DIR_MODE });
+  }
+  return out;
+}
+
+/**
+ * Homes where a launchd plist might live before the identity is known: the
+ * named service user's, the HOME any block pins (the bridges of one site
+ * usually share a user, and telegram's block pins none), and the invoking
+ * user's HOME (where the bash installer wrote the plists). Other passwd
+ * homes are a last resort with conditions (inspectInstalled).
+ */
+export function candidateHomes(flags: Pick<IdentityFlags, 'serviceUser' | 'runAsRoot'>, host: Host, channelsText: string | undefined): string[] {
+  const name = flags.serviceUser ?? (flags.runAsRoot ? 'root' : undefined) ?? host.env.SERVICE_USER;
+  const named = name ? host.user(name)?.home : undefined;
+  return [...new Set([named, ...pinnedHomes(channelsText), host.env.HOME].filter((h): h is string => h !== undefined && posix.isAbsolute(h)))];
+}
+
+/**
+ * The HOME every readable block pins, in file order. A block can only pin
+ * one on a line holding the literal 'HOME' (a PHP single-quoted key decodes
+ * to HOME from nothing else), so only such blocks are copied and parsed.
+ */
+function pinnedHomes(channelsText: string | undefined): string[] {
+  if (channelsText === undefined) return [];
+  const { lines, blocks } = parseManaged(channelsText);
+  const homes: string[] = [];
+  for (const b of blocks) {
+    let mentions = false;
+    for (let i = b.begin + 1; i < b.end && !mentions; i++) mentions = (lines[i] as string).includes("'HOME'");
+    if (!mentions) continue;
+    const spec = parseChannelBody(lines.slice(b.begin + 1, b.end));
+    const home = spec && envValue(spec, 'HOME');
+    if (home) homes.push(home);
+  }
+  return homes;
+}
+
+/** candidateHomes, worked out on first use and then remembered: one run asks for it once per bridge at most. */
+export function lazyCandidateHomes(flags: Pick<IdentityFlags, 'serviceUser' | 'runAsRoot'>, host: Host, channelsText: string | undefined): () => string[] {
+  let homes: string[] | undefined;
+  return () => (homes ??= candidateHomes(flags, host, channelsText));
+}
+
+/**
+ * Every bridge's installed state in one run, inspected once: upgrade picks
+ * the installed bridges from it and renders them from the same inspection.
+ */
+export interface Survey {
+  channels: ChannelsFileState;
+  installed: ReadonlyMap<string, InstalledBridge>;
+}
+
+export function survey(bridges: readonly BridgeDefinition[], flags: IdentityFlags, site: string, host: Host): Survey {
+  const channels = readChannelsFile(site, host);
+  const homes = lazyCandidateHomes(flags, host, channels.text);
+  return { channels, installed: new Map(bridges.map((b) => [b.id, inspectInstalled(b, channels.text, host, homes)])) };
+}
+
+/** The plan entry for the channels file after the given block changes. */
+export function channelsChange(state: ChannelsFileState, changes: BlockChange[]): FileChange {
+  const base = state.text ?? renderScaffold();
+  const after = checked(state.path, () => spliceBlocks(base, changes));
+  if (state.text === undefined && changes.every((c) => c.body === null)) {
+    return fileChange(state.path, null, null, PHP_FILE_MODE); // nothing to register: do not create the file
+  }
+  const change = fileChange(state.path, state.text ?? null, after, PHP_FILE_MODE, state.mode);
+  // The blocks after the splice, known without parsing the new text: those
+  // of the base the changes leave alone, and every change with a body.
+  const changed = new Map(changes.map((c) => [c.id, c.body]));
+  const kept = parseManaged(base).blocks.filter((b) => !changed.has(b.id)).length;
+  blocksAfter.set(change, kept + [...changed.values()].filter((body) => body !== null).length);
+  return change;
+}
+
+/** How many blocks channelsChange's planned text holds (registersChannels), by change. */
+const blocksAfter = new WeakMap<FileChange, number>();
+
+export const TRANSPORT_TEMPLATE = 'wp-coding-agents-cli-transport.php';
+
+/**
+ * The dispatch transport mu-plugin: a whole file, written while any channel
+ * is registered, removed with the last one.
+ */
+export function transportChange(site: string, host: Host, wanted: boolean): FileChange {
+  const path = transportFile(site);
+  const current = host.readText(path);
+  const mode = current === undefined ? undefined : host.stat(path)?.mode;
+  return fileChange(path, current ?? null, wanted ? staticTemplate(TRANSPORT_TEMPLATE) : null, PHP_FILE_MODE, mode);
+}
+
+/** Whether a channels file (as planned) still registers any channel. */
+export function registersChannels(change: FileChange): boolean {
+  if (change.after === null) return false;
+  return (blocksAfter.get(change) ?? countBlocks(change.after)) > 0;
+}
+
+/** Install or upgrade: render the bridges and assemble one plan. */
+export function planBridges(
+  ids: readonly string[],
+  flags: IdentityFlags,
+  host: Host,
+  options: RenderOptions,
+  site = resolveSite(flags, host),
+  surveyed?: Survey,
+): Plan {
+  const definitions = [...new Set(ids)].map(requireBridge);
+  checkPerBridgeFlags(definitions, flags);
+  const channels = surveyed?.channels ?? readChannelsFile(site, host);
+  const homes = lazyCandidateHomes(flags, host, channels.text);
+  const notes: string[] = [];
+  const rendered = definitions.map((bridge) =>
+    renderBridge(bridge, flags, channels, site, host, notes, options, surveyed?.installed.get(bridge.id) ?? inspectInstalled(bridge, channels.text, host, homes)),
+  );
+  // A sudo hop someone other than root could change is refused before anything is written (doctor fails it instead).
+  if (options.owners !== false) for (const r of rendered) refuseUnsafeHop(r.dispatch);
+  const channelsEntry = channelsChange(channels, rendered.map((r) => r.block));
+  // Files a channel points at (the sudo hop's, a credential file) go in before
+  // the channel points at them, and out after it no longer does: a dispatch
+  // in between never finds its wrapper or its token file missing.
+  const pointedAt = rendered.flatMap((r) => [...r.dispatch.files, ...r.files.filter((f) => f.secret)]);
+  return {
+    changes: [
+      ...pointedAt.filter((c) => c.after !== null),
+      channelsEntry,
+      transportChange(site, host, registersChannels(channelsEntry)),
+      ...rendered.flatMap((r) => r.files.filter((f) => !f.secret)),
+      ...pointedAt.filter((c) => c.after === null),
+    ],
+    directories: rendered.flatMap((r) => r.directories),
+    identities: Object.fromEntries(rendered.map((r) => [r.bridge.id, r.identity])),
+    notes,
+    secrets: [...new Set(rendered.flatMap((r) => r.secrets))],
+  };
+}
+
+/**
+ * Flags that name one bridge's value must not leak into the others of a
+ * multi-bridge run: `--data-dir` and a bare `--binary PATH` need exactly one
+ * bridge, and `--binary NAME=PATH` must name an executable some bridge runs.
+ */
+function checkPerBridgeFlags(definitions: readonly BridgeDefinition[], flags: IdentityFlags): void {
+  const ids = definitions.map((b) => b.id).join(', ');
+  if (definitions.length > 1 && flags.dataDir !== undefined) {
+    const envs = definitions.flatMap((b) => (b.dataDir.env ? [b.dataDir.env] : [])).join(', ');
+    throw new UsageError(`--data-dir names one bridge's data dir, and this run covers ${ids}`, `set ${envs} instead, or run once per bridge`);
+  }
+  if (definitions.length > 1 && flags.binary !== undefined) {
+    throw new UsageError(`--binary PATH names one bridge's CLI, and this run covers ${ids}`, 'name the executable: --binary kimaki=/path/to/kimaki');
+  }
+  const known = new Set(definitions.flatMap((b) => [b.binaryName, ...(b.serviceBinaries ?? []), ...(b.channelBinary ? [b.channelBinary] : [])]));
+  for (const name of Object.keys(flags.binaries ?? {})) {
+    if (!known.has(name)) throw new UsageError(`--binary ${name}=…: no bridge in this run (${ids}) runs an executable named '${name}'`);
+  }
+}

@@ -1,0 +1,233 @@
+/**
+ * What commands print: a short human summary (with diffs on --dry-run and
+ * check), a file listing (render), a check list (doctor), or one JSON
+ * document whose shape is documented in docs/json.md and pinned by
+ * test/unit/report.test.ts. Pure: returns strings.
+ */
+import { formatMode } from '../lib/access.js';
+import { formatDiff, SECRET_NOTICE } from './diff.js';
+import type { Check } from '../doctor/doctor.js';
+import type { Identity } from '../identity/identity.js';
+import type { FileChange, FileStatus, Plan } from '../model/plan.js';
+import { makeStyle, paintDiff, type Style } from './style.js';
+import type { WebUser } from '../facts/web-user.js';
+import { VERSION } from '../cli/version.js';
+
+/** Bump when the JSON shape changes incompatibly (a key renamed, removed or retyped); adding keys does not. */
+export const JSON_SCHEMA_VERSION = 1;
+
+export interface ReportOptions {
+  command: string;
+  dryRun: boolean;
+  style?: Style;
+}
+
+export function formatHuman(plan: Plan, options: ReportOptions): string {
+  const style = options.style ?? makeStyle(false);
+  const lines: string[] = [];
+  for (const note of plan.notes) lines.push(`note: ${note}`);
+  for (const dir of plan.directories) lines.push(`${'mkdir'.padEnd(9)} ${dir.path} (${formatMode(dir.mode)}, uid ${dir.uid})`);
+  for (const change of plan.changes) {
+    lines.push(`${change.status.padEnd(9)} ${change.path}`);
+  }
+  let text = lines.join('\n') + (lines.length ? '\n' : '');
+  if (options.dryRun) {
+    text += paintDiff(plan.changes.map(formatDiff).filter(Boolean).join(''), style);
+    text += 'dry run: nothing was written\n';
+  }
+  return redact(text, plan.secrets);
+}
+
+/**
+ * render's listing: every file after a `==> PATH <==` header line (the
+ * format of head(1) with several files), files separated by one empty line.
+ * A file that does not end in a newline gets one, so headers always start a
+ * line; --out gives the exact bytes (--json too, but for a credential file).
+ */
+export function formatListing(plan: Plan): string {
+  return redact(plan.changes
+    .filter((c): c is FileChange & { after: string } => c.after !== null)
+    // A credential file is listed, never shown (as in --json and diffs): redaction alone could miss a reshaped value.
+    .map((c) => `==> ${c.path} <==\n${c.secret ? `${SECRET_NOTICE}\n` : c.after.endsWith('\n') || c.after === '' ? c.after : `${c.after}\n`}`)
+    .join('\n'), plan.secrets);
+}
+
+/** check: the diffs of drifted files, then one summary line. */
+export function formatCheck(drift: readonly FileChange[], total: number, style: Style, secrets?: readonly string[]): string {
+  if (drift.length === 0) return `in sync: ${total} managed file(s) match what upgrade would write\n`;
+  let text = paintDiff(drift.map(formatDiff).join(''), style);
+  const missing = drift.filter((c) => c.status === 'create').length;
+  text += style.yellow(
+    `drift: ${drift.length} of ${total} managed file(s) differ from what upgrade would write${missing ? ` (${missing} missing)` : ''}; run bridgectl upgrade to rewrite them`,
+  );
+  return redact(`${text}\n`, secrets);
+}
+
+const LABEL = { ok: 'ok', warn: 'WARN', fail: 'FAIL' } as const;
+
+/** doctor: one line per check (quiet: failures only), fixes indented below, and a tally. */
+export function formatDoctor(checks: readonly Check[], webUser: WebUser, style: Style, quiet: boolean): string {
+  const paint = { ok: style.green, warn: style.yellow, fail: style.red } as const;
+  const shown = quiet ? checks.filter((c) => c.status === 'fail') : checks;
+  const width = Math.max(0, ...shown.map((c) => c.id.length));
+  const lines: string[] = [];
+  for (const c of shown) {
+    lines.push(`${paint[c.status](LABEL[c.status].padEnd(4))}  ${c.id.padEnd(width)}  ${c.message}`);
+    if (c.fix && c.status !== 'ok') lines.push(`      ${' '.repeat(width)}  fix: ${c.fix}`);
+  }
+  if (!quiet) {
+    const count = (s: Check['status']): number => checks.filter((c) => c.status === s).length;
+    const fails = count('fail');
+    lines.push(
+      fails
+        ? style.red(`${fails} failed, ${count('warn')} warning(s), ${count('ok')} ok: a dispatch from WP-cron as ${webUser.name} will fail`)
+        : `${count('warn')} warning(s), ${count('ok')} ok: nothing stops a dispatch from WP-cron as ${webUser.name}`,
+    );
+  }
+  return lines.length ? `${lines.join('\n')}\n` : '';
+}
+
+// ---------------------------------------------------------------- JSON
+
+/** The identity of one bridge, as --json prints it. */
+export interface JsonIdentity {
+  serviceUser: string;
+  /** null from render, which resolves no owners. */
+  uid: number | null;
+  gid: number | null;
+  home: string;
+  dataDir: string;
+  binary: string;
+  site: string;
+  init: string;
+}
+
+export interface JsonFile {
+  path: string;
+  status: FileStatus;
+  /** The mode the file must have, e.g. "0644". */
+  mode: string;
+  /** The mode on disk now; null when the file does not exist. */
+  currentMode: string | null;
+  /** Unified diff from what is on disk to `content` (plus a `mode A -> B` line); "" when unchanged. */
+  diff: string;
+  /** The whole file after the command (or as it would be); null when it is removed. */
+  content: string | null;
+}
+
+export interface JsonDirectory {
+  path: string;
+  status: 'create';
+  mode: string;
+  uid: number;
+  gid: number;
+}
+
+export interface JsonCheck {
+  id: string;
+  status: Check['status'];
+  message: string;
+  fix: string | null;
+}
+
+export interface JsonWebUser {
+  name: string;
+  source: WebUser['source'];
+  pool: string | null;
+  others: string[];
+}
+
+export interface JsonDocument {
+  version: number;
+  bridgectl: string;
+  command: string;
+  exitCode: number;
+  dryRun: boolean;
+  site: string | null;
+  error: { message: string; fix: string | null } | null;
+  identities: Record<string, JsonIdentity>;
+  notes: string[];
+  directories: JsonDirectory[];
+  files: JsonFile[];
+  webUser: JsonWebUser | null;
+  checks: JsonCheck[];
+}
+
+export interface JsonInput {
+  command: string;
+  exitCode: number;
+  /** True when the run wrote nothing under --root (check, render, doctor, --dry-run, a failure). */
+  dryRun: boolean;
+  site?: string;
+  plan?: Plan;
+  /** false when the plan's owners are placeholders (render). */
+  owners?: boolean;
+  webUser?: WebUser;
+  checks?: readonly Check[];
+  error?: { message: string; fix?: string };
+}
+
+export function jsonDocument(input: JsonInput): JsonDocument {
+  const plan = input.plan;
+  const owners = input.owners !== false;
+  return {
+    version: JSON_SCHEMA_VERSION,
+    bridgectl: VERSION,
+    command: input.command,
+    exitCode: input.exitCode,
+    dryRun: input.dryRun,
+    site: input.site ?? null,
+    error: input.error ? { message: input.error.message, fix: input.error.fix ?? null } : null,
+    identities: Object.fromEntries(Object.entries(plan?.identities ?? {}).map(([id, identity]) => [id, jsonIdentity(identity, owners)])),
+    notes: plan?.notes ?? [],
+    directories: (plan?.directories ?? []).map((d) => ({ path: d.path, status: 'create', mode: formatMode(d.mode), uid: d.uid, gid: d.gid })),
+    files: (plan?.changes ?? []).map((c) => ({
+      path: c.path,
+      status: c.status,
+      mode: formatMode(c.mode),
+      currentMode: c.before === null || c.currentMode === undefined ? null : formatMode(c.currentMode),
+      ...(c.owner ? { owner: c.owner } : {}),
+      diff: formatDiff(c),
+      // A credential file's content is never printed, redacted or not.
+      content: c.secret ? null : c.after,
+    })),
+    webUser: input.webUser
+      ? { name: input.webUser.name, source: input.webUser.source, pool: input.webUser.pool ?? null, others: input.webUser.others }
+      : null,
+    checks: (input.checks ?? []).map((c) => ({ id: c.id, status: c.status, message: c.message, fix: c.fix ?? null })),
+  };
+}
+
+function jsonIdentity(identity: Identity, owners: boolean): JsonIdentity {
+  return {
+    serviceUser: identity.serviceUser,
+    uid: owners ? identity.uid : null,
+    gid: owners ? identity.gid : null,
+    home: identity.home,
+    dataDir: identity.dataDir,
+    binary: identity.binary,
+    site: identity.site,
+    init: identity.init,
+  };
+}
+
+export function formatJson(input: JsonInput): string {
+  return redact(`${JSON.stringify(jsonDocument(input), null, 2)}\n`, input.plan?.secrets);
+}
+
+/**
+ * Replace every credential value seen while planning, wherever it appears
+ * (a legacy block's diff, a kept unit line, a note). Secrets are plain
+ * token-shaped strings, which JSON encoding leaves unchanged, so one pass
+ * over the finished text covers both formats.
+ */
+export function redact(text: string, secrets: readonly string[] | undefined): string {
+  let out = text;
+  // Longest first, so a secret that contains another is replaced whole.
+  for (const secret of [...(secrets ?? [])].sort((a, b) => b.length - a.length)) {
+    if (secret !== '') out = out.split(secret).join(REDACTED);
+  }
+  return out;
+}
+
+export const REDACTED = '<redacted>';
