@@ -2,23 +2,11 @@
 /**
  * The bin: wire the real process to main() and set the exit code.
  *
- * Built, this file is dist/bridgectl.cjs: a few KB that Node compiles on
- * every start. The CLI proper (cli.ts and all it imports: yargs, the
- * Handlebars runtime, the engine) is the core bundle beside it, run through
- * a V8 code cache (code-cache.ts). From source it simply imports cli.ts.
- * See docs/performance.md for why, and for the numbers.
+ * Built, this file is the entry of dist/bridgectl.cjs, the one bundle.
  */
 import { fstatSync, readFileSync, statSync, writeSync } from 'node:fs';
-import path from 'node:path';
-import type { Io } from './cli/cli.js';
-import { loadWithCodeCache, type LoadedBundle } from './code-cache.js';
+import { main } from './cli/cli.js';
 import { VERSION } from './cli/version.js';
-
-/** Set by scripts/build.mjs: the core bundle's file name (beside this one) and its content hash. */
-declare const BRIDGECTL_CORE: string | undefined;
-declare const BRIDGECTL_BUILD_ID: string | undefined;
-
-type Main = (argv: string[], io: Io) => Promise<number>;
 
 /**
  * Write to fd 1 or 2 with write(2) directly: the first touch of
@@ -71,19 +59,14 @@ if (argv.length === 1 && argv[0] === '--version') {
   // would (VERSION and a newline, exit 0) without loading the CLI at all.
   write(1, `${VERSION}\n`);
 } else {
-  let core: LoadedBundle | undefined;
-  loadMain()
-    .then((loaded) => {
-      core = loaded.core;
-      return loaded.main(argv, {
-        stdout: (text) => write(1, text),
-        stderr: (text) => write(2, text),
-        env: process.env,
-        isTTY: stdoutIsTTY(),
-        // Read only when an argument or variable holds U+FFFD (input.ts).
-        raw: { argv: () => procEntries('cmdline')?.slice(-argv.length), environ: () => procEntries('environ') },
-      });
-    })
+  main(argv, {
+    stdout: (text) => write(1, text),
+    stderr: (text) => write(2, text),
+    env: process.env,
+    isTTY: stdoutIsTTY(),
+    // Read only when an argument or variable holds U+FFFD (input.ts).
+    raw: { argv: () => procEntries('cmdline')?.slice(-argv.length), environ: () => procEntries('environ') },
+  })
     .then(
       (code) => {
         process.exitCode = code;
@@ -94,7 +77,6 @@ if (argv.length === 1 && argv[0] === '--version') {
       },
     )
     .finally(() => {
-      core?.saveCache();
       // main() has settled and every byte went out through write(2): exit
       // now. A natural exit first tears the whole environment and heap down
       // (~1-2 ms a run, docs/performance.md), which buys nothing here. Output
@@ -119,16 +101,4 @@ function procEntries(file: 'cmdline' | 'environ'): Buffer[] | undefined {
     start = end < 0 ? bytes.length : end + 1;
   }
   return out;
-}
-
-async function loadMain(): Promise<{ main: Main; core?: LoadedBundle }> {
-  if (typeof BRIDGECTL_CORE === 'string') {
-    const core = loadWithCodeCache(path.join(__dirname, BRIDGECTL_CORE), {
-      buildId: BRIDGECTL_BUILD_ID ?? '',
-      enabled: !process.env.BRIDGECTL_NO_CODE_CACHE,
-      tag: argv[0] ?? '',
-    });
-    return { main: (core.exports as { main: Main }).main, core };
-  }
-  return { main: (await import('./cli/cli.js')).main };
 }

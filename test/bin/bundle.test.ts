@@ -1,7 +1,6 @@
 /**
- * The shipped bin (dist/: a loader, the core bundle with precompiled
- * templates and patched yargs, a code cache) must behave exactly as the
- * source does in-process: same stdout, stderr, exit codes, same bytes and
+ * The shipped bin (dist/bridgectl.cjs: one bundle, templates precompiled)
+ * must behave exactly as the source does in-process: same stdout, stderr, exit codes, same bytes and
  * modes written. Run by `npm test` after `npm run build`.
  */
 import { readFileSync, statSync } from 'node:fs';
