@@ -2,88 +2,61 @@
 /**
  * The bin: wire the real process to main() and set the exit code.
  *
- * Built, this file is the entry of dist/bridgectl.cjs, the one bundle.
+ * Built, this is dist/bridgectl.cjs, a few lines that turn on Node's
+ * compile cache and then load the CLI bundle, dist/cli.cjs: the cache only
+ * covers code compiled after it is turned on, and a single file is
+ * compiled before its first line runs (scripts/build.mjs).
  */
-import { fstatSync, readFileSync, statSync, writeSync } from 'node:fs';
-import { main } from './cli/cli.js';
-import { VERSION } from './cli/version.js';
+import { accessSync, constants, lstatSync, readFileSync } from 'node:fs';
+import nodeModule from 'node:module';
+import { fileURLToPath } from 'node:url';
 
-/**
- * Write to fd 1 or 2 with write(2) directly: the first touch of
- * process.stdout on a pipe loads net, stream and tty (~5 ms, a fifth of
- * Node's own start). Should the fd refuse a synchronous write (EAGAIN on a
- * non-blocking pipe) or fail in any other way, the rest goes through
- * process.stdout/stderr, which is exactly what was used before.
- */
-const direct = { 1: true, 2: true };
-function write(fd: 1 | 2, text: string): void {
-  // Only touched when needed: the getter is what loads the stream machinery.
-  const stream = (): NodeJS.WriteStream => (fd === 1 ? process.stdout : process.stderr);
-  if (!direct[fd]) {
-    stream().write(text);
-    return;
-  }
-  const bytes = Buffer.from(text, 'utf8');
-  let offset = 0;
+enableCompileCache();
+void run(process.argv.slice(2));
+
+/** The one error boundary: main() reports every error it knows; anything else is a bug in bridgectl. */
+async function run(argv: string[]): Promise<void> {
   try {
-    while (offset < bytes.length) offset += writeSync(fd, bytes, offset);
-  } catch {
-    direct[fd] = false;
-    stream().write(bytes.subarray(offset));
-  }
-}
-
-/**
- * Whether fd 1 is a terminal (colour only then). Not process.stdout.isTTY,
- * and not a top-level import of node:tty either: either one loads tty, net
- * and the stream machinery (~30 modules, ~5 ms) on every run. A pipe or a
- * file, which is what deploy scripts give us, is not a character device, so
- * one fstat answers, and so does a stat of /dev/null for `>/dev/null`; only
- * another character device (a terminal, most likely) loads node:tty to ask
- * isatty(3).
- */
-function stdoutIsTTY(): boolean {
-  try {
-    const st = fstatSync(1);
-    if (!st.isCharacterDevice() || st.rdev === statSync('/dev/null').rdev) return false;
-  } catch {
-    return false; // fd 1 closed, or no /dev/null to compare with: not worth a terminal check
-  }
-  return (process.getBuiltinModule('node:tty') as typeof import('node:tty')).isatty(1);
-}
-
-const argv = process.argv.slice(2);
-
-if (argv.length === 1 && argv[0] === '--version') {
-  // Deploy scripts log the version on every run: answer it the way yargs
-  // would (VERSION and a newline, exit 0) without loading the CLI at all.
-  write(1, `${VERSION}\n`);
-} else {
-  main(argv, {
-    stdout: (text) => write(1, text),
-    stderr: (text) => write(2, text),
-    env: process.env,
-    isTTY: stdoutIsTTY(),
-    // Read only when an argument or variable holds U+FFFD (input.ts).
-    raw: { argv: () => procEntries('cmdline')?.slice(-argv.length), environ: () => procEntries('environ') },
-  })
-    .then(
-      (code) => {
-        process.exitCode = code;
-      },
-      (err: unknown) => {
-        write(2, `bridgectl: internal error\n${String(err)}\n`);
-        process.exitCode = 1;
-      },
-    )
-    .finally(() => {
-      // main() has settled and every byte went out through write(2): exit
-      // now. A natural exit first tears the whole environment and heap down
-      // (~1-2 ms a run, docs/performance.md), which buys nothing here. Output
-      // that had to go through a stream (see write) is left to flush on the
-      // natural exit.
-      if (direct[1] && direct[2]) process.exit();
+    const { main } = await import('./cli/cli.js');
+    process.exitCode = await main(argv, {
+      stdout: (text) => process.stdout.write(text),
+      stderr: (text) => process.stderr.write(text),
+      env: process.env,
+      isTTY: process.stdout.isTTY === true,
+      // Read only when an argument or variable holds U+FFFD (input.ts).
+      raw: { argv: () => procEntries('cmdline')?.slice(-argv.length), environ: () => procEntries('environ') },
     });
+  } catch (err) {
+    process.stderr.write(`bridgectl: internal error\n${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    process.exitCode = 1;
+  }
+}
+
+/**
+ * Node's compile cache (Node >= 22.1; on Node 20 there is none and this
+ * does nothing), kept in <package>/.compile-cache. Not Node's default, a
+ * directory in the shared tmp dir: bridgectl runs as root, and whoever
+ * creates that directory first decides which compiled code root then
+ * loads (V8 does not verify a cache's payload). Whoever may write the
+ * package directory can change the code itself anyway, so a cache there
+ * adds no one. Used only when that directory is writable by us and the
+ * cache directory, if it exists, is ours and writable by no one else;
+ * NODE_COMPILE_CACHE, when set, is the operator's choice and Node has
+ * already applied it (NODE_DISABLE_COMPILE_CACHE turns it off either way).
+ */
+function enableCompileCache(): void {
+  const enable = (nodeModule as { enableCompileCache?: (dir?: string) => unknown }).enableCompileCache;
+  if (!enable || process.env.NODE_COMPILE_CACHE) return;
+  try {
+    const packageDir = fileURLToPath(new URL('..', import.meta.url));
+    const dir = `${packageDir}.compile-cache`;
+    accessSync(packageDir, constants.W_OK);
+    const st = lstatSync(dir, { throwIfNoEntry: false });
+    if (st && (!st.isDirectory() || st.uid !== process.geteuid?.() || (st.mode & 0o022) !== 0)) return;
+    enable(dir);
+  } catch {
+    // not writable: no cache, nothing else changes
+  }
 }
 
 /** The NUL-separated entries of /proc/self/cmdline or environ: the bytes the process was given (Linux only). */

@@ -1,9 +1,15 @@
-// Build the shipped CLI: dist/bridgectl.cjs, one CommonJS bundle of
-// installer/bin.ts and everything it imports, with the templates
-// precompiled into it (so it needs only the Handlebars runtime and reads no
-// template file but the static PHP transport). Node then loads one file
-// instead of hundreds of modules. Not minified: operators' stack traces
-// stay readable, and minifying saved no measurable time (docs/performance.md).
+// Build the shipped CLI (docs/performance.md says why it is shaped so):
+//
+//   dist/cli.cjs        one CommonJS bundle of installer/cli/cli.ts and all
+//                       it imports, templates precompiled (so it needs only
+//                       the Handlebars runtime and reads no template file
+//                       but the static PHP transport): Node loads one file
+//                       instead of hundreds of modules.
+//   dist/bridgectl.cjs  the bin (installer/bin.ts): turns on Node's compile
+//                       cache, then loads dist/cli.cjs. The cache covers
+//                       only code compiled after that, hence two files.
+//
+// Not minified: operators' stack traces stay readable.
 import { build } from 'esbuild';
 import { readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
@@ -12,6 +18,14 @@ import { precompiledModuleSource } from './precompile-templates.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const pkg = JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8'));
+
+/** The bin's import of the CLI → the CLI bundle beside it, loaded at run time. */
+const cliBesideBin = {
+  name: 'cli-beside-bin',
+  setup(b) {
+    b.onResolve({ filter: /^\.\/cli\/cli\.js$/ }, (args) => (args.importer.endsWith('bin.ts') ? { path: './cli.cjs', external: true } : undefined));
+  },
+};
 
 /** installer/render/templates-precompiled.ts → the precompiled specs of templates/*.hbs. */
 const precompiledTemplates = {
@@ -30,20 +44,22 @@ rmSync(path.join(root, 'dist'), { recursive: true, force: true });
 
 await build({
   absWorkingDir: root,
-  entryPoints: ['installer/bin.ts'],
-  outfile: 'dist/bridgectl.cjs',
+  entryPoints: { bridgectl: 'installer/bin.ts', cli: 'installer/cli/cli.ts' },
+  outdir: 'dist',
+  outExtension: { '.js': '.cjs' },
   bundle: true,
   platform: 'node',
   format: 'cjs',
   target: 'node20',
-  // import.meta.url does not exist in CommonJS: the bundle's own file URL
-  // stands in (lib/paths.ts finds package.json from it; yargs and y18n
-  // resolve paths from it).
+  // The bin's import() of dist/cli.cjs as a plain require: no trip through the ESM loader.
+  supported: { 'dynamic-import': false },
+  // import.meta.url does not exist in CommonJS: the file's own URL stands
+  // in (lib/paths.ts finds package.json from it, bin.ts the package's dir).
   define: { 'import.meta.url': '__bridgectl_url', BRIDGECTL_VERSION: JSON.stringify(pkg.version) },
   // "use strict" first, as the ESM source (and the tests) run: a banner line
   // ahead of esbuild's own directive would turn that into a plain string.
   banner: { js: "\"use strict\";\nconst __bridgectl_url = require('node:url').pathToFileURL(__filename).href;" },
   legalComments: 'none',
   logLevel: 'warning',
-  plugins: [precompiledTemplates],
+  plugins: [cliBesideBin, precompiledTemplates],
 });
