@@ -10,11 +10,10 @@ import { chmodSync, chownSync, cpSync, mkdirSync, mkdtempSync, readFileSync, rmS
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { main, type Io } from '../../installer/cli/cli.js';
-import fc from 'fast-check';
 import { applyPlan } from '../../installer/apply/apply.js';
 import { UserError } from '../../installer/model/errors.js';
 import { fileChange } from '../../installer/model/plan.js';
-import { decodeUtf8, MAX_READ_BYTES, nodeHost, recordingHost, type Host } from '../../installer/facts/host.js';
+import { MAX_READ_BYTES, nodeHost, recordingHost, type Host } from '../../installer/facts/host.js';
 import { fakeHost } from '../helpers/fake-host.js';
 import { bridgeSandbox } from '../helpers/bridge-sandbox.js';
 import * as sandboxHelpers from '../helpers/sandbox.js';
@@ -30,50 +29,6 @@ function askAll(host: Host): void {
   host.user('www-data');
   host.groupIds(host.user('www-data') ?? { name: 'x', uid: 1, gid: 1, home: '/', shell: '' });
 }
-
-describe('decodeUtf8', () => {
-  /** The reference: a fatal TextDecoder that keeps a byte-order mark. */
-  const reference = (bytes: Uint8Array): string | undefined => {
-    try {
-      return new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(bytes);
-    } catch {
-      return undefined;
-    }
-  };
-  const header = Buffer.from(' * Plugin Name: wp-coding-agents \u2014 CLI channel registry\n', 'utf8');
-  const ascii = (n: number) => Buffer.from('x = 1;\n'.repeat(Math.ceil(n / 7)).slice(0, n), 'latin1');
-
-  it.each([
-    ['ASCII', ascii(10_000)],
-    ['a UTF-8 header, then an ASCII tail past the head', Buffer.concat([header, ascii(20_000)])],
-    ['a multi-byte character ending right at the head boundary', Buffer.concat([ascii(4093), Buffer.from('\u20ac', 'utf8'), ascii(5000)])],
-    ['a multi-byte character starting right at the head boundary', Buffer.concat([ascii(4096), Buffer.from('\u20ac', 'utf8'), ascii(5000)])],
-    ['non-ASCII deep in the tail', Buffer.concat([header, ascii(9000), Buffer.from('caf\u00e9\n', 'utf8'), ascii(9000)])],
-    ['a byte-order mark, kept', Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), ascii(6000)])],
-    ['invalid UTF-8 in the head', Buffer.concat([Buffer.from([0x61, 0xff]), ascii(6000)])],
-    ['invalid UTF-8 in the tail', Buffer.concat([header, ascii(6000), Buffer.from([0xc3])])],
-    ['an overlong form', Buffer.concat([ascii(5000), Buffer.from([0xc0, 0xaf])])],
-    ['an encoded surrogate', Buffer.concat([ascii(5000), Buffer.from([0xed, 0xa0, 0x80])])],
-    ['nothing', Buffer.alloc(0)],
-  ])('decodes %s exactly as a fatal TextDecoder does', (_what, bytes) => {
-    expect(decodeUtf8(bytes)).toBe(reference(bytes));
-  });
-
-  it('agrees with a fatal TextDecoder on any bytes around the head boundary', () => {
-    // Valid UTF-8 of every width (what a real file holds), or arbitrary bytes (what a damaged one holds).
-    const tail = fc.oneof(
-      fc.string({ unit: fc.constantFrom('a', '\n', '\u00e9', '\u2014', '\u20ac', '\ud83d\ude00', '\ufeff'), maxLength: 20 }).map((t) => Buffer.from(t, 'utf8')),
-      fc.uint8Array({ maxLength: 40 }),
-    );
-    fc.assert(
-      fc.property(fc.integer({ min: 4080, max: 4110 }), tail, fc.boolean(), (at, bytes, asciiTail) => {
-        const buf = Buffer.concat([header, ascii(at - header.length), Buffer.from(bytes), asciiTail ? ascii(3000) : Buffer.alloc(0)]);
-        return decodeUtf8(buf) === reference(buf);
-      }),
-      { numRuns: 500 },
-    );
-  });
-});
 
 describe('recordingHost', () => {
   const files = { '/etc/hostname': 'web1\n' };
@@ -288,5 +243,21 @@ describe('nodeHost.readText: what is at the path decides nothing (#17 item 2)', 
       err = e;
     }
     expect(err).toMatchObject({ name: 'HostError', code: 'ENOTDIR', message: 'cannot read /etc/notadir/x.conf: a component of the path is not a directory (ENOTDIR)' });
+  });
+});
+
+describe('readText', () => {
+  it('keeps a byte-order mark, and refuses invalid UTF-8 naming its line', () => {
+    const root = mkdtempSync(path.join(tmpdir(), 'bridgectl-utf8-'));
+    try {
+      chmodSync(root, 0o755);
+      writeFileSync(path.join(root, 'bom.txt'), Buffer.from([0xef, 0xbb, 0xbf, 0x61, 0xe2, 0x80, 0x94, 0x0a]));
+      writeFileSync(path.join(root, 'bad.txt'), Buffer.concat([Buffer.from('ok\nstill ok\n'), Buffer.from([0x78, 0xc0, 0xaf, 0x0a])]));
+      const host = nodeHost(root, {});
+      expect(host.readText('/bom.txt')).toBe('\ufeffa\u2014\n');
+      expect(() => host.readText('/bad.txt')).toThrow('/bad.txt:3: line 3 is not valid UTF-8');
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
   });
 });
