@@ -28,7 +28,7 @@ import { inspectInstalled, readChannelsFile, renderBridge, type InstalledBridge,
 import { MarkerError, UserError } from '../model/errors.js';
 import type { Host } from '../facts/host.js';
 import type { Identity } from '../identity/identity.js';
-import { listBlocks } from '../render/markers.js';
+import { listBlocks, parseManaged } from '../render/markers.js';
 import { parsePhpString } from '../lib/php.js';
 import { channelsFile, transportFile } from '../lib/paths.js';
 import { canAccess } from '../lib/access.js';
@@ -234,7 +234,7 @@ function channelChecks(spec: ChannelSpec, cwd: string | undefined, channelsText:
   const traits = findBridge(spec.name)?.channelFacts ?? CUSTOM;
   const bridge = findBridge(spec.name);
   // The engine's own inspection decides the dispatch mode: the block runs the hop's wrapper, or hop files exist.
-  const installed = bridge ? inspectInstalled(bridge, channelsText, lenient(input.host), []) : undefined;
+  const installed = bridge ? inspectInstalled(bridge, parseManaged(channelsText), lenient(input.host), []) : undefined;
   const sudo = installed?.dispatch?.mode === 'sudo';
   checks.push(commandCheck(spec, input, who, sudo));
   if (bridge && sudo) {

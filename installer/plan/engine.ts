@@ -12,7 +12,7 @@ import { envValue, parseChannelBody, renderChannelBody, renderScaffold, type Cha
 import { IdentityError, MarkerError, RenderError, UsageError, UserError } from '../model/errors.js';
 import type { Host } from '../facts/host.js';
 import { resolveBinary, resolveIdentity, resolveSite, type Adopted, type Identity, type IdentityFlags } from '../identity/identity.js';
-import { countBlocks, parseManaged, readBlock, spliceBlocks, type BlockChange } from '../render/markers.js';
+import { countBlocks, parseManaged, readBlock, spliceBlocks, type BlockChange, type ManagedText } from '../render/markers.js';
 import { channelsFile, transportFile } from '../lib/paths.js';
 import { staticTemplate } from '../render/templates.js';
 import { fileChange, ownedFileChange, type DirectoryChange, type FileChange, type Plan } from '../model/plan.js';
@@ -41,6 +41,8 @@ export const DATA_DIR_MODE = 0o700;
 export interface ChannelsFileState {
   path: string;
   text: string | undefined;
+  /** The text parsed, once: every reader of the file in a plan uses this. */
+  parsed: ManagedText | undefined;
   mode: number | undefined;
 }
 
@@ -48,8 +50,8 @@ export function readChannelsFile(site: string, host: Host): ChannelsFileState {
   const file = channelsFile(site);
   assertPlainFile(file, host);
   const text = host.readText(file);
-  if (text !== undefined) checked(file, () => parseManaged(text)); // fail early, naming file and line
-  return { path: file, text, mode: text === undefined ? undefined : host.stat(file)?.mode };
+  const parsed = text === undefined ? undefined : checked(file, () => parseManaged(text)); // fails early, naming file and line
+  return { path: file, text, parsed, mode: text === undefined ? undefined : host.stat(file)?.mode };
 }
 
 /** Run marker-engine work, naming the file in any structural or rendering error. */
@@ -111,9 +113,9 @@ export interface InstalledBridge {
 export type CandidateHomes = readonly string[] | (() => readonly string[]);
 
 /** Find the bridge's block and service files. launchd plists live under a home, so candidate homes are tried. */
-export function inspectInstalled(bridge: BridgeDefinition, channelsText: string | undefined, host: Host, homes: CandidateHomes): InstalledBridge {
+export function inspectInstalled(bridge: BridgeDefinition, channels: ManagedText | undefined, host: Host, homes: CandidateHomes): InstalledBridge {
   const installed: InstalledBridge = { services: new Map() };
-  const body = channelsText === undefined ? undefined : readBlock(channelsText, bridge.id);
+  const body = channels === undefined ? undefined : readBlock(channels, bridge.id);
   if (body) {
     installed.block = parseChannelBody(body) ?? 'unreadable';
     installed.blockText = body.join('\n');
@@ -243,7 +245,7 @@ export function renderBridge(
   host: Host,
   notes: string[],
   options: RenderOptions,
-  installed: InstalledBridge = inspectInstalled(bridge, channels.text, host, lazyCandidateHomes(flags, host, channels.text)),
+  installed: InstalledBridge = inspectInstalled(bridge, channels.parsed, host, lazyCandidateHomes(flags, host, channels.parsed)),
 ): RenderedBridge {
   const adopted = adopt(bridge, installed, notes);
   if (options.action === 'upgrade' && adopted.init === undefined) adopted.init = 'none';
@@ -423,10 +425,10 @@ function missingDirectories(dataDir: string, identity: Identity, host: Host): Di
  * user's HOME (where the bash installer wrote the plists). Other passwd
  * homes are a last resort with conditions (inspectInstalled).
  */
-export function candidateHomes(flags: Pick<IdentityFlags, 'serviceUser' | 'runAsRoot'>, host: Host, channelsText: string | undefined): string[] {
+export function candidateHomes(flags: Pick<IdentityFlags, 'serviceUser' | 'runAsRoot'>, host: Host, channels: ManagedText | undefined): string[] {
   const name = flags.serviceUser ?? (flags.runAsRoot ? 'root' : undefined) ?? host.env.SERVICE_USER;
   const named = name ? host.user(name)?.home : undefined;
-  return [...new Set([named, ...pinnedHomes(channelsText), host.env.HOME].filter((h): h is string => h !== undefined && posix.isAbsolute(h)))];
+  return [...new Set([named, ...pinnedHomes(channels), host.env.HOME].filter((h): h is string => h !== undefined && posix.isAbsolute(h)))];
 }
 
 /**
@@ -434,9 +436,9 @@ export function candidateHomes(flags: Pick<IdentityFlags, 'serviceUser' | 'runAs
  * one on a line holding the literal 'HOME' (a PHP single-quoted key decodes
  * to HOME from nothing else), so only such blocks are copied and parsed.
  */
-function pinnedHomes(channelsText: string | undefined): string[] {
-  if (channelsText === undefined) return [];
-  const { lines, blocks } = parseManaged(channelsText);
+function pinnedHomes(channels: ManagedText | undefined): string[] {
+  if (channels === undefined) return [];
+  const { lines, blocks } = channels;
   const homes: string[] = [];
   for (const b of blocks) {
     let mentions = false;
@@ -450,9 +452,9 @@ function pinnedHomes(channelsText: string | undefined): string[] {
 }
 
 /** candidateHomes, worked out on first use and then remembered: one run asks for it once per bridge at most. */
-export function lazyCandidateHomes(flags: Pick<IdentityFlags, 'serviceUser' | 'runAsRoot'>, host: Host, channelsText: string | undefined): () => string[] {
+export function lazyCandidateHomes(flags: Pick<IdentityFlags, 'serviceUser' | 'runAsRoot'>, host: Host, channels: ManagedText | undefined): () => string[] {
   let homes: string[] | undefined;
-  return () => (homes ??= candidateHomes(flags, host, channelsText));
+  return () => (homes ??= candidateHomes(flags, host, channels));
 }
 
 /**
@@ -466,28 +468,19 @@ export interface Survey {
 
 export function survey(bridges: readonly BridgeDefinition[], flags: IdentityFlags, site: string, host: Host): Survey {
   const channels = readChannelsFile(site, host);
-  const homes = lazyCandidateHomes(flags, host, channels.text);
-  return { channels, installed: new Map(bridges.map((b) => [b.id, inspectInstalled(b, channels.text, host, homes)])) };
+  const homes = lazyCandidateHomes(flags, host, channels.parsed);
+  return { channels, installed: new Map(bridges.map((b) => [b.id, inspectInstalled(b, channels.parsed, host, homes)])) };
 }
 
 /** The plan entry for the channels file after the given block changes. */
 export function channelsChange(state: ChannelsFileState, changes: BlockChange[]): FileChange {
   const base = state.text ?? renderScaffold();
-  const after = checked(state.path, () => spliceBlocks(base, changes));
+  const after = checked(state.path, () => spliceBlocks(base, changes, state.parsed));
   if (state.text === undefined && changes.every((c) => c.body === null)) {
     return fileChange(state.path, null, null, PHP_FILE_MODE); // nothing to register: do not create the file
   }
-  const change = fileChange(state.path, state.text ?? null, after, PHP_FILE_MODE, state.mode);
-  // The blocks after the splice, known without parsing the new text: those
-  // of the base the changes leave alone, and every change with a body.
-  const changed = new Map(changes.map((c) => [c.id, c.body]));
-  const kept = parseManaged(base).blocks.filter((b) => !changed.has(b.id)).length;
-  blocksAfter.set(change, kept + [...changed.values()].filter((body) => body !== null).length);
-  return change;
+  return fileChange(state.path, state.text ?? null, after, PHP_FILE_MODE, state.mode);
 }
-
-/** How many blocks channelsChange's planned text holds (registersChannels), by change. */
-const blocksAfter = new WeakMap<FileChange, number>();
 
 export const TRANSPORT_TEMPLATE = 'wp-coding-agents-cli-transport.php';
 
@@ -505,7 +498,7 @@ export function transportChange(site: string, host: Host, wanted: boolean): File
 /** Whether a channels file (as planned) still registers any channel. */
 export function registersChannels(change: FileChange): boolean {
   if (change.after === null) return false;
-  return (blocksAfter.get(change) ?? countBlocks(change.after)) > 0;
+  return countBlocks(change.after) > 0;
 }
 
 /** Install or upgrade: render the bridges and assemble one plan. */
@@ -520,10 +513,10 @@ export function planBridges(
   const definitions = [...new Set(ids)].map(requireBridge);
   checkPerBridgeFlags(definitions, flags);
   const channels = surveyed?.channels ?? readChannelsFile(site, host);
-  const homes = lazyCandidateHomes(flags, host, channels.text);
+  const homes = lazyCandidateHomes(flags, host, channels.parsed);
   const notes: string[] = [];
   const rendered = definitions.map((bridge) =>
-    renderBridge(bridge, flags, channels, site, host, notes, options, surveyed?.installed.get(bridge.id) ?? inspectInstalled(bridge, channels.text, host, homes)),
+    renderBridge(bridge, flags, channels, site, host, notes, options, surveyed?.installed.get(bridge.id) ?? inspectInstalled(bridge, channels.parsed, host, homes)),
   );
   // A sudo hop someone other than root could change is refused before anything is written (doctor fails it instead).
   if (options.owners !== false) for (const r of rendered) refuseUnsafeHop(r.dispatch);

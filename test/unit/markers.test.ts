@@ -43,8 +43,8 @@ describe('upsertBlock', () => {
   it('treats ids as whole words: kimaki is not kimaki-2', () => {
     const text = file(...block('kimaki-2', 'two'));
     const out = upsertBlock(text, 'kimaki', ['one']);
-    expect(readBlock(out, 'kimaki-2')).toEqual(['two']);
-    expect(readBlock(out, 'kimaki')).toEqual(['one']);
+    expect(readBlock(parseManaged(out), 'kimaki-2')).toEqual(['two']);
+    expect(readBlock(parseManaged(out), 'kimaki')).toEqual(['one']);
   });
 
   it('accepts markers with trailing whitespace and rewrites them clean', () => {
@@ -79,6 +79,15 @@ describe('spliceBlocks', () => {
       { id: 'b', body: ['2'] },
     ]);
     expect(listBlocks(out).map((b) => b.id)).toEqual(['c', 'b']);
+  });
+
+  it('returns the text itself when every block is already as it would be written, and rewrites one that is not', () => {
+    const text = ['<?php', '    // BEGIN bridges', '    // BEGIN bridge:k', '    $a = 1;', '    // END bridge:k', '    // END bridges', ''].join('\n');
+    expect(spliceBlocks(text, [{ id: 'k', body: ['    $a = 1;'] }])).toBe(text);
+    expect(spliceBlocks(text, [{ id: 'absent', body: null }])).toBe(text);
+    // The same body, but a CRLF line and other indentation: written anew, with the region's ending and indent.
+    const crlf = text.replace('    $a = 1;\n', '    $a = 1;\r\n').replace('    // BEGIN bridge:k', '// BEGIN bridge:k');
+    expect(spliceBlocks(crlf, [{ id: 'k', body: ['    $a = 1;'] }])).toBe(text);
   });
 });
 

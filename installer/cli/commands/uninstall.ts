@@ -26,12 +26,12 @@ export function planUninstall(options: UninstallOptions, host: Host): Plan {
   const site = resolveSite(options, host);
   const channels = readChannelsFile(site, host);
   const notes: string[] = [];
-  const homes = lazyCandidateHomes(options, host, channels.text);
+  const homes = lazyCandidateHomes(options, host, channels.parsed);
   const changes = [];
   const secrets: string[] = [];
   for (const id of options.bridges) {
     const bridge = requireBridge(id);
-    const installed = inspectInstalled(bridge, channels.text, host, homes);
+    const installed = inspectInstalled(bridge, channels.parsed, host, homes);
     if (installed.block === undefined && installed.services.size === 0 && !installed.dispatch?.files.size) notes.push(`${id} is not installed for ${site}`);
     for (const [path, service] of installed.services) changes.push(fileChange(path, service.text, null, SERVICE_FILE_MODE, service.mode));
     if (bridge.secret) {
