@@ -5,25 +5,17 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-let packageRootCache: string | undefined;
-
 /**
  * The directory holding our package.json, found by walking up from this
  * module, so it is the same from ts-node (installer/) and the bundle (dist/).
  */
 export function packageRoot(): string {
-  if (packageRootCache) return packageRootCache;
-  // In the CommonJS bundle __dirname is the bundle's directory, known
-  // without import.meta.url's round trip through a file URL (which loads
-  // node:url's public module: ~0.7 ms of every upgrade's start). From the
-  // ESM source there is no __dirname.
-  let dir = typeof __dirname === 'string' ? __dirname : path.dirname(fileURLToPath(import.meta.url));
+  let dir = path.dirname(fileURLToPath(import.meta.url));
   while (!existsSync(path.join(dir, 'package.json'))) {
     const parent = path.dirname(dir);
     if (parent === dir) throw new Error('bridgectl: cannot find its own package.json');
     dir = parent;
   }
-  packageRootCache = dir;
   return dir;
 }
 

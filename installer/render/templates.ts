@@ -12,6 +12,7 @@
  * test/unit/templates.test.ts pins that they render the same bytes.
  */
 import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import type * as HandlebarsTypes from 'handlebars';
 // The runtime half of Handlebars (template(), helpers); its .d.ts declares
 // nothing, so it is typed as the full package it is a subset of.
@@ -20,12 +21,11 @@ import { templatePath } from '../lib/paths.js';
 import { phpList, phpMap, phpString } from '../lib/php.js';
 import { shellQuote } from '../lib/shell.js';
 import { xmlEscape } from '../lib/xml.js';
-import { precompiledTemplates } from './templates-precompiled.js';
+import { precompiledTemplates, type TemplateSpec } from './templates-precompiled.js';
 
 type Env = typeof HandlebarsTypes;
 type Template = (context: object) => string;
-/** A template as Handlebars.precompile emits it (an object literal of functions). */
-export type TemplateSpec = Parameters<Env['template']>[0];
+export type { TemplateSpec };
 
 /** Compile options; scripts/precompile-templates.mjs uses the same (a test pins it). */
 export const TEMPLATE_OPTIONS = { noEscape: true, strict: true } as const;
@@ -71,9 +71,8 @@ export function templateFromSpec(spec: TemplateSpec): Template {
 
 /** Compile templates/<name> at run time (source and tests; never in the bundle). */
 export function compileTemplate(name: string): Template {
-  // The full Handlebars (parser + code generator) is loaded only here, so
-  // the bundle, which never comes here, does not carry it (nor node:module).
-  const { createRequire } = process.getBuiltinModule('node:module');
+  // The full Handlebars (parser + code generator) is required only here, at
+  // run time, so the bundle, which never comes here, does not carry it.
   compiler ??= withHelpers((createRequire(import.meta.url)('handlebars') as Env).create());
   // A copy: Handlebars writes its defaults into the options object it is given.
   return compiler.compile(readFileSync(templatePath(name), 'utf8'), { ...TEMPLATE_OPTIONS }) as Template;
