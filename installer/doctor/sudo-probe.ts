@@ -15,7 +15,7 @@
  */
 import { formatMode } from '../lib/access.js';
 import { describeUnsafe, unsafeFix, unsafeHopPaths, type HopOwnersInput } from '../plan/hop-owners.js';
-import type { Host } from '../facts/host.js';
+import type { Host } from '../model/facts.js';
 import { onHost } from '../lib/paths.js';
 import type { FileChange } from '../model/plan.js';
 

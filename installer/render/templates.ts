@@ -25,7 +25,6 @@ import { precompiledTemplates, type TemplateSpec } from './templates-precompiled
 
 type Env = typeof HandlebarsTypes;
 type Template = (context: object) => string;
-export type { TemplateSpec };
 
 /** Compile options; scripts/precompile-templates.mjs uses the same (a test pins it). */
 export const TEMPLATE_OPTIONS = { noEscape: true, strict: true } as const;

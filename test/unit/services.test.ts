@@ -8,7 +8,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { build } from 'esbuild';
-import { fileChange, type FileChange } from '../../installer/model/plan.js';
+import { type FileChange } from '../../installer/model/plan.js';
+import { fileChange } from '../../installer/plan/changes.js';
 import { execToStderr, reloadServices, stopRemovedUnits, type ExecOutcome, type ServiceEnv } from '../../installer/apply/services.js';
 
 const UNIT = '/etc/systemd/system/kimaki.service';
