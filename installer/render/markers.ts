@@ -49,20 +49,16 @@ export interface BlockChange {
 }
 
 export function splitLines(text: string): { lines: string[]; eols: string[] } {
-  const lines: string[] = [];
-  const eols: string[] = [];
-  let start = 0;
-  while (start < text.length) {
-    const nl = text.indexOf('\n', start);
-    if (nl === -1) {
-      lines.push(text.slice(start));
-      eols.push('');
-      break;
-    }
-    const crlf = nl > start && text.charCodeAt(nl - 1) === 13;
-    lines.push(text.slice(start, crlf ? nl - 1 : nl));
-    eols.push(crlf ? '\r\n' : '\n');
-    start = nl + 1;
+  const lines = text.split('\n');
+  const last = lines.pop() as string; // what follows the last '\n': '' when the text ends with one
+  const eols: string[] = lines.map((line, i) => {
+    if (!line.endsWith('\r')) return '\n';
+    lines[i] = line.slice(0, -1);
+    return '\r\n';
+  });
+  if (last !== '') {
+    lines.push(last);
+    eols.push('');
   }
   return { lines, eols };
 }
