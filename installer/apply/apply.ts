@@ -52,7 +52,9 @@ import { onHost } from '../lib/paths.js';
 import { checkDirectoryPath, createDirectory, lstatOrUndefined } from './dirs.js';
 import { MAX_READ_BYTES } from '../facts/host.js';
 import type { DirectoryChange, FileChange, FileValidation, Plan } from '../model/plan.js';
-import { findVisudo, spawnRunner, VISUDO_PATHS, type Runner } from '../doctor/sudo-probe.js';
+import { findVisudo, VISUDO_PATHS } from '../doctor/sudo-probe.js';
+import type { Runner } from '../model/process.js';
+import { processRunner } from '../process/run.js';
 import { validateAllStaged, validateStaged, type Env, type Validation } from './validate.js';
 
 export interface ApplyOptions {
@@ -639,7 +641,7 @@ function makeDirectory(root: string, dir: DirectoryChange, created: string[]): v
  * (VISUDO_PATHS, as doctor's probe), never on $PATH.
  */
 export function visudoValidator(
-  run: Runner = spawnRunner,
+  run: Runner = processRunner,
   locate: () => string | undefined = () => findVisudo(VISUDO_PATHS, existsSync),
 ): Validator {
   return (temp, label, root) => {
@@ -648,7 +650,7 @@ export function visudoValidator(
       if (root !== '/') return `${label}: not checked with visudo -cf (visudo is not installed here)`;
       throw new UserError(`${label}: visudo is not installed, so the drop-in cannot be checked; nothing was written to it`, 'install sudo first (apt-get install sudo)');
     }
-    const r = run(visudo, ['-c', '-f', temp]);
+    const r = run.runSync(visudo, ['-c', '-f', temp], { input: '', timeout: 30_000 });
     if (r.status === 0) return undefined;
     if (r.error !== undefined && r.status === null) {
       // visudo did not run at all (not executable, a broken binary): the host's problem, not the drop-in's.

@@ -35,7 +35,9 @@ import { canAccess } from '../lib/access.js';
 import { denial, describeFacts, dirWritable, explainDenial, realPath, shellQuote, whoIs, type Denial, type Who } from '../lib/reach.js';
 import { dirGrant, isSystemDir, listSome, lockedEntries, searchGrants, systemDirsIn, treeGrant } from './grant.js';
 import { hopPaths } from '../plan/sudo-hop.js';
-import { probeGrant, probeHopCli, probeHopDirectories, probeHopFiles, probeSudoBinary, probeSudoVersion, probeVisudo, spawnRunner, type ProbeResult, type Runner } from './sudo-probe.js';
+import { probeGrant, probeHopCli, probeHopDirectories, probeHopFiles, probeSudoBinary, probeSudoVersion, probeVisudo, type ProbeResult } from './sudo-probe.js';
+import type { Runner } from '../model/process.js';
+import { processRunner } from '../process/run.js';
 import { envOf } from '../render/units.js';
 import type { WebUser } from '../facts/web-user.js';
 
@@ -358,7 +360,7 @@ function sudoChecks(bridge: BridgeDefinition, spec: ChannelSpec, traits: Channel
       },
     ];
   }
-  const run = input.run ?? spawnRunner;
+  const run = input.run ?? processRunner;
   const isRoot = input.isRoot ?? process.getuid?.() === 0;
   const checks: Check[] = [];
   const probe = (suffix: string, p: ProbeResult): Check => fromProbe(`${prefix}.${suffix}`, p, host);

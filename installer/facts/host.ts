@@ -9,6 +9,7 @@ import { closeSync, constants, fstatSync, lstatSync, openSync, readdirSync, read
 import path from 'node:path';
 import { onHost } from '../lib/paths.js';
 import { hostError, UserError } from '../model/errors.js';
+import { processRunner } from '../process/run.js';
 
 export interface PasswdEntry {
   name: string;
@@ -232,13 +233,11 @@ export function nodeHost(root: string, env: Readonly<Record<string, string | und
   let passwd: PasswdEntry[] | undefined;
   let groups: GroupEntry[] | undefined;
   // On the live system ask NSS (getent) so LDAP/sssd users resolve; in a
-  // sandbox root read its files. spawnSync rather than execa: this runs on
-  // every upgrade and execa costs ~50 ms to load; node:child_process itself
-  // (~4 ms) is loaded only here, not at startup.
+  // sandbox root read its files.
   const database = (name: 'passwd' | 'group'): string => {
     if (root === '/') {
-      const r = process.getBuiltinModule('node:child_process').spawnSync('getent', [name], { encoding: 'utf8' });
-      if (r.status === 0 && typeof r.stdout === 'string') return r.stdout;
+      const r = processRunner.runSync('getent', [name]);
+      if (r.status === 0) return r.stdout;
     }
     return readText(`/etc/${name}`) ?? '';
   };

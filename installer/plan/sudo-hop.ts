@@ -28,7 +28,8 @@ import type { Identity } from '../identity/identity.js';
 import { BLOCK_ID } from '../render/markers.js';
 import { fileChange, ownedFileChange, type DirectoryChange, type FileChange } from '../model/plan.js';
 import { shellWord } from '../lib/shell.js';
-import { detectSudoVersion, supportsSudoersRegex, type Runner } from '../doctor/sudo-probe.js';
+import { detectSudoVersion, supportsSudoersRegex } from '../doctor/sudo-probe.js';
+import type { Runner } from '../model/process.js';
 import { renderTemplate } from '../render/templates.js';
 
 /** What a bridge declares to support `--dispatch sudo`. */

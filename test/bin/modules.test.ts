@@ -3,7 +3,9 @@
  * load node:child_process, node:os, node:tty or node:net (with the stream
  * machinery net drags in): each costs milliseconds on every run, and these
  * runs start no process and have no terminal to ask about (stdout is a pipe
- * here, as in a deploy script). docs/performance.md.
+ * here, as in a deploy script). docs/performance.md. Nor may they initialize
+ * the process runner's execa (bundled behind a lazy initializer), seen by
+ * the builtins only it loads: timers/promises and v8.
  *
  * Recorded from inside the built bin's process: a --require preload writes
  * process.moduleLoadList at exit.
@@ -17,6 +19,8 @@ import { installArgs } from '../helpers/safety.js';
 import { serverSandbox, SITE } from '../helpers/sandbox.js';
 
 const FORBIDDEN = ['child_process', 'os', 'tty', 'net'];
+/** Loaded by execa's modules, by nothing else of ours. */
+const EXECA_BUILTINS = ['timers/promises', 'v8'];
 
 let dir: string;
 let preload: string;
@@ -56,7 +60,15 @@ describe.each([
     const r = builtinsLoaded(['upgrade', '--site', SITE, '--root', root], env);
     expect({ code: r.code, stderr: r.stderr }).toEqual({ code: 0, stderr: '' });
     expect(forbiddenIn(r.builtins)).toEqual([]);
+    expect(r.builtins.filter((m) => EXECA_BUILTINS.includes(m))).toEqual([]);
   });
+});
+
+it('a run that starts a process (a validator) initializes execa, and with it child_process', () => {
+  const root = serverSandbox();
+  const r = builtinsLoaded(installArgs(root, '--no-reload'), { BRIDGECTL_PHP: '/bin/true', BRIDGECTL_NO_CODE_CACHE: '1' });
+  expect({ code: r.code, stderr: r.stderr }).toEqual({ code: 0, stderr: '' });
+  expect(r.builtins).toEqual(expect.arrayContaining(['child_process', ...EXECA_BUILTINS]));
 });
 
 it('(the check itself sees them when they are loaded)', () => {

@@ -13,6 +13,7 @@ import type { Check, LintResult } from '../../installer/doctor/doctor.js';
 import { nodeHost, type Host } from '../../installer/facts/host.js';
 import { spliceBlocks } from '../../installer/render/markers.js';
 import { hopPaths } from '../../installer/plan/sudo-hop.js';
+import { runnerOf } from '../../installer/process/run.js';
 import { runMain } from '../helpers/cli.js';
 import { at, CHANNELS, GROUP, isRoot, PASSWD, serverSandbox, SITE, SVC_GID, SVC_UID, type Tree } from '../helpers/sandbox.js';
 
@@ -520,7 +521,7 @@ describe('sudo dispatch mode: doctor checks the hop instead of the web user\'s r
 
   rootIt('a drop-in visudo refuses fails', async () => {
     const root = await sudoInstalled();
-    const checks = runDoctor({ site: SITE, run: (file, args) => (file.endsWith('visudo') && args[0] === '-c' ? { status: 1, stdout: '', stderr: 'syntax error near line 2\n' } : { status: null, stdout: '', stderr: '', error: 'ENOENT' }) }, nodeHost(root, {}), () => ({ ok: true })).checks;
+    const checks = runDoctor({ site: SITE, run: runnerOf((file, args) => (file.endsWith('visudo') && args[0] === '-c' ? { status: 1, stdout: '', stderr: 'syntax error near line 2\n' } : { status: null, stdout: '', stderr: '', error: 'ENOENT' })) }, nodeHost(root, {}), () => ({ ok: true })).checks;
     expect(find(checks, 'channel.kimaki.sudo.visudo')).toMatchObject({ status: 'fail', message: `${HOP.sudoers} fails visudo -cf: syntax error near line 2` });
   });
 

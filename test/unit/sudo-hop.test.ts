@@ -14,7 +14,8 @@ import {
   type HopRenderInput,
   type SudoHopSpec,
 } from '../../installer/plan/sudo-hop.js';
-import { detectSudoVersion, parseSudoVersion, supportsSudoersRegex, type Runner } from '../../installer/doctor/sudo-probe.js';
+import { detectSudoVersion, parseSudoVersion, supportsSudoersRegex } from '../../installer/doctor/sudo-probe.js';
+import { runnerOf } from '../../installer/process/run.js';
 
 const identity: Identity = {
   serviceUser: 'opencode',
@@ -180,10 +181,10 @@ describe('sudo version', () => {
   it('is undefined for anything else, and when no sudo is found', () => {
     expect(parseSudoVersion('sudo: command not found')).toBeUndefined();
     const calls: string[] = [];
-    const run: Runner = (file) => {
+    const run = runnerOf((file) => {
       calls.push(file);
       return file === '/b/sudo' ? { status: 0, stdout: 'Sudo version 1.9.5p2\n', stderr: '' } : { status: null, stdout: '', stderr: '', error: 'ENOENT' };
-    };
+    });
     expect(detectSudoVersion(run, ['/a/sudo', '/b/sudo'])?.text).toBe('1.9.5p2');
     expect(calls).toEqual(['/a/sudo', '/b/sudo']);
     expect(detectSudoVersion(run, ['/a/sudo'])).toBeUndefined();
