@@ -220,7 +220,8 @@ const cliuiPatch = {
 
 /**
  * Modules that only some commands need, loaded on first call instead of at
- * start: `diff` renders --dry-run and --json diffs, never a plain upgrade.
+ * start: `diff` renders --dry-run and --json diffs, never a plain upgrade;
+ * `execa` starts processes (installer/process/run.ts), which a no-op run never does.
  * Imports of them from installer/ get a stand-in whose functions require
  * the real module when first called. The real module is its own bundle
  * beside the core, dist/bridgectl-lazy-<name>.cjs (lazyFile): bundled into
@@ -229,7 +230,7 @@ const cliuiPatch = {
  * name that is not a plain function fails the build (a stand-in could not
  * be faithful to it).
  */
-const LAZY = ['diff'];
+const LAZY = ['diff', 'execa'];
 const lazyFile = (name) => `bridgectl-lazy-${name.replace(/[^a-z0-9-]/gi, '-')}.cjs`;
 const lazyModules = {
   name: 'lazy-modules',

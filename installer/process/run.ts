@@ -2,9 +2,10 @@
  * The one module that starts processes, on execa. execa is loaded on the
  * first process a run starts, not at startup: most runs (a no-op upgrade
  * under --root, --help) start none, and execa with its dependencies is
- * most of what a cold start would otherwise read. Bundled (scripts/build.mjs)
- * it sits behind esbuild's lazy initializer; from source (tests) Node loads
- * the ESM package through require (Node >= 20.19, package.json engines).
+ * ~300 KB of code a cold start would otherwise read. In the build the
+ * require below resolves to execa's own bundle beside the core
+ * (scripts/build.mjs LAZY); from source (tests) Node loads the ESM package
+ * through createRequire (require of ESM: Node >= 20.19, package.json engines).
  *
  * Every call is `reject: false`: a failing process is a result, never a
  * throw; callers decide what an exit status or a missing binary means.
@@ -16,8 +17,8 @@ let execaModule: typeof Execa | undefined;
 
 /** execa, loaded now if it is not yet (synchronously, so runSync can use it too). */
 function execa(): typeof Execa {
-  // In the CommonJS bundle `require` exists and esbuild resolves this call to
-  // the bundled copy; in ESM (tests) it does not, and createRequire loads it.
+  // In the CommonJS bundle `require` exists and esbuild resolves this call;
+  // in ESM (tests) it does not, and createRequire loads execa.
   const loaded =
     execaModule ??
     (typeof require === 'function'
