@@ -221,7 +221,8 @@ const cliuiPatch = {
 /**
  * Modules that only some commands need, loaded on first call instead of at
  * start: `diff` renders --dry-run and --json diffs, never a plain upgrade;
- * `execa` starts processes (installer/process/run.ts), which a no-op run never does.
+ * `execa` starts processes (installer/process/run.ts), which a no-op run never does;
+ * `plist` reads installed launchd plists (installer/lib/plist.ts).
  * Imports of them from installer/ get a stand-in whose functions require
  * the real module when first called. The real module is its own bundle
  * beside the core, dist/bridgectl-lazy-<name>.cjs (lazyFile): bundled into
@@ -230,7 +231,7 @@ const cliuiPatch = {
  * name that is not a plain function fails the build (a stand-in could not
  * be faithful to it).
  */
-const LAZY = ['diff', 'execa'];
+const LAZY = ['diff', 'execa', 'plist'];
 const lazyFile = (name) => `bridgectl-lazy-${name.replace(/[^a-z0-9-]/gi, '-')}.cjs`;
 const lazyModules = {
   name: 'lazy-modules',
@@ -297,7 +298,8 @@ for (const name of LAZY) {
   await build({
     ...common,
     banner: {},
-    stdin: { contents: `module.exports = require(${JSON.stringify(name)});`, resolveDir: root, loader: 'js' },
+    // export *, not require: a package may export only under the "import" condition (plist).
+    stdin: { contents: `export * from ${JSON.stringify(name)};`, resolveDir: root, loader: 'js' },
     outfile: `dist/${lazyFile(name)}`,
   });
 }

@@ -141,7 +141,7 @@ describe('code cache beside the core bundle', () => {
     writeFileSync(cache, 'not a cache');
     expectSameRun(run(bin, HELP, { env: { BRIDGECTL_NO_CODE_CACHE: '1' } }), reference(HELP));
     expect(readFileSync(cache, 'utf8')).toBe('not a cache');
-    expect(readdirSync(dist).sort()).toEqual(['bridgectl-core.cjs', 'bridgectl-core.cjs.v8cache', 'bridgectl-lazy-diff.cjs', 'bridgectl-lazy-execa.cjs', 'bridgectl.cjs']);
+    expect(readdirSync(dist).sort()).toEqual(['bridgectl-core.cjs', 'bridgectl-core.cjs.v8cache', 'bridgectl-lazy-diff.cjs', 'bridgectl-lazy-execa.cjs', 'bridgectl-lazy-plist.cjs', 'bridgectl.cjs']);
   });
 
   // Every way a cache file can be wrong: each is ignored, and replaced by a good one.
@@ -217,7 +217,7 @@ describe('code cache beside the core bundle', () => {
     if (!isRoot) chmodSync(dist, 0o555);
     try {
       argvs.forEach((argv, i) => expectSameRun(run(bin, argv, asOther), expected[i] as Run));
-      expect(readdirSync(dist).sort()).toEqual(['bridgectl-core.cjs', 'bridgectl-lazy-diff.cjs', 'bridgectl-lazy-execa.cjs', 'bridgectl.cjs']);
+      expect(readdirSync(dist).sort()).toEqual(['bridgectl-core.cjs', 'bridgectl-lazy-diff.cjs', 'bridgectl-lazy-execa.cjs', 'bridgectl-lazy-plist.cjs', 'bridgectl.cjs']);
     } finally {
       chmodSync(dist, 0o755);
     }
@@ -232,7 +232,7 @@ describe('code cache beside the core bundle', () => {
     for (const name of [dead, live, ...others]) writeFileSync(path.join(dist, name), 'partial');
     expectSameRun(run(bin, HELP), reference(HELP));
     expect(existsSync(cache)).toBe(true);
-    expect(readdirSync(dist).sort()).toEqual(['bridgectl-core.cjs', 'bridgectl-core.cjs.v8cache', 'bridgectl-lazy-diff.cjs', 'bridgectl-lazy-execa.cjs', 'bridgectl.cjs', live, ...others].sort());
+    expect(readdirSync(dist).sort()).toEqual(['bridgectl-core.cjs', 'bridgectl-core.cjs.v8cache', 'bridgectl-lazy-diff.cjs', 'bridgectl-lazy-execa.cjs', 'bridgectl-lazy-plist.cjs', 'bridgectl.cjs', live, ...others].sort());
   });
 
   it('writes and reports the same files with a cold, a warm and a broken cache', () => {

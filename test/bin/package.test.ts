@@ -27,7 +27,7 @@ it('npm pack ships dist/bridgectl*.cjs and templates/, and no code cache or cach
   const files = (JSON.parse(r.stdout) as { files: { path: string }[] }[])[0]?.files.map((f) => f.path).sort() ?? [];
 
   // The bin, the core, and the modules the core loads on first use (scripts/build.mjs, LAZY).
-  expect(files.filter((f) => f.startsWith('dist/'))).toEqual(['dist/bridgectl-core.cjs', 'dist/bridgectl-lazy-diff.cjs', 'dist/bridgectl-lazy-execa.cjs', 'dist/bridgectl.cjs']);
+  expect(files.filter((f) => f.startsWith('dist/'))).toEqual(['dist/bridgectl-core.cjs', 'dist/bridgectl-lazy-diff.cjs', 'dist/bridgectl-lazy-execa.cjs', 'dist/bridgectl-lazy-plist.cjs', 'dist/bridgectl.cjs']);
   const templates = readdirSync(path.resolve('templates'), { recursive: true, withFileTypes: true })
     .filter((e) => e.isFile())
     .map((e) => path.relative(path.resolve(), path.join(e.parentPath ?? e.path, e.name)))
