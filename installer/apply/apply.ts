@@ -47,7 +47,7 @@ import {
   type Stats,
 } from 'node:fs';
 import path from 'node:path';
-import { hostError, IncompleteError, UserError, withPath } from '../model/errors.js';
+import { errnoWords, hostError, IncompleteError, UserError, withPath } from '../model/errors.js';
 import { onHost } from '../lib/paths.js';
 import { checkDirectoryPath, createDirectory, lstatOrUndefined } from './dirs.js';
 import { MAX_READ_BYTES } from '../facts/host.js';
@@ -529,14 +529,11 @@ export class CommitIncompleteError extends IncompleteError {
   }
 }
 
-/** An OS error as `syscall: CODE (what it means)`, without the host temp-file names Node puts in its message. */
+/** An OS error as `<syscall> failed: <what> (<CODE>)` (model/errors.ts errnoWords), without the host temp-file names Node puts in its message. */
 function describeFailure(err: unknown): string {
   if (err instanceof UserError) return err.message;
-  const e = err as NodeJS.ErrnoException;
-  if (e instanceof Error && typeof e.code === 'string') {
-    const meaning = e.message.replace(/^[A-Z]+: /, '').replace(/,.*$/, '');
-    return `${e.syscall ?? 'system call'} failed: ${e.code}${meaning && meaning !== e.code ? `, ${meaning}` : ''}`;
-  }
+  const words = errnoWords(err);
+  if (words) return `${words.syscall} failed: ${words.text}`;
   return err instanceof Error ? err.message : String(err);
 }
 
