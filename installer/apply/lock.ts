@@ -33,7 +33,7 @@
  */
 import { closeSync, constants, fchmodSync, fstatSync, lstatSync, mkdirSync, openSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
 import path from 'node:path';
-import { formatMode } from '../lib/access.js';
+import { formatMode, onlyOwnersCanWrite } from '../lib/access.js';
 import { UserError } from '../model/errors.js';
 import { processRunner } from '../process/run.js';
 
@@ -130,7 +130,7 @@ function openLockDir(dir: string): number {
   mkdirSync(parent, { recursive: true, mode: 0o755 });
   const me = process.geteuid?.() ?? 0;
   const above = lstatSync(parent);
-  if (!above.isDirectory() || (above.uid !== me && above.uid !== 0) || (above.mode & 0o022) !== 0) {
+  if (!above.isDirectory() || !onlyOwnersCanWrite(above, [me, 0])) {
     throw new UserError(
       `the lock directory's parent ${parent} is writable by others or not root's (owner uid ${above.uid}, mode ${formatMode(above.mode)}); another user could create or replace the lock`,
       `chown root ${parent} && chmod go-w ${parent}`,
@@ -156,7 +156,7 @@ function openLockDir(dir: string): number {
     throw err;
   }
   const st = fstatSync(fd);
-  if ((st.uid !== me && st.uid !== 0) || (st.mode & 0o022) !== 0) {
+  if (!onlyOwnersCanWrite(st, [me, 0])) {
     closeSync(fd);
     throw new UserError(
       `lock directory ${dir} is writable by others or not ours (owner uid ${st.uid}, mode ${formatMode(st.mode)}); another user could hijack the lock`,

@@ -7,6 +7,7 @@
 import { isAscii, isUtf8 } from 'node:buffer';
 import { closeSync, constants, fstatSync, lstatSync, openSync, readdirSync, readlinkSync, readSync, statSync, type Stats } from 'node:fs';
 import path from 'node:path';
+import { onlyOwnersCanWrite, writableByOthers } from '../lib/access.js';
 import { onHost } from '../lib/paths.js';
 import { hostError, UserError } from '../model/errors.js';
 import { processRunner } from '../process/run.js';
@@ -154,7 +155,7 @@ const myUid = (): number => process.geteuid?.() ?? 0;
 
 /** Whether a directory is in the hands of someone other than root or whoever runs bridgectl (its owner, or anyone who may write it). */
 function foreignDirectory(st: Stats): boolean {
-  return (st.uid !== 0 && st.uid !== myUid()) || (st.mode & 0o022) !== 0;
+  return !onlyOwnersCanWrite(st, [0, myUid()]);
 }
 
 /**
@@ -277,7 +278,7 @@ export function nodeHost(root: string, env: Readonly<Record<string, string | und
     try {
       const st = statSync(onHost(root, dir));
       if (foreignDirectory(st)) {
-        verdict = (st.mode & 0o022) !== 0 ? `${dir}, which others can write (mode 0${(st.mode & 0o7777).toString(8)})` : `${dir}, which uid ${st.uid} owns`;
+        verdict = writableByOthers(st.mode) ? `${dir}, which others can write (mode 0${(st.mode & 0o7777).toString(8)})` : `${dir}, which uid ${st.uid} owns`;
       }
     } catch {
       verdict = `${dir}`; // unreadable: do not follow links there

@@ -27,6 +27,7 @@ import type { Host, PathFacts } from '../facts/host.js';
 import type { Identity } from '../identity/identity.js';
 import { BLOCK_ID } from '../render/markers.js';
 import { fileChange, ownedFileChange, type DirectoryChange, type FileChange } from '../model/plan.js';
+import { onlyOwnersCanWrite } from '../lib/access.js';
 import { shellWord } from '../lib/shell.js';
 import { detectSudoVersion, supportsSudoersRegex } from '../doctor/sudo-probe.js';
 import type { Runner } from '../model/process.js';
@@ -555,7 +556,7 @@ function dispatchPath(bridge: BridgeDefinition, identity: Identity, host: Host, 
   const dir = binDir(identity.binary);
   if (SYSTEM_PATH.includes(dir)) return searchPath(SYSTEM_PATH);
   const facts = host.stat(dir);
-  if (facts && facts.uid === 0 && (facts.mode & 0o022) === 0) return searchPath([dir, ...SYSTEM_PATH]);
+  if (facts && onlyOwnersCanWrite(facts, [0])) return searchPath([dir, ...SYSTEM_PATH]);
   notes.push(`${bridge.id}: ${dir} is not a root-owned directory, so the dispatch target leaves it off PATH (${bridge.binaryName} still runs by its full path)`);
   return searchPath(SYSTEM_PATH);
 }
