@@ -1,7 +1,7 @@
 import path from 'node:path';
-import type { Identity } from '../installer/identity/identity.js';
+import type { Identity } from '../installer/model/identity.js';
 import { fixedPathWith, LAUNCHD_PATH, SYSTEM_PATH } from './paths.js';
-import type { BridgeDefinition } from './types.js';
+import type { BridgeDefinition } from '../installer/model/bridge.js';
 
 /**
  * cc-connect (multi-platform chat bridge for Claude Code). `cc-connect send`

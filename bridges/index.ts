@@ -4,9 +4,7 @@
 import { ccConnect } from './cc-connect.js';
 import { kimaki } from './kimaki.js';
 import { telegram } from './telegram.js';
-import type { BridgeDefinition } from './types.js';
-
-export type { BridgeDefinition } from './types.js';
+import type { BridgeDefinition } from '../installer/model/bridge.js';
 
 export const bridges = [kimaki, ccConnect, telegram] as const satisfies readonly BridgeDefinition[];
 

@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { binDir, searchPath, SYSTEM_PATH } from './paths.js';
-import type { BridgeDefinition } from './types.js';
+import type { BridgeDefinition } from '../installer/model/bridge.js';
 
 /**
  * kimaki (Discord). `kimaki send` creates its data dir (KIMAKI_DATA_DIR, else

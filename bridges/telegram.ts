@@ -1,7 +1,7 @@
 import path from 'node:path';
-import { dotenvValue } from '../installer/identity/secrets.js';
+import { dotenvValue } from '../installer/lib/dotenv.js';
 import { fixedPathWith, LAUNCHD_PATH, SYSTEM_PATH } from './paths.js';
-import type { BridgeDefinition } from './types.js';
+import type { BridgeDefinition } from '../installer/model/bridge.js';
 
 /**
  * Telegram, through opencode-telegram-bot: two services — `opencode serve`

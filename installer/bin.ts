@@ -12,7 +12,7 @@ import { fstatSync, readFileSync, statSync, writeSync } from 'node:fs';
 import path from 'node:path';
 import type { Io } from './cli/cli.js';
 import { loadWithCodeCache, type LoadedBundle } from './code-cache.js';
-import { VERSION } from './cli/version.js';
+import { VERSION } from './lib/version.js';
 
 /** Set by scripts/build.mjs: the core bundle's file name (beside this one) and its content hash. */
 declare const BRIDGECTL_CORE: string | undefined;

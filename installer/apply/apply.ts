@@ -52,7 +52,7 @@ import { onHost } from '../lib/paths.js';
 import { checkDirectoryPath, createDirectory, lstatOrUndefined } from './dirs.js';
 import { MAX_READ_BYTES } from '../facts/host.js';
 import type { DirectoryChange, FileChange, FileValidation, Plan } from '../model/plan.js';
-import { findVisudo, VISUDO_PATHS } from '../doctor/sudo-probe.js';
+import { findVisudo, VISUDO_PATHS } from '../lib/sudo-paths.js';
 import type { Runner } from '../model/process.js';
 import { processRunner } from '../process/run.js';
 import { validateAllStaged, validateStaged, type Env, type Validation } from './validate.js';

@@ -21,7 +21,7 @@
  */
 import { readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
-import type { Host } from '../facts/host.js';
+import type { Host } from '../model/facts.js';
 import type { FileChange, Plan } from '../model/plan.js';
 import { runServiceCommand, type ServiceEnv } from './services.js';
 import { isHopPath } from '../plan/sudo-hop.js';

@@ -22,12 +22,13 @@
  */
 import path from 'node:path';
 import { findBridge } from '../../bridges/index.js';
-import type { BridgeDefinition, ChannelFacts } from '../../bridges/types.js';
-import { envValue, parseChannelBody, type ChannelSpec } from '../render/channel.js';
+import type { BridgeDefinition, ChannelFacts } from '../model/bridge.js';
+import { envValue, parseChannelBody } from '../render/channel.js';
+import { type ChannelSpec } from '../model/channel.js';
 import { inspectInstalled, readChannelsFile, renderBridge, type InstalledBridge, type RenderedBridge } from '../plan/engine.js';
 import { MarkerError, UserError } from '../model/errors.js';
-import type { Host } from '../facts/host.js';
-import type { Identity } from '../identity/identity.js';
+import type { Host } from '../model/facts.js';
+import type { Identity } from '../model/identity.js';
 import { listBlocks } from '../render/markers.js';
 import { parsePhpString } from '../lib/php.js';
 import { channelsFile, transportFile } from '../lib/paths.js';
@@ -40,18 +41,8 @@ import { probeGrant, probeHopCli, probeHopDirectories, probeHopFiles, probeSudoB
 import type { Runner } from '../model/process.js';
 import { processRunner } from '../process/run.js';
 import { envOf } from '../render/units.js';
-import type { WebUser } from '../facts/web-user.js';
-
-export type CheckStatus = 'ok' | 'warn' | 'fail';
-
-export interface Check {
-  /** Stable id: `<area>` or `<area>.<subject>.<aspect>`, e.g. `channel.kimaki.data-dir`. */
-  id: string;
-  status: CheckStatus;
-  message: string;
-  /** One line: a command where one exists. */
-  fix?: string;
-}
+import type { WebUser } from '../model/web-user.js';
+import type { Check } from '../model/doctor.js';
 
 export type LintResult = { ok: true } | { ok: false; output: string };
 

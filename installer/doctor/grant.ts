@@ -6,7 +6,7 @@
  * what sits under it instead. Every line is a runnable shell command. Pure.
  */
 import path from 'node:path';
-import type { Host, PathFacts } from '../facts/host.js';
+import type { Host, PathFacts } from '../model/facts.js';
 import type { Principal } from '../lib/access.js';
 import { canAccess } from '../lib/access.js';
 import type { Who } from '../lib/reach.js';

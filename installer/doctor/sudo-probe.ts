@@ -15,11 +15,12 @@
  */
 import { formatMode } from '../lib/access.js';
 import { describeUnsafe, unsafeFix, unsafeHopPaths, type HopOwnersInput } from '../plan/hop-owners.js';
-import type { Host } from '../facts/host.js';
+import type { Host } from '../model/facts.js';
 import { onHost } from '../lib/paths.js';
 import type { FileChange } from '../model/plan.js';
 import type { RunResult, Runner } from '../model/process.js';
 import { processRunner } from '../process/run.js';
+import { SUDO_PATHS, VISUDO_PATHS } from '../lib/sudo-paths.js';
 
 /** How long a probe's process may take: sudo and visudo answer at once, unless something hangs. */
 const PROBE_TIMEOUT_MS = 30_000;
@@ -62,9 +63,6 @@ export function supportsSudoersRegex(v: SudoVersion): boolean {
   return v.major > 1 || (v.major === 1 && (v.minor > 9 || (v.minor === 9 && v.patch >= 10)));
 }
 
-/** Where sudo lives; searched in this order, not on the caller's PATH. */
-export const SUDO_PATHS = ['/usr/bin/sudo', '/bin/sudo', '/usr/local/bin/sudo', '/usr/sbin/sudo'];
-export const VISUDO_PATHS = ['/usr/sbin/visudo', '/sbin/visudo', '/usr/bin/visudo', '/usr/local/sbin/visudo', '/usr/local/bin/visudo'];
 
 /** The live sudo's version, once asked (a run plans each sudo-mode bridge, twice when it writes). */
 let liveSudo: { version: SudoVersion | undefined } | undefined;
@@ -185,14 +183,6 @@ export function probeHopCli(host: Host, hop: HopUnderTest): ProbeResult {
     : { id: 'hop.cli', status: 'fail', message: describeUnsafe(bad), fix: unsafeFix(bad, input) };
 }
 
-/**
- * The first visudo at a fixed system path. Never from $PATH: a visudo
- * planted in a directory early on PATH would pass any drop-in unchecked
- * into /etc/sudoers.d (probeVisudo uses the same paths).
- */
-export function findVisudo(candidates: readonly string[] = VISUDO_PATHS, exists: (p: string) => boolean = () => true): string | undefined {
-  return candidates.find(exists);
-}
 
 /** `visudo -cf` on the installed drop-in (works in a sandbox root too: it checks syntax only). */
 export function probeVisudo(host: Host, hop: HopUnderTest, run: Runner = processRunner, upgrade = 'bridgectl upgrade'): ProbeResult {

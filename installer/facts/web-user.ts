@@ -10,18 +10,10 @@
  * telegram token file's group, doctor and the sudo grant all ask here.
  */
 import path from 'node:path';
-import type { Host } from './host.js';
+import type { Host } from '../model/facts.js';
+import type { WebUser } from '../model/web-user.js';
 
 export const DEFAULT_WEB_USER = 'www-data';
-
-export interface WebUser {
-  name: string;
-  source: 'flag' | 'env' | 'php-fpm' | 'default';
-  /** The pool file the name came from (source php-fpm). */
-  pool?: string;
-  /** Further distinct pool users, when pools run as more than one user. */
-  others: string[];
-}
 
 export function resolveWebUser(flag: string | undefined, host: Host): WebUser {
   const pools = fpmPoolUsers(host);

@@ -6,59 +6,11 @@
  * install pins /root, a user install pins that user's home.
  */
 import path from 'node:path';
-import type { BridgeDefinition } from '../../bridges/types.js';
+import type { BridgeDefinition } from '../model/bridge.js';
 import { canAccess, formatMode } from '../lib/access.js';
 import { IdentityError, UsageError } from '../model/errors.js';
-import type { Host, PasswdEntry } from '../facts/host.js';
-import type { DispatchFlags } from '../plan/sudo-hop.js';
-import type { InitSystem } from '../render/units.js';
-
-export interface IdentityFlags {
-  init?: InitSystem;
-  serviceUser?: string;
-  runAsRoot?: boolean;
-  dataDir?: string;
-  /** The bridge's own CLI (`--binary PATH`): only meaningful with one bridge. */
-  binary?: string;
-  /** Executables by name (`--binary NAME=PATH`, `--curl PATH`), for any bridge in the run. */
-  binaries?: Record<string, string>;
-  site?: string;
-  /** The user PHP runs as (see web-user.ts). */
-  webUser?: string;
-  telegramToken?: string;
-  /** --dispatch and the sudo hop's options (sudo-hop.ts); not part of the identity itself. */
-  dispatch?: DispatchFlags;
-}
-
-/** Facts read back from what is installed. */
-export interface Adopted {
-  init?: InitSystem;
-  user?: string;
-  home?: string;
-  dataDir?: string;
-  /** Executables by name, from the units' ExecStart and the block's command. */
-  binaries?: Record<string, string>;
-}
-
-export interface Identity {
-  serviceUser: string;
-  uid: number;
-  gid: number;
-  home: string;
-  dataDir: string;
-  /** The bridge's own CLI (= binaries[binaryName]). */
-  binary: string;
-  /** Every executable its services (and, once resolved, its channel) run, by name. */
-  binaries: Record<string, string>;
-  site: string;
-  init: InitSystem;
-}
-
-export interface Resolution {
-  identity: Identity;
-  /** Where sources disagreed and which one won; shown in the plan, never silently merged. */
-  notes: string[];
-}
+import type { Adopted, IdentityFlags, Resolution } from '../model/identity.js';
+import type { Host, PasswdEntry } from '../model/facts.js';
 
 /** Fixed, documented binary search path; `~` is the service user's home. */
 export const BINARY_SEARCH_PATH = ['/usr/local/bin', '/usr/bin', '~/.npm-global/bin', '~/.bun/bin', '~/.local/bin'];

@@ -8,10 +8,10 @@
  * in a legacy channel block (the bash installer put the token in the URL).
  * Sources that disagree are notes naming the sources, never the values.
  */
-import type { BridgeDefinition, SecretSpec } from '../../bridges/types.js';
+import type { BridgeDefinition, SecretSpec } from '../model/bridge.js';
 import { IdentityError, UsageError } from '../model/errors.js';
-import type { Host } from '../facts/host.js';
-import type { Identity, IdentityFlags } from './identity.js';
+import type { Host } from '../model/facts.js';
+import type { Identity, IdentityFlags } from '../model/identity.js';
 
 export interface SecretResolution {
   value?: string;
@@ -73,17 +73,4 @@ export function redactable(values: readonly string[]): string[] {
 function readFrom(host: Host, path: string, read: (text: string) => string | undefined): string | undefined {
   const text = host.readText(path);
   return text === undefined ? undefined : read(text);
-}
-
-/** The value of KEY in a dotenv file: `KEY=value`, optionally `export`ed and quoted; the last assignment wins. */
-export function dotenvValue(text: string, key: string): string | undefined {
-  let value: string | undefined;
-  for (const raw of text.split(/\r?\n/)) {
-    const m = /^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(.*?)\s*$/.exec(raw);
-    if (!m || m[1] !== key) continue;
-    const v = m[2] ?? '';
-    const quoted = /^(["'])(.*)\1$/.exec(v);
-    value = quoted ? (quoted[2] ?? '') : v.replace(/\s+#.*$/, '');
-  }
-  return value;
 }

@@ -6,7 +6,7 @@
  */
 import path from 'node:path';
 import { canAccess, formatMode, type Access, type Principal } from './access.js';
-import type { Host, PasswdEntry, PathFacts } from '../facts/host.js';
+import type { Host, PasswdEntry, PathFacts } from '../model/facts.js';
 
 /** A user as doctor reasons about it. */
 export interface Who {

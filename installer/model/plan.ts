@@ -3,7 +3,7 @@
  * before anything is written. Dry-run prints it, apply executes it, --json
  * serializes it. Pure.
  */
-import type { Identity } from '../identity/identity.js';
+import type { Identity } from './identity.js';
 
 export type FileStatus = 'create' | 'update' | 'unchanged' | 'remove';
 
@@ -55,56 +55,4 @@ export interface Plan {
   notes: string[];
   /** Credential values seen while planning: every report redacts them, wherever they appear. */
   secrets?: string[];
-}
-
-export function fileChange(
-  path: string,
-  before: string | null,
-  after: string | null,
-  mode: number,
-  currentMode?: number,
-  owner?: { uid: number; gid: number },
-  currentOwner?: { uid: number; gid: number },
-): FileChange {
-  const ownerDrift = owner !== undefined && currentOwner !== undefined && (owner.uid !== currentOwner.uid || owner.gid !== currentOwner.gid);
-  let status: FileStatus;
-  if (after === null) status = before === null ? 'unchanged' : 'remove';
-  else if (before === null) status = 'create';
-  else status = before === after && (currentMode === undefined || currentMode === mode) && !ownerDrift ? 'unchanged' : 'update';
-  return {
-    path,
-    status,
-    before,
-    after,
-    mode,
-    ...(currentMode === undefined ? {} : { currentMode }),
-    ...(owner ? { owner } : {}),
-    ...(currentOwner ? { currentOwner } : {}),
-  };
-}
-
-/**
- * A file whose owner bridgectl enforces (the telegram token file, the sudo
- * hop's files). The one rule for "enforce owner": when this run can chown
- * (`enforceOwner`: bridgectl runs as root), any owner on disk other than
- * `owner` is drift, a change to apply, whoever owns the file now. An
- * unprivileged run (a sandbox) could never repair an owner, so there it is
- * shown but is no change, and a second run still reaches a no-op.
- */
-export function ownedFileChange(
-  path: string,
-  before: string | null,
-  after: string | null,
-  mode: number,
-  current: { mode: number; uid: number; gid: number } | undefined,
-  owner: { uid: number; gid: number },
-  enforceOwner: boolean,
-): FileChange {
-  const currentOwner = current ? { uid: current.uid, gid: current.gid } : undefined;
-  const change = fileChange(path, before, after, mode, current?.mode, owner, enforceOwner ? currentOwner : undefined);
-  return currentOwner ? { ...change, currentOwner } : change;
-}
-
-export function hasChanges(plan: Plan): boolean {
-  return plan.directories.length > 0 || plan.changes.some((c) => c.status !== 'unchanged');
 }

@@ -6,28 +6,23 @@
  */
 import { posix } from 'node:path';
 import { findBridge } from '../../bridges/index.js';
-import type { BridgeDefinition, ChannelContext, SecretSpec } from '../../bridges/types.js';
+import type { BridgeDefinition, ChannelContext, SecretSpec } from '../model/bridge.js';
 import { formatMode } from '../lib/access.js';
-import { envValue, parseChannelBody, renderChannelBody, renderScaffold, type ChannelSpec } from '../render/channel.js';
+import { envValue, parseChannelBody, renderChannelBody, renderScaffold } from '../render/channel.js';
+import { type ChannelSpec } from '../model/channel.js';
 import { IdentityError, MarkerError, RenderError, UsageError, UserError } from '../model/errors.js';
-import type { Host } from '../facts/host.js';
-import { resolveBinary, resolveIdentity, resolveSite, type Adopted, type Identity, type IdentityFlags } from '../identity/identity.js';
+import type { Host } from '../model/facts.js';
+import { resolveBinary, resolveIdentity, resolveSite } from '../identity/identity.js';
+import { type Adopted, type Identity, type IdentityFlags } from '../model/identity.js';
 import { countBlocks, parseManaged, readBlock, spliceBlocks, type BlockChange } from '../render/markers.js';
 import { channelsFile, transportFile } from '../lib/paths.js';
 import { staticTemplate } from '../render/templates.js';
-import { fileChange, ownedFileChange, type DirectoryChange, type FileChange, type Plan } from '../model/plan.js';
+import { type DirectoryChange, type FileChange, type Plan } from '../model/plan.js';
+import { fileChange, ownedFileChange } from './changes.js';
 import { redactable, resolveSecret } from '../identity/secrets.js';
 import { inspectDispatch, planDispatch, refuseUnsafeHop, type DispatchPlan, type InstalledDispatch } from './sudo-hop.js';
-import {
-  envOf,
-  keptSettings,
-  parseService,
-  renderService,
-  serviceFile,
-  type InitSystem,
-  type InstalledService,
-  type ServiceSpec,
-} from '../render/units.js';
+import { envOf, keptSettings, parseService, renderService, serviceFile, type InstalledService } from '../render/units.js';
+import { type InitSystem, type ServiceSpec } from '../model/service.js';
 import { resolveWebUser } from '../facts/web-user.js';
 import { keepOperatorLines } from '../render/operator-lines.js';
 

@@ -22,7 +22,7 @@
  */
 import path from 'node:path';
 import { formatMode } from '../lib/access.js';
-import type { Host, PathFacts } from '../facts/host.js';
+import type { Host, PathFacts } from '../model/facts.js';
 
 /** One path someone other than root (or the CLI's own user) could write. */
 export interface UnsafePath {

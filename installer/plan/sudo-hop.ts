@@ -17,65 +17,31 @@
  * host (--root /), to pick the grant's form.
  */
 import path from 'node:path';
-import type { BridgeDefinition } from '../../bridges/types.js';
+import type { BridgeDefinition } from '../model/bridge.js';
 import { binDir, searchPath, SYSTEM_PATH } from '../../bridges/paths.js';
-import type { ChannelSpec } from '../render/channel.js';
+import type { ChannelSpec } from '../model/channel.js';
 import { IdentityError, RenderError, UsageError, UserError } from '../model/errors.js';
+import type { HopPaths, SudoHopSpec } from '../model/sudo.js';
+import type { DispatchFlags, DispatchMode, GrantForm } from '../model/dispatch.js';
 import { describeUnsafe, unsafeFix, unsafeHopPaths, type HopOwnersInput, type UnsafePath } from './hop-owners.js';
 import { resolveWebUser } from '../facts/web-user.js';
-import type { Host, PathFacts } from '../facts/host.js';
-import type { Identity } from '../identity/identity.js';
+import type { Host, PathFacts } from '../model/facts.js';
+import type { Identity } from '../model/identity.js';
 import { BLOCK_ID } from '../render/markers.js';
-import { fileChange, ownedFileChange, type DirectoryChange, type FileChange } from '../model/plan.js';
+import { type DirectoryChange, type FileChange } from '../model/plan.js';
+import { fileChange, ownedFileChange } from './changes.js';
 import { onlyOwnersCanWrite } from '../lib/access.js';
 import { shellWord } from '../lib/shell.js';
 import { detectSudoVersion, supportsSudoersRegex } from '../doctor/sudo-probe.js';
 import type { Runner } from '../model/process.js';
 import { renderTemplate } from '../render/templates.js';
 
-/** What a bridge declares to support `--dispatch sudo`. */
-export interface SudoHopSpec {
-  /** The one subcommand the hop carries: the target accepts exactly `<subcommand> <recipient>`. */
-  subcommand: string;
-  recipient: {
-    /**
-     * Bracket-expression bodies for the first and every following character
-     * (e.g. '0-9', 'A-Za-z0-9_.-'). One definition feeds the sudoers regex or
-     * wildcards, the scripts' `case` patterns and bridgectl's own check.
-     */
-    first: string;
-    rest: string;
-    /** For error messages: "a Discord channel id (digits only)". */
-    what: string;
-    /** A valid recipient, for doctor's live probe. */
-    sample: string;
-  };
-  /**
-   * The real CLI's argv after the binary; {recipient} and {message} are
-   * substituted. A function when it depends on the identity (cc-connect's
-   * `--data-dir`); it stays pure.
-   */
-  cli: readonly string[] | ((identity: Identity) => readonly string[]);
-}
-
 /** The CLI argv a descriptor gives for one identity. */
 export function hopCli(hop: SudoHopSpec, identity: Identity): readonly string[] {
   return typeof hop.cli === 'function' ? hop.cli(identity) : hop.cli;
 }
 
-export type DispatchMode = 'direct' | 'sudo';
 export const DISPATCH_MODES: readonly DispatchMode[] = ['direct', 'sudo'];
-
-/** How the grant matches the argument: a sudoers regex (sudo >= 1.9.10) or wildcards with a negated entry. */
-export type GrantForm = 'regex' | 'wildcard';
-
-export interface DispatchFlags {
-  dispatch?: DispatchMode;
-  /** Users allowed to take the hop (PHP-FPM's user, WP-cron's). */
-  webUsers?: string[];
-  /** Force the grant's form; default: what `sudo -V` says on the live host, else what is installed, else regex. */
-  sudoRegex?: boolean;
-}
 
 /** The message limit the target enforces on stdin. */
 export const MAX_MESSAGE_BYTES = 64 * 1024;
@@ -83,12 +49,6 @@ export const HOP_EXEC_MODE = 0o755;
 export const SUDOERS_MODE = 0o440;
 export const HOP_LIB_DIR = '/usr/local/lib/bridgectl';
 const ROOT = { uid: 0, gid: 0 } as const;
-
-export interface HopPaths {
-  target: string;
-  wrapper: string;
-  sudoers: string;
-}
 
 /** The three files, from fixed parts and the bridge id only. */
 export function hopPaths(bridgeId: string): HopPaths {

@@ -2,21 +2,11 @@
  * One channel entry of the channels mu-plugin: its data, its rendering, and
  * reading it back from an installed block (adoption, `channel list`).
  */
+import type { ChannelSpec } from '../model/channel.js';
 import { RenderError } from '../model/errors.js';
 import { BLOCK_ID } from './markers.js';
 import { parsePhpList, parsePhpMap, parsePhpString } from '../lib/php.js';
 import { renderTemplate } from './templates.js';
-
-/** What the transport spawns for one channel. */
-export interface ChannelSpec {
-  name: string;
-  command: string;
-  args: string[];
-  detach: boolean;
-  timeout: number;
-  /** Env pinned for the child, in render order; empty = no `env` line (historical four-key block). */
-  env: [string, string][];
-}
 
 /** The filter the channels mu-plugin feeds and the transport reads. */
 export const REGISTRY_FILTER = 'wp_coding_agents_cli_channels';

@@ -20,12 +20,10 @@ import { templatePath } from '../lib/paths.js';
 import { phpList, phpMap, phpString } from '../lib/php.js';
 import { shellQuote } from '../lib/shell.js';
 import { xmlEscape } from '../lib/xml.js';
-import { precompiledTemplates } from './templates-precompiled.js';
+import { precompiledTemplates, type TemplateSpec } from './templates-precompiled.js';
 
 type Env = typeof HandlebarsTypes;
 type Template = (context: object) => string;
-/** A template as Handlebars.precompile emits it (an object literal of functions). */
-export type TemplateSpec = Parameters<Env['template']>[0];
 
 /** Compile options; scripts/precompile-templates.mjs uses the same (a test pins it). */
 export const TEMPLATE_OPTIONS = { noEscape: true, strict: true } as const;

@@ -4,37 +4,14 @@
  * (adoption, and the operator's own lines that upgrade keeps). Pure.
  */
 import path from 'node:path';
+import type { InitSystem, ServiceSpec } from '../model/service.js';
 import { RenderError } from '../model/errors.js';
 import { renderTemplate } from './templates.js';
 import { endsInOddBackslashes, splitWords, unitAssignments, unSpecifier } from './unit-syntax.js';
 import { isDict, plistString, readPlistDict } from '../lib/plist.js';
 import { insertPlistEntries, insertUnitLines, type OperatorLines } from './operator-lines.js';
 
-export type InitSystem = 'systemd' | 'launchd' | 'none';
 export const INIT_SYSTEMS: readonly InitSystem[] = ['systemd', 'launchd', 'none'];
-
-export interface ServiceSpec {
-  /** systemd unit file name, e.g. kimaki.service. */
-  unit: string;
-  /** launchd label, e.g. com.wp.kimaki. */
-  label: string;
-  description: string;
-  /** Units this one starts after, besides network.target. */
-  after: string[];
-  requires: string[];
-  user: string;
-  workingDirectory: string;
-  /** ExecStart / ProgramArguments. */
-  argv: string[];
-  /** Managed env, in render order, per init system (PATH differs between them). */
-  systemdEnv: [string, string][];
-  launchdEnv: [string, string][];
-  /** systemd EnvironmentFile= value (a leading '-' means optional). */
-  environmentFile?: string;
-  /** launchd StandardOutPath / StandardErrorPath. */
-  stdoutPath: string;
-  stderrPath: string;
-}
 
 /** Where a service's definition lives, as the server sees it. */
 export function serviceFile(init: Exclude<InitSystem, 'none'>, spec: Pick<ServiceSpec, 'unit' | 'label'>, home: string): string {

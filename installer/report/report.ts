@@ -6,12 +6,12 @@
  */
 import { formatMode } from '../lib/access.js';
 import { formatDiff, SECRET_NOTICE } from './diff.js';
-import type { Check } from '../doctor/doctor.js';
-import type { Identity } from '../identity/identity.js';
+import type { Check } from '../model/doctor.js';
+import type { Identity } from '../model/identity.js';
 import type { FileChange, FileStatus, Plan } from '../model/plan.js';
 import { makeStyle, paintDiff, type Style } from './style.js';
-import type { WebUser } from '../facts/web-user.js';
-import { VERSION } from '../cli/version.js';
+import type { WebUser } from '../model/web-user.js';
+import { VERSION } from '../lib/version.js';
 
 /** Bump when the JSON shape changes incompatibly (a key renamed, removed or retyped); adding keys does not. */
 export const JSON_SCHEMA_VERSION = 1;

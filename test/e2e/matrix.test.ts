@@ -10,7 +10,7 @@
  */
 import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
-import type { Check } from '../../installer/doctor/doctor.js';
+import type { Check } from '../../installer/model/doctor.js';
 import { MAX_MESSAGE_BYTES, hopPaths } from '../../installer/plan/sudo-hop.js';
 import { HOSTILE_MESSAGES, readCalls, type Call } from '../helpers/dispatch.js';
 import { Stack, prerequisites, SVC_USER, type Dispatched } from './stack.js';

@@ -24,7 +24,7 @@ import { createServer as createHttps, type Server as HttpsServer } from 'node:ht
 import { createServer as createNet, type Server } from 'node:net';
 import path from 'node:path';
 import { shellQuote } from '../../installer/lib/shell.js';
-import type { Check } from '../../installer/doctor/doctor.js';
+import type { Check } from '../../installer/model/doctor.js';
 import { fakeCcConnect, fakeKimaki } from '../helpers/dispatch.js';
 import { FPM_VERSION } from '../helpers/php-fpm.js';
 

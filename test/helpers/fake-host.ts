@@ -4,7 +4,7 @@
  * with their own ownership.
  */
 import path from 'node:path';
-import type { GroupEntry, Host, PasswdEntry, PathFacts } from '../../installer/facts/host.js';
+import type { GroupEntry, Host, PasswdEntry, PathFacts } from '../../installer/model/facts.js';
 
 export interface FakeEntry {
   content?: string;

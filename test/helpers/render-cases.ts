@@ -6,7 +6,7 @@
  */
 import { bridges } from '../../bridges/index.js';
 import { planInstall } from '../../installer/cli/commands/install.js';
-import type { IdentityFlags } from '../../installer/identity/identity.js';
+import type { IdentityFlags } from '../../installer/model/identity.js';
 import type { Plan } from '../../installer/model/plan.js';
 import { dir, fakeHost, type FakeHostSpec } from './fake-host.js';
 

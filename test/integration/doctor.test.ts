@@ -7,10 +7,13 @@ import { chmodSync, chownSync, mkdirSync, readFileSync, rmSync, symlinkSync, wri
 import { createServer, type Server } from 'node:net';
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
-import { renderChannelBody, renderScaffold, type ChannelSpec } from '../../installer/render/channel.js';
+import { renderChannelBody, renderScaffold } from '../../installer/render/channel.js';
+import { type ChannelSpec } from '../../installer/model/channel.js';
 import { runDoctor } from '../../installer/cli/commands/doctor.js';
-import type { Check, LintResult } from '../../installer/doctor/doctor.js';
-import { nodeHost, type Host } from '../../installer/facts/host.js';
+import type { LintResult } from '../../installer/doctor/doctor.js';
+import type { Check } from '../../installer/model/doctor.js';
+import { nodeHost } from '../../installer/facts/host.js';
+import { type Host } from '../../installer/model/facts.js';
 import { spliceBlocks } from '../../installer/render/markers.js';
 import { hopPaths } from '../../installer/plan/sudo-hop.js';
 import { runnerOf } from '../../installer/process/run.js';

@@ -12,7 +12,7 @@ import { planUpgrade } from '../../installer/cli/commands/upgrade.js';
 import { UserError } from '../../installer/model/errors.js';
 import { nodeHost } from '../../installer/facts/host.js';
 import { hopPaths } from '../../installer/plan/sudo-hop.js';
-import { findVisudo, VISUDO_PATHS } from '../../installer/doctor/sudo-probe.js';
+import { findVisudo, VISUDO_PATHS } from '../../installer/lib/sudo-paths.js';
 import { runnerOf } from '../../installer/process/run.js';
 import { runBin, runMain } from '../helpers/cli.js';
 import { at, CHANNELS, isRoot, sandbox, serverSandbox, SITE } from '../helpers/sandbox.js';

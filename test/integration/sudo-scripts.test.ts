@@ -12,11 +12,12 @@ import { tmpdir, userInfo } from 'node:os';
 import path from 'node:path';
 import { ccConnect } from '../../bridges/cc-connect.js';
 import { kimaki } from '../../bridges/kimaki.js';
-import type { BridgeDefinition } from '../../bridges/types.js';
-import type { ChannelSpec } from '../../installer/render/channel.js';
-import type { Identity } from '../../installer/identity/identity.js';
+import type { BridgeDefinition } from '../../installer/model/bridge.js';
+import type { ChannelSpec } from '../../installer/model/channel.js';
+import type { Identity } from '../../installer/model/identity.js';
 import { shellQuote } from '../../installer/lib/shell.js';
-import { MAX_MESSAGE_BYTES, renderHop, type SudoHopSpec } from '../../installer/plan/sudo-hop.js';
+import { MAX_MESSAGE_BYTES, renderHop } from '../../installer/plan/sudo-hop.js';
+import { type SudoHopSpec } from '../../installer/model/sudo.js';
 import { clearCalls, fakeCcConnect, fakeKimaki, HOSTILE_MESSAGES, readCalls } from '../helpers/dispatch.js';
 import { isRoot } from '../helpers/sandbox.js';
 

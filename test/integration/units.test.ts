@@ -10,7 +10,8 @@ import path from 'node:path';
 import * as plist from 'plist';
 import { findBridge } from '../../bridges/index.js';
 import { kimaki } from '../../bridges/kimaki.js';
-import { parseSystemdUnit, renderSystemdUnit, type ServiceSpec } from '../../installer/render/units.js';
+import { parseSystemdUnit, renderSystemdUnit } from '../../installer/render/units.js';
+import { type ServiceSpec } from '../../installer/model/service.js';
 import { caseDir, RENDER_CASES, renderCase, type RenderCase } from '../helpers/render-cases.js';
 import { systemdReads } from '../helpers/systemd-reads.js';
 

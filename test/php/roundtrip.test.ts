@@ -1,7 +1,8 @@
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import fc from 'fast-check';
-import { renderChannelBody, renderScaffold, type ChannelSpec } from '../../installer/render/channel.js';
+import { renderChannelBody, renderScaffold } from '../../installer/render/channel.js';
+import { type ChannelSpec } from '../../installer/model/channel.js';
 import { spliceBlocks } from '../../installer/render/markers.js';
 import { GOLDEN_DIR } from '../helpers/golden.js';
 import { describePhp, loadChannels, phpLint } from '../helpers/php.js';

@@ -4,7 +4,7 @@
 import { chmodSync, chownSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { applyPlan } from '../../installer/apply/apply.js';
-import { fileChange } from '../../installer/model/plan.js';
+import { fileChange } from '../../installer/plan/changes.js';
 import { bridgeSandbox } from '../helpers/bridge-sandbox.js';
 import { runBin, runMain } from '../helpers/cli.js';
 import { isRoot, sandbox, serverSandbox, SVC_GID, SVC_UID } from '../helpers/sandbox.js';

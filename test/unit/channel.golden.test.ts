@@ -1,6 +1,7 @@
 import { kimaki } from '../../bridges/kimaki.js';
-import { parseChannelBody, renderChannelBody, renderScaffold, type ChannelSpec } from '../../installer/render/channel.js';
-import type { Identity } from '../../installer/identity/identity.js';
+import { parseChannelBody, renderChannelBody, renderScaffold } from '../../installer/render/channel.js';
+import { type ChannelSpec } from '../../installer/model/channel.js';
+import type { Identity } from '../../installer/model/identity.js';
 import { expectGolden } from '../helpers/golden.js';
 
 const userIdentity: Identity = {

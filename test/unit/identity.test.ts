@@ -5,9 +5,10 @@
 import { ccConnect } from '../../bridges/cc-connect.js';
 import { kimaki } from '../../bridges/kimaki.js';
 import { telegram } from '../../bridges/telegram.js';
-import type { BridgeDefinition } from '../../bridges/types.js';
+import type { BridgeDefinition } from '../../installer/model/bridge.js';
 import { IdentityError, UsageError } from '../../installer/model/errors.js';
-import { resolveIdentity, type Adopted, type Identity, type IdentityFlags } from '../../installer/identity/identity.js';
+import { resolveIdentity } from '../../installer/identity/identity.js';
+import { type Adopted, type Identity, type IdentityFlags } from '../../installer/model/identity.js';
 import { CHUBES, dir, exe, fakeHost, ROOT, WWW, type FakeHostSpec } from '../helpers/fake-host.js';
 
 const SITE = '/var/www/site';

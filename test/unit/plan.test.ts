@@ -2,7 +2,7 @@
  * The one rule for a file whose owner bridgectl enforces (the token file,
  * the sudo hop's files): used by both, tested here once.
  */
-import { ownedFileChange } from '../../installer/model/plan.js';
+import { ownedFileChange } from '../../installer/plan/changes.js';
 
 const ROOT_WEB = { uid: 0, gid: 33 };
 const on = (uid: number, gid: number) => ({ mode: 0o640, uid, gid });

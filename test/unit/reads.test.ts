@@ -7,7 +7,8 @@
  */
 import { main, type Io } from '../../installer/cli/cli.js';
 import { planUpgrade } from '../../installer/cli/commands/upgrade.js';
-import { nodeHost, type Host } from '../../installer/facts/host.js';
+import { nodeHost } from '../../installer/facts/host.js';
+import { type Host } from '../../installer/model/facts.js';
 import { bridgeSandbox } from '../helpers/bridge-sandbox.js';
 import { CHANNELS, SITE } from '../helpers/sandbox.js';
 

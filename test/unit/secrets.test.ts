@@ -5,8 +5,9 @@
 import { readCurlConfig, renderCurlConfig, telegram, TELEGRAM_CURL_CONFIG } from '../../bridges/telegram.js';
 import { planUninstall } from '../../installer/cli/commands/uninstall.js';
 import { IdentityError, UsageError } from '../../installer/model/errors.js';
-import type { Identity, IdentityFlags } from '../../installer/identity/identity.js';
-import { dotenvValue, resolveSecret } from '../../installer/identity/secrets.js';
+import type { Identity, IdentityFlags } from '../../installer/model/identity.js';
+import { resolveSecret } from '../../installer/identity/secrets.js';
+import { dotenvValue } from '../../installer/lib/dotenv.js';
 import { fakeHost, type FakeHostSpec } from '../helpers/fake-host.js';
 import { renderCase, SITE } from '../helpers/render-cases.js';
 

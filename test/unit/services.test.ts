@@ -3,7 +3,8 @@
  * test injects the runner (and whether systemd is running), so root '/' here
  * exercises the live-host logic without touching the machine.
  */
-import { fileChange, type FileChange } from '../../installer/model/plan.js';
+import { type FileChange } from '../../installer/model/plan.js';
+import { fileChange } from '../../installer/plan/changes.js';
 import { reloadServices, stopRemovedUnits, type ServiceEnv } from '../../installer/apply/services.js';
 import type { RunResult } from '../../installer/model/process.js';
 import { runnerOf } from '../../installer/process/run.js';

@@ -6,7 +6,8 @@
  * bridgectl starts goes through it.
  */
 import { main, type Io } from '../../installer/cli/cli.js';
-import { nodeHost, type Host } from '../../installer/facts/host.js';
+import { nodeHost } from '../../installer/facts/host.js';
+import { type Host } from '../../installer/model/facts.js';
 import { processRunner } from '../../installer/process/run.js';
 import { bridgeSandbox } from '../helpers/bridge-sandbox.js';
 import { PASSWD, GROUP, SITE } from '../helpers/sandbox.js';

@@ -4,9 +4,11 @@
  * (`<target> *`) is replaced in the form the live sudo reads, with a note.
  */
 import { kimaki } from '../../bridges/kimaki.js';
-import type { ChannelSpec } from '../../installer/render/channel.js';
-import type { Identity } from '../../installer/identity/identity.js';
-import { hopPaths, inspectDispatch, ownGrantForm, planDispatch, renderHop, type GrantForm, type SudoHopSpec } from '../../installer/plan/sudo-hop.js';
+import type { ChannelSpec } from '../../installer/model/channel.js';
+import type { Identity } from '../../installer/model/identity.js';
+import { hopPaths, inspectDispatch, ownGrantForm, planDispatch, renderHop } from '../../installer/plan/sudo-hop.js';
+import { type SudoHopSpec } from '../../installer/model/sudo.js';
+import { type GrantForm } from '../../installer/model/dispatch.js';
 import type { Runner } from '../../installer/model/process.js';
 import { runnerOf } from '../../installer/process/run.js';
 import { CHUBES, exe, fakeHost } from '../helpers/fake-host.js';

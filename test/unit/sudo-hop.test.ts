@@ -2,18 +2,11 @@ import { spawnSync } from 'node:child_process';
 import fc from 'fast-check';
 import { ccConnect } from '../../bridges/cc-connect.js';
 import { kimaki } from '../../bridges/kimaki.js';
-import type { ChannelSpec } from '../../installer/render/channel.js';
+import type { ChannelSpec } from '../../installer/model/channel.js';
 import { RenderError } from '../../installer/model/errors.js';
-import type { Identity } from '../../installer/identity/identity.js';
-import {
-  grantCommands,
-  hopPaths,
-  parseGrant,
-  recipientPattern,
-  renderHop,
-  type HopRenderInput,
-  type SudoHopSpec,
-} from '../../installer/plan/sudo-hop.js';
+import type { Identity } from '../../installer/model/identity.js';
+import { grantCommands, hopPaths, parseGrant, recipientPattern, renderHop, type HopRenderInput } from '../../installer/plan/sudo-hop.js';
+import { type SudoHopSpec } from '../../installer/model/sudo.js';
 import { detectSudoVersion, parseSudoVersion, supportsSudoersRegex } from '../../installer/doctor/sudo-probe.js';
 import { runnerOf } from '../../installer/process/run.js';
 

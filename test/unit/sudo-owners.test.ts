@@ -4,11 +4,11 @@
  * the service user (as root with --run-as-root). Fake ownership, any machine.
  */
 import { kimaki } from '../../bridges/kimaki.js';
-import type { ChannelSpec } from '../../installer/render/channel.js';
+import type { ChannelSpec } from '../../installer/model/channel.js';
 import { UserError } from '../../installer/model/errors.js';
-import type { Host } from '../../installer/facts/host.js';
+import type { Host } from '../../installer/model/facts.js';
 import { unsafeHopPaths, type HopOwnersInput } from '../../installer/plan/hop-owners.js';
-import type { Identity } from '../../installer/identity/identity.js';
+import type { Identity } from '../../installer/model/identity.js';
 import { hopPaths, inspectDispatch, planDispatch, refuseUnsafeHop } from '../../installer/plan/sudo-hop.js';
 import { probeHopCli, probeHopDirectories } from '../../installer/doctor/sudo-probe.js';
 import { CHUBES, dir, exe, fakeHost, ROOT, WWW, type FakeEntry } from '../helpers/fake-host.js';

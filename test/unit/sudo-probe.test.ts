@@ -4,7 +4,7 @@
  */
 import { chmodSync, writeFileSync } from 'node:fs';
 import { kimaki } from '../../bridges/kimaki.js';
-import type { BridgeDefinition } from '../../bridges/types.js';
+import type { BridgeDefinition } from '../../installer/model/bridge.js';
 import { planInstall } from '../../installer/cli/commands/install.js';
 import { nodeHost } from '../../installer/facts/host.js';
 import { resolveIdentity } from '../../installer/identity/identity.js';

@@ -3,7 +3,7 @@
  * again. Pure.
  */
 import { kimaki } from '../../bridges/kimaki.js';
-import type { Identity } from '../../installer/identity/identity.js';
+import type { Identity } from '../../installer/model/identity.js';
 import { keptSettings, parseLaunchdPlist, parseSystemdUnit, renderLaunchdPlist, renderSystemdUnit } from '../../installer/render/units.js';
 
 const identity: Identity = {

@@ -6,15 +6,16 @@
  */
 import path from 'node:path';
 import { bridges, findBridge } from '../../../bridges/index.js';
-import { parseChannelBody, renderChannelBody, type ChannelSpec } from '../../render/channel.js';
+import { parseChannelBody, renderChannelBody } from '../../render/channel.js';
+import { type ChannelSpec } from '../../model/channel.js';
 import { channelsChange, checked, readChannelsFile, registersChannels, transportChange } from '../../plan/engine.js';
 import { UsageError } from '../../model/errors.js';
-import type { Host } from '../../facts/host.js';
+import type { Host } from '../../model/facts.js';
 import { resolveSite } from '../../identity/identity.js';
 import { BLOCK_ID, listBlocks } from '../../render/markers.js';
 import type { Plan } from '../../model/plan.js';
 import { JSON_SCHEMA_VERSION, redact } from '../../report/report.js';
-import { VERSION } from '../version.js';
+import { VERSION } from '../../lib/version.js';
 import { shellQuote } from '../../lib/shell.js';
 
 export interface ChannelSetOptions {

@@ -1,4 +1,4 @@
-import type { Host } from '../../facts/host.js';
+import type { Host } from '../../model/facts.js';
 import type { FileChange, Plan } from '../../model/plan.js';
 import { planUpgrade, type UpgradeOptions } from './upgrade.js';
 

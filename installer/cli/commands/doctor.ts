@@ -1,10 +1,12 @@
-import { diagnose, type Check, type LintResult } from '../../doctor/doctor.js';
-import type { Host } from '../../facts/host.js';
+import { diagnose, type LintResult } from '../../doctor/doctor.js';
+import { type Check } from '../../model/doctor.js';
+import type { Host } from '../../model/facts.js';
 import { resolveSite } from '../../identity/identity.js';
 import { channelsFile, onHost, transportFile } from '../../lib/paths.js';
 import type { Runner } from '../../model/process.js';
 import { processRunner } from '../../process/run.js';
-import { resolveWebUser, type WebUser } from '../../facts/web-user.js';
+import { resolveWebUser } from '../../facts/web-user.js';
+import { type WebUser } from '../../model/web-user.js';
 
 export interface DoctorOptions {
   site?: string;

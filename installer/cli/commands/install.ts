@@ -1,6 +1,6 @@
 import { planBridges } from '../../plan/engine.js';
-import type { Host } from '../../facts/host.js';
-import type { IdentityFlags } from '../../identity/identity.js';
+import type { Host } from '../../model/facts.js';
+import type { IdentityFlags } from '../../model/identity.js';
 import type { Plan } from '../../model/plan.js';
 
 export interface InstallOptions extends IdentityFlags {

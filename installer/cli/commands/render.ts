@@ -1,10 +1,10 @@
 import path from 'node:path';
 import { planBridges } from '../../plan/engine.js';
 import { UsageError } from '../../model/errors.js';
-import type { Host, PasswdEntry, PathFacts } from '../../facts/host.js';
-import type { IdentityFlags } from '../../identity/identity.js';
+import type { Host, PasswdEntry, PathFacts } from '../../model/facts.js';
+import type { IdentityFlags } from '../../model/identity.js';
 import type { Plan } from '../../model/plan.js';
-import type { InitSystem } from '../../render/units.js';
+import type { InitSystem } from '../../model/service.js';
 
 export interface RenderCommandOptions {
   bridges: string[];

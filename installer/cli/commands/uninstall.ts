@@ -9,9 +9,10 @@ import {
   SERVICE_FILE_MODE,
   transportChange,
 } from '../../plan/engine.js';
-import type { Host } from '../../facts/host.js';
+import type { Host } from '../../model/facts.js';
 import { resolveSite } from '../../identity/identity.js';
-import { fileChange, type Plan } from '../../model/plan.js';
+import { type Plan } from '../../model/plan.js';
+import { fileChange } from '../../plan/changes.js';
 import { removeDispatch } from '../../plan/sudo-hop.js';
 
 export interface UninstallOptions {

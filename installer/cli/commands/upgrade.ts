@@ -1,8 +1,9 @@
 import { bridges } from '../../../bridges/index.js';
 import { UserError } from '../../model/errors.js';
 import { planBridges, survey } from '../../plan/engine.js';
-import type { Host } from '../../facts/host.js';
-import { resolveSite, type IdentityFlags } from '../../identity/identity.js';
+import type { Host } from '../../model/facts.js';
+import { resolveSite } from '../../identity/identity.js';
+import { type IdentityFlags } from '../../model/identity.js';
 import type { Plan } from '../../model/plan.js';
 
 export type UpgradeOptions = IdentityFlags;

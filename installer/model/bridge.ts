@@ -1,7 +1,7 @@
-import type { ChannelSpec } from '../installer/render/channel.js';
-import type { Identity, IdentityFlags } from '../installer/identity/identity.js';
-import type { SudoHopSpec } from '../installer/plan/sudo-hop.js';
-import type { ServiceSpec } from '../installer/render/units.js';
+import type { ChannelSpec } from './channel.js';
+import type { Identity, IdentityFlags } from './identity.js';
+import type { SudoHopSpec } from './sudo.js';
+import type { ServiceSpec } from './service.js';
 
 /**
  * A bridge is data plus pure functions: no fs, no processes. The engine

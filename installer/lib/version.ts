@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { packageRoot } from '../lib/paths.js';
+import { packageRoot } from './paths.js';
 
 // The bundle has the version inlined at build time (scripts/build.mjs);
 // from source (ts-node, jest) it is read from package.json.
