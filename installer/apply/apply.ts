@@ -47,12 +47,14 @@ import {
   type Stats,
 } from 'node:fs';
 import path from 'node:path';
-import { hostError, IncompleteError, UserError, withPath } from '../model/errors.js';
+import { errnoWords, hostError, IncompleteError, UserError, withPath } from '../model/errors.js';
 import { onHost } from '../lib/paths.js';
 import { checkDirectoryPath, createDirectory, lstatOrUndefined } from './dirs.js';
 import { MAX_READ_BYTES } from '../facts/host.js';
 import type { DirectoryChange, FileChange, FileValidation, Plan } from '../model/plan.js';
-import { findVisudo, spawnRunner, VISUDO_PATHS, type Runner } from '../doctor/sudo-probe.js';
+import { findVisudo, VISUDO_PATHS } from '../lib/sudo-paths.js';
+import type { Runner } from '../model/process.js';
+import { processRunner } from '../process/run.js';
 import { validateAllStaged, validateStaged, type Env, type Validation } from './validate.js';
 
 export interface ApplyOptions {
@@ -527,14 +529,11 @@ export class CommitIncompleteError extends IncompleteError {
   }
 }
 
-/** An OS error as `syscall: CODE (what it means)`, without the host temp-file names Node puts in its message. */
+/** An OS error as `<syscall> failed: <what> (<CODE>)` (model/errors.ts errnoWords), without the host temp-file names Node puts in its message. */
 function describeFailure(err: unknown): string {
   if (err instanceof UserError) return err.message;
-  const e = err as NodeJS.ErrnoException;
-  if (e instanceof Error && typeof e.code === 'string') {
-    const meaning = e.message.replace(/^[A-Z]+: /, '').replace(/,.*$/, '');
-    return `${e.syscall ?? 'system call'} failed: ${e.code}${meaning && meaning !== e.code ? `, ${meaning}` : ''}`;
-  }
+  const words = errnoWords(err);
+  if (words) return `${words.syscall} failed: ${words.text}`;
   return err instanceof Error ? err.message : String(err);
 }
 
@@ -639,7 +638,7 @@ function makeDirectory(root: string, dir: DirectoryChange, created: string[]): v
  * (VISUDO_PATHS, as doctor's probe), never on $PATH.
  */
 export function visudoValidator(
-  run: Runner = spawnRunner,
+  run: Runner = processRunner,
   locate: () => string | undefined = () => findVisudo(VISUDO_PATHS, existsSync),
 ): Validator {
   return (temp, label, root) => {
@@ -648,7 +647,7 @@ export function visudoValidator(
       if (root !== '/') return `${label}: not checked with visudo -cf (visudo is not installed here)`;
       throw new UserError(`${label}: visudo is not installed, so the drop-in cannot be checked; nothing was written to it`, 'install sudo first (apt-get install sudo)');
     }
-    const r = run(visudo, ['-c', '-f', temp]);
+    const r = run.runSync(visudo, ['-c', '-f', temp], { input: '', timeout: 30_000 });
     if (r.status === 0) return undefined;
     if (r.error !== undefined && r.status === null) {
       // visudo did not run at all (not executable, a broken binary): the host's problem, not the drop-in's.

@@ -29,6 +29,7 @@
  */
 import { closeSync, constants, fchmodSync, fchownSync, fstatSync, lstatSync, mkdirSync, openSync, statSync, type Stats } from 'node:fs';
 import path from 'node:path';
+import { onlyOwnersCanWrite, writableByOthers } from '../lib/access.js';
 import { hostError, UserError } from '../model/errors.js';
 
 export interface DirectoryOwner {
@@ -89,12 +90,12 @@ const trustedUid = (uid: number): boolean => uid === 0 || uid === myUid();
  * else may write it, or it is sticky (like /tmp) and the link is theirs.
  */
 export function linkIsTrusted(parent: Stats, link: Stats): boolean {
-  if (trustedUid(parent.uid) && (parent.mode & 0o022) === 0) return true;
+  if (onlyOwnersCanWrite(parent, [0, myUid()])) return true;
   return (parent.mode & 0o1000) !== 0 && trustedUid(link.uid);
 }
 
 function who(st: Stats): string {
-  return (st.mode & 0o022) !== 0 ? `others can write (mode 0${(st.mode & 0o7777).toString(8)})` : `uid ${st.uid} owns`;
+  return writableByOthers(st.mode) ? `others can write (mode 0${(st.mode & 0o7777).toString(8)})` : `uid ${st.uid} owns`;
 }
 
 /** The components of `target` below `base`; `target` must be `base` or under it. */

@@ -33,8 +33,9 @@
  */
 import { closeSync, constants, fchmodSync, fstatSync, lstatSync, mkdirSync, openSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
 import path from 'node:path';
-import { formatMode } from '../lib/access.js';
+import { formatMode, onlyOwnersCanWrite } from '../lib/access.js';
 import { UserError } from '../model/errors.js';
+import { processRunner } from '../process/run.js';
 
 /** The locked directory, as the server sees it (resolved under --root). */
 export const LOCK_DIR = '/run/bridgectl';
@@ -74,12 +75,12 @@ export function acquireLock(root: string, options: LockOptions): HeldLock {
   try {
     const timeout = Number.isFinite(options.timeout) && options.timeout > 0 ? options.timeout : 0;
     const args = timeout > 0 ? ['-x', '-w', String(timeout), '-E', String(TIMED_OUT), '3'] : ['-x', '-n', '-E', String(TIMED_OUT), '3'];
-    const r = process.getBuiltinModule('node:child_process').spawnSync(options.flock ?? 'flock', args, { stdio: ['ignore', 'ignore', 'pipe', fd], encoding: 'utf8' });
-    if (r.error) {
-      const code = (r.error as NodeJS.ErrnoException).code;
+    const r = processRunner.runSync(options.flock ?? 'flock', args, { fd3: fd });
+    if (r.error !== undefined) {
+      const notInstalled = r.error === 'ENOENT';
       throw new UserError(
-        `cannot take the lock ${dir}: ${code === 'ENOENT' ? 'flock(1) is not installed' : r.error.message}`,
-        code === 'ENOENT' ? 'install util-linux (Debian: apt-get install util-linux; macOS: brew install flock)' : undefined,
+        `cannot take the lock ${dir}: ${notInstalled ? 'flock(1) is not installed' : (r.errorMessage ?? r.error)}`,
+        notInstalled ? 'install util-linux (Debian: apt-get install util-linux; macOS: brew install flock)' : undefined,
       );
     }
     if (r.status === TIMED_OUT) {
@@ -89,7 +90,7 @@ export function acquireLock(root: string, options: LockOptions): HeldLock {
       );
     }
     if (r.status !== 0) {
-      throw new UserError(`cannot take the lock ${dir}: flock exited ${r.status ?? r.signal}: ${(r.stderr ?? '').trim()}`);
+      throw new UserError(`cannot take the lock ${dir}: flock exited ${r.status ?? r.signal}: ${r.stderr.trim()}`);
     }
     recordHolder(holder, options.command);
   } catch (err) {
@@ -129,7 +130,7 @@ function openLockDir(dir: string): number {
   mkdirSync(parent, { recursive: true, mode: 0o755 });
   const me = process.geteuid?.() ?? 0;
   const above = lstatSync(parent);
-  if (!above.isDirectory() || (above.uid !== me && above.uid !== 0) || (above.mode & 0o022) !== 0) {
+  if (!above.isDirectory() || !onlyOwnersCanWrite(above, [me, 0])) {
     throw new UserError(
       `the lock directory's parent ${parent} is writable by others or not root's (owner uid ${above.uid}, mode ${formatMode(above.mode)}); another user could create or replace the lock`,
       `chown root ${parent} && chmod go-w ${parent}`,
@@ -155,7 +156,7 @@ function openLockDir(dir: string): number {
     throw err;
   }
   const st = fstatSync(fd);
-  if ((st.uid !== me && st.uid !== 0) || (st.mode & 0o022) !== 0) {
+  if (!onlyOwnersCanWrite(st, [me, 0])) {
     closeSync(fd);
     throw new UserError(
       `lock directory ${dir} is writable by others or not ours (owner uid ${st.uid}, mode ${formatMode(st.mode)}); another user could hijack the lock`,

@@ -23,7 +23,7 @@ import { readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import type { Host } from '../model/facts.js';
 import type { FileChange, Plan } from '../model/plan.js';
-import { execToStderr, type ServiceEnv } from './services.js';
+import { runServiceCommand, type ServiceEnv } from './services.js';
 import { isHopPath } from '../plan/sudo-hop.js';
 import { fpmPoolUsers } from '../facts/web-user.js';
 
@@ -134,7 +134,6 @@ export async function reloadPhpFpm(host: Host, root: string, options: { reload: 
   if (!options.reload) {
     return { reloaded: [], notes: [`PHP-FPM not reloaded (--no-reload): OPcache may serve the old file until you run: ${services.map((s) => manualCommand(s, systemd)).join(' && ')}`], settled: false };
   }
-  const exec = env.exec ?? execToStderr;
   const reloaded: string[] = [];
   const notes: string[] = [];
   for (const [i, service] of services.entries()) {
@@ -143,12 +142,12 @@ export async function reloadPhpFpm(host: Host, root: string, options: { reload: 
       notes.push(command.stopped);
       continue;
     }
-    const outcome = 'error' in command ? { error: command.error } : await exec(command.file, command.args);
-    if (outcome.exitCode === 0) {
+    const outcome = 'error' in command ? { status: null, error: command.error } : await runServiceCommand(env, command.file, command.args);
+    if (outcome.status === 0) {
       reloaded.push(`${service.unit} (${'text' in command ? command.text : ''})`);
       continue;
     }
-    const status = outcome.exitCode !== undefined ? `exit status ${outcome.exitCode}` : outcome.signal !== undefined ? `killed by ${outcome.signal}` : (outcome.error ?? 'unknown error');
+    const status = outcome.status !== null ? `exit status ${outcome.status}` : 'signal' in outcome && outcome.signal !== undefined ? `killed by ${outcome.signal}` : (outcome.error ?? 'unknown error');
     const what = 'text' in command ? `\`${command.text}\` failed: ${status}` : status;
     const left = services.slice(i).map((s) => manualCommand(s, systemd));
     return {

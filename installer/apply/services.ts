@@ -1,10 +1,8 @@
 /**
  * Telling the live init system about changed definitions. Only ever on the
  * real machine (--root /), never in a sandbox, and skippable (--no-reload).
- * The commands run through node:child_process, loaded when one runs: most
- * runs never start one. (execa was used here once; bundled, it and its
- * dependencies were ~300 KB of the core's ~820 KB, read and deserialized on
- * every start for a feature a plain spawn covers: docs/performance.md.)
+ * The commands run through the process runner (installer/process/run.ts),
+ * their output on our stderr.
  *
  * These commands run after the files were written, so a failing one cannot
  * undo anything: it is reported (command and exit status) and the caller
@@ -13,21 +11,13 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import type { FileChange } from '../model/plan.js';
-
-/** How one command ended: an exit status, a signal, or an error that kept it from running. */
-export interface ExecOutcome {
-  exitCode?: number;
-  signal?: string;
-  /** Why it could not run at all (e.g. ENOENT: systemctl is not installed). */
-  error?: string;
-}
-
-/** Runs one command; its output must go to stderr, never to stdout (--json keeps stdout to one document). */
-export type ServiceExec = (file: string, args: readonly string[]) => Promise<ExecOutcome>;
+import type { RunResult, Runner } from '../model/process.js';
+import { processRunner } from '../process/run.js';
 
 /** The machine the service commands act on; tests replace every part of it. */
 export interface ServiceEnv {
-  exec?: ServiceExec;
+  /** Starts the commands (default: the real runner). */
+  runner?: Runner;
   /** Whether systemd is the running init (default: /run/systemd/system exists). */
   systemdRunning?: () => boolean;
   /**
@@ -57,27 +47,21 @@ export interface ReloadResult {
   hints?: string[];
 }
 
-/** systemctl's output on our stderr and no stdin; never throws for a failing command. */
-export const execToStderr: ServiceExec = (file, args) =>
-  new Promise((resolve) => {
-    const { spawn } = process.getBuiltinModule('node:child_process') as typeof import('node:child_process');
-    let child: import('node:child_process').ChildProcess;
-    try {
-      child = spawn(file, [...args], { stdio: ['ignore', 2, 2] });
-    } catch (err) {
-      resolve({ error: (err as NodeJS.ErrnoException).code ?? String(err) });
-      return;
-    }
-    // 'error' (e.g. ENOENT: not installed) and 'close' may both come; the first one decides.
-    child.once('error', (err: NodeJS.ErrnoException) => resolve({ error: err.code ?? err.message }));
-    child.once('close', (code, signal) => resolve(code !== null ? { exitCode: code } : signal ? { signal } : { error: 'no exit status' }));
-  });
+/**
+ * Run one service command: no stdin, its output on our stderr, never our
+ * stdout (--json keeps stdout to one document). Never throws for a failing
+ * command.
+ */
+export function runServiceCommand(env: ServiceEnv, file: string, args: readonly string[]): Promise<RunResult> {
+  return (env.runner ?? processRunner).run(file, args, { output: 'stderr' });
+}
 
-function describeOutcome(outcome: ExecOutcome): string | undefined {
-  if (outcome.exitCode === 0) return undefined;
-  if (outcome.exitCode !== undefined) return `exit status ${outcome.exitCode}`;
-  if (outcome.signal !== undefined) return `killed by ${outcome.signal}`;
-  return `could not run: ${outcome.error ?? 'unknown error'}`;
+/** How a command ended, when not with exit status 0: `exit status 1`, `killed by SIGTERM`, or why it could not run. */
+function howItEnded(r: RunResult): string | undefined {
+  if (r.status === 0) return undefined;
+  if (r.status !== null) return `exit status ${r.status}`;
+  if (r.signal !== undefined) return `killed by ${r.signal}`;
+  return `could not run: ${r.error ?? 'unknown error'}`;
 }
 
 const UNIT_DIR = '/etc/systemd/system/';
@@ -101,7 +85,7 @@ export async function stopRemovedUnits(changes: readonly FileChange[], root: str
   const removed = changedUnits(changes).filter((c) => c.status === 'remove').map(unitName);
   // Not running: nothing to stop (reloadServices says that it skipped).
   if (removed.length === 0 || root !== (env.liveRoot ?? '/') || !systemdRunning(env)) return { ran: [] };
-  return runAll([['disable', '--now', ...removed]], env.exec ?? execToStderr);
+  return runAll([['disable', '--now', ...removed]], env);
 }
 
 /**
@@ -130,7 +114,7 @@ export async function reloadServices(changes: readonly FileChange[], root: strin
     const rewritten = units.filter((c) => c.status === 'update' && c.before !== c.after).map(unitName);
     if (rewritten.length > 0) commands.push(['try-restart', ...rewritten]);
   }
-  const result = await runAll(commands, env.exec ?? execToStderr);
+  const result = await runAll(commands, env);
   if (result.failed) return result;
   if (hints.length > 0) result.hints = hints;
   // launchd agents belong to a GUI session bridgectl cannot see from a deploy hook.
@@ -139,12 +123,12 @@ export async function reloadServices(changes: readonly FileChange[], root: strin
 }
 
 /** Run systemctl commands in order, stopping at the first that fails (the later ones depend on it). */
-async function runAll(commands: readonly string[][], exec: ServiceExec): Promise<ReloadResult> {
+async function runAll(commands: readonly string[][], env: ServiceEnv): Promise<ReloadResult> {
   const ran: string[] = [];
   for (const [i, args] of commands.entries()) {
     const command = ['systemctl', ...args].join(' ');
     ran.push(command);
-    const status = describeOutcome(await exec('systemctl', args));
+    const status = howItEnded(await runServiceCommand(env, 'systemctl', args));
     if (status !== undefined) {
       return { ran, failed: { command, status, remaining: commands.slice(i).map((a) => ['systemctl', ...a].join(' ')) } };
     }

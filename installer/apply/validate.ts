@@ -9,6 +9,7 @@
  */
 import { lstatSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { processRunner } from '../process/run.js';
 
 export interface Validation {
   /** Why the content must not be written; undefined when it may. */
@@ -74,13 +75,12 @@ function binary(env: Env, variable: string, fallback: string): string | undefine
   return value ?? fallback;
 }
 
-/** node:child_process and node:os are loaded on first use, not at startup: a no-op run validates nothing. */
+/** A validator's verdict: its exit status and output; undefined when it is not installed (the check is skipped). */
 function run(file: string, args: string[]): { status: number | null; output: string } | undefined {
-  const { spawnSync } = process.getBuiltinModule('node:child_process') as typeof import('node:child_process');
-  const r = spawnSync(file, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 30_000 });
-  if (r.error && (r.error as NodeJS.ErrnoException).code === 'ENOENT') return undefined; // not installed: skip
-  if (r.error) return { status: 1, output: `${file}: ${r.error.message}` };
-  return { status: r.status, output: `${r.stdout ?? ''}${r.stderr ?? ''}` };
+  const r = processRunner.runSync(file, args, { timeout: 30_000 });
+  if (r.error === 'ENOENT') return undefined;
+  if (r.error !== undefined) return { status: 1, output: `${file}: ${r.errorMessage ?? r.error}` };
+  return { status: r.status, output: `${r.stdout}${r.stderr}` };
 }
 
 function phpLint(serverPath: string, file: string, env: Env): Validation {

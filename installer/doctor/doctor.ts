@@ -33,10 +33,13 @@ import { listBlocks, parseManaged } from '../render/markers.js';
 import { parsePhpString } from '../lib/php.js';
 import { channelsFile, transportFile } from '../lib/paths.js';
 import { canAccess } from '../lib/access.js';
-import { denial, describeFacts, dirWritable, explainDenial, realPath, shellQuote, whoIs, type Denial, type Who } from '../lib/reach.js';
+import { denial, describeFacts, dirWritable, explainDenial, realPath, whoIs, type Denial, type Who } from '../lib/reach.js';
+import { shellQuote } from '../lib/shell.js';
 import { dirGrant, isSystemDir, listSome, lockedEntries, searchGrants, systemDirsIn, treeGrant } from './grant.js';
 import { hopPaths } from '../plan/sudo-hop.js';
-import { probeGrant, probeHopCli, probeHopDirectories, probeHopFiles, probeSudoBinary, probeSudoVersion, probeVisudo, spawnRunner, type ProbeResult, type Runner } from './sudo-probe.js';
+import { probeGrant, probeHopCli, probeHopDirectories, probeHopFiles, probeSudoBinary, probeSudoVersion, probeVisudo, type ProbeResult } from './sudo-probe.js';
+import type { Runner } from '../model/process.js';
+import { processRunner } from '../process/run.js';
 import { envOf } from '../render/units.js';
 import type { WebUser } from '../model/web-user.js';
 import type { Check } from '../model/doctor.js';
@@ -349,7 +352,7 @@ function sudoChecks(bridge: BridgeDefinition, spec: ChannelSpec, traits: Channel
       },
     ];
   }
-  const run = input.run ?? spawnRunner;
+  const run = input.run ?? processRunner;
   const isRoot = input.isRoot ?? process.getuid?.() === 0;
   const checks: Check[] = [];
   const probe = (suffix: string, p: ProbeResult): Check => fromProbe(`${prefix}.${suffix}`, p, host);

@@ -9,7 +9,8 @@ import path from 'node:path';
 import type { Host, PathFacts } from '../model/facts.js';
 import type { Principal } from '../lib/access.js';
 import { canAccess } from '../lib/access.js';
-import { shellQuote, type Who } from '../lib/reach.js';
+import type { Who } from '../lib/reach.js';
+import { shellQuote } from '../lib/shell.js';
 
 /** Directories whose mode and owner the whole system depends on. */
 const SYSTEM_DIRS = new Set([

@@ -1,9 +1,9 @@
 /**
  * Probes of the sudo dispatch mode, for `doctor` (and for `install` to pick
  * the grant's form). Each probe returns a result instead of printing or
- * throwing; processes are started only through an injectable Runner, and
- * the probes that need the live host say so and are skipped in a sandbox
- * root.
+ * throwing; processes are started only through an injectable Runner
+ * (model/process.ts), and the probes that need the live host say so and
+ * are skipped in a sandbox root.
  *
  *   sudo.binary     sudo is installed, root-owned and setuid
  *   sudo.version    which grant form this sudo understands
@@ -18,33 +18,17 @@ import { describeUnsafe, unsafeFix, unsafeHopPaths, type HopOwnersInput } from '
 import type { Host } from '../model/facts.js';
 import { onHost } from '../lib/paths.js';
 import type { FileChange } from '../model/plan.js';
+import type { RunResult, Runner } from '../model/process.js';
+import { processRunner } from '../process/run.js';
+import { SUDO_PATHS, VISUDO_PATHS } from '../lib/sudo-paths.js';
 
-export interface RunResult {
-  /** Exit status; null when the process could not start or died from a signal. */
-  status: number | null;
-  stdout: string;
-  stderr: string;
-  /** Set when the executable could not be started (ENOENT…). */
-  error?: string;
+/** How long a probe's process may take: sudo and visudo answer at once, unless something hangs. */
+const PROBE_TIMEOUT_MS = 30_000;
+
+/** One probe's process, its stdin empty. */
+function probeRun(run: Runner, file: string, args: readonly string[]): RunResult {
+  return run.runSync(file, args, { input: '', timeout: PROBE_TIMEOUT_MS });
 }
-
-export type Runner = (file: string, args: readonly string[], options?: { input?: string }) => RunResult;
-
-/**
- * The real runner. node:child_process is loaded here, when a process is
- * first started, not at startup: the bundle imports this module on every
- * run, and most runs start no process at all (docs/performance.md).
- */
-export const spawnRunner: Runner = (file, args, options = {}) => {
-  const { spawnSync } = process.getBuiltinModule('node:child_process') as typeof import('node:child_process');
-  const r = spawnSync(file, [...args], { encoding: 'utf8', input: options.input ?? '', timeout: 30_000 });
-  return {
-    status: r.status,
-    stdout: r.stdout ?? '',
-    stderr: r.stderr ?? '',
-    ...(r.error ? { error: (r.error as NodeJS.ErrnoException).code ?? r.error.message } : {}),
-  };
-};
 
 export type ProbeStatus = 'ok' | 'fail' | 'warn' | 'skip';
 
@@ -79,9 +63,6 @@ export function supportsSudoersRegex(v: SudoVersion): boolean {
   return v.major > 1 || (v.major === 1 && (v.minor > 9 || (v.minor === 9 && v.patch >= 10)));
 }
 
-/** Where sudo lives; searched in this order, not on the caller's PATH. */
-export const SUDO_PATHS = ['/usr/bin/sudo', '/bin/sudo', '/usr/local/bin/sudo', '/usr/sbin/sudo'];
-export const VISUDO_PATHS = ['/usr/sbin/visudo', '/sbin/visudo', '/usr/bin/visudo', '/usr/local/sbin/visudo', '/usr/local/bin/visudo'];
 
 /** The live sudo's version, once asked (a run plans each sudo-mode bridge, twice when it writes). */
 let liveSudo: { version: SudoVersion | undefined } | undefined;
@@ -92,12 +73,12 @@ let liveSudo: { version: SudoVersion | undefined } | undefined;
  * asked once per process: every sudo-mode bridge of a plan, and the plan
  * made again under the lock, would otherwise each spawn it.
  */
-export function detectSudoVersion(run: Runner = spawnRunner, candidates: readonly string[] = SUDO_PATHS): SudoVersion | undefined {
-  const live = run === spawnRunner && candidates === SUDO_PATHS;
+export function detectSudoVersion(run: Runner = processRunner, candidates: readonly string[] = SUDO_PATHS): SudoVersion | undefined {
+  const live = run === processRunner && candidates === SUDO_PATHS;
   if (live && liveSudo) return liveSudo.version;
   let version: SudoVersion | undefined;
   for (const sudo of candidates) {
-    const r = run(sudo, ['-V']);
+    const r = probeRun(run, sudo, ['-V']);
     if (r.error === 'ENOENT') continue;
     version = parseSudoVersion(r.stdout);
     break;
@@ -124,7 +105,7 @@ export function probeSudoBinary(host: Host): ProbeResult {
   return { id: 'sudo.binary', status: 'fail', message: 'sudo is not installed: the wrapper exits 69', fix: 'apt-get install sudo' };
 }
 
-export function probeSudoVersion(host: Host, run: Runner = spawnRunner): ProbeResult {
+export function probeSudoVersion(host: Host, run: Runner = processRunner): ProbeResult {
   if (host.root !== '/') return { id: 'sudo.version', status: 'skip', message: `not on the live host (--root ${host.root}): sudo -V not run` };
   const v = detectSudoVersion(run);
   if (!v) return { id: 'sudo.version', status: 'fail', message: 'sudo -V gave no version', fix: 'apt-get install sudo' };
@@ -202,20 +183,12 @@ export function probeHopCli(host: Host, hop: HopUnderTest): ProbeResult {
     : { id: 'hop.cli', status: 'fail', message: describeUnsafe(bad), fix: unsafeFix(bad, input) };
 }
 
-/**
- * The first visudo at a fixed system path. Never from $PATH: a visudo
- * planted in a directory early on PATH would pass any drop-in unchecked
- * into /etc/sudoers.d (probeVisudo uses the same paths).
- */
-export function findVisudo(candidates: readonly string[] = VISUDO_PATHS, exists: (p: string) => boolean = () => true): string | undefined {
-  return candidates.find(exists);
-}
 
 /** `visudo -cf` on the installed drop-in (works in a sandbox root too: it checks syntax only). */
-export function probeVisudo(host: Host, hop: HopUnderTest, run: Runner = spawnRunner, upgrade = 'bridgectl upgrade'): ProbeResult {
+export function probeVisudo(host: Host, hop: HopUnderTest, run: Runner = processRunner, upgrade = 'bridgectl upgrade'): ProbeResult {
   if (!host.lstat(hop.paths.sudoers)) return { id: 'hop.visudo', status: 'skip', message: `${hop.paths.sudoers} is missing` };
   for (const visudo of VISUDO_PATHS) {
-    const r = run(visudo, ['-c', '-f', onHost(host.root, hop.paths.sudoers)]);
+    const r = probeRun(run, visudo, ['-c', '-f', onHost(host.root, hop.paths.sudoers)]);
     if (r.error === 'ENOENT') continue;
     return r.status === 0
       ? { id: 'hop.visudo', status: 'ok', message: `${hop.paths.sudoers} passes visudo -cf` }
@@ -234,7 +207,7 @@ export function probeVisudo(host: Host, hop: HopUnderTest, run: Runner = spawnRu
  * a sample recipient and must refuse /bin/sh. Needs the live host and root
  * (to become the web user through setpriv).
  */
-export function probeGrant(host: Host, hop: HopUnderTest, run: Runner = spawnRunner, isRoot = process.getuid?.() === 0, upgrade = 'bridgectl upgrade'): ProbeResult[] {
+export function probeGrant(host: Host, hop: HopUnderTest, run: Runner = processRunner, isRoot = process.getuid?.() === 0, upgrade = 'bridgectl upgrade'): ProbeResult[] {
   if (host.root !== '/') return [{ id: 'hop.grant', status: 'skip', message: `not on the live host (--root ${host.root}): the grant was not tried` }];
   if (!isRoot) return [{ id: 'hop.grant', status: 'skip', message: 'not running as root: cannot try the grant as the web user', fix: 'run doctor as root' }];
   const sudo = SUDO_PATHS.find((p) => host.stat(p));
@@ -247,7 +220,7 @@ export function probeGrant(host: Host, hop: HopUnderTest, run: Runner = spawnRun
       continue;
     }
     const asUser = (...cmd: string[]): RunResult =>
-      run('setpriv', [`--reuid=${entry.uid}`, `--regid=${entry.gid}`, '--init-groups', '--reset-env', '--', sudo, '-n', '-l', '-u', hop.serviceUser, '--', ...cmd]);
+      probeRun(run, 'setpriv', [`--reuid=${entry.uid}`, `--regid=${entry.gid}`, '--init-groups', '--reset-env', '--', sudo, '-n', '-l', '-u', hop.serviceUser, '--', ...cmd]);
     const allowed = asUser(hop.paths.target, hop.subcommand, hop.sample);
     if (allowed.error === 'ENOENT') {
       results.push({ id: 'hop.grant', status: 'skip', message: 'setpriv is not installed: cannot become the web user', fix: 'apt-get install util-linux' });
@@ -273,7 +246,7 @@ export function probeGrant(host: Host, hop: HopUnderTest, run: Runner = spawnRun
 }
 
 /** Every probe for one bridge's hop, in a stable order. */
-export function probeSudoHop(host: Host, hop: HopUnderTest, expected: readonly FileChange[], run: Runner = spawnRunner): ProbeResult[] {
+export function probeSudoHop(host: Host, hop: HopUnderTest, expected: readonly FileChange[], run: Runner = processRunner): ProbeResult[] {
   return [
     probeSudoBinary(host),
     probeSudoVersion(host, run),

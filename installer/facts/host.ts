@@ -7,8 +7,10 @@
 import { isUtf8 } from 'node:buffer';
 import { closeSync, constants, fstatSync, lstatSync, openSync, readdirSync, readlinkSync, readSync, statSync, type Stats } from 'node:fs';
 import path from 'node:path';
+import { onlyOwnersCanWrite, writableByOthers } from '../lib/access.js';
 import { onHost } from '../lib/paths.js';
 import { hostError, UserError } from '../model/errors.js';
+import { processRunner } from '../process/run.js';
 import type { GroupEntry, Host, PasswdEntry, PathFacts } from '../model/facts.js';
 
 export function parsePasswd(text: string): PasswdEntry[] {
@@ -87,7 +89,7 @@ const myUid = (): number => process.geteuid?.() ?? 0;
 
 /** Whether a directory is in the hands of someone other than root or whoever runs bridgectl (its owner, or anyone who may write it). */
 function foreignDirectory(st: Stats): boolean {
-  return (st.uid !== 0 && st.uid !== myUid()) || (st.mode & 0o022) !== 0;
+  return !onlyOwnersCanWrite(st, [0, myUid()]);
 }
 
 /**
@@ -166,13 +168,11 @@ export function nodeHost(root: string, env: Readonly<Record<string, string | und
   let passwd: PasswdEntry[] | undefined;
   let groups: GroupEntry[] | undefined;
   // On the live system ask NSS (getent) so LDAP/sssd users resolve; in a
-  // sandbox root read its files. spawnSync rather than execa: this runs on
-  // every upgrade and execa costs ~50 ms to load; node:child_process itself
-  // (~4 ms) is loaded only here, not at startup.
+  // sandbox root read its files.
   const database = (name: 'passwd' | 'group'): string => {
     if (root === '/') {
-      const r = process.getBuiltinModule('node:child_process').spawnSync('getent', [name], { encoding: 'utf8' });
-      if (r.status === 0 && typeof r.stdout === 'string') return r.stdout;
+      const r = processRunner.runSync('getent', [name]);
+      if (r.status === 0) return r.stdout;
     }
     return readText(`/etc/${name}`) ?? '';
   };
@@ -212,7 +212,7 @@ export function nodeHost(root: string, env: Readonly<Record<string, string | und
     try {
       const st = statSync(onHost(root, dir));
       if (foreignDirectory(st)) {
-        verdict = (st.mode & 0o022) !== 0 ? `${dir}, which others can write (mode 0${(st.mode & 0o7777).toString(8)})` : `${dir}, which uid ${st.uid} owns`;
+        verdict = writableByOthers(st.mode) ? `${dir}, which others can write (mode 0${(st.mode & 0o7777).toString(8)})` : `${dir}, which uid ${st.uid} owns`;
       }
     } catch {
       verdict = `${dir}`; // unreadable: do not follow links there

@@ -35,3 +35,13 @@ export function canAccess(who: Principal, target: Ownership, want: Access): bool
 export function formatMode(mode: number): string {
   return `0${(mode & 0o7777).toString(8).padStart(3, '0')}`;
 }
+
+/** Whether a group or other users may write (mode & 0o022): the one "writable by others" rule. */
+export function writableByOthers(mode: number): boolean {
+  return (mode & 0o022) !== 0;
+}
+
+/** Whether only `owners` can change what is in a directory (or a file): one of them owns it, and nobody else may write it. */
+export function onlyOwnersCanWrite(target: { uid: number; mode: number }, owners: readonly number[]): boolean {
+  return owners.includes(target.uid) && !writableByOthers(target.mode);
+}

@@ -172,7 +172,3 @@ function reasonText(d: Denial, who: Who, host: Host): string {
       return `${d.path}${facts} is not executable by ${who.name}`;
   }
 }
-
-export function shellQuote(s: string): string {
-  return /^[A-Za-z0-9_./:@%+=,-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
-}

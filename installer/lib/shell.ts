@@ -1,11 +1,16 @@
 /**
- * POSIX shell literals for the scripts bridgectl renders (the sudo hop's
- * wrapper and target). Pure.
+ * POSIX shell words: the one quoter, for the scripts bridgectl renders (the
+ * sudo hop's wrapper and target) and for the commands it prints (doctor's
+ * fixes, `channel list`). Pure.
  *
- * A value becomes one single-quoted word, where nothing is special; a `'`
- * inside it is written as `'\''` (close, escaped quote, reopen). Control
- * characters are refused as in php.ts: no path, user name or argument we
- * render has a legitimate one, and a NUL cannot be passed to a shell at all.
+ * A value becomes one single-quoted word, always, where nothing is special;
+ * a `'` inside it is written as `'\''` (close, escaped quote, reopen). Always
+ * quoted, never bare when it could be: the hop's target is read back as a
+ * single-quoted word (plan/sudo-hop.ts parseShellQuoted), and its bytes must
+ * not change under an installed hop. Control characters are refused as in
+ * php.ts: no path, user name or argument we render has a legitimate one, a
+ * newline would split a script's line or a printed command, and a NUL
+ * cannot be passed to a shell at all.
  */
 import { assertRenderable } from './php.js';
 

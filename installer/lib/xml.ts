@@ -1,4 +1,4 @@
-/** XML text escaping for plists. Control characters are refused, not encoded (XML 1.0 cannot carry most of them). */
+/** XML text escaping for plists (reading them is lib/plist.ts). Control characters are refused, not encoded (XML 1.0 cannot carry most of them). */
 import { RenderError } from '../model/errors.js';
 
 // eslint-disable-next-line no-control-regex
@@ -10,15 +10,4 @@ export function xmlEscape(s: string): string {
   if (CONTROL.test(s)) throw new RenderError(`plist value contains a control character: ${JSON.stringify(s)}`);
   if (NOT_XML.test(s)) throw new RenderError(`plist value contains a character XML cannot carry: ${JSON.stringify(s)}`);
   return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
-}
-
-const NAMED: Record<string, string> = { lt: '<', gt: '>', quot: '"', apos: "'", amp: '&' };
-
-/** One pass over every entity, so `&amp;lt;` is `&lt;` as text; character references (`&#38;`, `&#x26;`) too, as an XML reader decodes them. */
-export function xmlUnescape(s: string): string {
-  return s.replace(/&(lt|gt|quot|apos|amp|#x[0-9a-fA-F]+|#[0-9]+);/g, (whole, name: string) => {
-    if (!name.startsWith('#')) return NAMED[name] ?? whole;
-    const code = name[1] === 'x' ? parseInt(name.slice(2), 16) : parseInt(name.slice(1), 10);
-    return code <= 0x10ffff ? String.fromCodePoint(code) : whole;
-  });
 }

@@ -120,17 +120,33 @@ const VERBS: Record<string, string> = {
   fstat: 'look at',
 };
 
+/** An errno error (a system call's failure), duck-typed: one from another realm (a test's VM context) is no `instanceof Error` here. */
+function asErrno(err: unknown): (Partial<NodeJS.ErrnoException> & { code: string; syscall: string }) | undefined {
+  const e = err as Partial<NodeJS.ErrnoException> | null;
+  if (typeof e !== 'object' || e === null || typeof e.code !== 'string' || typeof e.syscall !== 'string' || err instanceof UserError) return undefined;
+  return e as Partial<NodeJS.ErrnoException> & { code: string; syscall: string };
+}
+
+/**
+ * The one errno → words rule: `<what> (<CODE>)`, what from ERRNO, else the
+ * system's own text without the code and the paths Node appends; and the
+ * fix ERRNO names. Undefined for anything that is not an errno error.
+ */
+export function errnoWords(err: unknown): { code: string; syscall: string; text: string; fix?: string } | undefined {
+  const e = asErrno(err);
+  if (!e) return undefined;
+  const [what, fix] = ERRNO[e.code] ?? [String(e.message).replace(/^[A-Z0-9]+: /, '').replace(/,.*$/, '')];
+  return { code: e.code, syscall: e.syscall, text: `${what} (${e.code})`, ...(fix !== undefined ? { fix } : {}) };
+}
+
 /**
  * An errno error as a HostError: `cannot <verb> <serverPath>: <what> (<CODE>)`.
  * Anything else (a bug) is returned as it was.
  */
 export function hostError(err: unknown, verb: string, serverPath: string): unknown {
-  // Duck-typed: an fs error from another realm (a test's VM context) is no `instanceof Error` here.
-  const e = err as Partial<NodeJS.ErrnoException> | null;
-  if (typeof e !== 'object' || e === null || typeof e.code !== 'string' || typeof e.syscall !== 'string' || err instanceof UserError) return err;
-  const code = e.code;
-  const [what, fix] = ERRNO[code] ?? [String(e.message).replace(/^[A-Z0-9]+: /, '').replace(/,.*$/, '')];
-  return new HostError(code, serverPath, `cannot ${VERBS[verb] ?? verb} ${serverPath}: ${what} (${code})`, fix);
+  const words = errnoWords(err);
+  if (!words) return err;
+  return new HostError(words.code, serverPath, `cannot ${VERBS[verb] ?? verb} ${serverPath}: ${words.text}`, words.fix);
 }
 
 /** Longest stretch of a message without a space that is shown whole (a path, a quoted value). */

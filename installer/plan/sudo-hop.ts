@@ -30,8 +30,10 @@ import type { Identity } from '../model/identity.js';
 import { BLOCK_ID } from '../render/markers.js';
 import { type DirectoryChange, type FileChange } from '../model/plan.js';
 import { fileChange, ownedFileChange } from './changes.js';
+import { onlyOwnersCanWrite } from '../lib/access.js';
 import { shellWord } from '../lib/shell.js';
-import { detectSudoVersion, supportsSudoersRegex, type Runner } from '../doctor/sudo-probe.js';
+import { detectSudoVersion, supportsSudoersRegex } from '../doctor/sudo-probe.js';
+import type { Runner } from '../model/process.js';
 import { renderTemplate } from '../render/templates.js';
 
 /** The CLI argv a descriptor gives for one identity. */
@@ -514,7 +516,7 @@ function dispatchPath(bridge: BridgeDefinition, identity: Identity, host: Host, 
   const dir = binDir(identity.binary);
   if (SYSTEM_PATH.includes(dir)) return searchPath(SYSTEM_PATH);
   const facts = host.stat(dir);
-  if (facts && facts.uid === 0 && (facts.mode & 0o022) === 0) return searchPath([dir, ...SYSTEM_PATH]);
+  if (facts && onlyOwnersCanWrite(facts, [0])) return searchPath([dir, ...SYSTEM_PATH]);
   notes.push(`${bridge.id}: ${dir} is not a root-owned directory, so the dispatch target leaves it off PATH (${bridge.binaryName} still runs by its full path)`);
   return searchPath(SYSTEM_PATH);
 }

@@ -164,7 +164,13 @@ interface PlistEntry {
   value: string;
 }
 
-/** The entries of a plist's top-level <dict>, in file order; undefined when it is not in that shape. */
+/**
+ * The entries of a plist's top-level <dict>, in file order, each as the
+ * text it was written as; undefined when it is not in that shape. A scan of
+ * the source, not the plist package (lib/plist.ts): a key upgrade keeps must
+ * come back byte for byte (#17 item 7), and a parser yields values, not the
+ * text they were written as.
+ */
 export function plistEntries(text: string): PlistEntry[] | undefined {
   const open = /<plist\b[^>]*>\s*<dict>/.exec(text);
   if (!open) return undefined;

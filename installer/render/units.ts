@@ -8,7 +8,7 @@ import type { InitSystem, ServiceSpec } from '../model/service.js';
 import { RenderError } from '../model/errors.js';
 import { renderTemplate } from './templates.js';
 import { endsInOddBackslashes, splitWords, unitAssignments, unSpecifier } from './unit-syntax.js';
-import { xmlUnescape } from '../lib/xml.js';
+import { isDict, plistString, readPlistDict } from '../lib/plist.js';
 import { insertPlistEntries, insertUnitLines, type OperatorLines } from './operator-lines.js';
 
 export const INIT_SYSTEMS: readonly InitSystem[] = ['systemd', 'launchd', 'none'];
@@ -140,19 +140,28 @@ function execArgv(value: string): string[] | undefined {
   return [first.slice(prefix.length), ...rest];
 }
 
-/** Read a launchd plist in the shape we render (key/string pairs). */
+/**
+ * Read a launchd plist as launchd does (lib/plist.ts): its top-level
+ * EnvironmentVariables, ProgramArguments, UserName and WorkingDirectory,
+ * string values only. Tolerant: what is not a plist reads as nothing.
+ */
 export function parseLaunchdPlist(text: string): InstalledService {
   const out: InstalledService = { env: [] };
-  const envDict = /<key>EnvironmentVariables<\/key>\s*<dict>([\s\S]*?)<\/dict>/.exec(text)?.[1] ?? '';
-  for (const m of envDict.matchAll(/<key>([^<]*)<\/key>\s*<string>([^<]*)<\/string>/g)) {
-    out.env.push([xmlUnescape(m[1] ?? ''), xmlUnescape(m[2] ?? '')]);
+  const top = readPlistDict(text);
+  if (!top) return out;
+  const env = top['EnvironmentVariables'];
+  if (isDict(env)) {
+    for (const [key, value] of Object.entries(env)) {
+      const s = plistString(value);
+      if (s !== undefined) out.env.push([key, s]);
+    }
   }
-  const args = /<key>ProgramArguments<\/key>\s*<array>([\s\S]*?)<\/array>/.exec(text)?.[1];
-  if (args !== undefined) out.argv = [...args.matchAll(/<string>([^<]*)<\/string>/g)].map((m) => xmlUnescape(m[1] ?? ''));
-  const user = /<key>UserName<\/key>\s*<string>([^<]*)<\/string>/.exec(text)?.[1];
-  if (user !== undefined) out.user = xmlUnescape(user);
-  const cwd = /<key>WorkingDirectory<\/key>\s*<string>([^<]*)<\/string>/.exec(text)?.[1];
-  if (cwd !== undefined) out.workingDirectory = xmlUnescape(cwd);
+  const args = top['ProgramArguments'];
+  if (Array.isArray(args)) out.argv = args.flatMap((a) => (typeof a === 'string' ? [a] : []));
+  const user = plistString(top['UserName']);
+  if (user !== undefined) out.user = user;
+  const cwd = plistString(top['WorkingDirectory']);
+  if (cwd !== undefined) out.workingDirectory = cwd;
   return out;
 }
 

@@ -18,6 +18,9 @@ const session: Step[] = [
   (root) => ['upgrade', '--site', SITE, '--root', root],
   (root) => ['upgrade', '--site', SITE, '--root', root, '--json'],
   (root) => ['upgrade', '--site', SITE, '--root', root, '--service-user', 'root', '--dry-run'],
+  // launchd: the second run reads the installed plists back (the plist package, its own bundle in dist/).
+  (root) => ['upgrade', '--site', SITE, '--root', root, '--init', 'launchd'],
+  (root) => ['upgrade', '--site', SITE, '--root', root, '--dry-run'],
   (root) => ['uninstall', ...ids, '--site', SITE, '--root', root, '--dry-run', '--json'],
   (root) => ['install', '--bridge', 'nope', '--site', SITE, '--root', root],
   (root) => ['upgrade', '--site', '/nowhere', '--root', root],

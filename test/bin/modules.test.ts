@@ -1,7 +1,8 @@
 /**
  * What a start loads. `--help`, `--version` and a no-op upgrade start no
- * process, so they must not load node:child_process or node:os: whatever
- * spawns is imported only when a command spawns (docs/performance.md).
+ * process, so they must not load node:child_process or node:os, nor
+ * initialize the process runner's execa (bundled behind a lazy
+ * initializer), seen by the builtins only it loads: timers/promises and v8.
  *
  * Recorded from inside the built bin's process: a --require preload writes
  * process.moduleLoadList at exit.
@@ -15,6 +16,8 @@ import { installArgs } from '../helpers/safety.js';
 import { serverSandbox, SITE } from '../helpers/sandbox.js';
 
 const FORBIDDEN = ['child_process', 'os'];
+/** Loaded by execa's modules, by nothing else of ours. */
+const EXECA_BUILTINS = ['timers/promises', 'v8'];
 
 let dir: string;
 let preload: string;
@@ -26,10 +29,10 @@ beforeAll(() => {
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 /** Run the built bin (stdout and stderr on pipes); the Node builtins it loaded. */
-function builtinsLoaded(argv: string[]): { code: number | null; stderr: string; builtins: string[] } {
+function builtinsLoaded(argv: string[], extraEnv: Record<string, string> = {}): { code: number | null; stderr: string; builtins: string[] } {
   const out = path.join(dir, `modules-${Math.random().toString(36).slice(2)}`);
   const r = spawnSync(process.execPath, ['--require', preload, BIN, ...argv], {
-    env: { PATH: process.env.PATH ?? '/usr/bin:/bin', BRIDGECTL_TEST_MODULES: out },
+    env: { PATH: process.env.PATH ?? '/usr/bin:/bin', BRIDGECTL_TEST_MODULES: out, ...extraEnv },
     encoding: 'utf8',
   });
   const list = readFileSync(out, 'utf8').split('\n');
@@ -51,7 +54,15 @@ describe('a start', () => {
     const r = builtinsLoaded(['upgrade', '--site', SITE, '--root', root]);
     expect({ code: r.code, stderr: r.stderr }).toEqual({ code: 0, stderr: '' });
     expect(forbiddenIn(r.builtins)).toEqual([]);
+    expect(r.builtins.filter((m) => EXECA_BUILTINS.includes(m))).toEqual([]);
   });
+});
+
+it('a run that starts a process (a validator) initializes execa, and with it child_process', () => {
+  const root = serverSandbox();
+  const r = builtinsLoaded(installArgs(root, '--no-reload'), { BRIDGECTL_PHP: '/bin/true' });
+  expect({ code: r.code, stderr: r.stderr }).toEqual({ code: 0, stderr: '' });
+  expect(r.builtins).toEqual(expect.arrayContaining(['child_process', ...EXECA_BUILTINS]));
 });
 
 it('(the check itself sees them when they are loaded)', () => {

@@ -38,7 +38,7 @@ describe('channel set / remove / list', () => {
 
     const list = await runMain(['channel', 'list', ...site, '--root', root], {});
     expect(list.stdout).toMatch(/^kimaki \(bridge kimaki\)$/m);
-    expect(list.stdout).toMatch(/^ops-pager \(custom\)\n {2}command {2}\/usr\/bin\/curl\n {2}args {5}-q --data "to=\{recipient\}&m=\{message\}"\n {2}detach {3}no, timeout 30s\n/m);
+    expect(list.stdout).toMatch(/^ops-pager \(custom\)\n {2}command {2}\/usr\/bin\/curl\n {2}args {5}'-q' '--data' 'to=\{recipient\}&m=\{message\}'\n {2}detach {3}no, timeout 30s\n/m);
     const json = JSON.parse((await runMain(['channel', 'list', ...site, '--root', root, '--json'], {})).stdout) as { channels: { name: string; bridge: string | null; args?: string[] }[] };
     expect(json.channels.map((c) => [c.name, c.bridge])).toEqual([
       ['kimaki', 'kimaki'],

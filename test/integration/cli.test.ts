@@ -1,6 +1,9 @@
 import { chmodSync, readdirSync, readFileSync, statSync, writeFileSync, existsSync } from 'node:fs';
 import path from 'node:path';
-import type { ExecOutcome, ServiceEnv } from '../../installer/apply/services.js';
+import type { ServiceEnv } from '../../installer/apply/services.js';
+import type { RunResult as ProcessResult } from '../../installer/model/process.js';
+import { runnerOf } from '../../installer/process/run.js';
+import { exited } from '../helpers/runner.js';
 import { runBin, runMain, type RunResult } from '../helpers/cli.js';
 import { at, CHANNELS, isRoot, serverSandbox, SITE } from '../helpers/sandbox.js';
 
@@ -205,15 +208,15 @@ describe('uninstall', () => {
 
 describe('systemd on the live host (the sandbox stands in for it; systemctl is a fake)', () => {
   /** Runs main() with a fake systemctl that records each call and whether the unit file existed at that moment. */
-  function live(root: string, outcomes: Record<string, ExecOutcome> = {}) {
+  function live(root: string, outcomes: Record<string, ProcessResult> = {}) {
     const calls: { command: string; unitOnDisk: boolean }[] = [];
     const services: ServiceEnv = {
       liveRoot: root,
       systemdRunning: () => true,
-      exec: async (file, args) => {
+      runner: runnerOf((file, args) => {
         calls.push({ command: [file, ...args].join(' '), unitOnDisk: existsSync(at(root, UNIT)) });
-        return outcomes[args[0] ?? ''] ?? { exitCode: 0 };
-      },
+        return outcomes[args[0] ?? ''] ?? exited(0);
+      }),
     };
     const run = (argv: string[]): Promise<RunResult> => runMain([...argv, '--root', root], {}, services);
     return { calls, run };
@@ -256,7 +259,7 @@ describe('systemd on the live host (the sandbox stands in for it; systemctl is a
     const root = serverSandbox();
     await runMain([...INSTALL, '--root', root, '--no-reload']);
     const before = snapshot(root);
-    const { calls, run } = live(root, { disable: { exitCode: 1 } });
+    const { calls, run } = live(root, { disable: exited(1) });
     const r = await run(['uninstall', '--bridge', 'kimaki', '--site', SITE, '--json']);
     expect(r.code).toBe(1);
     expect(r.stderr).toContain('bridgectl: `systemctl disable --now kimaki.service` failed: exit status 1; nothing was written\n');

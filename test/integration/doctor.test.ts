@@ -16,6 +16,7 @@ import { nodeHost } from '../../installer/facts/host.js';
 import { type Host } from '../../installer/model/facts.js';
 import { spliceBlocks } from '../../installer/render/markers.js';
 import { hopPaths } from '../../installer/plan/sudo-hop.js';
+import { runnerOf } from '../../installer/process/run.js';
 import { runMain } from '../helpers/cli.js';
 import { at, CHANNELS, GROUP, isRoot, PASSWD, serverSandbox, SITE, SVC_GID, SVC_UID, type Tree } from '../helpers/sandbox.js';
 
@@ -46,8 +47,9 @@ function find(checks: Check[], id: string): Check {
 
 /**
  * Run the chgrp/chmod/chown/install/find commands of one alternative of a
- * fix line inside the sandbox root: absolute paths get the root prefixed,
- * the service user's name becomes its uid (it exists only in the sandbox).
+ * fix line inside the sandbox root: absolute paths (bare, or single-quoted
+ * words: lib/shell.ts) get the root prefixed, the service user's name becomes its
+ * uid (it exists only in the sandbox).
  */
 function applyFix(root: string, fix: string | undefined, alternative = -1): void {
   const alternatives = (fix ?? '').split('; or ');
@@ -55,7 +57,10 @@ function applyFix(root: string, fix: string | undefined, alternative = -1): void
   const command = /(?:^|: )((?:chgrp|chmod|chown|install|find) .*)$/.exec(chosen)?.[1];
   if (!command) throw new Error(`no command in fix: ${fix}`);
   expect(command).not.toMatch(/\bo\+x\b/);
-  const local = command.replace(/(^|\s)(\/[^\s]*)/g, (_m, sp: string, p: string) => `${sp}${at(root, p)}`).replace(/\bopencode:opencode\b/g, `${SVC_UID}:${SVC_GID}`).replace(/(-o |chown )opencode\b/g, `$1${SVC_UID}`);
+  const local = command
+    .replace(/(^|\s)'?(\/[^\s']*)'?/g, (_m, sp: string, p: string) => `${sp}'${at(root, p)}'`)
+    .replace(/'?opencode'?:'?opencode'?/g, `${SVC_UID}:${SVC_GID}`)
+    .replace(/(-o |chown )'?opencode'?(?=\s)/g, `$1${SVC_UID}`);
   const r = spawnSync('bash', ['-c', local], { encoding: 'utf8' });
   expect([command, r.status, r.stderr]).toEqual([command, 0, '']);
 }
@@ -150,7 +155,7 @@ describe("the seed's bug: HOME not pinned, the web user's HOME unwritable", () =
     expect(cwd.message).toContain(
       "www-data cannot write /var/www/html (PHP's working directory, for WP-cron over HTTP usually the site root: www-data cannot enter /home/opencode (the pinned HOME, where the transport runs it), so the transport leaves the CLI there)",
     );
-    expect(cwd.fix).toMatch(/; or chgrp www-data \/home\/opencode && chmod g\+rwx \/home\/opencode$/);
+    expect(cwd.fix).toMatch(/; or chgrp 'www-data' '\/home\/opencode' && chmod g\+rwx '\/home\/opencode'$/);
   });
 
   rootIt('only warns for a custom channel, whose CLI may not write under HOME', async () => {
@@ -173,9 +178,9 @@ describe('the bug right after the seed: a pinned data dir the web user cannot wr
     expect(dataDir.message).toContain("www-data cannot write kimaki's data dir /home/opencode/.kimaki (pinned by KIMAKI_DATA_DIR; owner opencode:opencode, mode 0700)");
     expect(dataDir.message).toContain('/home/opencode (owner opencode:opencode, mode 0750) is not searchable by www-data');
     expect(dataDir.message).toContain('EACCES (exit 64)');
-    expect(dataDir.fix).toContain(`either dispatch through the sudo hop: bridgectl upgrade --site ${SITE} --dispatch sudo; or grant`);
+    expect(dataDir.fix).toContain(`either dispatch through the sudo hop: bridgectl upgrade --site '${SITE}' --dispatch sudo; or grant`);
     expect(dataDir.fix).toContain(
-      "or grant www-data's group write access: chgrp www-data /home/opencode && chmod g+x /home/opencode && chgrp -R www-data /home/opencode/.kimaki && chmod -R g+rwX /home/opencode/.kimaki && find /home/opencode/.kimaki -type d -exec chmod g+s {} +",
+      "or grant www-data's group write access: chgrp 'www-data' '/home/opencode' && chmod g+x '/home/opencode' && chgrp -R 'www-data' '/home/opencode/.kimaki' && chmod -R g+rwX '/home/opencode/.kimaki' && find '/home/opencode/.kimaki' -type d -exec chmod g+s {} +",
     );
     expect(dataDir.fix).not.toContain('o+x');
   });
@@ -206,8 +211,9 @@ describe('the bug right after the seed: a pinned data dir the web user cannot wr
     const root = await installed(POOL, ['--init', 'none']);
     const fix = find(diagnoseAt(root), 'channel.kimaki.data-dir').fix ?? '';
     const command = /the sudo hop: (bridgectl [^;]+);/.exec(fix)?.[1] ?? '';
-    expect(command).toBe(`bridgectl upgrade --site ${SITE} --dispatch sudo`);
-    const r = await runMain([...command.split(' ').slice(1), '--root', root, '--json']);
+    expect(command).toBe(`bridgectl upgrade --site '${SITE}' --dispatch sudo`);
+    // As sh would split it (no word here holds a space or a quote).
+    const r = await runMain([...command.split(' ').slice(1).map((w) => w.replace(/^'(.*)'$/, '$1')), '--root', root, '--json']);
     expect(r.code).toBe(0);
     // upgrade switches the dispatch only: no service definition appears for a bridge installed without one.
     const doc = JSON.parse(r.stdout) as { files: { path: string; status: string }[] };
@@ -226,7 +232,7 @@ describe('the bug right after the seed: a pinned data dir the web user cannot wr
   rootIt('names the web user in that command when doctor was told it', async () => {
     const root = await installed();
     const dataDir = find(diagnoseAt(root, 'www-data'), 'channel.kimaki.data-dir');
-    expect(dataDir.fix).toContain(`bridgectl upgrade --site ${SITE} --dispatch sudo --web-user www-data;`);
+    expect(dataDir.fix).toContain(`bridgectl upgrade --site '${SITE}' --dispatch sudo --web-user 'www-data';`);
   });
 
   rootIt('names the data dir itself when only it is closed', async () => {
@@ -247,7 +253,7 @@ describe('the bug right after the seed: a pinned data dir the web user cannot wr
     expect(dataDir.status).toBe('fail');
     expect(dataDir.message).toContain('cannot create');
     expect(dataDir.message).toContain('/srv (owner root:root, mode 0755) is not writable by www-data');
-    expect(dataDir.fix).toContain('install -d -o root -g www-data -m 2770 /srv/kimaki/data');
+    expect(dataDir.fix).toContain("install -d -o 'root' -g 'www-data' -m 2770 '/srv/kimaki/data'");
     chownSync(at(root, '/srv'), 0, WWW);
     chmodSync(at(root, '/srv'), 0o775);
     dataDir = find(diagnoseAt(root), 'channel.kimaki.data-dir');
@@ -344,7 +350,7 @@ describe('managed files', () => {
   rootIt('fails when the web user cannot read the channels file', async () => {
     const root = await installed();
     chmodSync(at(root, CHANNELS), 0o600);
-    expect(find(diagnoseAt(root), 'channels.readable')).toMatchObject({ status: 'fail', fix: `chmod 0644 ${CHANNELS}` });
+    expect(find(diagnoseAt(root), 'channels.readable')).toMatchObject({ status: 'fail', fix: `chmod 0644 '${CHANNELS}'` });
   });
 
   it('warns when the transport is not installed', async () => {
@@ -380,13 +386,13 @@ describe('the channel command', () => {
     symlinkSync('../lib/node_modules/kimaki/bin/kimaki.js', at(root, '/usr/local/bin/kimaki'));
     expect(find(diagnoseAt(root), 'channel.kimaki.command')).toMatchObject({ status: 'ok', message: 'www-data can run /usr/local/bin/kimaki' });
     chmodSync(at(root, '/usr/local/lib/node_modules/kimaki/bin/kimaki.js'), 0o700);
-    expect(find(diagnoseAt(root), 'channel.kimaki.command')).toMatchObject({ status: 'fail', fix: 'chmod a+x /usr/local/bin/kimaki' });
+    expect(find(diagnoseAt(root), 'channel.kimaki.command')).toMatchObject({ status: 'fail', fix: "chmod a+x '/usr/local/bin/kimaki'" });
   });
 
   rootIt('fails for a binary without x for the web user, and a missing one', async () => {
     const root = await installed();
     chmodSync(at(root, '/usr/local/bin/kimaki'), 0o744);
-    expect(find(diagnoseAt(root), 'channel.kimaki.command')).toMatchObject({ status: 'fail', fix: 'chmod a+x /usr/local/bin/kimaki' });
+    expect(find(diagnoseAt(root), 'channel.kimaki.command')).toMatchObject({ status: 'fail', fix: "chmod a+x '/usr/local/bin/kimaki'" });
     rmSync(at(root, '/usr/local/bin/kimaki'));
     expect(find(diagnoseAt(root), 'channel.kimaki.command')).toMatchObject({ status: 'fail', message: expect.stringContaining('does not exist') });
   });
@@ -478,7 +484,7 @@ describe('sudo dispatch mode: doctor checks the hop instead of the web user\'s r
     expect(find(checks, 'channel.kimaki.sudo.web-user')).toMatchObject({
       status: 'fail',
       message: `the grant ${HOP.sudoers} is for www-data, not ghost: a dispatch from ghost exits 77 (sudo refused)`,
-      fix: `bridgectl upgrade --site ${SITE} --web-user www-data --web-user ghost`,
+      fix: `bridgectl upgrade --site ${SITE} --web-user 'www-data' --web-user 'ghost'`,
     });
   });
 
@@ -488,7 +494,7 @@ describe('sudo dispatch mode: doctor checks the hop instead of the web user\'s r
     const dataDir = find(diagnoseAt(root), 'channel.kimaki.sudo.data-dir');
     expect(dataDir.status).toBe('fail');
     expect(dataDir.message).toContain('opencode cannot write its data dir /home/opencode/.kimaki: /home/opencode/.kimaki (owner root:root, mode 0700) is not writable by opencode — the target exits 73');
-    expect(dataDir.fix).toBe('chown -R opencode:opencode /home/opencode/.kimaki && chmod -R u+rwX /home/opencode/.kimaki');
+    expect(dataDir.fix).toBe("chown -R 'opencode':'opencode' '/home/opencode/.kimaki' && chmod -R u+rwX '/home/opencode/.kimaki'");
   });
 
   rootIt('#16.3: sudo after direct: web-user-owned 0644 files in the data dir fail, and the fix gives them back to the service user', async () => {
@@ -503,7 +509,7 @@ describe('sudo dispatch mode: doctor checks the hop instead of the web user\'s r
     expect(find(checks, 'channel.kimaki.sudo.data-dir').status).toBe('ok');
     const files = find(checks, 'channel.kimaki.sudo.data-dir-files');
     expect(files).toMatchObject({ status: 'fail', message: expect.stringContaining('opencode can write /home/opencode/.kimaki but not 1 entry in it: discord-sessions.db') });
-    expect(files.fix).toBe('give them back to the service user: chown -R opencode:opencode /home/opencode/.kimaki && chmod -R u+rwX /home/opencode/.kimaki');
+    expect(files.fix).toBe("give them back to the service user: chown -R 'opencode':'opencode' '/home/opencode/.kimaki' && chmod -R u+rwX '/home/opencode/.kimaki'");
     applyFix(root, files.fix);
     expect(failures(diagnoseAt(root))).toEqual([]);
   });
@@ -523,7 +529,7 @@ describe('sudo dispatch mode: doctor checks the hop instead of the web user\'s r
 
   rootIt('a drop-in visudo refuses fails', async () => {
     const root = await sudoInstalled();
-    const checks = runDoctor({ site: SITE, run: (file, args) => (file.endsWith('visudo') && args[0] === '-c' ? { status: 1, stdout: '', stderr: 'syntax error near line 2\n' } : { status: null, stdout: '', stderr: '', error: 'ENOENT' }) }, nodeHost(root, {}), () => ({ ok: true })).checks;
+    const checks = runDoctor({ site: SITE, run: runnerOf((file, args) => (file.endsWith('visudo') && args[0] === '-c' ? { status: 1, stdout: '', stderr: 'syntax error near line 2\n' } : { status: null, stdout: '', stderr: '', error: 'ENOENT' })) }, nodeHost(root, {}), () => ({ ok: true })).checks;
     expect(find(checks, 'channel.kimaki.sudo.visudo')).toMatchObject({ status: 'fail', message: `${HOP.sudoers} fails visudo -cf: syntax error near line 2` });
   });
 
@@ -568,8 +574,8 @@ describe("kimaki's working directory: 'cwd', else the pinned HOME, else PHP's (t
     expect(cwd.message).toContain('www-data cannot write /home/opencode (the pinned HOME, where the transport runs it): /home/opencode (owner opencode:opencode, mode 0751) is not writable by www-data');
     expect(cwd.message).toContain('writes ./tmp there and the send dies with EACCES (exit 64)');
     expect(cwd.fix).toBe(
-      'dispatch through sudo, whose target runs kimaki as the service user in its home: bridgectl upgrade --site /var/www/html --dispatch sudo; ' +
-        'or chgrp www-data /home/opencode && chmod g+rwx /home/opencode',
+      "dispatch through sudo, whose target runs kimaki as the service user in its home: bridgectl upgrade --site '/var/www/html' --dispatch sudo; " +
+        "or chgrp 'www-data' '/home/opencode' && chmod g+rwx '/home/opencode'",
     );
     applyFix(root, cwd.fix);
     expect(failures(diagnoseAt(root))).toEqual([]);
@@ -622,7 +628,7 @@ describe('cc-connect: the daemon socket', () => {
     chmodSync(at(root, '/srv/cc/run/api.sock'), 0o777);
     chmodSync(at(root, '/srv/cc/run'), 0o700);
     socket = find(diagnoseAt(root), 'channel.cc-connect.socket');
-    expect(socket).toMatchObject({ status: 'fail', fix: 'chgrp www-data /srv/cc/run && chmod g+x /srv/cc/run' });
+    expect(socket).toMatchObject({ status: 'fail', fix: "chgrp 'www-data' '/srv/cc/run' && chmod g+x '/srv/cc/run'" });
     chmodSync(at(root, '/srv/cc/run'), 0o755);
     expect(find(diagnoseAt(root), 'channel.cc-connect.socket')).toMatchObject({ status: 'ok', message: 'www-data can connect to /srv/cc/run/api.sock' });
   });
@@ -634,7 +640,7 @@ describe('cc-connect: the daemon socket', () => {
     chmodSync(at(root, '/srv/cc/run/api.sock'), 0o755);
     chmodSync(at(root, '/srv/cc/run'), 0o700);
     const socket = find(diagnoseAt(root), 'channel.cc-connect.socket');
-    expect(socket.fix).toBe('chgrp www-data /srv/cc/run && chmod g+x /srv/cc/run && chgrp www-data /srv/cc/run/api.sock && chmod g+w /srv/cc/run/api.sock');
+    expect(socket.fix).toBe("chgrp 'www-data' '/srv/cc/run' && chmod g+x '/srv/cc/run' && chgrp 'www-data' '/srv/cc/run/api.sock' && chmod g+w '/srv/cc/run/api.sock'");
     applyFix(root, socket.fix);
     expect(find(diagnoseAt(root), 'channel.cc-connect.socket').status).toBe('ok');
   });

@@ -6,7 +6,9 @@ import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { main } from '../../installer/cli/cli.js';
 import { jsonDocument, JSON_SCHEMA_VERSION } from '../../installer/report/report.js';
 import type { ServiceEnv } from '../../installer/apply/services.js';
+import { runnerOf } from '../../installer/process/run.js';
 import { runBin, runMain, type RunResult } from '../helpers/cli.js';
+import { exited } from '../helpers/runner.js';
 import { DOCUMENT, keyNames, shapeErrors } from '../helpers/json-shape.js';
 import { at, CHANNELS, serverSandbox, SITE } from '../helpers/sandbox.js';
 
@@ -95,10 +97,10 @@ describe('--json on every command', () => {
     const services: ServiceEnv = {
       liveRoot: root,
       systemdRunning: () => true,
-      exec: async (file, args) => {
+      runner: runnerOf((file, args) => {
         calls.push([file, ...args].join(' '));
-        return { exitCode: 1 };
-      },
+        return exited(1);
+      }),
     };
     for (const json of [true, false]) {
       let stdout = '';
@@ -123,7 +125,7 @@ describe('--json on every command', () => {
 
   it('a skipped reload is a note on stderr (and in the document\'s notes), never extra text on stdout', async () => {
     const root = serverSandbox();
-    const services: ServiceEnv = { liveRoot: root, systemdRunning: () => false, exec: async () => ({ exitCode: 0 }) };
+    const services: ServiceEnv = { liveRoot: root, systemdRunning: () => false, runner: runnerOf(() => exited(0)) };
     let stdout = '';
     let stderr = '';
     const code = await main([...install, '--root', root, '--json'], { stdout: (t) => (stdout += t), stderr: (t) => (stderr += t), env: {}, services });

@@ -7,7 +7,10 @@ import { existsSync } from 'node:fs';
 import { main } from '../../installer/cli/cli.js';
 import { nodeHost } from '../../installer/facts/host.js';
 import { fpmServices, pidFileOf, reloadPhpFpm } from '../../installer/apply/php-fpm.js';
-import type { ExecOutcome, ServiceEnv } from '../../installer/apply/services.js';
+import type { ServiceEnv } from '../../installer/apply/services.js';
+import type { RunResult as ProcessResult } from '../../installer/model/process.js';
+import { runnerOf } from '../../installer/process/run.js';
+import { exited } from '../helpers/runner.js';
 import { hopPaths } from '../../installer/plan/sudo-hop.js';
 import { runMain, type RunResult } from '../helpers/cli.js';
 import { at, isRoot, serverSandbox, SITE } from '../helpers/sandbox.js';
@@ -27,17 +30,17 @@ const INSTALL = ['install', '--bridge', 'kimaki', '--site', SITE, '--service-use
 /** The machine's processes, as the pid files above name them: two php-fpm masters run by root. */
 const PROCESSES: Record<number, { comm: string; uid: number }> = { 4242: { comm: 'php-fpm8.2', uid: 0 }, 77: { comm: 'php-fpm7.4', uid: 0 } };
 
-function live(root: string, systemd: boolean, outcomes: Record<string, ExecOutcome> = {}, processes = PROCESSES) {
+function live(root: string, systemd: boolean, outcomes: Record<string, ProcessResult> = {}, processes = PROCESSES) {
   const calls: { command: string; wrapperOnDisk: boolean }[] = [];
   const services: ServiceEnv = {
     liveRoot: root,
     systemdRunning: () => systemd,
     processOf: (pid) => processes[pid],
-    exec: async (file, args) => {
+    runner: runnerOf((file, args) => {
       const command = [file, ...args].join(' ');
       calls.push({ command, wrapperOnDisk: existsSync(at(root, HOP.wrapper)) });
-      return outcomes[command] ?? { exitCode: 0 };
-    },
+      return outcomes[command] ?? exited(0);
+    }),
   };
   const run = (argv: string[]): Promise<RunResult> => runMain([...argv, '--root', root], {}, services);
   return { calls, run };
@@ -57,7 +60,7 @@ describe('finding the PHP-FPM services from the pools', () => {
   it('never runs anything under a sandbox --root that is not the live host', async () => {
     const root = serverSandbox(POOLS);
     const calls: string[] = [];
-    const result = await reloadPhpFpm(nodeHost(root, {}), root, { reload: true, needed: true }, { exec: async (f, a) => (calls.push([f, ...a].join(' ')), { exitCode: 0 }) });
+    const result = await reloadPhpFpm(nodeHost(root, {}), root, { reload: true, needed: true }, { runner: runnerOf((f, a) => (calls.push([f, ...a].join(' ')), exited(0))) });
     expect(result).toEqual({ reloaded: [], notes: [], settled: true });
     expect(calls).toEqual([]);
   });
@@ -99,7 +102,7 @@ describe('install / upgrade / channel set on the live host reload PHP-FPM after 
 
   it('a failed reload is the run\'s error: exit 1, the files stay written, the commands left to run are named', async () => {
     const root = serverSandbox(POOLS);
-    const { run } = live(root, true, { 'systemctl try-reload-or-restart php8.2-fpm': { exitCode: 1 } });
+    const { run } = live(root, true, { 'systemctl try-reload-or-restart php8.2-fpm': exited(1) });
     const r = await run([...INSTALL, '--json']);
     expect(r.code).toBe(1);
     const doc = JSON.parse(r.stdout) as { exitCode: number; dryRun: boolean; error: { message: string; fix: string } };

@@ -12,7 +12,8 @@ import { planUpgrade } from '../../installer/cli/commands/upgrade.js';
 import { UserError } from '../../installer/model/errors.js';
 import { nodeHost } from '../../installer/facts/host.js';
 import { hopPaths } from '../../installer/plan/sudo-hop.js';
-import { findVisudo, VISUDO_PATHS } from '../../installer/doctor/sudo-probe.js';
+import { findVisudo, VISUDO_PATHS } from '../../installer/lib/sudo-paths.js';
+import { runnerOf } from '../../installer/process/run.js';
 import { runBin, runMain } from '../helpers/cli.js';
 import { at, CHANNELS, isRoot, sandbox, serverSandbox, SITE } from '../helpers/sandbox.js';
 import { entries } from '../helpers/tree.js';
@@ -391,10 +392,12 @@ describe('the drop-in is validated before it is renamed into place', () => {
     const saved = process.env.PATH;
     process.env.PATH = `${bin}:${saved ?? ''}`;
     try {
-      visudoValidator((file) => {
-        asked.push(file);
-        return { status: 0, stdout: '', stderr: '' };
-      })('/x/.tmp', HOP.sudoers, '/sandbox');
+      visudoValidator(
+        runnerOf((file) => {
+          asked.push(file);
+          return { status: 0, stdout: '', stderr: '' };
+        }),
+      )('/x/.tmp', HOP.sudoers, '/sandbox');
     } finally {
       process.env.PATH = saved;
     }

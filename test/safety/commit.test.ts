@@ -71,7 +71,7 @@ describe('a failed commit is rolled back', () => {
     expect(r.code).toBe(1);
     expect(entries(root)).toEqual(before);
     const failed = hit[0] as string;
-    expect(r.stderr).toContain(`bridgectl: cannot replace ${failed} (rename failed: EACCES, injected); nothing was written`);
+    expect(r.stderr).toContain(`bridgectl: cannot replace ${failed} (rename failed: permission denied (EACCES)); nothing was written`);
     if (n === 1) expect(r.stderr).not.toContain('put back');
     else expect(r.stderr).toMatch(/: (\/\S+(, )?)+ (was|were) already replaced and (was|were) put back as (it was|they were)\n/);
     expect(r.stderr).toContain(`fix: find out why ${failed} cannot be changed`);
@@ -91,7 +91,7 @@ describe('a failed commit is rolled back', () => {
     expect(renames).toEqual([]); // backups are all taken before the first rename
     expect(r.code).toBe(1);
     expect(entries(root)).toEqual(before);
-    expect(r.stderr).toContain(`bridgectl: cannot write the backup of ${hit[0]} (write failed: ENOSPC, injected); nothing was written`);
+    expect(r.stderr).toContain(`bridgectl: cannot write the backup of ${hit[0]} (write failed: no space left on the device (ENOSPC)); nothing was written`);
   });
 
   it('with --backup, a failed rename also removes the backups it took (the run wrote nothing)', async () => {
@@ -112,7 +112,7 @@ describe('a failed commit is rolled back', () => {
     });
     expect(steps).toEqual([`rename ${CHANNELS}`, `unlink ${TRANSPORT}`, `unlink ${UNIT}`, `restore ${TRANSPORT}`, `restore ${CHANNELS}`]);
     expect(r.code).toBe(1);
-    expect(r.stderr).toContain(`cannot remove ${UNIT} (unlink failed: EROFS, injected); nothing was written: ${CHANNELS}, ${TRANSPORT} were already replaced and were put back as they were`);
+    expect(r.stderr).toContain(`cannot remove ${UNIT} (unlink failed: read-only filesystem (EROFS)); nothing was written: ${CHANNELS}, ${TRANSPORT} were already replaced and were put back as they were`);
     expect(entries(root)).toEqual(before);
   });
 
@@ -141,10 +141,10 @@ describe('when putting back fails too', () => {
     expect(r.code).toBe(3);
     const [first, second] = renamed as [string, string];
     const third = [CHANNELS, TRANSPORT, UNIT].find((p) => !renamed.includes(p)) as string;
-    expect(r.stderr).toContain(`cannot replace ${third} (rename failed: EIO, injected), and putting back what was already written failed: written: ${first}; not written (as before): `);
+    expect(r.stderr).toContain(`cannot replace ${third} (rename failed: input/output error (EIO)), and putting back what was already written failed: written: ${first}; not written (as before): `);
     const notWritten = /not written \(as before\): ([^(]*) \(/.exec(r.stderr)?.[1];
     expect(notWritten?.split(', ').sort()).toEqual([second, third].sort());
-    const kept = new RegExp(`${first}: rename failed: EIO, injected; its previous version is (\\S+\\.bridgectl-bak)\\)`).exec(r.stderr)?.[1];
+    const kept = new RegExp(`${first}: rename failed: input\\/output error \\(EIO\\); its previous version is (\\S+\\.bridgectl-bak)\\)`).exec(r.stderr)?.[1];
     expect(kept).toBeDefined();
     // The written file holds the new content; its previous version is in the named backup; the second was put back.
     expect(readFileSync(at(root, kept as string), 'utf8')).not.toEqual(readFileSync(at(root, first), 'utf8'));
@@ -177,7 +177,7 @@ describe('for real: chattr +i on the unit', () => {
       const before = entries(root);
       const r = runBin(upgrade(root));
       expect(r.code).toBe(1);
-      expect(r.stderr).toContain(`cannot replace ${UNIT} (rename failed: EPERM`);
+      expect(r.stderr).toContain(`cannot replace ${UNIT} (rename failed: operation not permitted (EPERM)`);
       expect(readFileSync(at(root, CHANNELS), 'utf8')).toContain("'/usr/local/bin/kimaki'");
       expect(entries(root)).toEqual(before);
     } finally {

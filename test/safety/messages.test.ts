@@ -9,7 +9,7 @@ import { spawnSync } from 'node:child_process';
 import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { visudoValidator } from '../../installer/apply/apply.js';
 import { hostError, MarkerError, oneLine, serverPathOf, showInvisible, UserError, withPath } from '../../installer/model/errors.js';
-import { spawnRunner } from '../../installer/doctor/sudo-probe.js';
+import { processRunner } from '../../installer/process/run.js';
 import { BIN, runMain } from '../helpers/cli.js';
 import { at, CHANNELS, isRoot, PASSWD, sandbox, serverSandbox, SITE } from '../helpers/sandbox.js';
 
@@ -79,7 +79,7 @@ describe('host problems are ordinary errors with a fix', () => {
   it('a visudo that is not executable', () => {
     const root = sandbox({ 'usr/sbin/visudo': '#!/bin/sh\nexit 0\n', 'etc/x': 'x' });
     chmodSync(at(root, '/usr/sbin/visudo'), 0o644);
-    const validate = visudoValidator(spawnRunner, () => at(root, '/usr/sbin/visudo'));
+    const validate = visudoValidator(processRunner, () => at(root, '/usr/sbin/visudo'));
     let err: unknown;
     try {
       validate(at(root, '/etc/x'), '/etc/sudoers.d/bridgectl-kimaki', '/');

@@ -24,7 +24,7 @@ import { chmodSync, chownSync, copyFileSync, existsSync, mkdirSync, mkdtempSync,
 import { createServer, type Server } from 'node:net';
 import path from 'node:path';
 import { MAX_MESSAGE_BYTES, hopPaths } from '../../installer/plan/sudo-hop.js';
-import { VISUDO_PATHS } from '../../installer/doctor/sudo-probe.js';
+import { VISUDO_PATHS } from '../../installer/lib/sudo-paths.js';
 import type { Check } from '../../installer/model/doctor.js';
 import { clearCalls, fakeCcConnect, fakeKimaki, HOSTILE_MESSAGES, readCalls, waitForCalls, type Call } from '../helpers/dispatch.js';
 

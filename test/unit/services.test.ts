@@ -3,14 +3,12 @@
  * test injects the runner (and whether systemd is running), so root '/' here
  * exercises the live-host logic without touching the machine.
  */
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import { build } from 'esbuild';
 import { type FileChange } from '../../installer/model/plan.js';
 import { fileChange } from '../../installer/plan/changes.js';
-import { execToStderr, reloadServices, stopRemovedUnits, type ExecOutcome, type ServiceEnv } from '../../installer/apply/services.js';
+import { reloadServices, stopRemovedUnits, type ServiceEnv } from '../../installer/apply/services.js';
+import type { RunResult } from '../../installer/model/process.js';
+import { runnerOf } from '../../installer/process/run.js';
+import { ended, exited } from '../helpers/runner.js';
 
 const UNIT = '/etc/systemd/system/kimaki.service';
 const created = (p: string): FileChange => fileChange(p, null, '[Unit]\n', 0o644);
@@ -18,15 +16,16 @@ const updated = (p: string): FileChange => fileChange(p, '[Unit]\nold\n', '[Unit
 const removed = (p: string): FileChange => fileChange(p, '[Unit]\n', null, 0o644, 0o644);
 
 /** A fake systemctl: records every call, answers from `outcomes` by subcommand (default exit 0). */
-function fakeSystemd(outcomes: Record<string, ExecOutcome> = {}, running = true): ServiceEnv & { calls: string[] } {
+function fakeSystemd(outcomes: Record<string, RunResult> = {}, running = true): ServiceEnv & { calls: string[] } {
   const calls: string[] = [];
   return {
     calls,
     systemdRunning: () => running,
-    exec: async (file, args) => {
+    runner: runnerOf((file, args, options) => {
       calls.push([file, ...args].join(' '));
-      return outcomes[args[0] ?? ''] ?? { exitCode: 0 };
-    },
+      expect(options).toEqual({ output: 'stderr' }); // never on our stdout
+      return outcomes[args[0] ?? ''] ?? exited(0);
+    }),
   };
 }
 
@@ -53,7 +52,7 @@ describe('reloadServices', () => {
   });
 
   it('reports a failing daemon-reload with its exit status, and runs nothing after it', async () => {
-    const env = fakeSystemd({ 'daemon-reload': { exitCode: 1 } });
+    const env = fakeSystemd({ 'daemon-reload': exited(1) });
     const r = await reloadServices([created(UNIT)], '/', true, env);
     expect(env.calls).toEqual(['systemctl daemon-reload']);
     expect(r.failed).toEqual({
@@ -64,8 +63,8 @@ describe('reloadServices', () => {
   });
 
   it.each([
-    [{ signal: 'SIGTERM' }, 'killed by SIGTERM'],
-    [{ error: 'ENOENT' }, 'could not run: ENOENT'],
+    [ended({ signal: 'SIGTERM' }), 'killed by SIGTERM'],
+    [ended({ error: 'ENOENT' }), 'could not run: ENOENT'],
   ])('names how a command ended: %j', async (outcome, status) => {
     const r = await reloadServices([updated(UNIT)], '/', false, fakeSystemd({ 'daemon-reload': outcome }));
     expect(r.failed?.status).toBe(status);
@@ -85,7 +84,7 @@ describe('reloadServices', () => {
   });
 
   it('a failing try-restart names the command; the files stay written', async () => {
-    const r = await reloadServices([updated(UNIT)], '/', false, fakeSystemd({ 'try-restart': { exitCode: 1 } }));
+    const r = await reloadServices([updated(UNIT)], '/', false, fakeSystemd({ 'try-restart': exited(1) }));
     expect(r.failed).toEqual({ command: 'systemctl try-restart kimaki.service', status: 'exit status 1', remaining: ['systemctl try-restart kimaki.service'] });
   });
 });
@@ -99,7 +98,7 @@ describe('stopRemovedUnits', () => {
   });
 
   it('reports a failure with its exit status', async () => {
-    const r = await stopRemovedUnits([removed(UNIT)], '/', fakeSystemd({ disable: { exitCode: 5 } }));
+    const r = await stopRemovedUnits([removed(UNIT)], '/', fakeSystemd({ disable: exited(5) }));
     expect(r.failed).toMatchObject({ command: 'systemctl disable --now kimaki.service', status: 'exit status 5' });
   });
 
@@ -111,31 +110,5 @@ describe('stopRemovedUnits', () => {
     const env = fakeSystemd({}, running);
     expect(await stopRemovedUnits(changes, root, env)).toEqual({ ran: [] });
     expect(env.calls).toEqual([]);
-  });
-});
-
-describe('execToStderr', () => {
-  it("sends the command's output to stderr: stdout stays one --json document", async () => {
-    // Bundle the module as shipped and run its default exec in a child whose stdout and stderr we can see.
-    const dir = mkdtempSync(path.join(tmpdir(), 'bridgectl-services-'));
-    try {
-      // CommonJS, like the shipped bundle.
-      const bundle = path.join(dir, 'services.cjs');
-      await build({ entryPoints: ['installer/apply/services.ts'], bundle: true, platform: 'node', format: 'cjs', outfile: bundle, logLevel: 'silent' });
-      const script = `require(${JSON.stringify(bundle)})
-  .execToStderr('sh', ['-c', 'echo from-stdout; echo from-stderr >&2; exit 3'])
-  .then((r) => process.stdout.write(JSON.stringify(r)));`;
-      const r = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8', input: '' });
-      expect(r.status).toBe(0);
-      expect(JSON.parse(r.stdout)).toEqual({ exitCode: 3 });
-      expect(r.stderr).toBe('from-stdout\nfrom-stderr\n');
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
-  });
-
-  it('reports a command that cannot run, and one killed by a signal, without throwing', async () => {
-    expect(await execToStderr('/nonexistent/bridgectl-no-such-systemctl', ['daemon-reload'])).toEqual({ error: 'ENOENT' });
-    expect(await execToStderr('sh', ['-c', 'kill -KILL $$'])).toEqual({ signal: 'SIGKILL' });
   });
 });

@@ -27,6 +27,11 @@ describe('shellQuote', () => {
     );
   });
 
+  it('quotes every word, even one no shell would change: one form for scripts and printed commands', () => {
+    expect(shellQuote('/usr/local/bin/kimaki')).toBe("'/usr/local/bin/kimaki'");
+    expect(shellQuote('www-data')).toBe("'www-data'");
+  });
+
   it("escapes ' as '\\''", () => {
     expect(shellQuote("it's")).toBe(`'it'\\''s'`);
     expect(shellQuote('')).toBe("''");

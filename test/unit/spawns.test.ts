@@ -2,34 +2,33 @@
  * Processes bridgectl starts while it plans, on the live host (--root /):
  * getent once per database and `sudo -V` once per run, however many
  * bridges and plans (a writing run plans twice: before and under the lock).
- * node:child_process is spied where the code loads it, at the call site.
+ * The one process runner (installer/process/run.ts) is spied: every process
+ * bridgectl starts goes through it.
  */
-import type { SpawnSyncReturns } from 'node:child_process';
 import { main, type Io } from '../../installer/cli/cli.js';
 import { nodeHost } from '../../installer/facts/host.js';
 import { type Host } from '../../installer/model/facts.js';
+import { processRunner } from '../../installer/process/run.js';
 import { bridgeSandbox } from '../helpers/bridge-sandbox.js';
 import { PASSWD, GROUP, SITE } from '../helpers/sandbox.js';
 
-const childProcess = process.getBuiltinModule('node:child_process') as typeof import('node:child_process');
-
 type Call = { file: string; args: readonly string[] };
 
-/** Replace spawnSync: getent answers from the sandbox's passwd and group, sudo -V with a version; everything else really runs. */
+/** Replace runSync: getent answers from the sandbox's passwd and group, sudo -V with a version; everything else really runs. */
 function spySpawns(): { calls: Call[]; restore(): void } {
   const calls: Call[] = [];
-  const real = childProcess.spawnSync;
-  childProcess.spawnSync = ((file: string, args: readonly string[] = [], options?: object) => {
+  const real = processRunner.runSync;
+  processRunner.runSync = (file, args, options) => {
     calls.push({ file, args });
-    const answer = (stdout: string): SpawnSyncReturns<string> => ({ pid: 0, output: [null, stdout, ''], stdout, stderr: '', status: 0, signal: null });
+    const answer = (stdout: string) => ({ status: 0, stdout, stderr: '' });
     if (file === 'getent') return answer(args[0] === 'passwd' ? PASSWD : GROUP);
     if (file.endsWith('/sudo') && args[0] === '-V') return answer('Sudo version 1.9.15p5\n');
-    return real(file, args as string[], options as never);
-  }) as typeof real;
+    return real(file, args, options);
+  };
   return {
     calls,
     restore: () => {
-      childProcess.spawnSync = real;
+      processRunner.runSync = real;
     },
   };
 }

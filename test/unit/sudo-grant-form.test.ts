@@ -9,7 +9,8 @@ import type { Identity } from '../../installer/model/identity.js';
 import { hopPaths, inspectDispatch, ownGrantForm, planDispatch, renderHop } from '../../installer/plan/sudo-hop.js';
 import { type SudoHopSpec } from '../../installer/model/sudo.js';
 import { type GrantForm } from '../../installer/model/dispatch.js';
-import type { Runner } from '../../installer/doctor/sudo-probe.js';
+import type { Runner } from '../../installer/model/process.js';
+import { runnerOf } from '../../installer/process/run.js';
 import { CHUBES, exe, fakeHost } from '../helpers/fake-host.js';
 
 const HOP = hopPaths('kimaki');
@@ -26,7 +27,7 @@ const identity: Identity = {
 };
 const channel = kimaki.channel(identity, {}) as ChannelSpec;
 const hop = kimaki.sudoHop as SudoHopSpec;
-const sudo = (version: string): Runner => () => ({ status: 0, stdout: `Sudo version ${version}\n`, stderr: '' });
+const sudo = (version: string): Runner => runnerOf(() => ({ status: 0, stdout: `Sudo version ${version}\n`, stderr: '' }));
 /** The grant bridgectl writes for www-data in a form. */
 const own = (form: GrantForm): string => renderHop({ bridge: kimaki, hop, identity, channel, webUsers: ['www-data'], form, cliPath: '/usr/bin:/bin' }).sudoers;
 const WIDENED = `www-data ALL=(chubes) NOPASSWD: ${HOP.target} *\n`;

@@ -7,7 +7,8 @@ import { RenderError } from '../../installer/model/errors.js';
 import type { Identity } from '../../installer/model/identity.js';
 import { grantCommands, hopPaths, parseGrant, recipientPattern, renderHop, type HopRenderInput } from '../../installer/plan/sudo-hop.js';
 import { type SudoHopSpec } from '../../installer/model/sudo.js';
-import { detectSudoVersion, parseSudoVersion, supportsSudoersRegex, type Runner } from '../../installer/doctor/sudo-probe.js';
+import { detectSudoVersion, parseSudoVersion, supportsSudoersRegex } from '../../installer/doctor/sudo-probe.js';
+import { runnerOf } from '../../installer/process/run.js';
 
 const identity: Identity = {
   serviceUser: 'opencode',
@@ -173,10 +174,10 @@ describe('sudo version', () => {
   it('is undefined for anything else, and when no sudo is found', () => {
     expect(parseSudoVersion('sudo: command not found')).toBeUndefined();
     const calls: string[] = [];
-    const run: Runner = (file) => {
+    const run = runnerOf((file) => {
       calls.push(file);
       return file === '/b/sudo' ? { status: 0, stdout: 'Sudo version 1.9.5p2\n', stderr: '' } : { status: null, stdout: '', stderr: '', error: 'ENOENT' };
-    };
+    });
     expect(detectSudoVersion(run, ['/a/sudo', '/b/sudo'])?.text).toBe('1.9.5p2');
     expect(calls).toEqual(['/a/sudo', '/b/sudo']);
     expect(detectSudoVersion(run, ['/a/sudo'])).toBeUndefined();

@@ -9,7 +9,8 @@ import { planInstall } from '../../installer/cli/commands/install.js';
 import { nodeHost } from '../../installer/facts/host.js';
 import { resolveIdentity } from '../../installer/identity/identity.js';
 import { inspectDispatch, planDispatch, type HopFacts } from '../../installer/plan/sudo-hop.js';
-import { probeGrant, probeHopDirectories, probeHopFiles, probeSudoBinary, probeSudoHop, probeSudoVersion, probeVisudo, type Runner } from '../../installer/doctor/sudo-probe.js';
+import { probeGrant, probeHopDirectories, probeHopFiles, probeSudoBinary, probeSudoHop, probeSudoVersion, probeVisudo } from '../../installer/doctor/sudo-probe.js';
+import { runnerOf } from '../../installer/process/run.js';
 import { runMain } from '../helpers/cli.js';
 import { at, serverSandbox, SITE, SVC_UID } from '../helpers/sandbox.js';
 
@@ -35,9 +36,9 @@ async function installed(): Promise<{ root: string; hop: HopFacts; files: Return
   return { root, hop, files };
 }
 
-const never: Runner = () => {
+const never = runnerOf(() => {
   throw new Error('no process may start in a sandbox probe');
-};
+});
 
 describe('sudo probes in a sandbox root', () => {
   it('say which probes need the live host, and start nothing', async () => {
@@ -65,9 +66,9 @@ describe('sudo probes in a sandbox root', () => {
   it('report a missing file, and a visudo verdict from the runner', async () => {
     const { root, hop, files } = await installed();
     const host = nodeHost(root, {});
-    const refuse: Runner = (file, args) => (file.endsWith('visudo') && args[0] === '-c' ? { status: 1, stdout: '', stderr: 'bad: syntax error\n' } : { status: null, stdout: '', stderr: '', error: 'ENOENT' });
+    const refuse = runnerOf((file, args) => (file.endsWith('visudo') && args[0] === '-c' ? { status: 1, stdout: '', stderr: 'bad: syntax error\n' } : { status: null, stdout: '', stderr: '', error: 'ENOENT' }));
     expect(probeVisudo(host, hop, refuse)).toMatchObject({ status: 'fail', message: `${hop.paths.sudoers} fails visudo -cf: bad: syntax error` });
-    const ok: Runner = () => ({ status: 0, stdout: 'parsed OK', stderr: '' });
+    const ok = runnerOf(() => ({ status: 0, stdout: 'parsed OK', stderr: '' }));
     expect(probeVisudo(host, hop, ok)).toMatchObject({ status: 'ok' });
     const gone = probeHopFiles(nodeHost(serverSandbox(), {}), files);
     expect(gone.map((p) => p.message)).toEqual(files.map((f) => `${f.path} is missing`));

@@ -120,7 +120,7 @@ describe('writing values a unit can carry (#17 item 5)', () => {
 
 describe('reading a plist as an XML reader does (#17 item 5)', () => {
   it('decodes entities in one pass and character references', () => {
-    const text = '<dict><key>EnvironmentVariables</key><dict><key>A</key><string>a&amp;lt;b &#38; &#x3C; &lt;</string></dict></dict>';
+    const text = '<?xml version="1.0"?><plist version="1.0"><dict><key>EnvironmentVariables</key><dict><key>A</key><string>a&amp;lt;b &#38; &#x3C; &lt;</string></dict></dict></plist>';
     expect(parseLaunchdPlist(text).env).toEqual([['A', 'a&lt;b & < <']]);
   });
 

@@ -16,6 +16,7 @@ import { BLOCK_ID, listBlocks } from '../../render/markers.js';
 import type { Plan } from '../../model/plan.js';
 import { JSON_SCHEMA_VERSION, redact } from '../../report/report.js';
 import { VERSION } from '../../lib/version.js';
+import { shellQuote } from '../../lib/shell.js';
 
 export interface ChannelSetOptions {
   site?: string;
@@ -130,14 +131,13 @@ function formatOne(channel: ListedChannel): string {
   const owner = channel.bridge === null ? 'custom' : `bridge ${channel.bridge}`;
   const spec = channel.spec;
   if (!spec) return `${channel.name} (${owner}): not in bridgectl's format\n`;
-  const word = (w: string): string => (/^[\w@%+=:,./{}-]+$/.test(w) ? w : JSON.stringify(w));
   const lines = [
     `${channel.name} (${owner})`,
     `  command  ${spec.command}`,
-    `  args     ${spec.args.map(word).join(' ')}`,
+    `  args     ${spec.args.map((a) => shellQuote(a, 'argument')).join(' ')}`,
     `  detach   ${spec.detach ? 'yes' : 'no'}, timeout ${spec.timeout}s`,
   ];
-  if (spec.env.length > 0) lines.push(`  env      ${spec.env.map(([k, v]) => `${k}=${word(v)}`).join(' ')}`);
+  if (spec.env.length > 0) lines.push(`  env      ${spec.env.map(([k, v]) => `${k}=${shellQuote(v, `environment ${k}`)}`).join(' ')}`);
   return lines.join('\n') + '\n';
 }
 

@@ -3,7 +3,8 @@ import { type Check } from '../../model/doctor.js';
 import type { Host } from '../../model/facts.js';
 import { resolveSite } from '../../identity/identity.js';
 import { channelsFile, onHost, transportFile } from '../../lib/paths.js';
-import type { Runner } from '../../doctor/sudo-probe.js';
+import type { Runner } from '../../model/process.js';
+import { processRunner } from '../../process/run.js';
 import { resolveWebUser } from '../../facts/web-user.js';
 import { type WebUser } from '../../model/web-user.js';
 
@@ -37,14 +38,10 @@ export function runDoctor(options: DoctorOptions, host: Host, lint: (file: strin
   return { site, webUser, checks: diagnose({ host, site, webUser, lint: available ? results : 'unavailable', ...probes }) };
 }
 
-/**
- * `php -l FILE`; node:child_process rather than execa, which is slow to
- * import for one call, and loaded here rather than at startup.
- */
-export function phpLint(file: string): LintResult | 'unavailable' {
-  const { spawnSync } = process.getBuiltinModule('node:child_process') as typeof import('node:child_process');
-  const r = spawnSync('php', ['-n', '-l', file], { encoding: 'utf8', timeout: 30_000 });
-  if (r.error) return 'unavailable';
+/** `php -l FILE`; 'unavailable' when php could not be run (not installed…). */
+export function phpLint(file: string, run: Runner = processRunner): LintResult | 'unavailable' {
+  const r = run.runSync('php', ['-n', '-l', file], { timeout: 30_000 });
+  if (r.error !== undefined) return 'unavailable';
   if (r.status === 0) return { ok: true };
-  return { ok: false, output: `${r.stdout ?? ''}${r.stderr ?? ''}` };
+  return { ok: false, output: `${r.stdout}${r.stderr}` };
 }
