@@ -14,10 +14,9 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { BIN } from '../helpers/cli.js';
-import { bridgeSandbox } from '../helpers/bridge-sandbox.js';
+import { ALL_BRIDGE_FLAGS, bridgeSandbox, SECRET_ENV } from '../helpers/bridge-sandbox.js';
 import { SITE } from '../helpers/sandbox.js';
 
-const TOKEN = '123456789:AAbbccddeeffgghhiijjkkllmmnnooppqqr';
 
 function straceUsable(): boolean {
   const r = spawnSync('strace', ['-f', '-qq', '-e', 'trace=none', 'true']);
@@ -35,10 +34,10 @@ const usable = straceUsable();
   const dir = mkdtempSync(path.join(tmpdir(), 'bridgectl-strace-'));
   try {
     const log = path.join(dir, 'trace');
-    const argv = ['install', '--bridge', 'kimaki', '--bridge', 'cc-connect', '--bridge', 'telegram', '--site', SITE, '--service-user', 'opencode', '--root', root, '--no-reload'];
+    const argv = ['install', ...ALL_BRIDGE_FLAGS, '--site', SITE, '--service-user', 'opencode', '--root', root, '--no-reload'];
     const r = spawnSync('strace', ['-f', '-y', '-qq', '-s', '4096', '-e', 'trace=rename,renameat,renameat2,fsync,fdatasync', '-o', log, process.execPath, BIN, ...argv], {
       encoding: 'utf8',
-      env: { PATH: process.env.PATH ?? '/usr/bin:/bin', TELEGRAM_BOT_TOKEN: TOKEN, BRIDGECTL_PHP: 'none', BRIDGECTL_SYSTEMD_ANALYZE: 'none' },
+      env: { PATH: process.env.PATH ?? '/usr/bin:/bin', ...SECRET_ENV, BRIDGECTL_PHP: 'none', BRIDGECTL_SYSTEMD_ANALYZE: 'none' },
     });
     expect({ status: r.status, stderr: r.stderr.replace(/^note: .*\n/gm, '') }).toEqual({ status: 0, stderr: '' });
 
