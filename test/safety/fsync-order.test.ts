@@ -13,6 +13,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { bridges } from '../../bridges/index.js';
 import { BIN } from '../helpers/cli.js';
 import { ALL_BRIDGE_FLAGS, bridgeSandbox, SECRET_ENV } from '../helpers/bridge-sandbox.js';
 import { SITE } from '../helpers/sandbox.js';
@@ -62,17 +63,15 @@ const usable = straceUsable();
       }
     }
     expect(pending).toEqual([]); // every directory renamed into was fsynced before exit
-    // The token file (pointed at by the telegram channel) first, then the mu-plugins, then the units.
-    expect(renamed).toEqual([
-      '/etc/bridgectl/telegram.curl',
+    // The secret files (pointed at by their channels) first, then the mu-plugins, then the units, each in bridge order.
+    const expected = [
+      ...bridges.flatMap((b) => (b.secret ? [b.secret.file.path] : [])),
       `${SITE}/wp-content/mu-plugins/wp-coding-agents-channels.php`,
       `${SITE}/wp-content/mu-plugins/wp-coding-agents-cli-transport.php`,
-      '/etc/systemd/system/kimaki.service',
-      '/etc/systemd/system/cc-connect.service',
-      '/etc/systemd/system/opencode-serve.service',
-      '/etc/systemd/system/opencode-telegram.service',
-    ]);
-    expect(dirSyncs).toBe(3); // one per run of renames in a directory, not one per rename
+      ...bridges.flatMap((b) => b.units.map((u) => `/etc/systemd/system/${u.unit}`)),
+    ];
+    expect(renamed).toEqual(expected);
+    expect(dirSyncs).toBe(new Set(expected.map((p) => path.posix.dirname(p))).size); // one per run of renames in a directory, not one per rename
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
