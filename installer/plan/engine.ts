@@ -396,7 +396,7 @@ function secretFileChange(
     notes.push(`${path}: mode ${formatMode(SECRET_FILE_MODE)}, owner root, group ${host.groupName(entry.gid) ?? entry.gid} (web user ${web.name}, ${source})`);
   }
   const dir = posix.dirname(path);
-  if (host.stat(dir) === undefined && !directories.some((d) => d.path === dir)) directories.push({ path: dir, uid: 0, gid: 0, mode: SECRET_DIR_MODE });
+  if (host.stat(dir) === undefined) directories.push({ path: dir, uid: 0, gid: 0, mode: SECRET_DIR_MODE });
   return { ...change, secret: true };
 }
 
@@ -541,7 +541,8 @@ export function planBridges(
       ...rendered.flatMap((r) => r.files.filter((f) => !f.secret)),
       ...pointedAt.filter((c) => c.after === null),
     ],
-    directories: rendered.flatMap((r) => r.directories),
+    // Bridges may share a directory (two secret files in /etc/bridgectl): made once.
+    directories: rendered.flatMap((r) => r.directories).filter((d, i, all) => all.findIndex((o) => o.path === d.path) === i),
     identities: Object.fromEntries(rendered.map((r) => [r.bridge.id, r.identity])),
     notes,
     secrets: [...new Set(rendered.flatMap((r) => r.secrets))],
