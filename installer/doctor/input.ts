@@ -1,9 +1,9 @@
 /** What doctor diagnoses from: the facts, the site, the web user, and the live probes' results. */
 import type { Host } from '../model/facts.js';
 import type { WebUser } from '../model/web-user.js';
-import type { Runner } from './sudo-probe.js';
+import type { LintResult, Runner } from './sudo-probe.js';
 
-export type LintResult = { ok: true } | { ok: false; output: string };
+export type { LintResult } from './sudo-probe.js';
 
 export interface DoctorInput {
   host: Host;

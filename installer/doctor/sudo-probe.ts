@@ -1,6 +1,7 @@
 /**
- * Probes of the sudo dispatch mode, for `doctor` (and for `install` to pick
- * the grant's form). Each probe returns a result instead of printing or
+ * doctor's live probes, the only ones that start processes: `php -l` of
+ * the managed PHP files, and the probes of the sudo dispatch mode (which
+ * `install` also uses to pick the grant's form). Each probe returns a result instead of printing or
  * throwing; processes are started only through an injectable Runner, and
  * the probes that need the live host say so and are skipped in a sandbox
  * root.
@@ -45,6 +46,9 @@ export const spawnRunner: Runner = (file, args, options = {}) => {
     ...(r.error ? { error: (r.error as NodeJS.ErrnoException).code ?? r.error.message } : {}),
   };
 };
+
+/** `php -l` of one file. */
+export type LintResult = { ok: true } | { ok: false; output: string };
 
 export type ProbeStatus = 'ok' | 'fail' | 'warn' | 'skip';
 
@@ -283,4 +287,16 @@ export function probeSudoHop(host: Host, hop: HopUnderTest, expected: readonly F
     probeVisudo(host, hop, run),
     ...probeGrant(host, hop, run),
   ];
+}
+
+/**
+ * `php -l FILE`; node:child_process rather than execa, which is slow to
+ * import for one call, and loaded here rather than at startup.
+ */
+export function phpLint(file: string): LintResult | 'unavailable' {
+  const { spawnSync } = process.getBuiltinModule('node:child_process') as typeof import('node:child_process');
+  const r = spawnSync('php', ['-n', '-l', file], { encoding: 'utf8', timeout: 30_000 });
+  if (r.error) return 'unavailable';
+  if (r.status === 0) return { ok: true };
+  return { ok: false, output: `${r.stdout ?? ''}${r.stderr ?? ''}` };
 }

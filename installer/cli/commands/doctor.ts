@@ -3,7 +3,7 @@ import { type Check } from '../../model/doctor.js';
 import type { Host } from '../../model/facts.js';
 import { resolveSite } from '../../identity/identity.js';
 import { channelsFile, onHost, transportFile } from '../../lib/paths.js';
-import type { Runner } from '../../doctor/sudo-probe.js';
+import { phpLint, type Runner } from '../../doctor/sudo-probe.js';
 import { resolveWebUser } from '../../facts/web-user.js';
 import { type WebUser } from '../../model/web-user.js';
 import { doctorExitCode } from '../../doctor/doctor.js';
@@ -42,17 +42,6 @@ export function runDoctor(options: DoctorOptions, host: Host, lint: (file: strin
   return { site, webUser, checks: diagnose({ host, site, webUser, lint: available ? results : 'unavailable', ...probes }) };
 }
 
-/**
- * `php -l FILE`; node:child_process rather than execa, which is slow to
- * import for one call, and loaded here rather than at startup.
- */
-export function phpLint(file: string): LintResult | 'unavailable' {
-  const { spawnSync } = process.getBuiltinModule('node:child_process') as typeof import('node:child_process');
-  const r = spawnSync('php', ['-n', '-l', file], { encoding: 'utf8', timeout: 30_000 });
-  if (r.error) return 'unavailable';
-  if (r.status === 0) return { ok: true };
-  return { ok: false, output: `${r.stdout ?? ''}${r.stderr ?? ''}` };
-}
 
 function runDoctorCommand({ args, io, style, host }: CommandContext): number {
   const [webUser, ...more] = args.webUser ?? [];
