@@ -59,9 +59,12 @@ export const telegram: BridgeDefinition = {
     label: 'telegram bot token',
     flag: '--telegram-token',
     env: TOKEN_ENV,
-    fromFlags: (flags) => flags.telegramToken,
+    describe: `Telegram bot token (visible in ps: prefer env ${TOKEN_ENV} or the bot's .env)`,
+    describeForRender: 'Telegram bot token, for the telegram channel: the token file is listed with its content omitted (--out writes it)',
+    sample: '1234567890:AAfake-golden_token_NOT-REAL',
     shape: TELEGRAM_TOKEN_SHAPE,
     shapeHint: '<digits>:<letters, digits, _ or ->',
+    malformedFix: 'pass the token BotFather gave you',
     adoptFrom: (identity) => [{ path: path.posix.join(identity.dataDir, '.env'), read: (text) => dotenvValue(text, TOKEN_ENV) }],
     file: { path: TELEGRAM_CURL_CONFIG, render: renderCurlConfig, read: readCurlConfig },
     // The bash installer baked the token into the block's URL argument.

@@ -1,7 +1,9 @@
-// Rewrite the README's help block from the built CLI (npm run readme).
+// Rewrite what the docs show of the built CLI and the bridge registry (npm run readme):
+// the README's help block and docs/bridges.md's bridge table (scripts/bridges-table.ts).
 // test/integration/readme.test.ts fails when they drift apart.
 import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
+import { build } from 'esbuild';
 
 export const HELP_COMMANDS = [[], ['install'], ['upgrade'], ['check'], ['doctor'], ['render'], ['uninstall']];
 
@@ -13,8 +15,18 @@ export function helpBlock() {
   return '<!-- help:begin -->\n```\n' + parts.join('\n\n') + '\n```\n<!-- help:end -->';
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) {
-  const readme = readFileSync('README.md', 'utf8');
-  const next = readme.replace(/<!-- help:begin -->[\s\S]*<!-- help:end -->/, helpBlock());
-  writeFileSync('README.md', next);
+/** The table module, bundled from TypeScript in memory (the registry is TypeScript; this script is not). */
+async function bridgesTableModule() {
+  const out = await build({ entryPoints: ['scripts/bridges-table.ts'], bundle: true, write: false, format: 'esm', platform: 'node', logLevel: 'error' });
+  return import(`data:text/javascript;base64,${Buffer.from(out.outputFiles[0].text).toString('base64')}`);
 }
+
+/** Write both; run from the repository root after a build. */
+export async function writeDocs() {
+  const readme = readFileSync('README.md', 'utf8');
+  writeFileSync('README.md', readme.replace(/<!-- help:begin -->[\s\S]*<!-- help:end -->/, helpBlock()));
+  const { withBridgesTable } = await bridgesTableModule();
+  writeFileSync('docs/bridges.md', withBridgesTable(readFileSync('docs/bridges.md', 'utf8')));
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) await writeDocs();

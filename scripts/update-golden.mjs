@@ -1,13 +1,16 @@
 // npm run golden:update — the only way files under test/golden/ change.
 // 1. Rebuild the bundle and re-render every `bridgectl render` case in
 //    test/golden/render/cases.json with it.
-// 2. Re-run the jest golden tests with BRIDGECTL_UPDATE_GOLDEN=1, which
+// 2. Rewrite the README's help block and docs/bridges.md's bridge table
+//    (scripts/readme-help.mjs): a bridge added or changed shows there too.
+// 3. Re-run the jest golden tests with BRIDGECTL_UPDATE_GOLDEN=1, which
 //    rewrites the renderer-level golden files.
 // Review the diff before committing it. Refuses to run in CI.
 import { spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
+import { writeDocs } from './readme-help.mjs';
 
 if (process.env.CI) {
   console.error('update-golden: refusing to run in CI');
@@ -33,6 +36,10 @@ for (const { name, args } of cases) {
   writeFileSync(path.join(goldenDir, `${name}.txt`), r.stdout);
   process.stdout.write(`wrote test/golden/render/${name}.txt\n`);
 }
+
+process.chdir(repo);
+await writeDocs();
+process.stdout.write('wrote README.md (help), docs/bridges.md (bridge table)\n');
 
 const jest = spawnSync(
   process.execPath,

@@ -1,24 +1,15 @@
 /**
  * The CLI side of write safety: the options (--lock-timeout, --backup,
  * --allow-symlinked-dirs), the host lock around mutating commands, and the
- * options handed to applyPlan. Kept out of cli.ts so that file only gains
- * three call sites.
+ * options handed to applyPlan.
  */
 import path from 'node:path';
 import type { Argv } from 'yargs';
 import type { ApplyOptions } from '../apply/apply.js';
 import { UsageError } from '../model/errors.js';
 import { DEFAULT_LOCK_TIMEOUT, withLock } from '../apply/lock.js';
-
-export interface SafetyArgs {
-  root: string;
-  dryRun: boolean;
-  quiet?: boolean;
-  lockTimeout?: number;
-  backup?: boolean;
-  allowSymlinkedDirs?: boolean;
-  _: (string | number)[];
-}
+import { commandWrites } from './commands/index.js';
+import type { SafetyArgs } from './types.js';
 
 interface SafetyIo {
   stderr(text: string): void;
@@ -43,14 +34,11 @@ export function withSafetyOptions<T>(y: Argv<T>) {
 }
 
 /**
- * Commands that only read. Every other command, unless --dry-run, runs
- * under the host lock: a new mutating command is serialized by default.
+ * Whether this run may write: the registry says which commands do (a
+ * command is taken as writing unless it says otherwise), and --dry-run never does.
  */
-const READ_ONLY = new Set(['render', 'check', 'doctor', 'list']);
-
 function isMutating(args: SafetyArgs): boolean {
-  if (args.dryRun) return false;
-  return !args._.some((word) => READ_ONLY.has(String(word)));
+  return !args.dryRun && commandWrites(args._);
 }
 
 /** Run a command, under the host lock when it may write: planning and applying then see one consistent state. */

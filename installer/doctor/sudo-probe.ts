@@ -1,9 +1,10 @@
 /**
- * Probes of the sudo dispatch mode, for `doctor` (and for `install` to pick
- * the grant's form). Each probe returns a result instead of printing or
- * throwing; processes are started only through an injectable Runner
- * (model/process.ts), and the probes that need the live host say so and
- * are skipped in a sandbox root.
+ * doctor's live probes, the only ones that start processes: `php -l` of
+ * the managed PHP files, and the probes of the sudo dispatch mode (which
+ * `install` also uses to pick the grant's form). Each probe returns a
+ * result instead of printing or throwing; processes are started only
+ * through an injectable Runner (model/process.ts), and the probes that need
+ * the live host say so and are skipped in a sandbox root.
  *
  *   sudo.binary     sudo is installed, root-owned and setuid
  *   sudo.version    which grant form this sudo understands
@@ -28,6 +29,17 @@ const PROBE_TIMEOUT_MS = 30_000;
 /** One probe's process, its stdin empty. */
 function probeRun(run: Runner, file: string, args: readonly string[]): RunResult {
   return run.runSync(file, args, { input: '', timeout: PROBE_TIMEOUT_MS });
+}
+
+/** `php -l` of one file. */
+export type LintResult = { ok: true } | { ok: false; output: string };
+
+/** `php -l FILE`; 'unavailable' when php could not be run (not installed…). */
+export function phpLint(file: string, run: Runner = processRunner): LintResult | 'unavailable' {
+  const r = run.runSync('php', ['-n', '-l', file], { timeout: 30_000 });
+  if (r.error !== undefined) return 'unavailable';
+  if (r.status === 0) return { ok: true };
+  return { ok: false, output: `${r.stdout}${r.stderr}` };
 }
 
 export type ProbeStatus = 'ok' | 'fail' | 'warn' | 'skip';
@@ -257,3 +269,4 @@ export function probeSudoHop(host: Host, hop: HopUnderTest, expected: readonly F
     ...probeGrant(host, hop, run),
   ];
 }
+

@@ -34,7 +34,7 @@ export function resolveSecret(
   legacyText: string | undefined,
 ): SecretResolution {
   const candidates: { source: string; value: string | undefined; kind: 'given' | 'file' | 'kept' | 'legacy' }[] = [
-    { source: spec.flag, value: spec.fromFlags(flags), kind: 'given' },
+    { source: spec.flag, value: flags.secrets?.[spec.flag], kind: 'given' },
     { source: `env ${spec.env}`, value: host.env[spec.env], kind: 'given' },
     ...spec.adoptFrom(identity).map((f) => ({ source: f.path, value: readFrom(host, f.path, f.read), kind: 'file' as const })),
     { source: spec.file.path, value: readFrom(host, spec.file.path, spec.file.read), kind: 'kept' },
@@ -49,7 +49,7 @@ export function resolveSecret(
   const value = chosen.value.trim();
   if (!spec.shape.test(value)) {
     const what = `${spec.label} from ${chosen.source} is malformed: expected ${spec.shapeHint} (the value is not shown)`;
-    if (chosen.kind === 'given') throw new UsageError(what, `pass the token BotFather gave you`);
+    if (chosen.kind === 'given') throw new UsageError(what, spec.malformedFix);
     throw new IdentityError(what, `fix ${chosen.source}, or pass ${spec.flag} (or env ${spec.env})`);
   }
 

@@ -1,5 +1,5 @@
 import type { ChannelSpec } from './channel.js';
-import type { Identity, IdentityFlags } from './identity.js';
+import type { Identity } from './identity.js';
 import type { SudoHopSpec } from './sudo.js';
 import type { ServiceSpec } from './service.js';
 
@@ -62,13 +62,23 @@ export interface ChannelContext {
 export interface SecretSpec {
   /** What it is, for messages (never the value). */
   label: string;
-  /** The flag and environment variable that carry it, in that order of precedence. */
+  /**
+   * The flag and environment variable that carry it, in that order of
+   * precedence; the CLI declares the flag from here, and the value reaches
+   * the identity as `IdentityFlags.secrets[flag]`.
+   */
   flag: string;
   env: string;
-  fromFlags(flags: IdentityFlags): string | undefined;
+  /** The flag's help: for install, upgrade and check, and for render (which reads no environment). */
+  describe: string;
+  describeForRender: string;
+  /** A value of the right shape that is no real credential: tests and examples use it. */
+  sample: string;
   /** Accepted shape, and how to describe it in an error that does not echo the value. */
   shape: RegExp;
   shapeHint: string;
+  /** What to do about a malformed value the operator gave (flag or env). */
+  malformedFix: string;
   /** Files it is adopted from after flag and env, in order (the bridge's own config). */
   adoptFrom(identity: Identity): { path: string; read(text: string): string | undefined }[];
   /** The file bridgectl keeps it in, and how to read a value back from it. */

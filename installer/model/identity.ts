@@ -14,7 +14,8 @@ export interface IdentityFlags {
   site?: string;
   /** The user PHP runs as (see web-user.ts). */
   webUser?: string;
-  telegramToken?: string;
+  /** Bridges' credentials given as flags, by the flag that carries each (`--telegram-token`). */
+  secrets?: Readonly<Record<string, string>>;
   /** --dispatch and the sudo hop's options (sudo-hop.ts); not part of the identity itself. */
   dispatch?: DispatchFlags;
 }

@@ -24,6 +24,7 @@ import { inspectDispatch, planDispatch, refuseUnsafeHop, type DispatchPlan, type
 import { envOf, keptSettings, parseService, renderService, serviceFile, type InstalledService } from '../render/units.js';
 import { type InitSystem, type ServiceSpec } from '../model/service.js';
 import { resolveWebUser } from '../facts/web-user.js';
+import type { WebUser } from '../model/web-user.js';
 import { keepOperatorLines } from '../render/operator-lines.js';
 
 /** Managed PHP files: readable by PHP-FPM whatever the umask, writable only by their owner. */
@@ -230,6 +231,8 @@ export interface RenderOptions {
   action: 'install' | 'upgrade';
   /** false: plan no owners (render), so no web user is resolved for the token file's group. */
   owners?: false;
+  /** The web user of this run, resolved once for every bridge's secret file (planBridges sets it). */
+  webUser?: () => WebUser;
 }
 
 export function renderBridge(
@@ -271,7 +274,7 @@ export function renderBridge(
       files.push(
         options.owners === false
           ? { ...fileChange(bridge.secret.file.path, null, bridge.secret.file.render(secret.value), SECRET_FILE_MODE), secret: true }
-          : secretFileChange(bridge.secret, secret.value, flags, host, notes, directories, enforceOwner),
+          : secretFileChange(bridge.secret, secret.value, options.webUser?.() ?? resolveWebUser(flags.webUser, host), host, notes, directories, enforceOwner),
       );
       context.secretFile = bridge.secret.file.path;
     }
@@ -370,16 +373,16 @@ const SECRET_DIR_MODE = 0o755;
 function secretFileChange(
   spec: SecretSpec,
   value: string,
-  flags: IdentityFlags,
+  web: WebUser,
   host: Host,
   notes: string[],
   directories: DirectoryChange[],
   enforceOwner: boolean,
 ): FileChange {
-  const web = resolveWebUser(flags.webUser, host);
   const source =
     web.source === 'flag' ? 'from --web-user' : web.source === 'env' ? 'from env WEB_USER' : web.source === 'php-fpm' ? `from ${web.pool ?? 'a PHP-FPM pool'}` : 'the default';
-  if (web.others.length) notes.push(`PHP-FPM pools also run as ${web.others.join(', ')}; using ${web.name} (${source}): pass --web-user to choose`);
+  const others = `PHP-FPM pools also run as ${web.others.join(', ')}; using ${web.name} (${source}): pass --web-user to choose`;
+  if (web.others.length && !notes.includes(others)) notes.push(others);
   const entry = host.user(web.name);
   if (!entry) {
     throw new IdentityError(
@@ -510,8 +513,11 @@ export function planBridges(
   const channels = surveyed?.channels ?? readChannelsFile(site, host);
   const homes = lazyCandidateHomes(flags, host, channels.parsed);
   const notes: string[] = [];
+  // Every secret file's group is the same web user's: resolved (its PHP-FPM pools read) once, however many bridges keep a secret.
+  let webUser: WebUser | undefined;
+  const once = { ...options, webUser: () => (webUser ??= resolveWebUser(flags.webUser, host)) };
   const rendered = definitions.map((bridge) =>
-    renderBridge(bridge, flags, channels, site, host, notes, options, surveyed?.installed.get(bridge.id) ?? inspectInstalled(bridge, channels.parsed, host, homes)),
+    renderBridge(bridge, flags, channels, site, host, notes, once, surveyed?.installed.get(bridge.id) ?? inspectInstalled(bridge, channels.parsed, host, homes)),
   );
   // A sudo hop someone other than root could change is refused before anything is written (doctor fails it instead).
   if (options.owners !== false) for (const r of rendered) refuseUnsafeHop(r.dispatch);
@@ -528,7 +534,8 @@ export function planBridges(
       ...rendered.flatMap((r) => r.files.filter((f) => !f.secret)),
       ...pointedAt.filter((c) => c.after === null),
     ],
-    directories: rendered.flatMap((r) => r.directories),
+    // Bridges may share a directory (two secret files in /etc/bridgectl): made once.
+    directories: rendered.flatMap((r) => r.directories).filter((d, i, all) => all.findIndex((o) => o.path === d.path) === i),
     identities: Object.fromEntries(rendered.map((r) => [r.bridge.id, r.identity])),
     notes,
     secrets: [...new Set(rendered.flatMap((r) => r.secrets))],

@@ -11,8 +11,8 @@ import type { Plan } from '../../installer/model/plan.js';
 import { dir, fakeHost, type FakeHostSpec } from './fake-host.js';
 
 export const SITE = '/var/www/site';
-/** Shaped like a BotFather token; not a real one. */
-export const FAKE_TOKEN = '1234567890:AAfake-golden_token_NOT-REAL';
+/** Every bridge's secret, by its flag, as a well-shaped sample that is no real credential. */
+export const SAMPLE_SECRETS: Readonly<Record<string, string>> = Object.fromEntries(bridges.flatMap((b) => (b.secret ? [[b.secret.flag, b.secret.sample]] : [])));
 
 export type Init = 'systemd' | 'launchd';
 export type Who = 'root' | 'user';
@@ -64,7 +64,7 @@ export function renderCase(c: RenderCase, overrides: { binDir?: string; files?: 
       site: SITE,
       init: c.init,
       binaries,
-      telegramToken: FAKE_TOKEN,
+      secrets: SAMPLE_SECRETS,
       ...(c.who === 'root' ? { runAsRoot: true } : { serviceUser: 'chubes' }),
       ...c.flags,
     },

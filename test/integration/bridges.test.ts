@@ -5,16 +5,14 @@
  * and an uninstall that removes exactly what install added.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
-import { bridges, findBridge } from '../../bridges/index.js';
+import { bridgeIds, bridges, findBridge } from '../../bridges/index.js';
 import { envValue, parseChannelBody } from '../../installer/render/channel.js';
 import { listBlocks } from '../../installer/render/markers.js';
 import { parseService, serviceFile } from '../../installer/render/units.js';
 import { runMain } from '../helpers/cli.js';
-import { bridgeSandbox } from '../helpers/bridge-sandbox.js';
+import { ALL_BRIDGE_FLAGS, bridgeSandbox, SECRET_ENV } from '../helpers/bridge-sandbox.js';
 import { at, CHANNELS, SITE } from '../helpers/sandbox.js';
 import { snapshot } from '../helpers/tree.js';
-
-const TOKEN = '4242424242:AAintegration-test_token';
 
 const WHO = {
   root: { flags: ['--run-as-root'], user: 'root', home: '/root' },
@@ -29,7 +27,8 @@ describe.each(cases)('%s on %s, %s service user', (id, init, who) => {
   const bridge = findBridge(id);
   if (!bridge) throw new Error(id);
   const { flags, user, home } = WHO[who];
-  const env = { TELEGRAM_BOT_TOKEN: TOKEN };
+  const env = SECRET_ENV;
+  const pinsHome = bridge.channelFacts.pins?.includes('HOME') === true;
   const base = ['--site', SITE, ...flags, '--init', init];
   const unitPaths = bridge.units.map((u) => serviceFile(init, u, home));
 
@@ -45,8 +44,8 @@ describe.each(cases)('%s on %s, %s service user', (id, init, who) => {
     const block = listBlocks(channelsText).find((b) => b.id === id);
     const spec = block && parseChannelBody(block.body);
     if (!spec) throw new Error('no channel block');
-    if (bridge.channelBinary === undefined) expect(envValue(spec, 'HOME')).toBe(home);
-    else expect(spec.env).toEqual([]); // telegram's curl reads nothing under HOME (-q): historical four-key block
+    if (pinsHome) expect(envValue(spec, 'HOME')).toBe(home);
+    else expect(spec.env).toEqual([]); // e.g. telegram's curl reads nothing under HOME (-q): historical four-key block
     for (const unit of unitPaths) {
       const parsed = parseService(init, readFileSync(at(root, unit), 'utf8'));
       expect(parsed.env.find(([k]) => k === 'HOME')?.[1]).toBe(home);
@@ -54,8 +53,8 @@ describe.each(cases)('%s on %s, %s service user', (id, init, who) => {
     }
 
     // Deploys run upgrade with no flags: it adopts what is installed and changes nothing.
-    // telegram's block pins no HOME, so its plists are found under the invoking user's HOME (as on macOS).
-    const runEnv = init === 'launchd' && bridge.channelBinary !== undefined ? { HOME: home } : {};
+    // A block that pins no HOME (telegram's): its plists are found under the invoking user's HOME (as on macOS).
+    const runEnv = init === 'launchd' && !pinsHome ? { HOME: home } : {};
     const installed = snapshot(root);
     for (let i = 0; i < 2; i++) {
       const upgrade = await runMain(['upgrade', '--site', SITE, '--root', root], runEnv);
@@ -92,18 +91,18 @@ describe.each(cases)('%s on %s, %s service user', (id, init, who) => {
 });
 
 describe('several bridges in one run', () => {
-  it('installs all three in one plan, and upgrade re-renders every installed bridge', async () => {
+  it('installs every bridge in one plan, and upgrade re-renders every installed bridge', async () => {
     const root = bridgeSandbox();
-    const r = await runMain(['install', '--bridge', 'kimaki', '--bridge', 'cc-connect', '--bridge', 'telegram', '--site', SITE, '--service-user', 'opencode', '--root', root, '--json'], { TELEGRAM_BOT_TOKEN: TOKEN });
+    const r = await runMain(['install', ...ALL_BRIDGE_FLAGS, '--site', SITE, '--service-user', 'opencode', '--root', root, '--json'], SECRET_ENV);
     expect(r.code).toBe(0);
     const doc = JSON.parse(r.stdout) as { identities: Record<string, { home: string }>; files: { path: string; status: string }[] };
-    expect(Object.keys(doc.identities)).toEqual(['kimaki', 'cc-connect', 'telegram']);
+    expect(Object.keys(doc.identities)).toEqual(bridgeIds);
     expect(doc.files.filter((f) => f.path === CHANNELS)).toHaveLength(1); // one write of the shared file
-    expect(listBlocks(readFileSync(at(root, CHANNELS), 'utf8')).map((b) => b.id)).toEqual(['kimaki', 'cc-connect', 'telegram']);
+    expect(listBlocks(readFileSync(at(root, CHANNELS), 'utf8')).map((b) => b.id)).toEqual(bridgeIds);
 
     const up = await runMain(['upgrade', '--site', SITE, '--root', root, '--json'], {});
     const upDoc = JSON.parse(up.stdout) as { identities: Record<string, unknown>; files: { status: string }[] };
-    expect(Object.keys(upDoc.identities)).toEqual(['kimaki', 'cc-connect', 'telegram']);
+    expect(Object.keys(upDoc.identities)).toEqual(bridgeIds);
     expect(upDoc.files.every((f) => f.status === 'unchanged')).toBe(true);
   });
 

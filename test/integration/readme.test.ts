@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
+import { bridgesTable } from '../../scripts/bridges-table.js';
 
 describe('README', () => {
   const readme = readFileSync('README.md', 'utf8');
@@ -14,5 +15,9 @@ describe('README', () => {
     const r = spawnSync(process.execPath, ['-e', "import('./scripts/readme-help.mjs').then(m => process.stdout.write(m.helpBlock()))"], { encoding: 'utf8' });
     expect(r.status).toBe(0);
     expect(readme).toContain(r.stdout);
+  });
+
+  it("shows the bridge registry's table in docs/bridges.md (npm run readme refreshes it)", () => {
+    expect(readFileSync('docs/bridges.md', 'utf8')).toContain(bridgesTable());
   });
 });

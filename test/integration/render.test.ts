@@ -5,21 +5,18 @@
  */
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
+import { bridges } from '../../bridges/index.js';
 import { TELEGRAM_CURL_CONFIG } from '../../bridges/telegram.js';
 import { SECRET_NOTICE } from '../../installer/report/diff.js';
-import { bridgeSandbox } from '../helpers/bridge-sandbox.js';
+import { ALL_BINARY_FLAGS, ALL_BRIDGE_FLAGS, ALL_UNITS, bridgeSandbox, SECRET_ENV } from '../helpers/bridge-sandbox.js';
 import { runBin, runMain } from '../helpers/cli.js';
 import { at, sandbox, serverSandbox, SITE } from '../helpers/sandbox.js';
 
 const TOKEN = '7777777777:CCrender-token_never_printed';
 /** Every bridge at once, each executable named as install finds it in bridgeSandbox. */
-const ALL_BRIDGES = ['kimaki', 'cc-connect', 'telegram'].flatMap((b) => ['--bridge', b]);
-const ALL = [
-  ...ALL_BRIDGES,
-  ...['kimaki', 'cc-connect', 'opencode-telegram', 'opencode'].flatMap((n) => ['--binary', `${n}=/usr/local/bin/${n}`]),
-  '--binary',
-  'curl=/usr/bin/curl',
-];
+const ALL = [...ALL_BRIDGE_FLAGS, ...ALL_BINARY_FLAGS];
+/** Every bridge's secret; telegram's is the one this file follows. */
+const SECRETS = bridges.flatMap((b) => (b.secret ? [b.secret.flag, b.id === 'telegram' ? TOKEN : b.secret.sample] : []));
 
 interface Case {
   name: string;
@@ -95,7 +92,7 @@ describe('render reads nothing from the target', () => {
 });
 
 describe('render with several bridges, and telegram', () => {
-  const args = ['render', ...ALL, '--site', SITE, '--service-user', 'opencode', '--telegram-token', TOKEN];
+  const args = ['render', ...ALL, '--site', SITE, '--service-user', 'opencode', ...SECRETS];
 
   it('parses --binary as install does: NAME=PATH per executable; a bare PATH is one bridge\'s CLI only', async () => {
     const twice = await runMain(['render', '--bridge', 'kimaki', '--site', SITE, '--run-as-root', '--binary', '/a/kimaki', '--binary', '/b/kimaki']);
@@ -119,16 +116,17 @@ describe('render with several bridges, and telegram', () => {
     for (const r of [listing, json]) expect(`${r.stdout}${r.stderr}`).not.toContain(TOKEN.split(':')[1]);
   });
 
-  it('--out writes exactly what install writes for all three bridges, the token file 0640 included', async () => {
+  it('--out writes exactly what install writes for every bridge, the token file 0640 included', async () => {
     const root = bridgeSandbox();
-    const install = await runMain(['install', ...ALL_BRIDGES, '--site', SITE, '--service-user', 'opencode', '--root', root], { TELEGRAM_BOT_TOKEN: TOKEN });
+    const install = await runMain(['install', ...ALL_BRIDGE_FLAGS, '--site', SITE, '--service-user', 'opencode', '--root', root], { ...SECRET_ENV, TELEGRAM_BOT_TOKEN: TOKEN });
     expect(install.code).toBe(0);
     const out = sandbox();
     const r = await runMain([...args, '--out', out]);
     expect(r.code).toBe(0);
     expect(r.stdout).not.toContain(TOKEN);
     const written = r.stdout.trim().split('\n').map((line) => line.replace(`wrote ${out}`, ''));
-    expect(written).toHaveLength(7);
+    // The channels file and the transport, every unit, every secret file.
+    expect(written).toHaveLength(2 + ALL_UNITS.length + bridges.filter((b) => b.secret).length);
     for (const file of written) expect(readFileSync(at(out, file), 'utf8')).toBe(readFileSync(at(root, file), 'utf8'));
     expect(statSync(at(out, TELEGRAM_CURL_CONFIG)).mode & 0o777).toBe(0o640);
   });

@@ -8,7 +8,7 @@ import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:f
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import * as plist from 'plist';
-import { findBridge } from '../../bridges/index.js';
+import { bridges, findBridge } from '../../bridges/index.js';
 import { kimaki } from '../../bridges/kimaki.js';
 import { parseSystemdUnit, renderSystemdUnit } from '../../installer/render/units.js';
 import { type ServiceSpec } from '../../installer/model/service.js';
@@ -22,7 +22,7 @@ describe('systemd-analyze verify', () => {
   beforeAll(() => {
     work = mkdtempSync(path.join(tmpdir(), 'bridgectl-verify-'));
     mkdirSync(path.join(work, 'bin'));
-    for (const name of ['kimaki', 'cc-connect', 'opencode', 'opencode-telegram']) {
+    for (const name of bridges.flatMap((b) => [b.binaryName, ...(b.serviceBinaries ?? [])])) {
       writeFileSync(path.join(work, 'bin', name), '#!/bin/sh\nexit 0\n');
       chmodSync(path.join(work, 'bin', name), 0o755);
     }

@@ -13,11 +13,11 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { bridges } from '../../bridges/index.js';
 import { BIN } from '../helpers/cli.js';
-import { bridgeSandbox } from '../helpers/bridge-sandbox.js';
+import { ALL_BRIDGE_FLAGS, bridgeSandbox, SECRET_ENV } from '../helpers/bridge-sandbox.js';
 import { SITE } from '../helpers/sandbox.js';
 
-const TOKEN = '123456789:AAbbccddeeffgghhiijjkkllmmnnooppqqr';
 
 function straceUsable(): boolean {
   const r = spawnSync('strace', ['-f', '-qq', '-e', 'trace=none', 'true']);
@@ -35,10 +35,10 @@ const usable = straceUsable();
   const dir = mkdtempSync(path.join(tmpdir(), 'bridgectl-strace-'));
   try {
     const log = path.join(dir, 'trace');
-    const argv = ['install', '--bridge', 'kimaki', '--bridge', 'cc-connect', '--bridge', 'telegram', '--site', SITE, '--service-user', 'opencode', '--root', root, '--no-reload'];
+    const argv = ['install', ...ALL_BRIDGE_FLAGS, '--site', SITE, '--service-user', 'opencode', '--root', root, '--no-reload'];
     const r = spawnSync('strace', ['-f', '-y', '-qq', '-s', '4096', '-e', 'trace=rename,renameat,renameat2,fsync,fdatasync', '-o', log, process.execPath, BIN, ...argv], {
       encoding: 'utf8',
-      env: { PATH: process.env.PATH ?? '/usr/bin:/bin', TELEGRAM_BOT_TOKEN: TOKEN, BRIDGECTL_PHP: 'none', BRIDGECTL_SYSTEMD_ANALYZE: 'none' },
+      env: { PATH: process.env.PATH ?? '/usr/bin:/bin', ...SECRET_ENV, BRIDGECTL_PHP: 'none', BRIDGECTL_SYSTEMD_ANALYZE: 'none' },
     });
     expect({ status: r.status, stderr: r.stderr.replace(/^note: .*\n/gm, '') }).toEqual({ status: 0, stderr: '' });
 
@@ -63,17 +63,15 @@ const usable = straceUsable();
       }
     }
     expect(pending).toEqual([]); // every directory renamed into was fsynced before exit
-    // The token file (pointed at by the telegram channel) first, then the mu-plugins, then the units.
-    expect(renamed).toEqual([
-      '/etc/bridgectl/telegram.curl',
+    // The secret files (pointed at by their channels) first, then the mu-plugins, then the units, each in bridge order.
+    const expected = [
+      ...bridges.flatMap((b) => (b.secret ? [b.secret.file.path] : [])),
       `${SITE}/wp-content/mu-plugins/wp-coding-agents-channels.php`,
       `${SITE}/wp-content/mu-plugins/wp-coding-agents-cli-transport.php`,
-      '/etc/systemd/system/kimaki.service',
-      '/etc/systemd/system/cc-connect.service',
-      '/etc/systemd/system/opencode-serve.service',
-      '/etc/systemd/system/opencode-telegram.service',
-    ]);
-    expect(dirSyncs).toBe(3); // one per run of renames in a directory, not one per rename
+      ...bridges.flatMap((b) => b.units.map((u) => `/etc/systemd/system/${u.unit}`)),
+    ];
+    expect(renamed).toEqual(expected);
+    expect(dirSyncs).toBe(new Set(expected.map((p) => path.posix.dirname(p))).size); // one per run of renames in a directory, not one per rename
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

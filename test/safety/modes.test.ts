@@ -5,7 +5,7 @@ import { chmodSync, chownSync, existsSync, mkdirSync, readdirSync, readFileSync,
 import path from 'node:path';
 import { applyPlan } from '../../installer/apply/apply.js';
 import { fileChange } from '../../installer/plan/changes.js';
-import { bridgeSandbox } from '../helpers/bridge-sandbox.js';
+import { ALL_BRIDGE_FLAGS, ALL_UNITS, bridgeSandbox } from '../helpers/bridge-sandbox.js';
 import { runBin, runMain } from '../helpers/cli.js';
 import { isRoot, sandbox, serverSandbox, SVC_GID, SVC_UID } from '../helpers/sandbox.js';
 import { at, CHANNELS, hasPhp, installArgs, leftovers, MU, snapshot } from '../helpers/safety.js';
@@ -175,18 +175,18 @@ describe('validation before commit', () => {
     expect(readFileSync(log, 'utf8').trim().split('\n')).toHaveLength(3);
   });
 
-  it('an install of every bridge verifies all four units in one systemd-analyze run', () => {
+  it('an install of every bridge verifies all their units in one systemd-analyze run', () => {
     const root = bridgeSandbox();
     const log = at(root, '/tools/calls');
     const php = fakeTool(root, 'php', `printf "php %s\\n" "$*" >> ${log}; exit 0`);
     const analyze = fakeTool(root, 'systemd-analyze', `printf "analyze %s\\n" "$*" >> ${log}; exit 0`);
-    const argv = ['install', '--bridge', 'kimaki', '--bridge', 'cc-connect', '--bridge', 'telegram', '--site', '/var/www/html', '--service-user', 'opencode', '--root', root];
+    const argv = ['install', ...ALL_BRIDGE_FLAGS, '--site', '/var/www/html', '--service-user', 'opencode', '--root', root];
     expect(runBin(argv, { env: { BRIDGECTL_PHP: php, BRIDGECTL_SYSTEMD_ANALYZE: analyze } }).code).toBe(0);
     const calls = readFileSync(log, 'utf8').trim().split('\n');
     expect(calls.filter((c) => c.startsWith('php '))).toHaveLength(2); // php -l per PHP file: the channels file and the transport
     const verify = calls.filter((c) => c.startsWith('analyze '));
     expect(verify).toHaveLength(1);
-    expect(verify[0]?.split(' ').map((a) => path.basename(a)).slice(3).sort()).toEqual(['cc-connect.service', 'kimaki.service', 'opencode-serve.service', 'opencode-telegram.service']);
+    expect(verify[0]?.split(' ').map((a) => path.basename(a)).slice(3).sort()).toEqual(ALL_UNITS);
   });
 });
 

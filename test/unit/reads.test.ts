@@ -9,7 +9,8 @@ import { main, type Io } from '../../installer/cli/cli.js';
 import { planUpgrade } from '../../installer/cli/commands/upgrade.js';
 import { nodeHost } from '../../installer/facts/host.js';
 import { type Host } from '../../installer/model/facts.js';
-import { bridgeSandbox } from '../helpers/bridge-sandbox.js';
+import { bridgeIds, bridges as bridgeDefs } from '../../bridges/index.js';
+import { ALL_UNITS, bridgeSandbox, SECRET_ENV } from '../helpers/bridge-sandbox.js';
 import { CHANNELS, SITE } from '../helpers/sandbox.js';
 
 /** A sandbox host that counts readText calls per server path. */
@@ -26,27 +27,25 @@ function countingHost(root: string): { host: Host; reads: Map<string, number> } 
   return { host, reads };
 }
 
-async function install(root: string, bridges: string[]): Promise<void> {
+async function install(root: string, bridges: readonly string[]): Promise<void> {
   let stderr = '';
-  const io: Io = { stdout: () => undefined, stderr: (t) => (stderr += t), env: { TELEGRAM_BOT_TOKEN: '123456789:AAbbccddeeffgghhiijjkkllmmnnooppqqr' } };
+  const io: Io = { stdout: () => undefined, stderr: (t) => (stderr += t), env: SECRET_ENV };
   const argv = ['install', ...bridges.flatMap((b) => ['--bridge', b]), '--site', SITE, '--service-user', 'opencode', '--root', root, '--no-reload'];
   expect({ code: await main(argv, io), stderr: stderr.replace(/^note: .*\n/gm, '') }).toEqual({ code: 0, stderr: '' });
 }
 
 it('upgrade reads the channels file, every unit and every hop file once, however many bridges it inspects and renders', async () => {
   const root = bridgeSandbox();
-  await install(root, ['kimaki', 'cc-connect', 'telegram']);
+  await install(root, bridgeIds);
   const { host, reads } = countingHost(root);
   const plan = planUpgrade({ site: SITE }, host);
   expect(plan.changes.filter((c) => c.status !== 'unchanged')).toEqual([]);
   expect(reads.get(CHANNELS)).toBe(1);
-  // The token file alone is read twice (to resolve the token, then as the file's current content): a few bytes.
+  // The secret files alone are read twice (to resolve the secret, then as the file's current content): a few bytes.
   const twice = [...reads].filter(([, n]) => n > 1).map(([p]) => p);
-  expect(twice).toEqual(['/etc/bridgectl/telegram.curl']);
+  expect(twice.sort()).toEqual(bridgeDefs.flatMap((b) => (b.secret ? [b.secret.file.path] : [])).sort());
   // Every unit and plist path was looked at: the reads above are the whole inspection, not a skipped one.
-  expect([...reads.keys()].filter((p) => p.startsWith('/etc/systemd/system/')).sort()).toEqual(
-    ['/etc/systemd/system/cc-connect.service', '/etc/systemd/system/kimaki.service', '/etc/systemd/system/opencode-serve.service', '/etc/systemd/system/opencode-telegram.service'],
-  );
+  expect([...reads.keys()].filter((p) => p.startsWith('/etc/systemd/system/')).sort()).toEqual(ALL_UNITS.map((u) => `/etc/systemd/system/${u}`));
 });
 
 it('launchd homes are looked for only for a bridge without a systemd unit', async () => {

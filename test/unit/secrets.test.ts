@@ -36,7 +36,7 @@ function resolve(sources: { flag?: string; env?: string; dotenv?: string; kept?:
   const files: FakeHostSpec['files'] = {};
   if (sources.dotenv !== undefined) files[ENV_FILE] = `TELEGRAM_ALLOWED_USER_ID=1\nTELEGRAM_BOT_TOKEN=${sources.dotenv}\n`;
   if (sources.kept !== undefined) files[TELEGRAM_CURL_CONFIG] = renderCurlConfig(sources.kept);
-  const flags: IdentityFlags = sources.flag === undefined ? {} : { telegramToken: sources.flag };
+  const flags: IdentityFlags = sources.flag === undefined ? {} : { secrets: { '--telegram-token': sources.flag } };
   const host = fakeHost({ files, env: sources.env === undefined ? {} : { TELEGRAM_BOT_TOKEN: sources.env } });
   return resolveSecret(telegram, spec, flags, identity, host, sources.legacy ? legacyBlock : undefined);
 }

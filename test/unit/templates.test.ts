@@ -11,7 +11,7 @@ import type { Identity } from '../../installer/model/identity.js';
 import { compileTemplate, renderTemplate, templateFromSpec, TEMPLATE_OPTIONS, traceRenders } from '../../installer/render/templates.js';
 import { type TemplateSpec } from '../../installer/render/templates-precompiled.js';
 import { runMain } from '../helpers/cli.js';
-import { bridgeSandbox } from '../helpers/bridge-sandbox.js';
+import { bridgeSandbox, SECRET_FLAGS } from '../helpers/bridge-sandbox.js';
 import { SITE } from '../helpers/sandbox.js';
 import { precompileTemplates, precompiledModuleSource, TEMPLATE_OPTIONS as BUILD_OPTIONS } from '../../scripts/precompile-templates.mjs';
 
@@ -90,7 +90,7 @@ describe('precompiled templates (the bundle) render what run-time compilation (s
     traceRenders((name, context) => (rendered[name] ??= []).push(structuredClone(context)));
     try {
       for (const argv of [
-        ['install', ...ids, '--site', SITE, '--service-user', 'opencode', '--root', root, '--telegram-token', '123:abc'],
+        ['install', ...ids, '--site', SITE, '--service-user', 'opencode', '--root', root, ...SECRET_FLAGS],
         ['upgrade', '--site', SITE, '--service-user', 'root', '--root', root],
         ['upgrade', '--site', SITE, '--dispatch', 'sudo', '--root', root], // the sudo hop's templates
         ['upgrade', '--site', SITE, '--init', 'launchd', '--root', root], // plists

@@ -9,7 +9,7 @@ import { bridges, findBridge } from '../../../bridges/index.js';
 import { parseChannelBody, renderChannelBody } from '../../render/channel.js';
 import { type ChannelSpec } from '../../model/channel.js';
 import { channelsChange, checked, readChannelsFile, registersChannels, transportChange } from '../../plan/engine.js';
-import { UsageError } from '../../model/errors.js';
+import { ExitCode, UsageError } from '../../model/errors.js';
 import type { Host } from '../../model/facts.js';
 import { resolveSite } from '../../identity/identity.js';
 import { BLOCK_ID, listBlocks } from '../../render/markers.js';
@@ -17,6 +17,8 @@ import type { Plan } from '../../model/plan.js';
 import { JSON_SCHEMA_VERSION, redact } from '../../report/report.js';
 import { VERSION } from '../../lib/version.js';
 import { shellQuote } from '../../lib/shell.js';
+import { siteOption } from '../options.js';
+import type { CommandSpec } from '../types.js';
 
 export interface ChannelSetOptions {
   site?: string;
@@ -161,3 +163,64 @@ function parseEnv(entries: readonly string[]): [string, string][] {
   }
   return out;
 }
+
+const reloadPhpFpm = {
+  reload: { type: 'boolean', default: true, describe: 'On the live host, reload PHP-FPM after writing (OPcache); --no-reload prints what to run' },
+} as const;
+
+const channelSet: CommandSpec = {
+  command: 'set <name>',
+  describe: 'Add or replace a custom channel (args starting with - need --arg=-x)',
+  positionals: { name: { type: 'string' } },
+  options: [
+    {
+      options: {
+        command: { type: 'string', demandOption: 'name the executable with --command', describe: 'Absolute path of the executable', requiresArg: true },
+        arg: { type: 'string', array: true, default: [], describe: 'Argument, repeatable; {recipient} and {message} are substituted' },
+        env: { type: 'string', array: true, default: [], describe: 'K=V pinned for the child, repeatable' },
+        detach: { type: 'boolean', default: true, describe: 'Run detached; --no-detach waits for the exit status' },
+        timeout: { type: 'number', default: 600, describe: 'Seconds before the transport gives up' },
+        ...reloadPhpFpm,
+      },
+    },
+  ],
+  writes: true,
+  plan: (args, identity, host) =>
+    planChannelSet(
+      { ...identity, name: args.name ?? '', command: args.command ?? '', args: args.arg ?? [], env: args.env ?? [], detach: args.detach !== false, timeout: args.timeout ?? NaN },
+      host,
+    ),
+};
+
+const channelRemove: CommandSpec = {
+  command: 'remove <name>',
+  describe: 'Remove a custom channel',
+  positionals: { name: { type: 'string' } },
+  options: [{ options: reloadPhpFpm }],
+  writes: true,
+  plan: (args, identity, host) => planChannelRemove({ ...identity, name: args.name ?? '' }, host),
+};
+
+const channelList: CommandSpec = {
+  command: 'list',
+  describe: "List the channels registered in the site's channels file",
+  options: [],
+  writes: false,
+  run: ({ args, io, identity, host }) => {
+    if (!args.quiet || args.json) io.stdout(formatChannelList(listChannels(identity, host()), args.json));
+    return ExitCode.ok;
+  },
+};
+
+export const channelCommand: CommandSpec = {
+  command: 'channel',
+  describe: 'Custom channels beside the bridge blocks: set, remove, list',
+  options: [siteOption],
+  subcommands: [channelSet, channelRemove, channelList],
+  demandSubcommand: 'name a channel command: set, remove or list',
+  examples: [
+    ['$0 channel set notify --site /var/www/html --command /usr/local/bin/notify --arg {recipient} --arg {message}', 'register a custom CLI'],
+    ['$0 channel list --site /var/www/html', 'every channel in the channels file'],
+  ],
+  writes: false,
+};

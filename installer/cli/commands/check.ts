@@ -1,6 +1,11 @@
 import type { Host } from '../../model/facts.js';
 import type { FileChange, Plan } from '../../model/plan.js';
 import { planUpgrade, type UpgradeOptions } from './upgrade.js';
+import { resolveSite } from '../../identity/identity.js';
+import { ExitCode } from '../../model/errors.js';
+import { formatCheck, formatJson } from '../../report/report.js';
+import { identityOptions } from '../options.js';
+import type { CommandContext, CommandSpec } from '../types.js';
 
 export type CheckOptions = UpgradeOptions;
 
@@ -20,3 +25,27 @@ export function checkSite(options: CheckOptions, host: Host): CheckResult {
   const plan = planUpgrade(options, host);
   return { plan, drift: plan.changes.filter((c) => c.status !== 'unchanged') };
 }
+
+/** check: upgrade's plan, never applied. 0 in sync, 2 drift. */
+function runCheck({ args, io, style, identity, host }: CommandContext): number {
+  const site = resolveSite(identity, host());
+  const { plan, drift } = checkSite(identity, host());
+  const code = drift.length ? ExitCode.drift : ExitCode.ok;
+  if (args.json) {
+    io.stdout(formatJson({ command: 'check', exitCode: code, dryRun: true, site, plan }));
+  } else if (!args.quiet) {
+    for (const note of plan.notes) io.stderr(`note: ${note}\n`);
+    io.stdout(formatCheck(drift, plan.changes.length, style, plan.secrets));
+  }
+  return code;
+}
+
+export const checkCommand: CommandSpec = {
+  command: 'check',
+  describe: 'Compare the managed files with what upgrade would write; exit 2 and print a diff on drift',
+  options: [identityOptions],
+  examples: [['$0 check --site /var/www/html', 'exit 0 in sync, 2 on drift (diff on stdout), 1 on error']],
+  epilogue: 'Exit codes: 0 in sync, 1 error (e.g. damaged markers, nothing installed), 2 drift.',
+  writes: false,
+  run: runCheck,
+};

@@ -1,10 +1,15 @@
 import path from 'node:path';
 import { planBridges } from '../../plan/engine.js';
-import { UsageError } from '../../model/errors.js';
+import { ExitCode, UsageError } from '../../model/errors.js';
 import type { Host, PasswdEntry, PathFacts } from '../../model/facts.js';
 import type { IdentityFlags } from '../../model/identity.js';
 import type { Plan } from '../../model/plan.js';
 import type { InitSystem } from '../../model/service.js';
+import { applyPlan } from '../../apply/apply.js';
+import { formatJson, formatListing } from '../../report/report.js';
+import { parseBinaries } from '../flags.js';
+import { bridgeOption, renderIdentityOptions, secretFlags } from '../options.js';
+import type { CommandContext, CommandSpec } from '../types.js';
 
 export interface RenderCommandOptions {
   bridges: string[];
@@ -18,8 +23,8 @@ export interface RenderCommandOptions {
   binary?: string;
   /** Executables by name (`--binary NAME=PATH`). */
   binaries?: Record<string, string>;
-  /** Telegram's bot token: the token file is planned (reports omit its content). */
-  telegramToken?: string;
+  /** Bridges' secrets by flag (telegram's bot token): the secret file is planned (reports omit its content). */
+  secrets?: Readonly<Record<string, string>>;
   /** Default systemd, whatever machine renders. */
   init?: InitSystem;
 }
@@ -46,7 +51,7 @@ export function planRender(options: RenderCommandOptions): Plan {
   if (options.serviceUser !== undefined) flags.serviceUser = options.serviceUser;
   if (options.runAsRoot) flags.runAsRoot = true;
   if (options.dataDir !== undefined) flags.dataDir = options.dataDir;
-  if (options.telegramToken !== undefined) flags.telegramToken = options.telegramToken;
+  if (options.secrets !== undefined) flags.secrets = options.secrets;
   // render writes files only: directories and owners are install's business (and no web user is resolved).
   const plan = planBridges(options.bridges, flags, flagsHost(options, flags.init ?? 'systemd'), { action: 'install', owners: false });
   return { ...plan, directories: [] };
@@ -80,3 +85,48 @@ export function flagsHost(options: RenderCommandOptions, init: InitSystem): Host
     readLink: () => undefined,
   };
 }
+
+/** render: identity from flags alone; the target is neither read nor written. */
+function runRender({ args, io }: CommandContext): number {
+  const secrets = secretFlags(args);
+  const options = {
+    bridges: args.bridge ?? [],
+    ...(args.site !== undefined ? { site: args.site } : {}),
+    ...(args.serviceUser !== undefined ? { serviceUser: args.serviceUser } : {}),
+    ...(args.runAsRoot !== undefined ? { runAsRoot: args.runAsRoot } : {}),
+    ...(args.home !== undefined ? { home: args.home } : {}),
+    ...(args.dataDir !== undefined ? { dataDir: args.dataDir } : {}),
+    ...parseBinaries(args.binary ?? []),
+    ...(secrets !== undefined ? { secrets } : {}),
+    ...(args.init !== undefined ? { init: args.init } : {}),
+  };
+  const plan = planRender(options);
+  const site = Object.values(plan.identities)[0]?.site;
+  const out = args.out === undefined ? undefined : path.resolve(args.out);
+  if (out !== undefined && !args.dryRun) applyPlan(plan, out);
+  if (args.json) {
+    io.stdout(formatJson({ command: 'render', exitCode: ExitCode.ok, dryRun: true, ...(site ? { site } : {}), plan, owners: false }));
+  } else if (!args.quiet) {
+    for (const note of plan.notes) io.stderr(`note: ${note}\n`);
+    if (out === undefined) io.stdout(formatListing(plan));
+    else io.stdout(plan.changes.map((c) => `${args.dryRun ? 'would write' : 'wrote'} ${path.join(out, c.path)}\n`).join(''));
+  }
+  return ExitCode.ok;
+}
+
+export const renderCommand: CommandSpec = {
+  command: 'render',
+  describe: 'Print every file install would write for an identity given by flags; reads nothing from the target',
+  options: [
+    bridgeOption,
+    renderIdentityOptions,
+    { options: { out: { type: 'string', describe: 'Write the files under DIR at their server paths instead of listing them', requiresArg: true } } },
+  ],
+  examples: [
+    ['$0 render --bridge kimaki --site /var/www/html --service-user opencode --binary /usr/local/bin/kimaki', "list each file after a '==> PATH <==' header"],
+    ['$0 render --bridge kimaki --site /var/www/html --run-as-root --binary /usr/bin/kimaki --out build/', 'write build/etc/systemd/system/kimaki.service, …'],
+  ],
+  writes: false,
+  flagsOnly: true,
+  run: runRender,
+};

@@ -14,6 +14,8 @@ import { resolveSite } from '../../identity/identity.js';
 import { type Plan } from '../../model/plan.js';
 import { fileChange } from '../../plan/changes.js';
 import { removeDispatch } from '../../plan/sudo-hop.js';
+import { bridgeOption, siteOption } from '../options.js';
+import type { CommandSpec } from '../types.js';
 
 export interface UninstallOptions {
   bridges: string[];
@@ -52,3 +54,26 @@ export function planUninstall(options: UninstallOptions, host: Host): Plan {
   const transport = transportChange(site, host, blocks.some(registersChannels));
   return { changes: [...blocks, transport, ...changes], directories: [], identities: {}, notes, secrets };
 }
+
+export const uninstallCommand: CommandSpec = {
+  command: 'uninstall',
+  describe: "Remove exactly the named bridges' blocks and service definitions",
+  options: [
+    bridgeOption,
+    siteOption,
+    {
+      options: {
+        'service-user': { type: 'string', describe: 'Whose home holds launchd plists (systemd units need no hint)', requiresArg: true },
+        'run-as-root': { type: 'boolean', describe: 'launchd plists are under /root' },
+        reload: {
+          type: 'boolean',
+          default: true,
+          describe: 'On the live host, systemctl disable --now each unit before removing it, then daemon-reload, and reload PHP-FPM (OPcache); --no-reload skips and prints what to run',
+        },
+      },
+    },
+  ],
+  examples: [['$0 uninstall --bridge kimaki --site /var/www/html', 'remove the kimaki channel']],
+  writes: true,
+  plan: (args, identity, host) => planUninstall({ ...identity, bridges: args.bridge ?? [] }, host),
+};

@@ -5,6 +5,8 @@ import type { Host } from '../../model/facts.js';
 import { resolveSite } from '../../identity/identity.js';
 import { type IdentityFlags } from '../../model/identity.js';
 import type { Plan } from '../../model/plan.js';
+import { dispatchOptions, identityOptions, reloadOption } from '../options.js';
+import type { CommandSpec } from '../types.js';
 
 export type UpgradeOptions = IdentityFlags;
 
@@ -34,3 +36,12 @@ export function planUpgrade(options: UpgradeOptions, host: Host): Plan {
     found,
   );
 }
+
+export const upgradeCommand: CommandSpec = {
+  command: 'upgrade',
+  describe: 'Re-render every installed bridge block, keeping the installed identity',
+  options: [identityOptions, dispatchOptions, reloadOption],
+  examples: [['$0 upgrade --site /var/www/html', 'run on every deploy; a no-op when nothing changed']],
+  writes: true,
+  plan: (_args, identity, host) => planUpgrade(identity, host),
+};

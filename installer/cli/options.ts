@@ -1,0 +1,120 @@
+/**
+ * The options commands share, as data: each command lists the sets it takes
+ * (commands/*.ts), and parser.ts hands them to yargs in that order. What a
+ * bridge adds (its secret's flag, its data dir's variable) comes from the
+ * bridge registry, so a new bridge needs no edit here.
+ */
+import type { Options } from 'yargs';
+import { bridgeIds, bridges } from '../../bridges/index.js';
+import type { SecretSpec } from '../model/bridge.js';
+import { DISPATCH_MODES } from '../plan/sudo-hop.js';
+import { INIT_SYSTEMS } from '../render/units.js';
+import type { OptionSet } from './types.js';
+
+/** The bridges' secrets, each with the yargs key its flag parses to (--telegram-token: 'telegram-token'). */
+export const SECRETS: readonly { spec: SecretSpec; key: string }[] = bridges.flatMap((b) => (b.secret ? [{ spec: b.secret, key: b.secret.flag.replace(/^--/, '') }] : []));
+
+const string = (describe: string): Options => ({ type: 'string', describe, requiresArg: true });
+
+const dataDirDefaults = bridges.filter((b) => b.dataDir.env !== undefined);
+
+export const siteOption: OptionSet = {
+  options: { site: string('WordPress root (the directory holding wp-content); env SITE_PATH') },
+};
+
+/** Who runs the bridge and where its files are: install, upgrade, check. */
+export const identityOptions: OptionSet = {
+  group: 'Identity:',
+  options: {
+    ...siteOption.options,
+    'service-user': string('User the bridge runs as; its home is pinned as HOME (env SERVICE_USER)'),
+    'run-as-root': { type: 'boolean', describe: 'The bridge runs as root; pins /root (env RUN_AS_ROOT=true)' },
+    'data-dir': string(
+      `Bridge data dir, one bridge only (default ${dataDirDefaults.map((b) => `<home>/${b.dataDir.underHome}`).join(', ')}; env ${dataDirDefaults.map((b) => b.dataDir.env).join(', ')})`,
+    ),
+    binary: {
+      type: 'string',
+      array: true,
+      describe: 'PATH of the bridge CLI (one bridge only), or NAME=PATH for any executable, e.g. opencode=/usr/bin/opencode (default: first found on the search path)',
+      requiresArg: true,
+    },
+    curl: string('curl for the telegram channel (same as --binary curl=PATH)'),
+    'web-user': {
+      type: 'string',
+      array: true,
+      describe: "User PHP runs as, repeatable: the first one's group reads the telegram token file; --dispatch sudo grants them all (default: env WEB_USER, else the PHP-FPM pools' users, else www-data)",
+      requiresArg: true,
+    },
+    ...Object.fromEntries(SECRETS.map((s) => [s.key, string(s.spec.describe)])),
+    init: { choices: INIT_SYSTEMS, describe: 'Service manager to write definitions for (default: installed one, else systemd; launchd on macOS)' },
+  },
+};
+
+export const reloadOption: OptionSet = {
+  options: {
+    reload: {
+      type: 'boolean',
+      default: true,
+      describe:
+        'On the live host (--root /) tell systemd: disable --now units before removing them; after writing, daemon-reload, enable new units (install), try-restart changed ones; reload PHP-FPM after a PHP file changed (OPcache); --no-reload skips and prints what to run',
+    },
+  },
+};
+
+/** --dispatch and the sudo hop's options, on install and upgrade (docs/dispatch-modes.md). */
+export const dispatchOptions: OptionSet = {
+  group: 'Dispatch:',
+  options: {
+    dispatch: {
+      choices: DISPATCH_MODES,
+      describe: 'Who runs the CLI: direct (as the web user) or sudo (as the service user, through a narrowed sudo grant); default: the installed mode, else direct',
+    },
+    'sudo-regex': {
+      type: 'boolean',
+      describe: "sudo mode: match the grant's argument with a sudoers regex (sudo >= 1.9.10); --no-sudo-regex: wildcards plus a negated entry (default: the installed form, else regex unless the live sudo predates 1.9.10)",
+    },
+  },
+};
+
+export const bridgeOption: OptionSet = {
+  options: {
+    bridge: {
+      type: 'string',
+      array: true,
+      choices: bridgeIds,
+      demandOption: 'name the bridge with --bridge',
+      describe: 'Bridge to act on (repeatable)',
+      requiresArg: true,
+    },
+  },
+};
+
+/** render's identity: flags only, no environment, no passwd, nothing read from the target. */
+export const renderIdentityOptions: OptionSet = {
+  group: 'Identity (from flags only):',
+  options: {
+    site: { type: 'string', demandOption: 'pass --site: the WordPress root as the server sees it', describe: 'WordPress root on the server', requiresArg: true },
+    'service-user': string('User the bridge runs as'),
+    'run-as-root': { type: 'boolean', describe: 'The bridge runs as root (HOME /root)' },
+    home: string("The service user's home (default /root, /home/<user>, or /Users/<user> with --init launchd)"),
+    'data-dir': string('Bridge data dir (default <home>/.kimaki)'),
+    binary: {
+      type: 'string',
+      array: true,
+      demandOption: 'pass --binary: the bridge CLI as the server sees it',
+      describe: 'Absolute PATH of the bridge CLI on the server (one bridge only), or NAME=PATH for any executable, e.g. opencode=/usr/bin/opencode; repeatable',
+      requiresArg: true,
+    },
+    ...Object.fromEntries(SECRETS.map((s) => [s.key, string(s.spec.describeForRender)])),
+    init: { choices: INIT_SYSTEMS, describe: 'Service manager to render definitions for (default systemd, on any machine)' },
+  },
+};
+
+/** The secrets given as flags, keyed by flag as IdentityFlags wants them; undefined when none was. */
+export function secretFlags(args: object): Record<string, string> | undefined {
+  const given = SECRETS.flatMap((s) => {
+    const value = (args as Record<string, unknown>)[s.key];
+    return typeof value === 'string' ? [[s.spec.flag, value] as const] : [];
+  });
+  return given.length > 0 ? Object.fromEntries(given) : undefined;
+}
