@@ -21,10 +21,10 @@
  */
 import { readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
-import type { Host } from '../model/facts.js';
+import type { Facts } from '../model/facts.js';
 import type { FileChange, Plan } from '../model/plan.js';
 import { execToStderr, type ServiceEnv } from './services.js';
-import { isHopPath } from '../plan/sudo-hop.js';
+import { isHopPath } from '../lib/paths.js';
 import { fpmPoolUsers } from '../facts/web-user.js';
 
 /** One PHP-FPM service: a PHP version with at least one pool. */
@@ -37,7 +37,7 @@ export interface FpmService {
 }
 
 /** The PHP-FPM services with pools on this host, newest PHP version first (the pools' order). */
-export function fpmServices(host: Host): FpmService[] {
+export function fpmServices(host: Facts): FpmService[] {
   const versions: string[] = [];
   for (const { pool } of fpmPoolUsers(host)) {
     const version = pool.split('/')[3] ?? '';
@@ -77,7 +77,7 @@ export function holdHopRemovals(plan: Plan): { now: Plan; held: FileChange[] } {
 }
 
 /** The command that reloads one service, as run and as printed for --no-reload. */
-export function reloadCommand(service: FpmService, systemd: boolean, host: Host, processOf = liveProcess): { file: string; args: string[]; text: string } | { error: string } | { stopped: string } {
+export function reloadCommand(service: FpmService, systemd: boolean, host: Facts, processOf = liveProcess): { file: string; args: string[]; text: string } | { error: string } | { stopped: string } {
   if (systemd) return { file: 'systemctl', args: ['try-reload-or-restart', service.unit], text: `systemctl try-reload-or-restart ${service.unit}` };
   if (!service.pidFile) return { error: `/etc/php/${service.version}/fpm/php-fpm.conf names no pid file` };
   const pid = host.readText(service.pidFile)?.trim();
@@ -124,7 +124,7 @@ export interface FpmReloadResult {
  * before removing hop files. Only on the live host (`liveRoot`, '/' unless a
  * test names a sandbox), never under a sandbox --root.
  */
-export async function reloadPhpFpm(host: Host, root: string, options: { reload: boolean; needed: boolean }, env: ServiceEnv = {}): Promise<FpmReloadResult> {
+export async function reloadPhpFpm(host: Facts, root: string, options: { reload: boolean; needed: boolean }, env: ServiceEnv = {}): Promise<FpmReloadResult> {
   if (root !== (env.liveRoot ?? '/')) return { reloaded: [], notes: [], settled: true };
   if (!options.needed) return { reloaded: [], notes: [], settled: true };
   const services = fpmServices(host);

@@ -1,6 +1,6 @@
 /**
  * "Will a dispatch from WP-cron work?", answered the way the web user meets
- * it. Pure: facts come through the Host (stat bits, passwd, group, file
+ * it. Pure: facts come through the Facts (stat bits, passwd, group, file
  * text) plus `php -l` results gathered by the command; the output is a list
  * of checks, each ok / warn / fail with a one-line fix.
  *
@@ -27,7 +27,7 @@ import { envValue, parseChannelBody } from '../render/channel.js';
 import { type ChannelSpec } from '../model/channel.js';
 import { inspectInstalled, readChannelsFile, renderBridge, type InstalledBridge, type RenderedBridge } from '../plan/engine.js';
 import { MarkerError, UserError } from '../model/errors.js';
-import type { Host } from '../model/facts.js';
+import type { Facts } from '../model/facts.js';
 import type { Identity } from '../model/identity.js';
 import { listBlocks } from '../render/markers.js';
 import { parsePhpString } from '../lib/php.js';
@@ -35,7 +35,7 @@ import { channelsFile, transportFile } from '../lib/paths.js';
 import { canAccess } from '../lib/access.js';
 import { denial, describeFacts, dirWritable, explainDenial, realPath, shellQuote, whoIs, type Denial, type Who } from '../lib/reach.js';
 import { dirGrant, isSystemDir, listSome, lockedEntries, searchGrants, systemDirsIn, treeGrant } from './grant.js';
-import { hopPaths } from '../plan/sudo-hop.js';
+import { hopPaths } from '../lib/paths.js';
 import { probeGrant, probeHopCli, probeHopDirectories, probeHopFiles, probeSudoBinary, probeSudoVersion, probeVisudo, spawnRunner, type ProbeResult, type Runner } from './sudo-probe.js';
 import { envOf } from '../render/units.js';
 import type { WebUser } from '../model/web-user.js';
@@ -44,7 +44,7 @@ import type { Check } from '../model/doctor.js';
 export type LintResult = { ok: true } | { ok: false; output: string };
 
 export interface DoctorInput {
-  host: Host;
+  host: Facts;
   site: string;
   webUser: WebUser;
   /** `php -l` per managed PHP file (server path); 'unavailable' when there is no php on PATH. */
@@ -114,7 +114,7 @@ export function doctorExitCode(checks: readonly Check[]): number {
 
 // ---------------------------------------------------------------- the web user
 
-function webUserCheck(webUser: WebUser, who: Who | undefined, host: Host): Check {
+function webUserCheck(webUser: WebUser, who: Who | undefined, host: Facts): Check {
   const from =
     webUser.source === 'flag'
       ? 'from --web-user'
@@ -140,7 +140,7 @@ function webUserCheck(webUser: WebUser, who: Who | undefined, host: Host): Check
   };
 }
 
-function webHomeCheck(who: Who, host: Host): Check {
+function webHomeCheck(who: Who, host: Facts): Check {
   const home = who.entry.home;
   const d = denial(host, who.principal, home, ['w', 'x']);
   if (!d) return { id: 'web-user.home', status: 'ok', message: `${who.name}'s own HOME ${home} is writable by it` };
@@ -251,7 +251,7 @@ function channelChecks(spec: ChannelSpec, cwd: string | undefined, channelsText:
  * doctor needs no privileges: not being root must not stop it. The sudo
  * checks then say what they could not read.
  */
-function lenient(host: Host): Host {
+function lenient(host: Facts): Facts {
   const soft =
     <R>(read: (p: string) => R | undefined) =>
     (p: string): R | undefined => {
@@ -406,7 +406,7 @@ function hopPathsOf(bridge: BridgeDefinition): string[] {
 }
 
 /** A probe's result as a check: a skipped probe is `ok` in a sandbox root, `warn` on the live host. */
-function fromProbe(id: string, p: ProbeResult, host: Host): Check {
+function fromProbe(id: string, p: ProbeResult, host: Facts): Check {
   if (p.status !== 'skip') return { id, status: p.status, message: p.message, ...(p.fix ? { fix: p.fix } : {}) };
   if (host.root !== '/') return { id, status: 'ok', message: `skipped: ${p.message}` };
   return { id, status: 'warn', message: `skipped: ${p.message}`, fix: p.fix ?? 'run bridgectl doctor as root on the server' };
@@ -596,7 +596,7 @@ function sudoSwitch(input: DoctorInput, who: Who): string {
  * search on the directories above (group grants), then the tree. A system
  * directory on the way is never changed: the data dir moves instead.
  */
-function grantCommands(dir: string, exists: boolean, d: Denial, who: Who, host: Host, input: DoctorInput): string {
+function grantCommands(dir: string, exists: boolean, d: Denial, who: Who, host: Facts, input: DoctorInput): string {
   const q = shellQuote(dir);
   const g = shellQuote(who.group);
   const system = systemDirsIn(d.unsearchable);

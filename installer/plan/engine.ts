@@ -2,7 +2,7 @@
  * The steps every command shares: read what is installed, adopt it, resolve
  * each bridge's identity, render its channel block and service definitions
  * from that one identity, and turn the result into a plan. Reads go through
- * the Host; nothing here writes.
+ * the Facts; nothing here writes.
  */
 import { posix } from 'node:path';
 import { findBridge } from '../../bridges/index.js';
@@ -11,19 +11,20 @@ import { formatMode } from '../lib/access.js';
 import { envValue, parseChannelBody, renderChannelBody, renderScaffold } from '../render/channel.js';
 import { type ChannelSpec } from '../model/channel.js';
 import { IdentityError, MarkerError, RenderError, UsageError, UserError } from '../model/errors.js';
-import type { Host } from '../model/facts.js';
-import { resolveBinary, resolveIdentity, resolveSite } from '../identity/identity.js';
+import type { Facts } from '../model/facts.js';
+import { resolveSite } from '../identity/identity.js';
+import { resolveBridgeIdentity } from '../identity/bridge-identity.js';
 import { type Adopted, type Identity, type IdentityFlags } from '../model/identity.js';
 import { countBlocks, parseManaged, readBlock, spliceBlocks, type BlockChange } from '../render/markers.js';
 import { channelsFile, transportFile } from '../lib/paths.js';
 import { staticTemplate } from '../render/templates.js';
 import { type DirectoryChange, type FileChange, type Plan } from '../model/plan.js';
 import { fileChange, ownedFileChange } from './changes.js';
-import { redactable, resolveSecret } from '../identity/secrets.js';
+import { redactable } from '../identity/secrets.js';
 import { inspectDispatch, planDispatch, refuseUnsafeHop, type DispatchPlan, type InstalledDispatch } from './sudo-hop.js';
 import { envOf, keptSettings, parseService, renderService, serviceFile, type InstalledService } from '../render/units.js';
 import { type InitSystem, type ServiceSpec } from '../model/service.js';
-import { resolveWebUser } from '../facts/web-user.js';
+import { resolveWebUser } from '../identity/web-user.js';
 import { keepOperatorLines } from '../render/operator-lines.js';
 
 /** Managed PHP files: readable by PHP-FPM whatever the umask, writable only by their owner. */
@@ -39,7 +40,7 @@ export interface ChannelsFileState {
   mode: number | undefined;
 }
 
-export function readChannelsFile(site: string, host: Host): ChannelsFileState {
+export function readChannelsFile(site: string, host: Facts): ChannelsFileState {
   const file = channelsFile(site);
   assertPlainFile(file, host);
   const text = host.readText(file);
@@ -59,7 +60,7 @@ export function checked<T>(file: string, work: () => T): T {
 }
 
 /** A managed path must be a regular file or absent: never read (or later write) through a symlink, never a directory. */
-export function assertPlainFile(file: string, host: Host): void {
+export function assertPlainFile(file: string, host: Facts): void {
   const facts = host.lstat(file);
   if (facts === undefined || facts.kind === 'file') return;
   if (facts.kind === 'symlink') {
@@ -106,7 +107,7 @@ export interface InstalledBridge {
 export type CandidateHomes = readonly string[] | (() => readonly string[]);
 
 /** Find the bridge's block and service files. launchd plists live under a home, so candidate homes are tried. */
-export function inspectInstalled(bridge: BridgeDefinition, channelsText: string | undefined, host: Host, homes: CandidateHomes): InstalledBridge {
+export function inspectInstalled(bridge: BridgeDefinition, channelsText: string | undefined, host: Facts, homes: CandidateHomes): InstalledBridge {
   const installed: InstalledBridge = { services: new Map() };
   const body = channelsText === undefined ? undefined : readBlock(channelsText, bridge.id);
   if (body) {
@@ -145,7 +146,7 @@ export function inspectInstalled(bridge: BridgeDefinition, channelsText: string 
 }
 
 /** passwd homes holding one of the bridge's plists, the home and the plist owned by that home's user or root. */
-function ownPlistHomes(bridge: BridgeDefinition, host: Host): string[] {
+function ownPlistHomes(bridge: BridgeDefinition, host: Facts): string[] {
   const owns = (uid: number | undefined, user: number): boolean => uid === user || uid === 0;
   const homes = host.users().filter(
     (u) => posix.isAbsolute(u.home) && owns(host.lstat(u.home)?.uid, u.uid) && bridge.units.some((names) => {
@@ -235,15 +236,16 @@ export function renderBridge(
   flags: IdentityFlags,
   channels: ChannelsFileState,
   site: string,
-  host: Host,
+  host: Facts,
   notes: string[],
   options: RenderOptions,
   installed: InstalledBridge = inspectInstalled(bridge, channels.text, host, lazyCandidateHomes(flags, host, channels.text)),
 ): RenderedBridge {
   const adopted = adopt(bridge, installed, notes);
   if (options.action === 'upgrade' && adopted.init === undefined) adopted.init = 'none';
-  const { identity, notes: identityNotes } = resolveIdentity(bridge, flags, adopted, site, host);
-  notes.push(...identityNotes);
+  const resolved = resolveBridgeIdentity(bridge, flags, adopted, site, host, installed.blockText);
+  const identity = resolved.identity;
+  notes.push(...resolved.notes.identity);
   // Units are per host, not per site: installing a bridge for a second site takes its service over.
   for (const [path, service] of installed.services) {
     const served = service.parsed.workingDirectory;
@@ -256,10 +258,10 @@ export function renderBridge(
   const directories: DirectoryChange[] = [];
   const context: ChannelContext = {};
   // Only root can chown: only then is a wrong owner on a file bridgectl owns a change (ownedFileChange).
-  const enforceOwner = process.getuid?.() === 0;
+  const enforceOwner = host.uid === 0;
   const secrets: string[] = [];
-  if (bridge.secret) {
-    const secret = resolveSecret(bridge, bridge.secret, flags, identity, host, installed.blockText);
+  const secret = resolved.secret;
+  if (bridge.secret && secret) {
     notes.push(...secret.notes);
     secrets.push(...secret.seen, ...unitSecrets(installed, bridge.secret.env));
     if (secret.value === undefined) {
@@ -274,11 +276,8 @@ export function renderBridge(
       context.secretFile = bridge.secret.file.path;
     }
   }
-  if (bridge.channelBinary !== undefined && (bridge.secret === undefined || context.secretFile !== undefined)) {
-    const command = resolveBinary(bridge, bridge.channelBinary, flags, adopted, identity.home, host, notes);
-    identity.binaries[bridge.channelBinary] = command;
-    context.command = command;
-  }
+  notes.push(...resolved.notes.channelBinary);
+  if (bridge.channelBinary !== undefined && (bridge.secret === undefined || context.secretFile !== undefined)) context.command = identity.binaries[bridge.channelBinary];
   // Dispatch mode (sudo-hop.ts): in sudo mode the channel runs the hop's wrapper.
   const dispatch = planDispatch({
     bridge,
@@ -369,7 +368,7 @@ function secretFileChange(
   spec: SecretSpec,
   value: string,
   flags: IdentityFlags,
-  host: Host,
+  host: Facts,
   notes: string[],
   directories: DirectoryChange[],
   enforceOwner: boolean,
@@ -402,7 +401,7 @@ function secretFileChange(
  * ~/.config), owned by the service user: created by root, they would
  * otherwise be root's and the bridge could not write its own config.
  */
-function missingDirectories(dataDir: string, identity: Identity, host: Host): DirectoryChange[] {
+function missingDirectories(dataDir: string, identity: Identity, host: Facts): DirectoryChange[] {
   const out: DirectoryChange[] = [];
   const underHome = (dir: string): boolean => dir.startsWith(`${identity.home}/`);
   for (let dir = dataDir; (dir === dataDir || underHome(dir)) && host.stat(dir) === undefined; dir = posix.dirname(dir)) {
@@ -418,7 +417,7 @@ function missingDirectories(dataDir: string, identity: Identity, host: Host): Di
  * user's HOME (where the bash installer wrote the plists). Other passwd
  * homes are a last resort with conditions (inspectInstalled).
  */
-export function candidateHomes(flags: Pick<IdentityFlags, 'serviceUser' | 'runAsRoot'>, host: Host, channelsText: string | undefined): string[] {
+export function candidateHomes(flags: Pick<IdentityFlags, 'serviceUser' | 'runAsRoot'>, host: Facts, channelsText: string | undefined): string[] {
   const name = flags.serviceUser ?? (flags.runAsRoot ? 'root' : undefined) ?? host.env.SERVICE_USER;
   const named = name ? host.user(name)?.home : undefined;
   return [...new Set([named, ...pinnedHomes(channelsText), host.env.HOME].filter((h): h is string => h !== undefined && posix.isAbsolute(h)))];
@@ -445,7 +444,7 @@ function pinnedHomes(channelsText: string | undefined): string[] {
 }
 
 /** candidateHomes, worked out on first use and then remembered: one run asks for it once per bridge at most. */
-export function lazyCandidateHomes(flags: Pick<IdentityFlags, 'serviceUser' | 'runAsRoot'>, host: Host, channelsText: string | undefined): () => string[] {
+export function lazyCandidateHomes(flags: Pick<IdentityFlags, 'serviceUser' | 'runAsRoot'>, host: Facts, channelsText: string | undefined): () => string[] {
   let homes: string[] | undefined;
   return () => (homes ??= candidateHomes(flags, host, channelsText));
 }
@@ -459,7 +458,7 @@ export interface Survey {
   installed: ReadonlyMap<string, InstalledBridge>;
 }
 
-export function survey(bridges: readonly BridgeDefinition[], flags: IdentityFlags, site: string, host: Host): Survey {
+export function survey(bridges: readonly BridgeDefinition[], flags: IdentityFlags, site: string, host: Facts): Survey {
   const channels = readChannelsFile(site, host);
   const homes = lazyCandidateHomes(flags, host, channels.text);
   return { channels, installed: new Map(bridges.map((b) => [b.id, inspectInstalled(b, channels.text, host, homes)])) };
@@ -472,17 +471,8 @@ export function channelsChange(state: ChannelsFileState, changes: BlockChange[])
   if (state.text === undefined && changes.every((c) => c.body === null)) {
     return fileChange(state.path, null, null, PHP_FILE_MODE); // nothing to register: do not create the file
   }
-  const change = fileChange(state.path, state.text ?? null, after, PHP_FILE_MODE, state.mode);
-  // The blocks after the splice, known without parsing the new text: those
-  // of the base the changes leave alone, and every change with a body.
-  const changed = new Map(changes.map((c) => [c.id, c.body]));
-  const kept = parseManaged(base).blocks.filter((b) => !changed.has(b.id)).length;
-  blocksAfter.set(change, kept + [...changed.values()].filter((body) => body !== null).length);
-  return change;
+  return fileChange(state.path, state.text ?? null, after, PHP_FILE_MODE, state.mode);
 }
-
-/** How many blocks channelsChange's planned text holds (registersChannels), by change. */
-const blocksAfter = new WeakMap<FileChange, number>();
 
 export const TRANSPORT_TEMPLATE = 'wp-coding-agents-cli-transport.php';
 
@@ -490,7 +480,7 @@ export const TRANSPORT_TEMPLATE = 'wp-coding-agents-cli-transport.php';
  * The dispatch transport mu-plugin: a whole file, written while any channel
  * is registered, removed with the last one.
  */
-export function transportChange(site: string, host: Host, wanted: boolean): FileChange {
+export function transportChange(site: string, host: Facts, wanted: boolean): FileChange {
   const path = transportFile(site);
   const current = host.readText(path);
   const mode = current === undefined ? undefined : host.stat(path)?.mode;
@@ -500,14 +490,14 @@ export function transportChange(site: string, host: Host, wanted: boolean): File
 /** Whether a channels file (as planned) still registers any channel. */
 export function registersChannels(change: FileChange): boolean {
   if (change.after === null) return false;
-  return (blocksAfter.get(change) ?? countBlocks(change.after)) > 0;
+  return countBlocks(change.after) > 0;
 }
 
 /** Install or upgrade: render the bridges and assemble one plan. */
 export function planBridges(
   ids: readonly string[],
   flags: IdentityFlags,
-  host: Host,
+  host: Facts,
   options: RenderOptions,
   site = resolveSite(flags, host),
   surveyed?: Survey,

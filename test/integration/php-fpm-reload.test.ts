@@ -8,7 +8,7 @@ import { main } from '../../installer/cli/cli.js';
 import { nodeHost } from '../../installer/facts/host.js';
 import { fpmServices, pidFileOf, reloadPhpFpm } from '../../installer/apply/php-fpm.js';
 import type { ExecOutcome, ServiceEnv } from '../../installer/apply/services.js';
-import { hopPaths } from '../../installer/plan/sudo-hop.js';
+import { hopPaths } from '../../installer/lib/paths.js';
 import { runMain, type RunResult } from '../helpers/cli.js';
 import { at, isRoot, serverSandbox, SITE } from '../helpers/sandbox.js';
 

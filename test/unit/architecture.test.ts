@@ -36,11 +36,7 @@ const ALLOWED: Record<string, readonly string[]> = {
  */
 const PENDING: readonly string[] = [
   'installer/apply/apply.ts -> installer/doctor/sudo-probe.ts', // process: visudo and the runner leave doctor
-  'installer/apply/php-fpm.ts -> installer/plan/sudo-hop.ts', // facts: php-fpm pools are facts
   'installer/bin.ts -> installer/code-cache.ts', // speed: the hand-made code cache goes
-  'installer/plan/engine.ts -> installer/facts/web-user.ts', // facts: the web user is resolved before planning
-  'installer/plan/sudo-hop.ts -> installer/facts/web-user.ts', // facts
-  'installer/plan/sudo-hop.ts -> installer/doctor/sudo-probe.ts', // facts: sudo -V is a fact
 ];
 const PENDING_LOOSE: readonly string[] = ['installer/code-cache.ts'];
 

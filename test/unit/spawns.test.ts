@@ -7,7 +7,7 @@
 import type { SpawnSyncReturns } from 'node:child_process';
 import { main, type Io } from '../../installer/cli/cli.js';
 import { nodeHost } from '../../installer/facts/host.js';
-import { type Host } from '../../installer/model/facts.js';
+import { type Facts } from '../../installer/model/facts.js';
 import { bridgeSandbox } from '../helpers/bridge-sandbox.js';
 import { PASSWD, GROUP, SITE } from '../helpers/sandbox.js';
 
@@ -56,7 +56,7 @@ it('a run plans two sudo-mode bridges on the live host with one sudo -V and one 
   const root = bridgeSandbox();
   // The sandbox, presented as the live host: planning takes every live-host path (getent, sudo -V).
   let hosts = 0;
-  const liveLike = (_root: string, env: Io['env']): Host => {
+  const liveLike = (_root: string, env: Io['env']): Facts => {
     hosts++;
     const files = nodeHost(root, env);
     const live = nodeHost('/', env);

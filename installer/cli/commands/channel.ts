@@ -10,7 +10,7 @@ import { parseChannelBody, renderChannelBody } from '../../render/channel.js';
 import { type ChannelSpec } from '../../model/channel.js';
 import { channelsChange, checked, readChannelsFile, registersChannels, transportChange } from '../../plan/engine.js';
 import { UsageError } from '../../model/errors.js';
-import type { Host } from '../../model/facts.js';
+import type { Facts } from '../../model/facts.js';
 import { resolveSite } from '../../identity/identity.js';
 import { BLOCK_ID, listBlocks } from '../../render/markers.js';
 import type { Plan } from '../../model/plan.js';
@@ -29,7 +29,7 @@ export interface ChannelSetOptions {
 }
 
 /** Add or replace a custom channel block. */
-export function planChannelSet(options: ChannelSetOptions, host: Host): Plan {
+export function planChannelSet(options: ChannelSetOptions, host: Facts): Plan {
   checkCustomName(options.name);
   if (!path.posix.isAbsolute(options.command)) {
     throw new UsageError(`--command must be an absolute path, got ${JSON.stringify(options.command)}`, 'PHP spawns it with the web user\'s PATH, so name the executable exactly');
@@ -58,7 +58,7 @@ export function planChannelSet(options: ChannelSetOptions, host: Host): Plan {
 }
 
 /** Remove a custom channel block (absent: a no-op with a note). */
-export function planChannelRemove(options: { site?: string; name: string }, host: Host): Plan {
+export function planChannelRemove(options: { site?: string; name: string }, host: Facts): Plan {
   checkCustomName(options.name);
   const site = resolveSite(options, host);
   const channels = readChannelsFile(site, host);
@@ -85,7 +85,7 @@ export interface ChannelListing {
   secrets: string[];
 }
 
-export function listChannels(options: { site?: string }, host: Host): ChannelListing {
+export function listChannels(options: { site?: string }, host: Facts): ChannelListing {
   const site = resolveSite(options, host);
   const channels = readChannelsFile(site, host);
   const text = channels.text;

@@ -9,7 +9,7 @@ import {
   SERVICE_FILE_MODE,
   transportChange,
 } from '../../plan/engine.js';
-import type { Host } from '../../model/facts.js';
+import type { Facts } from '../../model/facts.js';
 import { resolveSite } from '../../identity/identity.js';
 import { type Plan } from '../../model/plan.js';
 import { fileChange } from '../../plan/changes.js';
@@ -23,7 +23,7 @@ export interface UninstallOptions {
 }
 
 /** Remove exactly the named bridges' blocks and service definitions; everything else stays. Data dirs are kept. */
-export function planUninstall(options: UninstallOptions, host: Host): Plan {
+export function planUninstall(options: UninstallOptions, host: Facts): Plan {
   const site = resolveSite(options, host);
   const channels = readChannelsFile(site, host);
   const notes: string[] = [];
