@@ -1,7 +1,7 @@
 /**
  * Processes bridgectl starts while it plans, on the live host (--root /):
  * getent once per database and `sudo -V` once per run, however many
- * bridges and plans (a writing run plans twice: before and under the lock).
+ * bridges ask: each is one item of the run's facts snapshot.
  * node:child_process is spied where the code loads it, at the call site.
  */
 import type { SpawnSyncReturns } from 'node:child_process';
@@ -60,7 +60,7 @@ it('a run plans two sudo-mode bridges on the live host with one sudo -V and one 
     hosts++;
     const files = nodeHost(root, env);
     const live = nodeHost('/', env);
-    return { ...files, root: '/', user: live.user, userByUid: live.userByUid, usersWithHome: live.usersWithHome, groupIds: live.groupIds, groupName: live.groupName };
+    return { ...files, root: '/', users: live.users, groups: live.groups, sudo: live.sudo, user: live.user, userByUid: live.userByUid, usersWithHome: live.usersWithHome, groupIds: live.groupIds, groupName: live.groupName };
   };
   const { calls, restore } = spySpawns();
   try {
