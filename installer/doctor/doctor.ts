@@ -350,7 +350,7 @@ function sudoChecks(bridge: BridgeDefinition, spec: ChannelSpec, traits: Channel
     ];
   }
   const run = input.run ?? spawnRunner;
-  const isRoot = input.isRoot ?? process.getuid?.() === 0;
+  const isRoot = input.isRoot ?? host.uid === 0;
   const checks: Check[] = [];
   const probe = (suffix: string, p: ProbeResult): Check => fromProbe(`${prefix}.${suffix}`, p, host);
 

@@ -6,7 +6,8 @@
 import { existsSync } from 'node:fs';
 import { main } from '../../installer/cli/cli.js';
 import { nodeHost } from '../../installer/facts/host.js';
-import { fpmServices, pidFileOf, reloadPhpFpm } from '../../installer/apply/php-fpm.js';
+import { reloadPhpFpm } from '../../installer/apply/php-fpm.js';
+import { fpmServices, pidFileOf } from '../../installer/facts/php-fpm.js';
 import type { ExecOutcome, ServiceEnv } from '../../installer/apply/services.js';
 import { hopPaths } from '../../installer/lib/paths.js';
 import { runMain, type RunResult } from '../helpers/cli.js';
