@@ -1,14 +1,11 @@
 import {
-  lazyCandidateHomes,
   channelsChange,
-  inspectInstalled,
-  readChannelsFile,
   registersChannels,
-  requireBridge,
   SECRET_FILE_MODE,
   SERVICE_FILE_MODE,
   transportChange,
 } from '../../plan/engine.js';
+import { inspectInstalled, lazyCandidateHomes, readChannelsFile, requireBridge } from '../../plan/installed.js';
 import type { Facts } from '../../model/facts.js';
 import { resolveSite } from '../../identity/identity.js';
 import { type Plan } from '../../model/plan.js';

@@ -1,6 +1,7 @@
 import { bridges } from '../../../bridges/index.js';
 import { UserError } from '../../model/errors.js';
-import { planBridges, survey } from '../../plan/engine.js';
+import { planBridges } from '../../plan/engine.js';
+import { survey } from '../../plan/installed.js';
 import type { Facts } from '../../model/facts.js';
 import { resolveSite } from '../../identity/identity.js';
 import { type IdentityFlags } from '../../model/identity.js';
