@@ -96,7 +96,14 @@ interface Staged {
   committed?: boolean;
 }
 
-export function applyPlan(plan: Plan, root: string, options: ApplyOptions = {}): FileChange[] {
+/** What applyPlan did: the changes it wrote, and notes for the report (a validator that could not run). */
+export interface Applied {
+  applied: FileChange[];
+  notes: string[];
+}
+
+export function applyPlan(plan: Plan, root: string, options: ApplyOptions = {}): Applied {
+  const notes: string[] = [];
   const info = options.info ?? ((): void => undefined);
   const warn = options.warn ?? ((): void => undefined);
   const pending = plan.changes.filter((c) => c.status !== 'unchanged');
@@ -129,7 +136,7 @@ export function applyPlan(plan: Plan, root: string, options: ApplyOptions = {}):
       if (s.change.validate) {
         const validator = options.validators?.[s.change.validate] ?? VALIDATORS[s.change.validate];
         const skipped = validator(s.temp, s.change.path, root);
-        if (skipped) plan.notes.push(skipped);
+        if (skipped) notes.push(skipped);
       }
       const result = results[i] as Validation;
       for (const w of result.warnings) warn(w);
@@ -154,7 +161,7 @@ export function applyPlan(plan: Plan, root: string, options: ApplyOptions = {}):
   } finally {
     for (const s of staged) if (s.temp) unlinkQuietly(s.temp);
   }
-  return pending;
+  return { applied: pending, notes };
 }
 
 // ---------------------------------------------------------------- 1. check

@@ -4,7 +4,7 @@
  * opcache.validate_timestamps=0 (common in production) until PHP-FPM
  * reloads. So after a run on the live host that changed a PHP file,
  * bridgectl reloads the PHP-FPM services that serve the site — found from
- * the pools, as the web user is (web-user.ts) — and says what it reloaded.
+ * the pools, as the web user is (facts/php-fpm.ts) — and says what it reloaded.
  *
  * How: `systemctl try-reload-or-restart php<ver>-fpm` when systemd runs (a
  * reload, and nothing for a stopped service: a master that is not running
@@ -20,50 +20,11 @@
  * the wrapper. Without one they stay, and the next run removes them.
  */
 import { readFileSync, statSync } from 'node:fs';
-import path from 'node:path';
-import type { Host } from '../model/facts.js';
+import type { Facts } from '../model/facts.js';
 import type { FileChange, Plan } from '../model/plan.js';
 import { runServiceCommand, type ServiceEnv } from './services.js';
-import { isHopPath } from '../plan/sudo-hop.js';
-import { fpmPoolUsers } from '../facts/web-user.js';
-
-/** One PHP-FPM service: a PHP version with at least one pool. */
-export interface FpmService {
-  version: string;
-  /** systemd's name for it (Debian's packaging). */
-  unit: string;
-  /** The master's pid file, from php-fpm.conf `pid =` (server path), when set. */
-  pidFile?: string;
-}
-
-/** The PHP-FPM services with pools on this host, newest PHP version first (the pools' order). */
-export function fpmServices(host: Host): FpmService[] {
-  const versions: string[] = [];
-  for (const { pool } of fpmPoolUsers(host)) {
-    const version = pool.split('/')[3] ?? '';
-    if (version !== '' && !versions.includes(version)) versions.push(version);
-  }
-  return versions.map((version) => {
-    const conf = host.readText(`/etc/php/${version}/fpm/php-fpm.conf`);
-    const pid = conf === undefined ? undefined : pidFileOf(conf);
-    // A relative pid path is relative to FPM's prefix, /var on Debian's build.
-    const pidFile = pid === undefined ? undefined : path.posix.isAbsolute(pid) ? pid : path.posix.join('/var', pid);
-    return { version, unit: `php${version}-fpm`, ...(pidFile ? { pidFile } : {}) };
-  });
-}
-
-/** The `pid =` of php-fpm.conf's [global] section (ini syntax; `;` starts a comment). */
-export function pidFileOf(text: string): string | undefined {
-  let global = true;
-  for (const raw of text.split(/\r?\n/)) {
-    const line = raw.replace(/^\s*;.*$/, '').trim();
-    const section = /^\[(.*)\]$/.exec(line);
-    if (section) global = section[1] === 'global';
-    const m = global ? /^pid\s*=\s*(.*?)\s*$/.exec(line) : null;
-    if (m) return (m[1] ?? '').replace(/\s+;.*$/, '').replace(/^(["'])(.*)\1$/, '$2');
-  }
-  return undefined;
-}
+import { isHopPath } from '../lib/paths.js';
+import { fpmServices, type FpmService } from '../facts/php-fpm.js';
 
 /** Whether the plan rewrites, creates or removes a PHP file (the channels or transport mu-plugin). */
 export function changesPhp(changes: readonly FileChange[]): boolean {
@@ -77,7 +38,7 @@ export function holdHopRemovals(plan: Plan): { now: Plan; held: FileChange[] } {
 }
 
 /** The command that reloads one service, as run and as printed for --no-reload. */
-export function reloadCommand(service: FpmService, systemd: boolean, host: Host, processOf = liveProcess): { file: string; args: string[]; text: string } | { error: string } | { stopped: string } {
+export function reloadCommand(service: FpmService, systemd: boolean, host: Facts, processOf = liveProcess): { file: string; args: string[]; text: string } | { error: string } | { stopped: string } {
   if (systemd) return { file: 'systemctl', args: ['try-reload-or-restart', service.unit], text: `systemctl try-reload-or-restart ${service.unit}` };
   if (!service.pidFile) return { error: `/etc/php/${service.version}/fpm/php-fpm.conf names no pid file` };
   const pid = host.readText(service.pidFile)?.trim();
@@ -124,7 +85,7 @@ export interface FpmReloadResult {
  * before removing hop files. Only on the live host (`liveRoot`, '/' unless a
  * test names a sandbox), never under a sandbox --root.
  */
-export async function reloadPhpFpm(host: Host, root: string, options: { reload: boolean; needed: boolean }, env: ServiceEnv = {}): Promise<FpmReloadResult> {
+export async function reloadPhpFpm(host: Facts, root: string, options: { reload: boolean; needed: boolean }, env: ServiceEnv = {}): Promise<FpmReloadResult> {
   if (root !== (env.liveRoot ?? '/')) return { reloaded: [], notes: [], settled: true };
   if (!options.needed) return { reloaded: [], notes: [], settled: true };
   const services = fpmServices(host);

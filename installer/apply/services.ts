@@ -8,7 +8,7 @@
  * undo anything: it is reported (command and exit status) and the caller
  * says that the files are in place.
  */
-import { existsSync } from 'node:fs';
+import { systemdIsRunning } from '../facts/init-system.js';
 import path from 'node:path';
 import type { FileChange } from '../model/plan.js';
 import type { RunResult, Runner } from '../model/process.js';
@@ -73,7 +73,7 @@ function changedUnits(changes: readonly FileChange[]): FileChange[] {
 const unitName = (c: FileChange): string => path.posix.basename(c.path);
 
 function systemdRunning(env: ServiceEnv): boolean {
-  return (env.systemdRunning ?? (() => existsSync('/run/systemd/system')))();
+  return (env.systemdRunning ?? systemdIsRunning)();
 }
 
 /**

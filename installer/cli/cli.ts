@@ -5,19 +5,15 @@
  */
 import path from 'node:path';
 import { bridges } from '../../bridges/index.js';
-import { applyPlan } from '../apply/apply.js';
 import { ExitCode, hostError, IncompleteError, oneLine, serverPathOf, UsageError, UserError } from '../model/errors.js';
-import { nodeHost, recordingHost } from '../facts/host.js';
-import type { Host } from '../model/facts.js';
+import { nodeHost } from '../facts/host.js';
+import type { Facts } from '../model/facts.js';
+import { runMutation } from './mutate.js';
 import { guardQuotes, refuseInvalidUtf8 } from './input.js';
-import { resolveSite } from '../identity/identity.js';
 import { type IdentityFlags } from '../model/identity.js';
 import { type Plan } from '../model/plan.js';
-import { hasChanges } from '../plan/changes.js';
-import { reloadServices, stopRemovedUnits, type ReloadResult, type ServiceFailure } from '../apply/services.js';
-import { changesPhp, holdHopRemovals, reloadPhpFpm, type FpmReloadResult } from '../apply/php-fpm.js';
-import { applyOptions, checkLockTimeout, underLock } from './safety.js';
-import { formatHuman, formatJson } from '../report/report.js';
+import { checkLockTimeout } from './safety.js';
+import { formatJson } from '../report/report.js';
 import { colorWanted, makeStyle } from '../report/style.js';
 import { COMMANDS, findCommand } from './commands/index.js';
 import { pick } from './flags.js';
@@ -68,89 +64,14 @@ async function runCommand(command: string, args: Parsed, io: Io): Promise<number
   const identity: IdentityFlags = pick(args);
   const root = path.resolve(args.root);
   if (!spec.flagsOnly && args.lockTimeout !== undefined) checkLockTimeout(args.lockTimeout);
-  let read: Host | undefined;
-  const target = (): Host => (read ??= (io.host ?? nodeHost)(root, io.env));
+  let read: Facts | undefined;
+  const target = (): Facts => (read ??= (io.host ?? nodeHost)(root, io.env));
   if (spec.run) return spec.run({ args, io, style, identity, host: target });
-  const host = target();
-  const site = resolveSite(identity, host);
-  const recorded = recordingHost(host);
-  let plan = planMutation(spec, args, identity, recorded.host);
-  let reload: ReloadResult | undefined;
-  let fpm: FpmReloadResult | undefined;
-  if (!args.dryRun && hasChanges(plan)) {
-    // Only a run that will write takes the host lock, and what it writes is
-    // planned from what it reads under the lock, so no concurrent writer's
-    // update is lost: if the machine still answers every question the plan
-    // asked as before, that plan stands; otherwise it plans again. A run that
-    // would change nothing writes nothing and takes no lock: it is as if it
-    // had run just before any concurrent writer.
-    plan = await underLock(args, async () => {
-      const fresh = (io.host ?? nodeHost)(root, io.env);
-      const locked = recorded.sameAnswers(fresh) ? plan : planMutation(spec, args, identity, fresh);
-      const live = args.reload !== false;
-      if (live) {
-        // A unit is stopped and disabled while its file still says what it is; a failure here leaves every file as it was.
-        const stopped = await stopRemovedUnits(locked.changes, root, io.services);
-        if (!args.quiet) for (const line of stopped.ran) io.stderr(`ran: ${line}\n`);
-        if (stopped.failed) {
-          throw new UserError(
-            `\`${stopped.failed.command}\` failed: ${stopped.failed.status}; nothing was written`,
-            'see systemctl\'s message above; stop and disable the unit by hand and run again, or pass --no-reload to remove the files without systemctl',
-          );
-        }
-      }
-      // On the live host the sudo hop's files go only once PHP-FPM reloaded (php-fpm.ts).
-      const { now, held } = root === (io.services?.liveRoot ?? '/') ? holdHopRemovals(locked) : { now: locked, held: [] };
-      applyPlan(now, root, applyOptions(args, io));
-      if (live) reload = await reloadServices(locked.changes, root, command === 'install', io.services);
-      fpm = await reloadPhpFpm(fresh, root, { reload: live, needed: changesPhp(locked.changes) || held.length > 0 }, io.services);
-      if (held.length === 0) return locked;
-      if (fpm.settled) {
-        applyPlan({ ...now, changes: held, directories: [] }, root, applyOptions(args, io));
-        return locked;
-      }
-      fpm.notes.push(
-        `left ${held.map((c) => c.path).join(', ')} in place: PHP-FPM was not reloaded, so a worker may still run a cached channels file that points at the wrapper; run the same command again, with --reload, to reload PHP-FPM and remove them`,
-      );
-      const kept = held.map((c) => ({ ...c, status: 'unchanged' as const, after: c.before }));
-      return { ...locked, changes: locked.changes.map((c) => kept.find((k) => k.path === c.path) ?? c) };
-    });
-  }
-  // The init system's progress and notes go to stderr so --json keeps stdout to one document.
-  const fpmNotes = [...(fpm?.reloaded.length ? [`reloaded PHP-FPM, so OPcache drops the old PHP files: ${fpm.reloaded.join(', ')}`] : []), ...(fpm?.notes ?? [])];
-  const serviceNotes = [...(reload?.skipped ? [reload.skipped] : []), ...(reload?.hints ?? []), ...fpmNotes];
-  if (!args.quiet) {
-    for (const line of reload?.ran ?? []) io.stderr(`ran: ${line}\n`);
-    for (const note of serviceNotes) io.stderr(`note: ${note}\n`);
-  }
-  const failed = (reload?.failed && reloadFailure(reload.failed)) || fpm?.failed;
-  const code = failed ? ExitCode.failure : ExitCode.ok;
-  if (args.json) {
-    const reported = { ...plan, notes: [...plan.notes, ...serviceNotes] };
-    io.stdout(formatJson({ command, exitCode: code, dryRun: args.dryRun, site, plan: reported, ...(failed ? { error: failed } : {}) }));
-  } else if (!args.quiet) {
-    io.stdout(formatHuman(plan, { command, dryRun: args.dryRun, style }));
-  }
-  if (failed) {
-    io.stderr(`bridgectl: ${failed.message}\n  fix: ${failed.fix}\n`);
-  }
-  return code;
-}
-
-/**
- * A systemctl command that failed after the files were written: nothing is
- * undone (the files are what the command asked for), so the message says
- * the files are in place and what is left to do by hand.
- */
-function reloadFailure(failure: ServiceFailure): { message: string; fix: string } {
-  return {
-    message: `files were written; \`${failure.command}\` failed: ${failure.status}`,
-    fix: `see systemctl's message above, then run by hand: ${failure.remaining.join(' && ')} (running bridgectl again changes nothing)`,
-  };
+  return runMutation(command, args, identity, io, style, target(), (facts) => planMutation(spec, args, identity, facts));
 }
 
 /** The plan of a command that may write: install, upgrade, uninstall, channel set/remove. */
-function planMutation(spec: CommandSpec, args: Parsed, identity: IdentityFlags, host: Host): Plan {
+function planMutation(spec: CommandSpec, args: Parsed, identity: IdentityFlags, host: Facts): Plan {
   if (spec.plan === undefined) throw new UsageError(`unknown command '${String(args._.join(' '))}'`);
   return spec.plan(args, identity, host);
 }

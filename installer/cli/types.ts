@@ -5,7 +5,7 @@
  */
 import type { Argv, Options, PositionalOptions } from 'yargs';
 import type { ServiceEnv } from '../apply/services.js';
-import type { Host } from '../model/facts.js';
+import type { Facts } from '../model/facts.js';
 import type { IdentityFlags } from '../model/identity.js';
 import type { Plan } from '../model/plan.js';
 import type { DispatchMode } from '../model/dispatch.js';
@@ -22,7 +22,7 @@ export interface Io {
   /** Tests: inject a failure at a commit step (ApplyOptions.fault). */
   fault?: (step: string, serverPath: string) => void;
   /** Builds the host view for a --root; tests may replace it. */
-  host?(root: string, env: Readonly<Record<string, string | undefined>>): Host;
+  host?(root: string, env: Readonly<Record<string, string | undefined>>): Facts;
   /** The init system's commands (systemctl); tests replace them. */
   services?: ServiceEnv;
   /** The raw bytes of argv and the environment, to tell invalid UTF-8 from a real U+FFFD (input.ts). */
@@ -90,7 +90,7 @@ export interface CommandContext {
   style: Style;
   identity: IdentityFlags;
   /** The target's facts, read when first asked (render never asks). */
-  host(): Host;
+  host(): Facts;
 }
 
 /**
@@ -114,7 +114,7 @@ export interface CommandSpec {
   subcommands?: readonly CommandSpec[];
   /** The message when a command with subcommands is given none. */
   demandSubcommand?: string;
-  plan?(args: Parsed, identity: IdentityFlags, host: Host): Plan;
+  plan?(args: Parsed, identity: IdentityFlags, host: Facts): Plan;
   run?(ctx: CommandContext): number | Promise<number>;
   /** Prints from yargs itself, while parsing (completion's script). */
   duringParse?(parser: Argv): void;

@@ -3,8 +3,8 @@ import path from 'node:path';
 import { findBridge } from '../../bridges/index.js';
 import type { ChannelFacts } from '../model/bridge.js';
 import { type ChannelSpec } from '../model/channel.js';
-import { inspectInstalled } from '../plan/engine.js';
-import type { Host } from '../model/facts.js';
+import { inspectInstalled } from '../plan/installed.js';
+import type { Facts } from '../model/facts.js';
 import { parsePhpString } from '../lib/php.js';
 import { denial, explainDenial, realPath, type Who } from '../lib/reach.js';
 import { shellQuote } from '../lib/shell.js';
@@ -53,7 +53,7 @@ export function channelChecks(spec: ChannelSpec, cwd: string | undefined, channe
  * doctor needs no privileges: not being root must not stop it. The sudo
  * checks then say what they could not read.
  */
-export function lenient(host: Host): Host {
+export function lenient(host: Facts): Facts {
   const soft =
     <R>(read: (p: string) => R | undefined) =>
     (p: string): R | undefined => {

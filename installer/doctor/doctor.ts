@@ -1,6 +1,6 @@
 /**
  * "Will a dispatch from WP-cron work?", answered the way the web user meets
- * it. Pure: facts come through the Host (stat bits, passwd, group, file
+ * it. Pure: facts come through the Facts (stat bits, passwd, group, file
  * text) plus `php -l` results gathered by the command; the output is a list
  * of checks, each ok / warn / fail with a one-line fix.
  *
@@ -23,7 +23,7 @@
 import path from 'node:path';
 import { findBridge } from '../../bridges/index.js';
 import { parseChannelBody } from '../render/channel.js';
-import type { Host } from '../model/facts.js';
+import type { Facts } from '../model/facts.js';
 import { listBlocks } from '../render/markers.js';
 import { channelsFile, transportFile } from '../lib/paths.js';
 import { denial, explainDenial, whoIs, type Who } from '../lib/reach.js';
@@ -90,7 +90,7 @@ export function doctorExitCode(checks: readonly Check[]): number {
 
 // ---------------------------------------------------------------- the web user
 
-export function webUserCheck(webUser: WebUser, who: Who | undefined, host: Host): Check {
+export function webUserCheck(webUser: WebUser, who: Who | undefined, host: Facts): Check {
   const from =
     webUser.source === 'flag'
       ? 'from --web-user'
@@ -116,7 +116,7 @@ export function webUserCheck(webUser: WebUser, who: Who | undefined, host: Host)
   };
 }
 
-export function webHomeCheck(who: Who, host: Host): Check {
+export function webHomeCheck(who: Who, host: Facts): Check {
   const home = who.entry.home;
   const d = denial(host, who.principal, home, ['w', 'x']);
   if (!d) return { id: 'web-user.home', status: 'ok', message: `${who.name}'s own HOME ${home} is writable by it` };

@@ -1,6 +1,6 @@
 /** The commands doctor suggests as fixes: grants that let the web user reach what it must, and how to run them as the service user. */
 import path from 'node:path';
-import type { Host } from '../model/facts.js';
+import type { Facts } from '../model/facts.js';
 import { type Denial, type Who } from '../lib/reach.js';
 import { shellQuote } from '../lib/shell.js';
 import { isSystemDir, searchGrants, systemDirsIn, treeGrant } from './grant.js';
@@ -25,7 +25,7 @@ export function sudoSwitch(input: DoctorInput, who: Who): string {
  * search on the directories above (group grants), then the tree. A system
  * directory on the way is never changed: the data dir moves instead.
  */
-export function grantCommands(dir: string, exists: boolean, d: Denial, who: Who, host: Host, input: DoctorInput): string {
+export function grantCommands(dir: string, exists: boolean, d: Denial, who: Who, host: Facts, input: DoctorInput): string {
   const q = shellQuote(dir);
   const g = shellQuote(who.group);
   const system = systemDirsIn(d.unsearchable);

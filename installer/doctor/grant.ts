@@ -6,7 +6,7 @@
  * what sits under it instead. Every line is a runnable shell command. Pure.
  */
 import path from 'node:path';
-import type { Host, PathFacts } from '../model/facts.js';
+import type { Facts, PathFacts } from '../model/facts.js';
 import type { Principal } from '../lib/access.js';
 import { canAccess } from '../lib/access.js';
 import type { Who } from '../lib/reach.js';
@@ -53,7 +53,7 @@ export function treeGrant(dir: string, who: Who): string {
 }
 
 /** Entries under `dir` that `who` cannot use as the CLI does: read+write files and sockets, write+search directories. Symlinks are not followed. */
-export function lockedEntries(host: Host, who: Principal, dir: string, limit = 5000): string[] {
+export function lockedEntries(host: Facts, who: Principal, dir: string, limit = 5000): string[] {
   const out: string[] = [];
   const queue = [dir];
   let seen = 0;

@@ -1,5 +1,5 @@
 /** What doctor diagnoses from: the facts, the site, the web user, and the live probes' results. */
-import type { Host } from '../model/facts.js';
+import type { Facts } from '../model/facts.js';
 import type { WebUser } from '../model/web-user.js';
 import type { LintResult } from './sudo-probe.js';
 import type { Runner } from '../model/process.js';
@@ -7,7 +7,7 @@ import type { Runner } from '../model/process.js';
 export type { LintResult } from './sudo-probe.js';
 
 export interface DoctorInput {
-  host: Host;
+  host: Facts;
   site: string;
   webUser: WebUser;
   /** `php -l` per managed PHP file (server path); 'unavailable' when there is no php on PATH. */

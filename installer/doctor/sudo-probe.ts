@@ -15,8 +15,10 @@
  *   hop.grant       live, as root: each web user may run `<target> <subcommand> <sample>` as the service user, and not /bin/sh
  */
 import { formatMode } from '../lib/access.js';
+import { supportsSudoersRegex } from '../lib/sudo-version.js';
+import { detectSudoVersion } from '../facts/sudo.js';
 import { describeUnsafe, unsafeFix, unsafeHopPaths, type HopOwnersInput } from '../plan/hop-owners.js';
-import type { Host } from '../model/facts.js';
+import type { Facts } from '../model/facts.js';
 import { onHost } from '../lib/paths.js';
 import type { FileChange } from '../model/plan.js';
 import type { RunResult, Runner } from '../model/process.js';
@@ -55,51 +57,7 @@ export interface ProbeResult {
 
 // ---------------------------------------------------------------- sudo itself
 
-export interface SudoVersion {
-  major: number;
-  minor: number;
-  patch: number;
-  /** As sudo prints it, e.g. 1.9.13p3. */
-  text: string;
-}
-
-/** `sudo -V`'s first line: "Sudo version 1.9.13p3". */
-export function parseSudoVersion(output: string): SudoVersion | undefined {
-  const m = /^Sudo version (\d+)\.(\d+)(?:\.(\d+))?(\S*)/m.exec(output);
-  if (!m) return undefined;
-  return { major: Number(m[1]), minor: Number(m[2]), patch: Number(m[3] ?? 0), text: `${m[1]}.${m[2]}${m[3] ? `.${m[3]}` : ''}${m[4] ?? ''}` };
-}
-
-/** Regular expressions in sudoers arrived in sudo 1.9.10. */
-export function supportsSudoersRegex(v: SudoVersion): boolean {
-  return v.major > 1 || (v.major === 1 && (v.minor > 9 || (v.minor === 9 && v.patch >= 10)));
-}
-
-
-/** The live sudo's version, once asked (a run plans each sudo-mode bridge, twice when it writes). */
-let liveSudo: { version: SudoVersion | undefined } | undefined;
-
-/**
- * The live host's sudo version (run `sudo -V` as whoever runs bridgectl), or
- * undefined when there is no sudo. With the real runner and paths it is
- * asked once per process: every sudo-mode bridge of a plan, and the plan
- * made again under the lock, would otherwise each spawn it.
- */
-export function detectSudoVersion(run: Runner = processRunner, candidates: readonly string[] = SUDO_PATHS): SudoVersion | undefined {
-  const live = run === processRunner && candidates === SUDO_PATHS;
-  if (live && liveSudo) return liveSudo.version;
-  let version: SudoVersion | undefined;
-  for (const sudo of candidates) {
-    const r = probeRun(run, sudo, ['-V']);
-    if (r.error === 'ENOENT') continue;
-    version = parseSudoVersion(r.stdout);
-    break;
-  }
-  if (live) liveSudo = { version };
-  return version;
-}
-
-export function probeSudoBinary(host: Host): ProbeResult {
+export function probeSudoBinary(host: Facts): ProbeResult {
   for (const sudo of SUDO_PATHS) {
     const facts = host.stat(sudo);
     if (!facts) continue;
@@ -117,7 +75,7 @@ export function probeSudoBinary(host: Host): ProbeResult {
   return { id: 'sudo.binary', status: 'fail', message: 'sudo is not installed: the wrapper exits 69', fix: 'apt-get install sudo' };
 }
 
-export function probeSudoVersion(host: Host, run: Runner = processRunner): ProbeResult {
+export function probeSudoVersion(host: Facts, run: Runner = processRunner): ProbeResult {
   if (host.root !== '/') return { id: 'sudo.version', status: 'skip', message: `not on the live host (--root ${host.root}): sudo -V not run` };
   const v = detectSudoVersion(run);
   if (!v) return { id: 'sudo.version', status: 'fail', message: 'sudo -V gave no version', fix: 'apt-get install sudo' };
@@ -147,7 +105,7 @@ export interface HopUnderTest {
  * write): content byte for byte, mode, and root ownership. `upgrade` is the
  * command the fixes name (doctor adds the site).
  */
-export function probeHopFiles(host: Host, expected: readonly FileChange[], upgrade = 'bridgectl upgrade'): ProbeResult[] {
+export function probeHopFiles(host: Facts, expected: readonly FileChange[], upgrade = 'bridgectl upgrade'): ProbeResult[] {
   return expected.map((change) => {
     const id = 'hop.file';
     const facts = host.lstat(change.path);
@@ -171,7 +129,7 @@ function ownersInput(hop: HopUnderTest): HopOwnersInput {
 }
 
 /** A directory above a hop file that someone other than root can write would let them swap the file (hop-owners.ts). */
-export function probeHopDirectories(host: Host, hop: HopUnderTest): ProbeResult {
+export function probeHopDirectories(host: Facts, hop: HopUnderTest): ProbeResult {
   const input = ownersInput(hop);
   const bad = unsafeHopPaths(host, input).filter((u) => u.part === 'hop');
   return bad.length === 0
@@ -185,7 +143,7 @@ export function probeHopDirectories(host: Host, hop: HopUnderTest): ProbeResult 
  * let that user run anything as the service user — as root with
  * --run-as-root (hop-owners.ts).
  */
-export function probeHopCli(host: Host, hop: HopUnderTest): ProbeResult {
+export function probeHopCli(host: Facts, hop: HopUnderTest): ProbeResult {
   if (hop.cli === undefined) return { id: 'hop.cli', status: 'skip', message: 'no CLI path known for this hop' };
   const input = ownersInput(hop);
   const bad = unsafeHopPaths(host, input).filter((u) => u.part === 'cli');
@@ -197,7 +155,7 @@ export function probeHopCli(host: Host, hop: HopUnderTest): ProbeResult {
 
 
 /** `visudo -cf` on the installed drop-in (works in a sandbox root too: it checks syntax only). */
-export function probeVisudo(host: Host, hop: HopUnderTest, run: Runner = processRunner, upgrade = 'bridgectl upgrade'): ProbeResult {
+export function probeVisudo(host: Facts, hop: HopUnderTest, run: Runner = processRunner, upgrade = 'bridgectl upgrade'): ProbeResult {
   if (!host.lstat(hop.paths.sudoers)) return { id: 'hop.visudo', status: 'skip', message: `${hop.paths.sudoers} is missing` };
   for (const visudo of VISUDO_PATHS) {
     const r = probeRun(run, visudo, ['-c', '-f', onHost(host.root, hop.paths.sudoers)]);
@@ -219,7 +177,7 @@ export function probeVisudo(host: Host, hop: HopUnderTest, run: Runner = process
  * a sample recipient and must refuse /bin/sh. Needs the live host and root
  * (to become the web user through setpriv).
  */
-export function probeGrant(host: Host, hop: HopUnderTest, run: Runner = processRunner, isRoot = process.getuid?.() === 0, upgrade = 'bridgectl upgrade'): ProbeResult[] {
+export function probeGrant(host: Facts, hop: HopUnderTest, run: Runner = processRunner, isRoot = host.uid === 0, upgrade = 'bridgectl upgrade'): ProbeResult[] {
   if (host.root !== '/') return [{ id: 'hop.grant', status: 'skip', message: `not on the live host (--root ${host.root}): the grant was not tried` }];
   if (!isRoot) return [{ id: 'hop.grant', status: 'skip', message: 'not running as root: cannot try the grant as the web user', fix: 'run doctor as root' }];
   const sudo = SUDO_PATHS.find((p) => host.stat(p));
@@ -258,7 +216,7 @@ export function probeGrant(host: Host, hop: HopUnderTest, run: Runner = processR
 }
 
 /** Every probe for one bridge's hop, in a stable order. */
-export function probeSudoHop(host: Host, hop: HopUnderTest, expected: readonly FileChange[], run: Runner = processRunner): ProbeResult[] {
+export function probeSudoHop(host: Facts, hop: HopUnderTest, expected: readonly FileChange[], run: Runner = processRunner): ProbeResult[] {
   return [
     probeSudoBinary(host),
     probeSudoVersion(host, run),

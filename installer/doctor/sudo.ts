@@ -1,14 +1,15 @@
 /** --dispatch sudo: the hop's files, grant and CLI as the probes find them, and the service user's side of the run. */
 import type { BridgeDefinition, ChannelFacts } from '../model/bridge.js';
 import { type ChannelSpec } from '../model/channel.js';
-import { readChannelsFile, renderBridge, type RenderedBridge } from '../plan/engine.js';
+import { renderBridge, type RenderedBridge } from '../plan/engine.js';
+import { readChannelsFile } from '../plan/installed.js';
 import { UserError } from '../model/errors.js';
-import type { Host } from '../model/facts.js';
+import type { Facts } from '../model/facts.js';
 import type { Identity } from '../model/identity.js';
 import { denial, dirWritable, explainDenial, whoIs, type Who } from '../lib/reach.js';
 import { shellQuote } from '../lib/shell.js';
 import { isSystemDir, listSome, lockedEntries } from './grant.js';
-import { hopPaths } from '../plan/sudo-hop.js';
+import { hopPaths } from '../lib/paths.js';
 import { probeGrant, probeHopCli, probeHopDirectories, probeHopFiles, probeSudoBinary, probeSudoVersion, probeVisudo, type ProbeResult } from './sudo-probe.js';
 import { processRunner } from '../process/run.js';
 import type { Check } from '../model/doctor.js';
@@ -56,7 +57,7 @@ export function sudoChecks(bridge: BridgeDefinition, spec: ChannelSpec, traits: 
     ];
   }
   const run = input.run ?? processRunner;
-  const isRoot = input.isRoot ?? process.getuid?.() === 0;
+  const isRoot = input.isRoot ?? host.uid === 0;
   const checks: Check[] = [];
   const probe = (suffix: string, p: ProbeResult): Check => fromProbe(`${prefix}.${suffix}`, p, host);
 
@@ -112,7 +113,7 @@ export function hopPathsOf(bridge: BridgeDefinition): string[] {
 }
 
 /** A probe's result as a check: a skipped probe is `ok` in a sandbox root, `warn` on the live host. */
-export function fromProbe(id: string, p: ProbeResult, host: Host): Check {
+export function fromProbe(id: string, p: ProbeResult, host: Facts): Check {
   if (p.status !== 'skip') return { id, status: p.status, message: p.message, ...(p.fix ? { fix: p.fix } : {}) };
   if (host.root !== '/') return { id, status: 'ok', message: `skipped: ${p.message}` };
   return { id, status: 'warn', message: `skipped: ${p.message}`, fix: p.fix ?? 'run bridgectl doctor as root on the server' };

@@ -3,7 +3,7 @@ import path from 'node:path';
 import type { BridgeDefinition } from '../model/bridge.js';
 import { envValue } from '../render/channel.js';
 import { type ChannelSpec } from '../model/channel.js';
-import { type InstalledBridge } from '../plan/engine.js';
+import { type InstalledBridge } from '../plan/installed.js';
 import { envOf } from '../render/units.js';
 import type { Check } from '../model/doctor.js';
 import type { DoctorInput } from './input.js';

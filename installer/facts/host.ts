@@ -1,8 +1,7 @@
 /**
- * Host facts: everything bridgectl reads about the machine, behind one
- * interface, resolved under --root. Identity resolution and doctor take a
- * Host, so tests hand them a sandbox root (or a fake) instead of the real
- * machine.
+ * The live machine, seen through --root: the one place bridgectl reads it
+ * (the one reader a snapshot is gathered from: gather.ts). Pure stages
+ * never get this view in production; they get a snapshot's (snapshot.ts).
  */
 import { isUtf8 } from 'node:buffer';
 import { closeSync, constants, fstatSync, lstatSync, openSync, readdirSync, readlinkSync, readSync, statSync, type Stats } from 'node:fs';
@@ -11,7 +10,9 @@ import { onlyOwnersCanWrite, writableByOthers } from '../lib/access.js';
 import { onHost } from '../lib/paths.js';
 import { hostError, UserError } from '../model/errors.js';
 import { processRunner } from '../process/run.js';
-import type { GroupEntry, Host, PasswdEntry, PathFacts } from '../model/facts.js';
+import type { GroupEntry, Facts, PasswdEntry, PathFacts, SudoProbe } from '../model/facts.js';
+import { detectSudoVersion } from './sudo.js';
+import { fpmPoolUsers } from './web-user.js';
 
 export function parsePasswd(text: string): PasswdEntry[] {
   const out: PasswdEntry[] = [];
@@ -164,7 +165,7 @@ function tooBig(serverPath: string): UserError {
 }
 
 /** The real machine, seen through --root. */
-export function nodeHost(root: string, env: Readonly<Record<string, string | undefined>>): Host {
+export function nodeHost(root: string, env: Readonly<Record<string, string | undefined>>): Facts {
   let passwd: PasswdEntry[] | undefined;
   let groups: GroupEntry[] | undefined;
   // On the live system ask NSS (getent) so LDAP/sssd users resolve; in a
@@ -261,10 +262,14 @@ export function nodeHost(root: string, env: Readonly<Record<string, string | und
     }
   };
 
-  return {
+  const host: Facts = {
     root,
     env,
     platform: process.platform,
+    uid: myUid(),
+    sudo: (): SudoProbe => (root === '/' ? { live: true, version: detectSudoVersion() } : { live: false }),
+    fpmPools: () => fpmPoolUsers(host),
+    groups: () => [...allGroups()],
     user: (name) => allUsers().find((u) => u.name === name),
     userByUid: (uid) => allUsers().find((u) => u.uid === uid),
     usersWithHome: (home) => allUsers().filter((u) => u.home === home),
@@ -293,84 +298,5 @@ export function nodeHost(root: string, env: Readonly<Record<string, string | und
       }
     },
   };
-}
-
-/** The Host methods that answer questions about the machine (root, env and platform are fixed for a run). */
-const QUESTIONS = ['user', 'userByUid', 'usersWithHome', 'users', 'groupIds', 'groupName', 'stat', 'lstat', 'readText', 'listDir', 'readLink'] as const;
-type Question = (typeof QUESTIONS)[number];
-
-export interface RecordingHost {
-  /** Answers as `inner` does, and remembers every question and answer. */
-  host: Host;
-  /**
-   * Whether `fresh` (a new view of the same root) gives every recorded
-   * question the same answer. A plan is a function of the options, the
-   * environment and the host's answers (plus what this process learns once
-   * and keeps: its uid, the live sudo's version), so then planning again
-   * would give the same plan.
-   */
-  sameAnswers(fresh: Host): boolean;
-}
-
-/**
- * A Host that records what it was asked. A run plans without the lock, and
- * takes the lock only when the plan changes something; under the lock,
- * checking that the machine still answers the same (a few stats and
- * reads) replaces planning again (rendering every bridge), and only a
- * changed answer, from a writer that ran in between, costs a second plan.
- */
-export function recordingHost(inner: Host): RecordingHost {
-  // One record per distinct question (a plan asks for the same user or unit
-  // several times): the check under the lock asks each once.
-  const asked = new Map<string, { question: Question; args: unknown[]; answer: string | undefined }>();
-  let consistent = true; // false once one question got two answers during the plan
-  const record = (question: Question, args: unknown[], answer: string | undefined): void => {
-    const key = `${question} ${JSON.stringify(args)}`;
-    const before = asked.get(key);
-    if (before === undefined) asked.set(key, { question, args: [...args], answer });
-    else if (before.answer !== answer) consistent = false;
-  };
-  const host = { root: inner.root, env: inner.env, platform: inner.platform } as Host;
-  for (const question of QUESTIONS) {
-    (host as unknown as Record<Question, (...a: unknown[]) => unknown>)[question] = (...args: unknown[]) => {
-      let value: unknown;
-      try {
-        value = (inner[question] as (...a: unknown[]) => unknown)(...args);
-      } catch (err) {
-        record(question, args, thrownAnswer(err));
-        throw err;
-      }
-      record(question, args, valueAnswer(value));
-      return value;
-    };
-  }
-  return {
-    host,
-    sameAnswers: (fresh) =>
-      consistent &&
-      fresh.root === inner.root &&
-      [...asked.values()].every((q) => {
-        try {
-          return valueAnswer((fresh[q.question] as (...a: unknown[]) => unknown)(...q.args)) === q.answer;
-        } catch (err) {
-          return thrownAnswer(err) === q.answer;
-        }
-      }),
-  };
-}
-
-/**
- * An answer as a string, taken when it is given (so a caller that changes a
- * returned object cannot change the record). File contents are kept as they
- * are, so a megabyte channels file is not copied; anything else (facts,
- * passwd entries, listings) is small JSON. A thrown error, which a plan may
- * catch and go on from, is its message.
- */
-function valueAnswer(value: unknown): string | undefined {
-  if (value === undefined) return undefined;
-  return typeof value === 'string' ? `"${value}` : JSON.stringify(value);
-}
-
-function thrownAnswer(err: unknown): string {
-  return `!${err instanceof Error ? err.message : String(err)}`;
+  return host;
 }

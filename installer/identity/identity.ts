@@ -1,6 +1,6 @@
 /**
  * The adopted service identity: which user runs the bridge, its home, its
- * data dir, the bridge binary and the site. Pure over a Host: flags win, then
+ * data dir, the bridge binary and the site. Pure over a Facts: flags win, then
  * the environment names the bash installer used, then what is installed
  * (adoption), then defaults from passwd. Nothing is hard-coded: a root
  * install pins /root, a user install pins that user's home.
@@ -10,7 +10,7 @@ import type { BridgeDefinition } from '../model/bridge.js';
 import { canAccess, formatMode } from '../lib/access.js';
 import { IdentityError, UsageError } from '../model/errors.js';
 import type { Adopted, IdentityFlags, Resolution } from '../model/identity.js';
-import type { Host, PasswdEntry } from '../model/facts.js';
+import type { Facts, PasswdEntry } from '../model/facts.js';
 
 /** Fixed, documented binary search path; `~` is the service user's home. */
 export const BINARY_SEARCH_PATH = ['/usr/local/bin', '/usr/bin', '~/.npm-global/bin', '~/.bun/bin', '~/.local/bin'];
@@ -19,7 +19,7 @@ const DARWIN_SEARCH_PATH = ['/opt/homebrew/bin', ...BINARY_SEARCH_PATH];
 
 const truthy = (v: string | undefined): boolean => v === 'true' || v === '1' || v === 'yes';
 
-export function resolveSite(flags: IdentityFlags, host: Host): string {
+export function resolveSite(flags: IdentityFlags, host: Facts): string {
   const site = flags.site ?? host.env.SITE_PATH;
   if (site === undefined || site === '') {
     throw new UsageError('no site given', 'pass --site /path/to/wordpress (or set SITE_PATH)');
@@ -48,7 +48,7 @@ export function resolveIdentity(
   flags: IdentityFlags,
   adopted: Adopted,
   site: string,
-  host: Host,
+  host: Facts,
 ): Resolution {
   const notes: string[] = [];
   if (flags.serviceUser !== undefined && flags.runAsRoot) {
@@ -102,7 +102,7 @@ function resolveUser(
   bridge: BridgeDefinition,
   flags: IdentityFlags,
   adopted: Adopted,
-  host: Host,
+  host: Facts,
   notes: string[],
 ): { user: PasswdEntry; named: boolean } {
   const named =
@@ -141,7 +141,7 @@ function resolveUser(
 }
 
 /** A passwd home is pinned as HOME and looked up on the server: only an absolute path can be either. */
-function passwdHome(user: PasswdEntry, host: Host): string {
+function passwdHome(user: PasswdEntry, host: Facts): string {
   if (path.posix.isAbsolute(user.home)) return user.home;
   throw new IdentityError(
     `service user '${user.name}' has the home ${JSON.stringify(user.home)} in ${host.root === '/' ? 'the passwd database' : `${host.root}/etc/passwd`}, not an absolute path`,
@@ -149,7 +149,7 @@ function passwdHome(user: PasswdEntry, host: Host): string {
   );
 }
 
-function assertWritableHome(user: PasswdEntry, home: string, host: Host): void {
+function assertWritableHome(user: PasswdEntry, home: string, host: Facts): void {
   const facts = host.stat(home);
   if (!facts) {
     throw new IdentityError(
@@ -179,7 +179,7 @@ export function resolveBinary(
   flags: IdentityFlags,
   adopted: Adopted,
   home: string,
-  host: Host,
+  host: Facts,
   notes: string[],
 ): string {
   const own = name === bridge.binaryName;
@@ -193,7 +193,7 @@ export function resolveBinary(
   return binary;
 }
 
-function findBinary(name: string, own: boolean, home: string, host: Host): string {
+function findBinary(name: string, own: boolean, home: string, host: Facts): string {
   const search = host.platform === 'darwin' ? DARWIN_SEARCH_PATH : BINARY_SEARCH_PATH;
   const candidates = search.map((dir) => path.posix.join(dir.replace(/^~/, home), name));
   for (const candidate of candidates) {

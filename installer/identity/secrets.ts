@@ -1,6 +1,6 @@
 /**
  * A bridge's credential (telegram's bot token): where its value comes from,
- * checked without ever echoing it. Pure over a Host.
+ * checked without ever echoing it. Pure over a Facts.
  *
  * Sources, first one present wins: the flag, the environment variable, the
  * bridge's own config files (adoption), the file bridgectl keeps it in (so an
@@ -10,7 +10,7 @@
  */
 import type { BridgeDefinition, SecretSpec } from '../model/bridge.js';
 import { IdentityError, UsageError } from '../model/errors.js';
-import type { Host } from '../model/facts.js';
+import type { Facts } from '../model/facts.js';
 import type { Identity, IdentityFlags } from '../model/identity.js';
 
 export interface SecretResolution {
@@ -30,7 +30,7 @@ export function resolveSecret(
   spec: SecretSpec,
   flags: IdentityFlags,
   identity: Identity,
-  host: Host,
+  host: Facts,
   legacyText: string | undefined,
 ): SecretResolution {
   const candidates: { source: string; value: string | undefined; kind: 'given' | 'file' | 'kept' | 'legacy' }[] = [
@@ -70,7 +70,7 @@ export function redactable(values: readonly string[]): string[] {
   return [...new Set(values)].filter((v) => v.length >= MIN_REDACTED_LENGTH);
 }
 
-function readFrom(host: Host, path: string, read: (text: string) => string | undefined): string | undefined {
+function readFrom(host: Facts, path: string, read: (text: string) => string | undefined): string | undefined {
   const text = host.readText(path);
   return text === undefined ? undefined : read(text);
 }

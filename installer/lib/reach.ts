@@ -1,12 +1,12 @@
 /**
  * "Can this user get there, and do that?" for whole paths: every directory
  * above must be searchable (x), then the target needs its own bits. Decided
- * from stat facts through the Host with canAccess (never access(2)), so it
+ * from stat facts through the Facts with canAccess (never access(2)), so it
  * answers for any user, in a sandbox root, without privileges. Pure.
  */
 import path from 'node:path';
 import { canAccess, formatMode, type Access, type Principal } from './access.js';
-import type { Host, PasswdEntry, PathFacts } from '../model/facts.js';
+import type { Facts, PasswdEntry, PathFacts } from '../model/facts.js';
 
 /** A user as doctor reasons about it. */
 export interface Who {
@@ -17,7 +17,7 @@ export interface Who {
   group: string;
 }
 
-export function whoIs(entry: PasswdEntry, host: Host): Who {
+export function whoIs(entry: PasswdEntry, host: Facts): Who {
   return {
     name: entry.name,
     entry,
@@ -55,7 +55,7 @@ export function ancestors(serverPath: string): string[] {
  * server path, so this is right under a sandbox --root too). Stops at the
  * first missing component and keeps the rest as given.
  */
-export function realPath(host: Host, serverPath: string): string {
+export function realPath(host: Facts, serverPath: string): string {
   let parts = path.posix.normalize(serverPath).split('/').filter(Boolean);
   let resolved = '/';
   for (let hops = 0, i = 0; i < parts.length; ) {
@@ -81,7 +81,7 @@ export function realPath(host: Host, serverPath: string): string {
  * The directories the kernel searches to reach `serverPath`: those leading to
  * it and, when it is a symlink, those leading to what it points at.
  */
-function searchedDirectories(host: Host, serverPath: string): { dirs: string[]; real: string } {
+function searchedDirectories(host: Facts, serverPath: string): { dirs: string[]; real: string } {
   const real = realPath(host, serverPath);
   const linkDir = realPath(host, path.posix.dirname(path.posix.normalize(serverPath)));
   const dirs = [...ancestors(path.posix.join(linkDir, 'x')), ...ancestors(real)];
@@ -89,7 +89,7 @@ function searchedDirectories(host: Host, serverPath: string): { dirs: string[]; 
 }
 
 /** The directories on the way that `who` cannot search; the first missing or non-directory one stops the walk. */
-function walk(host: Host, who: Principal, dirs: readonly string[]): { unsearchable: { path: string; facts: PathFacts }[]; broken?: Denial } {
+function walk(host: Facts, who: Principal, dirs: readonly string[]): { unsearchable: { path: string; facts: PathFacts }[]; broken?: Denial } {
   const unsearchable: { path: string; facts: PathFacts }[] = [];
   for (const dir of dirs) {
     const facts = host.stat(dir);
@@ -101,7 +101,7 @@ function walk(host: Host, who: Principal, dirs: readonly string[]): { unsearchab
 }
 
 /** Can `who` reach `serverPath` (following symlinks) and access it as `want`? undefined when yes. */
-export function denial(host: Host, who: Principal, serverPath: string, want: readonly Access[]): Denial | undefined {
+export function denial(host: Facts, who: Principal, serverPath: string, want: readonly Access[]): Denial | undefined {
   const { dirs, real } = searchedDirectories(host, serverPath);
   const via = real === path.posix.normalize(serverPath) ? {} : { via: real };
   const { unsearchable, broken } = walk(host, who, dirs);
@@ -130,7 +130,7 @@ export interface DirWrite {
  * Can `who` write into directory `dir` — or, when it does not exist yet,
  * create it (write + search on its nearest existing ancestor)?
  */
-export function dirWritable(host: Host, who: Principal, dir: string): DirWrite {
+export function dirWritable(host: Facts, who: Principal, dir: string): DirWrite {
   let target = realPath(host, dir);
   const exists = host.lstat(target) !== undefined;
   while (host.lstat(target) === undefined && target !== '/') target = path.posix.dirname(target);
@@ -143,19 +143,19 @@ export function dirWritable(host: Host, who: Principal, dir: string): DirWrite {
 }
 
 /** `owner opencode:opencode, mode 0750` */
-export function describeFacts(facts: PathFacts, host: Host): string {
+export function describeFacts(facts: PathFacts, host: Facts): string {
   const owner = host.userByUid(facts.uid)?.name ?? String(facts.uid);
   const group = host.groupName(facts.gid) ?? String(facts.gid);
   return `owner ${owner}:${group}, mode ${formatMode(facts.mode)}`;
 }
 
 /** One sentence on why the path is out of reach, e.g. "/root (owner root:root, mode 0700) is not searchable by www-data". */
-export function explainDenial(d: Denial, who: Who, host: Host): string {
+export function explainDenial(d: Denial, who: Who, host: Facts): string {
   const why = reasonText(d, who, host);
   return d.via === undefined ? why : `${why} (the path resolves to ${d.via})`;
 }
 
-function reasonText(d: Denial, who: Who, host: Host): string {
+function reasonText(d: Denial, who: Who, host: Facts): string {
   const facts = d.facts ? ` (${describeFacts(d.facts, host)})` : '';
   switch (d.reason) {
     case 'missing':

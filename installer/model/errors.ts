@@ -196,3 +196,20 @@ export function withPath(err: unknown, hostPath: string): unknown {
   if (typeof e === 'object' && e !== null && typeof e.code === 'string' && !e.path) e.path = hostPath;
   return err;
 }
+
+/** One thing a facts snapshot holds (facts/snapshot.ts): a path's answer of one kind, or a machine-wide fact. */
+export type FactItem =
+  | { kind: 'stat' | 'lstat' | 'text' | 'list' | 'link'; path: string }
+  | { kind: 'passwd' | 'group' | 'sudo' | 'fpmPools' };
+
+/**
+ * A question a facts snapshot cannot answer. A pure stage never reads: it
+ * stops here, and gather (facts/gather.ts) reads exactly this item and runs
+ * the stage again. Pure code that catches errors must rethrow this one.
+ */
+export class MissingFacts extends Error {
+  override name = 'MissingFacts';
+  constructor(readonly item: FactItem) {
+    super(`the facts snapshot does not hold ${'path' in item ? `${item.kind} ${item.path}` : item.kind}`);
+  }
+}

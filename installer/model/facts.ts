@@ -1,4 +1,9 @@
-/** What bridgectl knows of the machine: users, groups and paths, as the server sees them (read by facts/). */
+/**
+ * What bridgectl knows of the machine: users, groups and paths, as the
+ * server sees them, and the few probed facts planning needs. A read-only
+ * view: facts/host.ts answers it from the live machine, facts/snapshot.ts
+ * from an immutable snapshot (what pure stages see).
+ */
 
 export interface PasswdEntry {
   name: string;
@@ -22,16 +27,41 @@ export interface PathFacts {
   isDirectory: boolean;
 }
 
-export interface Host {
+/** `sudo -V` of the live host: asked only with --root / (a sandbox root has no sudo to ask). */
+export type SudoProbe = { live: false } | { live: true; version: SudoVersion | undefined };
+
+export interface SudoVersion {
+  major: number;
+  minor: number;
+  patch: number;
+  /** As sudo prints it, e.g. 1.9.13p3. */
+  text: string;
+}
+
+/** One `user =` of a PHP-FPM pool file. */
+export interface FpmPoolUser {
+  user: string;
+  pool: string;
+}
+
+export interface Facts {
   /** The --root every server path is resolved under. */
   readonly root: string;
   readonly env: Readonly<Record<string, string | undefined>>;
   readonly platform: NodeJS.Platform;
+  /** The effective uid bridgectl runs as (only root can chown: owners are planned only then). */
+  readonly uid: number;
+  /** The live sudo's version (picks the sudo grant's form). */
+  sudo(): SudoProbe;
+  /** Every `user =` of every PHP-FPM pool, newest PHP version first (who the web user is). */
+  fpmPools(): readonly FpmPoolUser[];
   user(name: string): PasswdEntry | undefined;
   userByUid(uid: number): PasswdEntry | undefined;
   usersWithHome(home: string): PasswdEntry[];
   /** Every passwd entry, in database order (where launchd plists may be: adoption scans their homes). */
   users(): PasswdEntry[];
+  /** Every group entry, in database order. */
+  groups(): GroupEntry[];
   /** Primary plus supplementary group ids of a user. */
   groupIds(user: PasswdEntry): number[];
   groupName(gid: number): string | undefined;

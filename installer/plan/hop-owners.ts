@@ -15,14 +15,14 @@
  *
  * The hop's own files are not checked here: bridgectl rewrites them
  * root-owned with their modes (a drifted owner or mode is a change in the
- * plan, and doctor's hop.file fails on it). Facts come from the Host, so a
+ * plan, and doctor's hop.file fails on it). Facts come from the Facts, so a
  * sandbox --root is judged on its own ownership; when bridgectl does not
  * run as root there (a staging tree it cannot chown), the user running it
  * counts as root.
  */
 import path from 'node:path';
 import { formatMode } from '../lib/access.js';
-import type { Host, PathFacts } from '../model/facts.js';
+import type { Facts, PathFacts } from '../model/facts.js';
 
 /** One path someone other than root (or the CLI's own user) could write. */
 export interface UnsafePath {
@@ -63,7 +63,7 @@ const MAX_LINKS = 40;
  * link's own directory is searched, then its target's path). Stops at the
  * first missing entry: what does not exist yet, bridgectl creates as root.
  */
-export function lookupEntries(host: Host, serverPath: string): { path: string; facts: PathFacts }[] {
+export function lookupEntries(host: Facts, serverPath: string): { path: string; facts: PathFacts }[] {
   const out: { path: string; facts: PathFacts }[] = [];
   const top = host.lstat('/');
   if (top) out.push({ path: '/', facts: top });
@@ -98,7 +98,7 @@ interface Trust {
   gids: ReadonlySet<number>;
 }
 
-function writers(facts: PathFacts, trust: Trust, host: Host): Pick<UnsafePath, 'why' | 'who'> | undefined {
+function writers(facts: PathFacts, trust: Trust, host: Facts): Pick<UnsafePath, 'why' | 'who'> | undefined {
   if (!trust.uids.has(facts.uid)) {
     const name = host.userByUid(facts.uid)?.name;
     return { why: `owned by ${name ? `${name} (uid ${facts.uid})` : `uid ${facts.uid}`}`, who: name ?? `uid ${facts.uid}` };
@@ -116,7 +116,7 @@ export function currentInvoker(): Invoker {
 }
 
 /** Every path above (or on the way to) what the hop runs that someone untrusted could write, CLI first; each path once. */
-export function unsafeHopPaths(host: Host, input: HopOwnersInput, invoker: Invoker = currentInvoker()): UnsafePath[] {
+export function unsafeHopPaths(host: Facts, input: HopOwnersInput, invoker: Invoker = currentInvoker()): UnsafePath[] {
   const uids = new Set([0]);
   const gids = new Set([0]);
   if (host.root !== '/' && invoker.uid !== 0) {

@@ -12,9 +12,8 @@
  * A hop someone other than root could change (the CLI it runs, a directory
  * on the way to it or above these files) is refused (hop-owners.ts).
  *
- * A bridge opts in with a `sudoHop` descriptor (data only). Reads go through
- * the Host; the one process this module may start is `sudo -V` on the live
- * host (--root /), to pick the grant's form.
+ * A bridge opts in with a `sudoHop` descriptor (data only). Pure over Facts:
+ * the live sudo's version (which picks the grant's form) is one of them.
  */
 import path from 'node:path';
 import type { BridgeDefinition } from '../model/bridge.js';
@@ -24,16 +23,15 @@ import { IdentityError, RenderError, UsageError, UserError } from '../model/erro
 import type { HopPaths, SudoHopSpec } from '../model/sudo.js';
 import type { DispatchFlags, DispatchMode, GrantForm } from '../model/dispatch.js';
 import { describeUnsafe, unsafeFix, unsafeHopPaths, type HopOwnersInput, type UnsafePath } from './hop-owners.js';
-import { resolveWebUser } from '../facts/web-user.js';
-import type { Host, PathFacts } from '../model/facts.js';
+import { resolveWebUser } from '../identity/web-user.js';
+import type { Facts, PathFacts } from '../model/facts.js';
 import type { Identity } from '../model/identity.js';
-import { BLOCK_ID } from '../render/markers.js';
+import { BLOCK_ID, HOP_LIB_DIR, hopPaths } from '../lib/paths.js';
 import { type DirectoryChange, type FileChange } from '../model/plan.js';
 import { fileChange, ownedFileChange } from './changes.js';
 import { onlyOwnersCanWrite } from '../lib/access.js';
 import { shellWord } from '../lib/shell.js';
-import { detectSudoVersion, supportsSudoersRegex } from '../doctor/sudo-probe.js';
-import type { Runner } from '../model/process.js';
+import { supportsSudoersRegex } from '../lib/sudo-version.js';
 import { renderTemplate } from '../render/templates.js';
 
 /** The CLI argv a descriptor gives for one identity. */
@@ -47,27 +45,7 @@ export const DISPATCH_MODES: readonly DispatchMode[] = ['direct', 'sudo'];
 export const MAX_MESSAGE_BYTES = 64 * 1024;
 export const HOP_EXEC_MODE = 0o755;
 export const SUDOERS_MODE = 0o440;
-export const HOP_LIB_DIR = '/usr/local/lib/bridgectl';
 const ROOT = { uid: 0, gid: 0 } as const;
-
-/** The three files, from fixed parts and the bridge id only. */
-export function hopPaths(bridgeId: string): HopPaths {
-  // BLOCK_ID has no '.', '~' or '/': Debian's @includedir skips names with a
-  // '.' or a trailing '~', which would silently disable the grant.
-  if (!BLOCK_ID.test(bridgeId)) throw new RenderError(`invalid bridge id ${JSON.stringify(bridgeId)} for the sudo hop`);
-  return {
-    target: `${HOP_LIB_DIR}/${bridgeId}-dispatch-target`,
-    wrapper: `/usr/local/bin/bridgectl-${bridgeId}-dispatch`,
-    sudoers: `/etc/sudoers.d/bridgectl-${bridgeId}`,
-  };
-}
-
-/** Whether a server path is one of some bridge's hop files (held back until PHP-FPM reloads: php-fpm.ts). */
-export function isHopPath(serverPath: string): boolean {
-  const id = /^(?:\/usr\/local\/bin\/bridgectl-(.+)-dispatch|\/usr\/local\/lib\/bridgectl\/(.+)-dispatch-target|\/etc\/sudoers\.d\/bridgectl-(.+))$/.exec(serverPath);
-  const bridgeId = id?.[1] ?? id?.[2] ?? id?.[3];
-  return bridgeId !== undefined && BLOCK_ID.test(bridgeId) && Object.values(hopPaths(bridgeId)).includes(serverPath);
-}
 
 // ---------------------------------------------------------------- recipients
 
@@ -254,7 +232,7 @@ export interface InstalledDispatch {
   form?: GrantForm;
 }
 
-export function inspectDispatch(bridge: BridgeDefinition, block: ChannelSpec | undefined, host: Host): InstalledDispatch {
+export function inspectDispatch(bridge: BridgeDefinition, block: ChannelSpec | undefined, host: Facts): InstalledDispatch {
   const installed: InstalledDispatch = { mode: 'direct', known: block !== undefined, files: new Map() };
   if (!BLOCK_ID.test(bridge.id)) return installed;
   const paths = hopPaths(bridge.id);
@@ -311,13 +289,11 @@ export interface DispatchPlanInput {
   spec: ChannelSpec | null;
   installed: InstalledDispatch;
   flags: DispatchFlags;
-  host: Host;
+  host: Facts;
   notes: string[];
   action: 'install' | 'upgrade';
   /** Whether bridgectl can chown (runs as root): only then is a wrong owner a change. */
   enforceOwner?: boolean;
-  /** Runs `sudo -V` on the live host; tests replace it. */
-  run?: Runner;
 }
 
 /** What doctor's probes need to know about a planned hop. */
@@ -371,7 +347,7 @@ export function planDispatch(input: DispatchPlanInput): DispatchPlan {
   const hop = bridge.sudoHop;
   const webUsers = resolveWebUsers(bridge, identity, installed, flags, host, notes);
   const ownForm = ownGrantForm(bridge, hop, installed);
-  const form = resolveForm(bridge, ownForm, flags, host, notes, input.run);
+  const form = resolveForm(bridge, ownForm, flags, host, notes);
   const grantPath = hopPaths(bridge.id).sudoers;
   if (installed.files.has(grantPath) && ownForm === undefined) {
     notes.push(`${bridge.id}: ${grantPath} is not a grant bridgectl wrote (edited by hand, or by another version): it is replaced with bridgectl's own, in the ${form} form`);
@@ -428,7 +404,7 @@ function hopFile(
   mode: number,
   installed: InstalledDispatch,
   enforceOwner: boolean,
-  host: Host,
+  host: Facts,
   validate?: 'sudoers',
 ): FileChange {
   const current = installed.files.get(serverPath) ?? readHopFile(serverPath, host);
@@ -438,7 +414,7 @@ function hopFile(
   };
 }
 
-function readHopFile(serverPath: string, host: Host): InstalledHopFile | undefined {
+function readHopFile(serverPath: string, host: Facts): InstalledHopFile | undefined {
   const text = host.readText(serverPath);
   return text === undefined ? undefined : { text, facts: host.lstat(serverPath) };
 }
@@ -448,7 +424,7 @@ function resolveWebUsers(
   identity: Identity,
   installed: InstalledDispatch,
   flags: DispatchFlags,
-  host: Host,
+  host: Facts,
   notes: string[],
 ): string[] {
   // After --web-user and the installed grant's users: web-user.ts's rule, env WEB_USER, then every
@@ -487,9 +463,8 @@ function resolveForm(
   /** The installed grant's form, only when bridgectl wrote that grant (ownGrantForm). */
   installedForm: GrantForm | undefined,
   flags: DispatchFlags,
-  host: Host,
+  host: Facts,
   notes: string[],
-  run: Runner | undefined,
 ): GrantForm {
   if (flags.sudoRegex !== undefined) {
     const form = flags.sudoRegex ? 'regex' : 'wildcard';
@@ -499,8 +474,9 @@ function resolveForm(
   // The installed form is kept (upgrade never switches silently) unless the
   // live sudo cannot read it; a fresh grant, or one bridgectl did not write,
   // takes what the live sudo reads.
-  if (host.root === '/') {
-    const version = detectSudoVersion(run);
+  const sudo = host.sudo();
+  if (sudo.live) {
+    const version = sudo.version;
     if (!version) {
       notes.push(`${bridge.id}: sudo is not installed: the wrapper exits 69 until it is (apt-get install sudo)`);
     } else if (!supportsSudoersRegex(version)) {
@@ -512,7 +488,7 @@ function resolveForm(
 }
 
 /** Root-owned directories only: the CLI's own directory joins SYSTEM_PATH when root owns it and only root can write it. */
-function dispatchPath(bridge: BridgeDefinition, identity: Identity, host: Host, notes: string[]): string {
+function dispatchPath(bridge: BridgeDefinition, identity: Identity, host: Facts, notes: string[]): string {
   const dir = binDir(identity.binary);
   if (SYSTEM_PATH.includes(dir)) return searchPath(SYSTEM_PATH);
   const facts = host.stat(dir);

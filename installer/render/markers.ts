@@ -15,9 +15,10 @@
  * at a damaged file is how peers ended up deleting operators' text.
  */
 import { MarkerError, RenderError } from '../model/errors.js';
+import { BLOCK_ID } from '../lib/paths.js';
 
 /** Block ids, and channel names, share this shape (also PHP-array-key safe). */
-export const BLOCK_ID = /^[a-z0-9][a-z0-9_-]*$/;
+export { BLOCK_ID };
 
 const BLOCK_MARKER = /^([ \t]*)\/\/ (BEGIN|END) bridge:(\S+)[ \t]*$/;
 const REGION_MARKER = /^([ \t]*)\/\/ (BEGIN|END) bridges[ \t]*$/;

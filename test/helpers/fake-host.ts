@@ -1,10 +1,12 @@
 /**
- * An in-memory Host for pure tests: passwd, groups, env and a file tree as
- * literals. Directories are implied by the files under them unless listed
- * with their own ownership.
+ * An in-memory machine for pure tests: a complete, literal facts snapshot
+ * (passwd, groups, env and a file tree) where a path it does not hold is
+ * absent. Directories are implied by the files under them unless listed
+ * with their own ownership. Nothing touches the filesystem.
  */
 import path from 'node:path';
-import type { GroupEntry, Host, PasswdEntry, PathFacts } from '../../installer/model/facts.js';
+import { factsOf, type PathAnswers, type Snapshot } from '../../installer/facts/snapshot.js';
+import type { Facts, GroupEntry, PasswdEntry, PathFacts, SudoProbe } from '../../installer/model/facts.js';
 
 export interface FakeEntry {
   content?: string;
@@ -19,6 +21,10 @@ export interface FakeHostSpec {
   groups?: GroupEntry[];
   env?: Record<string, string | undefined>;
   platform?: NodeJS.Platform;
+  /** Who runs bridgectl (default: whoever runs the test, as on the live host). */
+  uid?: number;
+  /** The live sudo (default: not the live host, so never asked). */
+  sudo?: SudoProbe;
   /** Server path → file (content string) or entry. Parent directories are implied (root-owned, 0755). */
   files?: Record<string, string | FakeEntry>;
 }
@@ -30,42 +36,44 @@ export const CHUBES: PasswdEntry = { name: 'chubes', uid: 1000, gid: 1000, home:
 export const dir = (uid = 0, gid = 0, mode = 0o755): FakeEntry => ({ kind: 'directory', uid, gid, mode });
 export const exe = (uid = 0): FakeEntry => ({ kind: 'file', uid, gid: 0, mode: 0o755, content: '#!/bin/sh\n' });
 
-export function fakeHost(spec: FakeHostSpec = {}): Host {
+/** The spec as a complete snapshot. */
+export function fakeSnapshot(spec: FakeHostSpec = {}): Snapshot {
   const users = spec.users ?? [ROOT, WWW, CHUBES];
   const groups = spec.groups ?? users.map((u) => ({ name: u.name, gid: u.gid, members: [] }));
-  const entries = new Map<string, Required<Pick<FakeEntry, 'kind' | 'uid' | 'gid' | 'mode'>> & { content?: string }>();
+  const entries = new Map<string, PathFacts & { content?: string }>();
   for (const [p, v] of Object.entries(spec.files ?? {})) {
     const e = typeof v === 'string' ? { content: v } : v;
     const kind = e.kind ?? (e.content === undefined ? 'directory' : 'file');
-    entries.set(p, { kind, uid: e.uid ?? 0, gid: e.gid ?? 0, mode: e.mode ?? (kind === 'directory' ? 0o755 : 0o644), ...(e.content === undefined ? {} : { content: e.content }) });
-    for (let d = path.posix.dirname(p); !entries.has(d); d = path.posix.dirname(d)) {
-      entries.set(d, { kind: 'directory', uid: 0, gid: 0, mode: 0o755 });
+    entries.set(path.posix.normalize(p), {
+      kind, uid: e.uid ?? 0, gid: e.gid ?? 0, mode: e.mode ?? (kind === 'directory' ? 0o755 : 0o644), isDirectory: kind === 'directory',
+      ...(e.content === undefined ? {} : { content: e.content }),
+    });
+    for (let d = path.posix.dirname(path.posix.normalize(p)); !entries.has(d); d = path.posix.dirname(d)) {
+      entries.set(d, { kind: 'directory', uid: 0, gid: 0, mode: 0o755, isDirectory: true });
       if (d === '/') break;
     }
   }
-  const facts = (p: string): PathFacts | undefined => {
-    const e = entries.get(path.posix.normalize(p));
-    return e && { kind: e.kind, uid: e.uid, gid: e.gid, mode: e.mode, isDirectory: e.kind === 'directory' };
-  };
+  const paths = new Map<string, PathAnswers>();
+  for (const [p, { content, ...facts }] of entries) {
+    const prefix = p === '/' ? '/' : `${p}/`;
+    const list = facts.kind === 'directory'
+      ? [...entries.keys()].filter((k) => k.startsWith(prefix) && k !== p && !k.slice(prefix.length).includes('/')).map((k) => k.slice(prefix.length)).sort()
+      : undefined;
+    paths.set(p, { stat: { value: facts }, lstat: { value: facts }, text: { value: content }, list: { value: list }, link: { value: undefined } });
+  }
   return {
     root: '/',
     env: spec.env ?? {},
     platform: spec.platform ?? 'linux',
-    user: (name) => users.find((u) => u.name === name),
-    userByUid: (uid) => users.find((u) => u.uid === uid),
-    usersWithHome: (home) => users.filter((u) => u.home === home),
-    users: () => [...users],
-    groupIds: (user) => [user.gid, ...groups.filter((g) => g.members.includes(user.name)).map((g) => g.gid)],
-    groupName: (gid) => groups.find((g) => g.gid === gid)?.name,
-    stat: facts,
-    lstat: facts,
-    readText: (p) => entries.get(path.posix.normalize(p))?.content,
-    readLink: () => undefined,
-    listDir: (p) => {
-      const base = path.posix.normalize(p);
-      if (entries.get(base)?.kind !== 'directory') return undefined;
-      const prefix = base === '/' ? '/' : `${base}/`;
-      return [...entries.keys()].filter((k) => k.startsWith(prefix) && k !== base && !k.slice(prefix.length).includes('/')).map((k) => k.slice(prefix.length)).sort();
-    },
+    uid: spec.uid ?? process.geteuid?.() ?? 0,
+    complete: true,
+    passwd: { value: users },
+    group: { value: groups },
+    ...(spec.sudo ? { sudo: { value: spec.sudo } } : {}),
+    paths,
   };
+}
+
+export function fakeHost(spec: FakeHostSpec = {}): Facts {
+  return factsOf(fakeSnapshot(spec));
 }

@@ -13,9 +13,9 @@ import { runDoctor } from '../../installer/cli/commands/doctor.js';
 import type { LintResult } from '../../installer/doctor/doctor.js';
 import type { Check } from '../../installer/model/doctor.js';
 import { nodeHost } from '../../installer/facts/host.js';
-import { type Host } from '../../installer/model/facts.js';
+import { type Facts } from '../../installer/model/facts.js';
 import { spliceBlocks } from '../../installer/render/markers.js';
-import { hopPaths } from '../../installer/plan/sudo-hop.js';
+import { hopPaths } from '../../installer/lib/paths.js';
 import { runnerOf } from '../../installer/process/run.js';
 import { runMain } from '../helpers/cli.js';
 import { at, CHANNELS, GROUP, isRoot, PASSWD, serverSandbox, SITE, SVC_GID, SVC_UID, type Tree } from '../helpers/sandbox.js';
@@ -536,7 +536,7 @@ describe('sudo dispatch mode: doctor checks the hop instead of the web user\'s r
   rootIt('not root: a drop-in doctor may not read is reported as not checked, and nothing else breaks', async () => {
     const root = await sudoInstalled();
     const host = nodeHost(root, {});
-    const denying: Host = {
+    const denying: Facts = {
       ...host,
       readText: (p) => {
         if (p.startsWith('/etc/sudoers.d/')) throw Object.assign(new Error(`EACCES: permission denied, open '${p}'`), { code: 'EACCES', path: p });

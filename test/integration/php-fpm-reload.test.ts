@@ -6,12 +6,13 @@
 import { existsSync } from 'node:fs';
 import { main } from '../../installer/cli/cli.js';
 import { nodeHost } from '../../installer/facts/host.js';
-import { fpmServices, pidFileOf, reloadPhpFpm } from '../../installer/apply/php-fpm.js';
+import { reloadPhpFpm } from '../../installer/apply/php-fpm.js';
+import { fpmServices, pidFileOf } from '../../installer/facts/php-fpm.js';
 import type { ServiceEnv } from '../../installer/apply/services.js';
 import type { RunResult as ProcessResult } from '../../installer/model/process.js';
 import { runnerOf } from '../../installer/process/run.js';
 import { exited } from '../helpers/runner.js';
-import { hopPaths } from '../../installer/plan/sudo-hop.js';
+import { hopPaths } from '../../installer/lib/paths.js';
 import { runMain, type RunResult } from '../helpers/cli.js';
 import { at, isRoot, serverSandbox, SITE } from '../helpers/sandbox.js';
 

@@ -11,7 +11,7 @@ import { planInstall } from '../../installer/cli/commands/install.js';
 import { planUpgrade } from '../../installer/cli/commands/upgrade.js';
 import { UserError } from '../../installer/model/errors.js';
 import { nodeHost } from '../../installer/facts/host.js';
-import { hopPaths } from '../../installer/plan/sudo-hop.js';
+import { hopPaths } from '../../installer/lib/paths.js';
 import { findVisudo, VISUDO_PATHS } from '../../installer/lib/sudo-paths.js';
 import { runnerOf } from '../../installer/process/run.js';
 import { runBin, runMain } from '../helpers/cli.js';

@@ -2,7 +2,7 @@
  * #17 item 10: an error is one line (plus `fix:`) that names the server
  * path as the operator knows it: never an empty path (`write  failed:
  * ENOSPC`), a /proc/self/fd path, a temp file's or a sandbox's host path.
- * Host problems are not "internal error, please report this"; quoted values
+ * Facts problems are not "internal error, please report this"; quoted values
  * are bounded and show what they hide.
  */
 import { spawnSync } from 'node:child_process';

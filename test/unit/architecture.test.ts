@@ -29,19 +29,6 @@ const ALLOWED: Record<string, readonly string[]> = {
   bin: ['cli', 'lib'],
 };
 
-/**
- * Wrong-way imports still being taken apart (#18), each with the room that
- * owns the fix. The test demands exactly this list, so removing an import
- * means removing its line here, and no new one can slip in.
- */
-const PENDING: readonly string[] = [
-  'installer/apply/php-fpm.ts -> installer/plan/sudo-hop.ts', // facts: php-fpm pools are facts
-  'installer/plan/engine.ts -> installer/facts/web-user.ts', // facts: the web user is resolved before planning
-  'installer/plan/sudo-hop.ts -> installer/facts/web-user.ts', // facts
-  'installer/plan/sudo-hop.ts -> installer/doctor/sudo-probe.ts', // facts: sudo -V is a fact
-];
-const PENDING_LOOSE: readonly string[] = [];
-
 function sourceFiles(dir: string): string[] {
   return readdirSync(path.join(ROOT, dir), { withFileTypes: true }).flatMap((e) =>
     e.isDirectory() ? sourceFiles(path.posix.join(dir, e.name)) : e.name.endsWith('.ts') ? [path.posix.join(dir, e.name)] : [],
@@ -106,7 +93,7 @@ const graph = importGraph();
 
 test('every source file lives in a room', () => {
   const loose = [...graph.keys()].filter((f) => !(roomOf(f) in ALLOWED));
-  expect(loose).toEqual(PENDING_LOOSE);
+  expect(loose).toEqual([]);
 });
 
 test('each room imports only the rooms before it', () => {
@@ -118,7 +105,7 @@ test('each room imports only the rooms before it', () => {
       if (to !== from && !ALLOWED[from]?.includes(to)) wrong.push(`${file} -> ${dep}`);
     }
   }
-  expect(wrong.sort()).toEqual([...PENDING].sort());
+  expect(wrong).toEqual([]);
 });
 
 test('there is no import circle', () => {

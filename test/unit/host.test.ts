@@ -1,9 +1,7 @@
 /**
- * recordingHost (installer/facts/host.ts): what a plan asked the machine, and
- * whether a fresh look still gets the same answers. cli.ts keeps the plan
- * made before the lock only when it does; these tests pin down that any
- * changed answer, a new file where there was none, or an error that went
- * away, is seen.
+ * The live host (installer/facts/host.ts): how it reads, and the plan made
+ * before the lock, kept under it only while the machine answers the same
+ * (cli/mutate.ts; the snapshot comparison itself: test/unit/gather.test.ts).
  */
 import { spawnSync } from 'node:child_process';
 import { chmodSync, chownSync, cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs';
@@ -13,110 +11,10 @@ import { main, type Io } from '../../installer/cli/cli.js';
 import { applyPlan } from '../../installer/apply/apply.js';
 import { UserError } from '../../installer/model/errors.js';
 import { fileChange } from '../../installer/plan/changes.js';
-import { MAX_READ_BYTES, nodeHost, recordingHost } from '../../installer/facts/host.js';
-import { type Host } from '../../installer/model/facts.js';
-import { fakeHost } from '../helpers/fake-host.js';
+import { MAX_READ_BYTES, nodeHost } from '../../installer/facts/host.js';
 import { bridgeSandbox } from '../helpers/bridge-sandbox.js';
 import * as sandboxHelpers from '../helpers/sandbox.js';
 import { at, CHANNELS, SITE } from '../helpers/sandbox.js';
-
-/** Ask a fixed set of questions, the way a plan would. */
-function askAll(host: Host): void {
-  host.readText('/etc/hostname');
-  host.readText('/etc/missing');
-  host.stat('/etc');
-  host.lstat('/etc/hostname');
-  host.listDir('/etc');
-  host.user('www-data');
-  host.groupIds(host.user('www-data') ?? { name: 'x', uid: 1, gid: 1, home: '/', shell: '' });
-}
-
-describe('recordingHost', () => {
-  const files = { '/etc/hostname': 'web1\n' };
-
-  it('answers as the host it wraps does', () => {
-    const inner = fakeHost({ files });
-    const { host } = recordingHost(inner);
-    expect(host.readText('/etc/hostname')).toBe('web1\n');
-    expect(host.stat('/etc/hostname')).toEqual(inner.stat('/etc/hostname'));
-    expect(host.user('www-data')).toEqual(inner.user('www-data'));
-    expect([host.root, host.env, host.platform]).toEqual([inner.root, inner.env, inner.platform]);
-  });
-
-  it('sees the same answers from an unchanged machine', () => {
-    const recorded = recordingHost(fakeHost({ files }));
-    askAll(recorded.host);
-    expect(recorded.sameAnswers(fakeHost({ files }))).toBe(true);
-  });
-
-  it.each([
-    ['a file whose content changed', { files: { '/etc/hostname': 'web2\n' } }],
-    ['a file that appeared where there was none', { files: { ...files, '/etc/missing': '' } }],
-    ['a mode that changed', { files: { '/etc/hostname': { content: 'web1\n', mode: 0o600 } } }],
-    ['a new entry in a listed directory', { files: { ...files, '/etc/other': 'x' } }],
-    ['a user that changed', { files, users: [{ name: 'www-data', uid: 34, gid: 33, home: '/var/www', shell: '/usr/sbin/nologin' }] }],
-  ])('sees %s', (_what, spec) => {
-    const recorded = recordingHost(fakeHost({ files }));
-    askAll(recorded.host);
-    expect(recorded.sameAnswers(fakeHost(spec))).toBe(false);
-  });
-
-  it('keeps an answer as it was given, whatever the caller does to it later', () => {
-    const recorded = recordingHost(fakeHost({ files }));
-    const facts = recorded.host.stat('/etc/hostname');
-    if (facts) facts.mode = 0o777;
-    expect(recorded.sameAnswers(fakeHost({ files }))).toBe(true);
-  });
-
-  it('records a thrown error as an answer: the same error again is the same answer, its absence is not', () => {
-    const root = bridgeSandbox();
-    writeFileSync(at(root, '/etc/bad'), Buffer.from([0x61, 0xff, 0x0a]));
-    const recorded = recordingHost(nodeHost(root, {}));
-    expect(() => recorded.host.readText('/etc/bad')).toThrow(/not valid UTF-8/);
-    expect(recorded.sameAnswers(nodeHost(root, {}))).toBe(true);
-    writeFileSync(at(root, '/etc/bad'), 'a\n');
-    expect(recorded.sameAnswers(nodeHost(root, {}))).toBe(false);
-  });
-
-  it('asks each distinct question once, and distrusts a plan that got two answers to one question', () => {
-    let reads = 0;
-    const counting = (spec: Parameters<typeof fakeHost>[0]): Host => {
-      const inner = fakeHost(spec);
-      return { ...inner, readText: (p) => ((reads += 1), inner.readText(p)) };
-    };
-    const recorded = recordingHost(counting({ files }));
-    for (let i = 0; i < 3; i++) recorded.host.readText('/etc/hostname');
-    reads = 0;
-    expect(recorded.sameAnswers(counting({ files }))).toBe(true);
-    expect(reads).toBe(1);
-
-    let content = 'web1\n';
-    const changing = recordingHost({ ...fakeHost({ files }), readText: () => content });
-    changing.host.readText('/etc/hostname');
-    content = 'web2\n'; // changed while the plan was being made
-    changing.host.readText('/etc/hostname');
-    content = 'web1\n';
-    // A fresh look agrees with the first answer, but the plan also used the second one.
-    expect(changing.sameAnswers(fakeHost({ files }))).toBe(false);
-  });
-
-  it('sees an error where the plan got an answer', () => {
-    const recorded = recordingHost(fakeHost({ files }));
-    recorded.host.readText('/etc/hostname');
-    const failing: Host = {
-      ...fakeHost({ files }),
-      readText: () => {
-        throw new Error('EACCES');
-      },
-    };
-    expect(recorded.sameAnswers(failing)).toBe(false);
-  });
-
-  it('never calls a view of another root the same', () => {
-    const recorded = recordingHost(nodeHost('/tmp', {}));
-    expect(recorded.sameAnswers(nodeHost('/', {}))).toBe(false);
-  });
-});
 
 describe('the plan made before the lock', () => {
   const TOKEN = '123456789:AAbbccddeeffgghhiijjkkllmmnnooppqqr';

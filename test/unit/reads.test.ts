@@ -3,21 +3,21 @@
  * once (to see whether it is installed, then to render it from the same
  * inspection), reads the channels file once, and works out the launchd
  * candidate homes (a parse of every block) only for a bridge with no
- * systemd unit. Counted through a Host that records every read.
+ * systemd unit. Counted through a Facts that records every read.
  */
 import { main, type Io } from '../../installer/cli/cli.js';
 import { planUpgrade } from '../../installer/cli/commands/upgrade.js';
 import { nodeHost } from '../../installer/facts/host.js';
-import { type Host } from '../../installer/model/facts.js';
+import { type Facts } from '../../installer/model/facts.js';
 import { bridgeIds, bridges as bridgeDefs } from '../../bridges/index.js';
 import { ALL_UNITS, bridgeSandbox, SECRET_ENV } from '../helpers/bridge-sandbox.js';
 import { CHANNELS, SITE } from '../helpers/sandbox.js';
 
 /** A sandbox host that counts readText calls per server path. */
-function countingHost(root: string): { host: Host; reads: Map<string, number> } {
+function countingHost(root: string): { host: Facts; reads: Map<string, number> } {
   const real = nodeHost(root, {});
   const reads = new Map<string, number>();
-  const host: Host = {
+  const host: Facts = {
     ...real,
     readText: (p) => {
       reads.set(p, (reads.get(p) ?? 0) + 1);

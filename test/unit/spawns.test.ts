@@ -1,13 +1,13 @@
 /**
  * Processes bridgectl starts while it plans, on the live host (--root /):
  * getent once per database and `sudo -V` once per run, however many
- * bridges and plans (a writing run plans twice: before and under the lock).
+ * bridges ask: each is one item of the run's facts snapshot.
  * The one process runner (installer/process/run.ts) is spied: every process
  * bridgectl starts goes through it.
  */
 import { main, type Io } from '../../installer/cli/cli.js';
 import { nodeHost } from '../../installer/facts/host.js';
-import { type Host } from '../../installer/model/facts.js';
+import { type Facts } from '../../installer/model/facts.js';
 import { processRunner } from '../../installer/process/run.js';
 import { bridgeSandbox } from '../helpers/bridge-sandbox.js';
 import { PASSWD, GROUP, SITE } from '../helpers/sandbox.js';
@@ -55,11 +55,11 @@ it('a run plans two sudo-mode bridges on the live host with one sudo -V and one 
   const root = bridgeSandbox();
   // The sandbox, presented as the live host: planning takes every live-host path (getent, sudo -V).
   let hosts = 0;
-  const liveLike = (_root: string, env: Io['env']): Host => {
+  const liveLike = (_root: string, env: Io['env']): Facts => {
     hosts++;
     const files = nodeHost(root, env);
     const live = nodeHost('/', env);
-    return { ...files, root: '/', user: live.user, userByUid: live.userByUid, usersWithHome: live.usersWithHome, groupIds: live.groupIds, groupName: live.groupName };
+    return { ...files, root: '/', users: live.users, groups: live.groups, sudo: live.sudo, user: live.user, userByUid: live.userByUid, usersWithHome: live.usersWithHome, groupIds: live.groupIds, groupName: live.groupName };
   };
   const { calls, restore } = spySpawns();
   try {

@@ -6,11 +6,12 @@
 import { kimaki } from '../../bridges/kimaki.js';
 import type { ChannelSpec } from '../../installer/model/channel.js';
 import type { Identity } from '../../installer/model/identity.js';
-import { hopPaths, inspectDispatch, ownGrantForm, planDispatch, renderHop } from '../../installer/plan/sudo-hop.js';
+import { hopPaths } from '../../installer/lib/paths.js';
+import { inspectDispatch, ownGrantForm, planDispatch, renderHop } from '../../installer/plan/sudo-hop.js';
 import { type SudoHopSpec } from '../../installer/model/sudo.js';
 import { type GrantForm } from '../../installer/model/dispatch.js';
-import type { Runner } from '../../installer/model/process.js';
-import { runnerOf } from '../../installer/process/run.js';
+import { parseSudoVersion } from '../../installer/lib/sudo-version.js';
+import type { SudoProbe } from '../../installer/model/facts.js';
 import { CHUBES, exe, fakeHost } from '../helpers/fake-host.js';
 
 const HOP = hopPaths('kimaki');
@@ -27,17 +28,17 @@ const identity: Identity = {
 };
 const channel = kimaki.channel(identity, {}) as ChannelSpec;
 const hop = kimaki.sudoHop as SudoHopSpec;
-const sudo = (version: string): Runner => runnerOf(() => ({ status: 0, stdout: `Sudo version ${version}\n`, stderr: '' }));
+const sudo = (version: string): SudoProbe => ({ live: true, version: parseSudoVersion(`Sudo version ${version}\n`) });
 /** The grant bridgectl writes for www-data in a form. */
 const own = (form: GrantForm): string => renderHop({ bridge: kimaki, hop, identity, channel, webUsers: ['www-data'], form, cliPath: '/usr/bin:/bin' }).sudoers;
 const WIDENED = `www-data ALL=(chubes) NOPASSWD: ${HOP.target} *\n`;
 
 function upgradeWith(grant: string, version: string, sudoRegex?: boolean): { sudoers: string | null; notes: string[]; form: GrantForm | undefined } {
-  const host = fakeHost({ files: { '/usr/local/bin/kimaki': exe(), [HOP.sudoers]: { content: grant, mode: 0o440 } } });
+  const host = fakeHost({ files: { '/usr/local/bin/kimaki': exe(), [HOP.sudoers]: { content: grant, mode: 0o440 } }, sudo: sudo(version) });
   const installed = inspectDispatch(kimaki, channel, host);
   const notes: string[] = [];
   const plan = planDispatch({
-    bridge: kimaki, identity, spec: channel, installed, host, notes, action: 'upgrade', run: sudo(version),
+    bridge: kimaki, identity, spec: channel, installed, host, notes, action: 'upgrade',
     flags: sudoRegex === undefined ? {} : { sudoRegex },
   });
   return { sudoers: plan.files.find((f) => f.path === HOP.sudoers)?.after ?? null, notes, form: plan.hop?.form };

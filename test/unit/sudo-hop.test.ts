@@ -5,9 +5,11 @@ import { kimaki } from '../../bridges/kimaki.js';
 import type { ChannelSpec } from '../../installer/model/channel.js';
 import { RenderError } from '../../installer/model/errors.js';
 import type { Identity } from '../../installer/model/identity.js';
-import { grantCommands, hopPaths, parseGrant, recipientPattern, renderHop, type HopRenderInput } from '../../installer/plan/sudo-hop.js';
+import { hopPaths } from '../../installer/lib/paths.js';
+import { grantCommands, parseGrant, recipientPattern, renderHop, type HopRenderInput } from '../../installer/plan/sudo-hop.js';
 import { type SudoHopSpec } from '../../installer/model/sudo.js';
-import { detectSudoVersion, parseSudoVersion, supportsSudoersRegex } from '../../installer/doctor/sudo-probe.js';
+import { detectSudoVersion } from '../../installer/facts/sudo.js';
+import { parseSudoVersion, supportsSudoersRegex } from '../../installer/lib/sudo-version.js';
 import { runnerOf } from '../../installer/process/run.js';
 
 const identity: Identity = {

@@ -6,10 +6,11 @@
 import { kimaki } from '../../bridges/kimaki.js';
 import type { ChannelSpec } from '../../installer/model/channel.js';
 import { UserError } from '../../installer/model/errors.js';
-import type { Host } from '../../installer/model/facts.js';
+import type { Facts } from '../../installer/model/facts.js';
 import { unsafeHopPaths, type HopOwnersInput } from '../../installer/plan/hop-owners.js';
 import type { Identity } from '../../installer/model/identity.js';
-import { hopPaths, inspectDispatch, planDispatch, refuseUnsafeHop } from '../../installer/plan/sudo-hop.js';
+import { hopPaths } from '../../installer/lib/paths.js';
+import { inspectDispatch, planDispatch, refuseUnsafeHop } from '../../installer/plan/sudo-hop.js';
 import { probeHopCli, probeHopDirectories } from '../../installer/doctor/sudo-probe.js';
 import { CHUBES, dir, exe, fakeHost, ROOT, WWW, type FakeEntry } from '../helpers/fake-host.js';
 
@@ -22,7 +23,7 @@ function identityFor(binary: string, who: typeof AS_ROOT = AS_ROOT): Identity {
 }
 
 /** install --bridge kimaki --dispatch sudo --web-user www-data --binary <binary>, planned against fake files. */
-function plan(files: Record<string, string | FakeEntry>, binary: string, who: typeof AS_ROOT = AS_ROOT, host: Host = fakeHost({ files })) {
+function plan(files: Record<string, string | FakeEntry>, binary: string, who: typeof AS_ROOT = AS_ROOT, host: Facts = fakeHost({ files })) {
   const identity = identityFor(binary, who);
   const spec = kimaki.channel(identity, {}) as ChannelSpec;
   return planDispatch({
@@ -111,7 +112,7 @@ describe('who counts as root', () => {
   it('the user running bridgectl, only in a sandbox root it cannot chown', () => {
     const live = fakeHost({ files: mine, users: [ROOT, WWW, CHUBES] });
     expect(unsafeHopPaths(live, input, { uid: 4242, gid: 4242 }).map((u) => u.path)).toEqual(['/opt/kimaki']);
-    const sandbox: Host = { ...live, root: '/tmp/sandbox' };
+    const sandbox: Facts = { ...live, root: '/tmp/sandbox' };
     expect(unsafeHopPaths(sandbox, input, { uid: 4242, gid: 4242 })).toEqual([]);
     expect(unsafeHopPaths(sandbox, input, { uid: 0, gid: 0 }).map((u) => u.path)).toEqual(['/opt/kimaki']);
   });

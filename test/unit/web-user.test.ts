@@ -1,5 +1,6 @@
 import { nodeHost } from '../../installer/facts/host.js';
-import { parsePoolUsers, resolveWebUser } from '../../installer/facts/web-user.js';
+import { parsePoolUsers } from '../../installer/facts/web-user.js';
+import { resolveWebUser } from '../../installer/identity/web-user.js';
 import { sandbox } from '../helpers/sandbox.js';
 
 const pool = (user: string): string => `[www]\n; user = commented-out\nuser = ${user}\ngroup = ${user}\nlisten = /run/php/fpm.sock\n`;

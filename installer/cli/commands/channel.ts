@@ -8,9 +8,10 @@ import path from 'node:path';
 import { bridges, findBridge } from '../../../bridges/index.js';
 import { parseChannelBody, renderChannelBody } from '../../render/channel.js';
 import { type ChannelSpec } from '../../model/channel.js';
-import { channelsChange, checked, readChannelsFile, registersChannels, transportChange } from '../../plan/engine.js';
+import { channelsChange, registersChannels, transportChange } from '../../plan/engine.js';
+import { checked, readChannelsFile } from '../../plan/installed.js';
 import { ExitCode, UsageError } from '../../model/errors.js';
-import type { Host } from '../../model/facts.js';
+import type { Facts } from '../../model/facts.js';
 import { resolveSite } from '../../identity/identity.js';
 import { BLOCK_ID, listBlocks } from '../../render/markers.js';
 import type { Plan } from '../../model/plan.js';
@@ -32,7 +33,7 @@ export interface ChannelSetOptions {
 }
 
 /** Add or replace a custom channel block. */
-export function planChannelSet(options: ChannelSetOptions, host: Host): Plan {
+export function planChannelSet(options: ChannelSetOptions, host: Facts): Plan {
   checkCustomName(options.name);
   if (!path.posix.isAbsolute(options.command)) {
     throw new UsageError(`--command must be an absolute path, got ${JSON.stringify(options.command)}`, 'PHP spawns it with the web user\'s PATH, so name the executable exactly');
@@ -61,7 +62,7 @@ export function planChannelSet(options: ChannelSetOptions, host: Host): Plan {
 }
 
 /** Remove a custom channel block (absent: a no-op with a note). */
-export function planChannelRemove(options: { site?: string; name: string }, host: Host): Plan {
+export function planChannelRemove(options: { site?: string; name: string }, host: Facts): Plan {
   checkCustomName(options.name);
   const site = resolveSite(options, host);
   const channels = readChannelsFile(site, host);
@@ -88,7 +89,7 @@ export interface ChannelListing {
   secrets: string[];
 }
 
-export function listChannels(options: { site?: string }, host: Host): ChannelListing {
+export function listChannels(options: { site?: string }, host: Facts): ChannelListing {
   const site = resolveSite(options, host);
   const channels = readChannelsFile(site, host);
   const text = channels.text;

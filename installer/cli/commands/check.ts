@@ -1,4 +1,4 @@
-import type { Host } from '../../model/facts.js';
+import type { Facts } from '../../model/facts.js';
 import type { FileChange, Plan } from '../../model/plan.js';
 import { planUpgrade, type UpgradeOptions } from './upgrade.js';
 import { resolveSite } from '../../identity/identity.js';
@@ -21,7 +21,7 @@ export interface CheckResult {
  * same plan, never applied: a drifted block, a hand-edited unit, a missing
  * file or a wrong mode all show up as a pending change.
  */
-export function checkSite(options: CheckOptions, host: Host): CheckResult {
+export function checkSite(options: CheckOptions, host: Facts): CheckResult {
   const plan = planUpgrade(options, host);
   return { plan, drift: plan.changes.filter((c) => c.status !== 'unchanged') };
 }

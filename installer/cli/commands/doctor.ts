@@ -1,11 +1,11 @@
 import { diagnose, type LintResult } from '../../doctor/doctor.js';
 import { type Check } from '../../model/doctor.js';
-import type { Host } from '../../model/facts.js';
+import type { Facts } from '../../model/facts.js';
 import { resolveSite } from '../../identity/identity.js';
 import { channelsFile, onHost, transportFile } from '../../lib/paths.js';
 import { phpLint } from '../../doctor/sudo-probe.js';
 import type { Runner } from '../../model/process.js';
-import { resolveWebUser } from '../../facts/web-user.js';
+import { resolveWebUser } from '../../identity/web-user.js';
 import { type WebUser } from '../../model/web-user.js';
 import { doctorExitCode } from '../../doctor/doctor.js';
 import { UsageError } from '../../model/errors.js';
@@ -27,8 +27,8 @@ export interface DoctorReport {
   checks: Check[];
 }
 
-/** Gather the facts doctor cannot get through the Host (php -l), then diagnose. Reads only. */
-export function runDoctor(options: DoctorOptions, host: Host, lint: (file: string) => LintResult | 'unavailable' = phpLint): DoctorReport {
+/** Gather the facts doctor cannot get through the Facts (php -l), then diagnose. Reads only. */
+export function runDoctor(options: DoctorOptions, host: Facts, lint: (file: string) => LintResult | 'unavailable' = phpLint): DoctorReport {
   const site = resolveSite(options, host);
   const webUser = resolveWebUser(options.webUser, host);
   const results = new Map<string, LintResult>();

@@ -1,5 +1,5 @@
 import { planBridges } from '../../plan/engine.js';
-import type { Host } from '../../model/facts.js';
+import type { Facts } from '../../model/facts.js';
 import type { IdentityFlags } from '../../model/identity.js';
 import type { Plan } from '../../model/plan.js';
 import { bridgeOption, dispatchOptions, identityOptions, reloadOption } from '../options.js';
@@ -10,7 +10,7 @@ export interface InstallOptions extends IdentityFlags {
 }
 
 /** Plan the install of one or more bridges: channel blocks, service definitions, data dirs. */
-export function planInstall(options: InstallOptions, host: Host): Plan {
+export function planInstall(options: InstallOptions, host: Facts): Plan {
   return planBridges(options.bridges, options, host, { action: 'install' });
 }
 

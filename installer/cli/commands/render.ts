@@ -1,7 +1,8 @@
 import path from 'node:path';
 import { planBridges } from '../../plan/engine.js';
 import { ExitCode, UsageError } from '../../model/errors.js';
-import type { Host, PasswdEntry, PathFacts } from '../../model/facts.js';
+import type { Facts, PasswdEntry } from '../../model/facts.js';
+import { factsOf, type PathAnswers } from '../../facts/snapshot.js';
 import type { IdentityFlags } from '../../model/identity.js';
 import type { Plan } from '../../model/plan.js';
 import type { InitSystem } from '../../model/service.js';
@@ -32,7 +33,7 @@ export interface RenderCommandOptions {
 /**
  * Everything `install` would write for the identity the flags describe,
  * without reading or writing the target: no adoption, no passwd, no stat.
- * The plan comes from the same engine as install, run against a Host that
+ * The plan comes from the same engine as install, run against a Facts that
  * knows only the flags, so the bytes match what install writes for that
  * identity — on any machine, in any locale or time zone.
  */
@@ -57,33 +58,27 @@ export function planRender(options: RenderCommandOptions): Plan {
   return { ...plan, directories: [] };
 }
 
-/** A Host that answers identity questions from the flags alone and knows no files. */
-export function flagsHost(options: RenderCommandOptions, init: InitSystem): Host {
+/** Facts from the flags alone: a complete snapshot of a machine that holds the user, its home and the site, and no files. */
+export function flagsHost(options: RenderCommandOptions, init: InitSystem): Facts {
   const name = options.runAsRoot ? 'root' : (options.serviceUser ?? '');
   const home = options.home ?? (options.runAsRoot ? '/root' : init === 'launchd' ? `/Users/${name}` : `/home/${name}`);
   if (!path.posix.isAbsolute(home)) throw new UsageError(`--home must be an absolute path, got ${JSON.stringify(home)}`);
   // Placeholder ids: render writes no owners, and the JSON report shows null for them.
   const uid = options.runAsRoot ? 0 : 1000;
   const user: PasswdEntry = { name, uid, gid: uid, home: path.posix.normalize(home), shell: '/bin/sh' };
-  const dir: PathFacts = { kind: 'directory', uid, gid: uid, mode: 0o755, isDirectory: true };
-  const known = new Set([user.home, path.posix.normalize(options.site ?? '/').replace(/(.)\/$/, '$1')]);
-  const stat = (p: string): PathFacts | undefined => (known.has(p) ? dir : undefined);
-  return {
+  const dir: PathAnswers = { stat: { value: { kind: 'directory', uid, gid: uid, mode: 0o755, isDirectory: true } } };
+  const known = [user.home, path.posix.normalize(options.site ?? '/').replace(/(.)\/$/, '$1')];
+  return factsOf({
     root: '/',
     env: {},
     platform: 'linux',
-    user: (n) => (n === name ? user : undefined),
-    userByUid: (id) => (id === uid ? user : undefined),
-    usersWithHome: (h) => (h === user.home ? [user] : []),
-    users: () => [user],
-    groupIds: () => [uid],
-    groupName: () => undefined,
-    stat,
-    lstat: stat,
-    readText: () => undefined,
-    listDir: () => undefined,
-    readLink: () => undefined,
-  };
+    // render writes no owners, so who runs it changes nothing it prints.
+    uid,
+    complete: true,
+    passwd: { value: [user] },
+    group: { value: [] },
+    paths: new Map(known.map((p) => [p, { ...dir, lstat: dir.stat } as PathAnswers])),
+  });
 }
 
 /** render: identity from flags alone; the target is neither read nor written. */

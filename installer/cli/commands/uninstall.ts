@@ -1,15 +1,12 @@
 import {
-  lazyCandidateHomes,
   channelsChange,
-  inspectInstalled,
-  readChannelsFile,
   registersChannels,
-  requireBridge,
   SECRET_FILE_MODE,
   SERVICE_FILE_MODE,
   transportChange,
 } from '../../plan/engine.js';
-import type { Host } from '../../model/facts.js';
+import { inspectInstalled, lazyCandidateHomes, readChannelsFile, requireBridge } from '../../plan/installed.js';
+import type { Facts } from '../../model/facts.js';
 import { resolveSite } from '../../identity/identity.js';
 import { type Plan } from '../../model/plan.js';
 import { fileChange } from '../../plan/changes.js';
@@ -25,7 +22,7 @@ export interface UninstallOptions {
 }
 
 /** Remove exactly the named bridges' blocks and service definitions; everything else stays. Data dirs are kept. */
-export function planUninstall(options: UninstallOptions, host: Host): Plan {
+export function planUninstall(options: UninstallOptions, host: Facts): Plan {
   const site = resolveSite(options, host);
   const channels = readChannelsFile(site, host);
   const notes: string[] = [];

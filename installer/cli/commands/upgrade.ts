@@ -1,7 +1,8 @@
 import { bridges } from '../../../bridges/index.js';
 import { UserError } from '../../model/errors.js';
-import { planBridges, survey } from '../../plan/engine.js';
-import type { Host } from '../../model/facts.js';
+import { planBridges } from '../../plan/engine.js';
+import { survey } from '../../plan/installed.js';
+import type { Facts } from '../../model/facts.js';
 import { resolveSite } from '../../identity/identity.js';
 import { type IdentityFlags } from '../../model/identity.js';
 import type { Plan } from '../../model/plan.js';
@@ -16,7 +17,7 @@ export type UpgradeOptions = IdentityFlags;
  * adopted, so an upgrade never changes who the bridge runs as; flags that
  * change it are reported as notes.
  */
-export function planUpgrade(options: UpgradeOptions, host: Host): Plan {
+export function planUpgrade(options: UpgradeOptions, host: Facts): Plan {
   const site = resolveSite(options, host);
   // Each bridge is inspected once: to see whether it is installed, and then to render it.
   const found = survey(bridges, options, site, host);
