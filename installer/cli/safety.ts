@@ -5,7 +5,7 @@
  */
 import path from 'node:path';
 import type { Argv } from 'yargs';
-import type { ApplyOptions } from '../apply/apply.js';
+import type { ApplyOptions } from '../apply/apply-types.js';
 import { UsageError } from '../model/errors.js';
 import { DEFAULT_LOCK_TIMEOUT, withLock } from '../apply/lock.js';
 import { commandWrites } from './commands/index.js';

@@ -1,7 +1,7 @@
 /**
- * doctor's live probes, the only ones that start processes: `php -l` of
- * the managed PHP files, and the probes of the sudo dispatch mode (which
- * `install` also uses to pick the grant's form). Each probe returns a
+ * doctor's live probes, the only part of doctor that starts processes:
+ * `php -l` of the managed PHP files, and the probes of the sudo dispatch
+ * mode (sudo's version itself is a fact: facts/sudo.ts). Each probe returns a
  * result instead of printing or throwing; processes are started only
  * through an injectable Runner (model/process.ts), and the probes that need
  * the live host say so and are skipped in a sandbox root.
@@ -86,7 +86,7 @@ export function probeSudoVersion(host: Facts, run: Runner = processRunner): Prob
 
 // ---------------------------------------------------------------- the files
 
-/** What the probes are told about one bridge's hop (engine's HopFacts has this shape). */
+/** What the probes are told about one bridge's hop (plan/sudo-hop.ts's HopFacts has this shape). */
 export interface HopUnderTest {
   bridge: string;
   paths: { target: string; wrapper: string; sudoers: string };

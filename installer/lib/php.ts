@@ -10,7 +10,6 @@
  */
 import { RenderError } from '../model/errors.js';
 
-// eslint-disable-next-line no-control-regex
 const CONTROL = /[\u0000-\u001f\u007f]/;
 
 export function assertRenderable(value: string, what: string): void {

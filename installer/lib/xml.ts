@@ -1,7 +1,6 @@
 /** XML text escaping for plists (reading them is lib/plist.ts). Control characters are refused, not encoded (XML 1.0 cannot carry most of them). */
 import { RenderError } from '../model/errors.js';
 
-// eslint-disable-next-line no-control-regex
 const CONTROL = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]|[\r\n\t]/;
 // Not XML 1.0 characters (a lone surrogate has no UTF-8 form at all): written out they would be another value or no XML.
 const NOT_XML = /[\ufffe\uffff]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;

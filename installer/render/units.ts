@@ -195,7 +195,6 @@ export function envOf(installed: InstalledService | undefined, key: string): str
 // EnvironmentFile= take the rest of the line as written (no quotes, no
 // escapes); Environment= and ExecStart= take C-quoted words.
 
-// eslint-disable-next-line no-control-regex
 const CONTROL = /[\u0000-\u001f\u007f]/;
 // A lone surrogate has no UTF-8 form: written out it would become U+FFFD, another value.
 const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;

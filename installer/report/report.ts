@@ -2,7 +2,7 @@
  * What commands print: a short human summary (with diffs on --dry-run and
  * check), a file listing (render), a check list (doctor), or one JSON
  * document whose shape is documented in docs/json.md and pinned by
- * test/unit/report.test.ts. Pure: returns strings.
+ * test/integration/json.test.ts. Pure: returns strings.
  */
 import { formatMode } from '../lib/access.js';
 import { formatDiff, SECRET_NOTICE } from './diff.js';

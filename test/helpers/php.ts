@@ -10,7 +10,6 @@ export const hasPhp = spawnSync('php', ['--version']).status === 0;
 /** `describe`, or a loud skip outside CI when php is missing. */
 export function describePhp(name: string, body: () => void): void {
   if (!hasPhp && !process.env.CI) {
-    // eslint-disable-next-line no-console
     console.warn(`SKIPPED (no php on PATH; CI installs it): ${name}`);
     describe.skip(name, body);
     return;

@@ -7,7 +7,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
-import type { CommitStep } from '../../installer/apply/apply.js';
+import type { CommitStep } from '../../installer/apply/apply-types.js';
 import { main } from '../../installer/cli/cli.js';
 import { runBin, type RunResult } from '../helpers/cli.js';
 import { at, CHANNELS, isRoot, serverSandbox, SITE } from '../helpers/sandbox.js';

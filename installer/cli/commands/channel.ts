@@ -12,6 +12,7 @@ import { channelsChange, registersChannels, transportChange } from '../../plan/e
 import { checked, readChannelsFile } from '../../plan/installed.js';
 import { ExitCode, UsageError } from '../../model/errors.js';
 import type { Facts } from '../../model/facts.js';
+import { gather } from '../../facts/gather.js';
 import { resolveSite } from '../../identity/identity.js';
 import { BLOCK_ID, listBlocks } from '../../render/markers.js';
 import type { Plan } from '../../model/plan.js';
@@ -208,7 +209,7 @@ const channelList: CommandSpec = {
   options: [],
   writes: false,
   run: ({ args, io, identity, host }) => {
-    if (!args.quiet || args.json) io.stdout(formatChannelList(listChannels(identity, host()), args.json));
+    if (!args.quiet || args.json) io.stdout(formatChannelList(gather(host(), (facts) => listChannels(identity, facts)).value, args.json));
     return ExitCode.ok;
   },
 };

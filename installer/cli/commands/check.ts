@@ -1,4 +1,5 @@
 import type { Facts } from '../../model/facts.js';
+import { gather } from '../../facts/gather.js';
 import type { FileChange, Plan } from '../../model/plan.js';
 import { planUpgrade, type UpgradeOptions } from './upgrade.js';
 import { resolveSite } from '../../identity/identity.js';
@@ -28,8 +29,8 @@ export function checkSite(options: CheckOptions, host: Facts): CheckResult {
 
 /** check: upgrade's plan, never applied. 0 in sync, 2 drift. */
 function runCheck({ args, io, style, identity, host }: CommandContext): number {
-  const site = resolveSite(identity, host());
-  const { plan, drift } = checkSite(identity, host());
+  // Pure over one snapshot of the machine, as every plan is (facts/gather.ts).
+  const { site, plan, drift } = gather(host(), (facts) => ({ site: resolveSite(identity, facts), ...checkSite(identity, facts) })).value;
   const code = drift.length ? ExitCode.drift : ExitCode.ok;
   if (args.json) {
     io.stdout(formatJson({ command: 'check', exitCode: code, dryRun: true, site, plan }));
