@@ -267,6 +267,7 @@ export function nodeHost(root: string, env: Readonly<Record<string, string | und
     env,
     platform: process.platform,
     uid: myUid(),
+    gid: process.getegid?.() ?? 0,
     sudo: (): SudoProbe => (root === '/' ? { live: true, version: detectSudoVersion() } : { live: false }),
     fpmPools: () => fpmPoolUsers(host),
     groups: () => [...allGroups()],

@@ -51,6 +51,8 @@ export interface Facts {
   readonly platform: NodeJS.Platform;
   /** The effective uid bridgectl runs as (only root can chown: owners are planned only then). */
   readonly uid: number;
+  /** The effective gid bridgectl runs as (with uid: who could change a path it is about to trust). */
+  readonly gid: number;
   /** The live sudo's version (picks the sudo grant's form). */
   sudo(): SudoProbe;
   /** Every `user =` of every PHP-FPM pool, newest PHP version first (who the web user is). */

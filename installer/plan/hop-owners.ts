@@ -111,12 +111,12 @@ function writers(facts: PathFacts, trust: Trust, host: Facts): Pick<UnsafePath, 
   return undefined;
 }
 
-export function currentInvoker(): Invoker {
-  return { uid: process.geteuid?.() ?? 0, gid: process.getegid?.() ?? 0 };
+export function currentInvoker(host: Pick<Facts, 'uid' | 'gid'>): Invoker {
+  return { uid: host.uid, gid: host.gid };
 }
 
 /** Every path above (or on the way to) what the hop runs that someone untrusted could write, CLI first; each path once. */
-export function unsafeHopPaths(host: Facts, input: HopOwnersInput, invoker: Invoker = currentInvoker()): UnsafePath[] {
+export function unsafeHopPaths(host: Facts, input: HopOwnersInput, invoker: Invoker = currentInvoker(host)): UnsafePath[] {
   const uids = new Set([0]);
   const gids = new Set([0]);
   if (host.root !== '/' && invoker.uid !== 0) {

@@ -23,6 +23,7 @@ export interface FakeHostSpec {
   platform?: NodeJS.Platform;
   /** Who runs bridgectl (default: whoever runs the test, as on the live host). */
   uid?: number;
+  gid?: number;
   /** The live sudo (default: not the live host, so never asked). */
   sudo?: SudoProbe;
   /** Server path → file (content string) or entry. Parent directories are implied (root-owned, 0755). */
@@ -66,6 +67,7 @@ export function fakeSnapshot(spec: FakeHostSpec = {}): Snapshot {
     env: spec.env ?? {},
     platform: spec.platform ?? 'linux',
     uid: spec.uid ?? process.geteuid?.() ?? 0,
+    gid: spec.gid ?? process.getegid?.() ?? 0,
     complete: true,
     passwd: { value: users },
     group: { value: groups },

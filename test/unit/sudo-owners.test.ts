@@ -116,4 +116,10 @@ describe('who counts as root', () => {
     expect(unsafeHopPaths(sandbox, input, { uid: 4242, gid: 4242 })).toEqual([]);
     expect(unsafeHopPaths(sandbox, input, { uid: 0, gid: 0 }).map((u) => u.path)).toEqual(['/opt/kimaki']);
   });
+
+  it('is the invoking uid and gid of the facts, not of the process planning', () => {
+    const sandbox = (uid: number): Facts => ({ ...fakeHost({ files: mine, users: [ROOT, WWW, CHUBES], uid, gid: uid }), root: '/tmp/sandbox' });
+    expect(unsafeHopPaths(sandbox(4242), input)).toEqual([]);
+    expect(unsafeHopPaths(sandbox(0), input).map((u) => u.path)).toEqual(['/opt/kimaki']);
+  });
 });

@@ -74,6 +74,7 @@ export function flagsHost(options: RenderCommandOptions, init: InitSystem): Fact
     platform: 'linux',
     // render writes no owners, so who runs it changes nothing it prints.
     uid,
+    gid: uid,
     complete: true,
     passwd: { value: [user] },
     group: { value: [] },
