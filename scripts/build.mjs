@@ -27,6 +27,27 @@ const cliBesideBin = {
   },
 };
 
+/**
+ * Packages only some runs need: execa (a run that starts a process) and
+ * plist (reading an installed launchd plist, with xmldom and xmlbuilder
+ * under it) are over half the bundle's bytes, which Node would otherwise
+ * parse on every start. Each is its own file beside the CLI
+ * (dist/lazy-<name>.cjs); the CLI's import of it is a stand-in that
+ * requires that file on first use.
+ */
+const LAZY = ['execa', 'plist'];
+const lazyPackages = {
+  name: 'lazy-packages',
+  setup(b) {
+    b.onResolve({ filter: new RegExp(`^(${LAZY.join('|')})$`) }, (args) => ({ path: args.path, namespace: 'lazy' }));
+    b.onResolve({ filter: /^\.\/lazy-[a-z-]+\.cjs$/ }, (args) => ({ path: args.path, external: true }));
+    b.onLoad({ filter: /.*/, namespace: 'lazy' }, (args) => ({
+      contents: `let real; module.exports = new Proxy({}, { get: (_, key) => (real ??= require('./lazy-${args.path}.cjs'))[key] });`,
+      loader: 'js',
+    }));
+  },
+};
+
 /** installer/render/templates-precompiled.ts → the precompiled specs of templates/*.hbs. */
 const precompiledTemplates = {
   name: 'precompiled-templates',
@@ -61,5 +82,20 @@ await build({
   banner: { js: "\"use strict\";\nconst __bridgectl_url = require('node:url').pathToFileURL(__filename).href;" },
   legalComments: 'none',
   logLevel: 'warning',
-  plugins: [cliBesideBin, precompiledTemplates],
+  plugins: [cliBesideBin, precompiledTemplates, lazyPackages],
 });
+
+// The packages themselves; `export *` so a package that exports only under the "import" condition (plist) resolves.
+for (const name of LAZY) {
+  await build({
+    absWorkingDir: root,
+    stdin: { contents: `export * from ${JSON.stringify(name)};`, resolveDir: root, loader: 'js' },
+    outfile: `dist/lazy-${name}.cjs`,
+    bundle: true,
+    platform: 'node',
+    format: 'cjs',
+    target: 'node20',
+    legalComments: 'none',
+    logLevel: 'warning',
+  });
+}

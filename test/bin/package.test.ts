@@ -25,8 +25,8 @@ it('npm pack ships dist/bridgectl.cjs, dist/cli.cjs and templates/, and no compi
   expect(r.status).toBe(0);
   const files = (JSON.parse(r.stdout) as { files: { path: string }[] }[])[0]?.files.map((f) => f.path).sort() ?? [];
 
-  // The bin and the CLI bundle (scripts/build.mjs).
-  expect(files.filter((f) => f.startsWith('dist/'))).toEqual(['dist/bridgectl.cjs', 'dist/cli.cjs']);
+  // The bin, the CLI bundle and the packages it loads on first use (scripts/build.mjs).
+  expect(files.filter((f) => f.startsWith('dist/'))).toEqual(['dist/bridgectl.cjs', 'dist/cli.cjs', 'dist/lazy-execa.cjs', 'dist/lazy-plist.cjs']);
   const templates = readdirSync(path.resolve('templates'), { recursive: true, withFileTypes: true })
     .filter((e) => e.isFile())
     .map((e) => path.relative(path.resolve(), path.join(e.parentPath ?? e.path, e.name)))
