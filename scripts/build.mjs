@@ -12,6 +12,7 @@
 // Not minified: operators' stack traces stay readable.
 import { build } from 'esbuild';
 import { readFileSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { precompiledModuleSource } from './precompile-templates.mjs';
@@ -36,15 +37,19 @@ const cliBesideBin = {
  * requires that file on first use.
  */
 const LAZY = ['execa', 'plist'];
+const require = createRequire(import.meta.url);
+/** The stand-in for one lazy package: a getter per export name, each requiring the real file on first use. */
+function standIn(name) {
+  const names = Object.keys(require(path.join(root, 'dist', `lazy-${name}.cjs`)));
+  const load = `const load = () => require('./lazy-${name}.cjs');`;
+  return [load, ...names.map((n) => `Object.defineProperty(exports, ${JSON.stringify(n)}, { enumerable: true, get: () => load()[${JSON.stringify(n)}] });`)].join('\n');
+}
 const lazyPackages = {
   name: 'lazy-packages',
   setup(b) {
     b.onResolve({ filter: new RegExp(`^(${LAZY.join('|')})$`) }, (args) => ({ path: args.path, namespace: 'lazy' }));
     b.onResolve({ filter: /^\.\/lazy-[a-z-]+\.cjs$/ }, (args) => ({ path: args.path, external: true }));
-    b.onLoad({ filter: /.*/, namespace: 'lazy' }, (args) => ({
-      contents: `let real; module.exports = new Proxy({}, { get: (_, key) => (real ??= require('./lazy-${args.path}.cjs'))[key] });`,
-      loader: 'js',
-    }));
+    b.onLoad({ filter: /.*/, namespace: 'lazy' }, (args) => ({ contents: standIn(args.path), loader: 'js' }));
   },
 };
 
@@ -62,6 +67,21 @@ const precompiledTemplates = {
 };
 
 rmSync(path.join(root, 'dist'), { recursive: true, force: true });
+
+// The packages themselves; `export *` so a package that exports only under the "import" condition (plist) resolves.
+for (const name of LAZY) {
+  await build({
+    absWorkingDir: root,
+    stdin: { contents: `export * from ${JSON.stringify(name)};`, resolveDir: root, loader: 'js' },
+    outfile: `dist/lazy-${name}.cjs`,
+    bundle: true,
+    platform: 'node',
+    format: 'cjs',
+    target: 'node20',
+    legalComments: 'none',
+    logLevel: 'warning',
+  });
+}
 
 await build({
   absWorkingDir: root,
@@ -84,18 +104,3 @@ await build({
   logLevel: 'warning',
   plugins: [cliBesideBin, precompiledTemplates, lazyPackages],
 });
-
-// The packages themselves; `export *` so a package that exports only under the "import" condition (plist) resolves.
-for (const name of LAZY) {
-  await build({
-    absWorkingDir: root,
-    stdin: { contents: `export * from ${JSON.stringify(name)};`, resolveDir: root, loader: 'js' },
-    outfile: `dist/lazy-${name}.cjs`,
-    bundle: true,
-    platform: 'node',
-    format: 'cjs',
-    target: 'node20',
-    legalComments: 'none',
-    logLevel: 'warning',
-  });
-}
