@@ -8,6 +8,7 @@
 //   dist/bridgectl.cjs  the bin (installer/bin.ts): turns on Node's compile
 //                       cache, then loads dist/cli.cjs. The cache covers
 //                       only code compiled after that, hence two files.
+//   dist/lazy-*.cjs     execa and plist, loaded on first use (LAZY below).
 //
 // Not minified: operators' stack traces stay readable.
 import { build } from 'esbuild';

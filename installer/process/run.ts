@@ -2,10 +2,10 @@
  * The one module that starts processes, on execa. execa is loaded on the
  * first process a run starts, not at startup: most runs (a no-op upgrade
  * under --root, --help) start none, and execa with its dependencies is
- * ~300 KB of code a cold start would otherwise initialize. In the bundle
- * esbuild turns the require below into a lazy initializer (execa is bundled,
- * but runs only when first required); from source (tests) Node loads the ESM
- * package through createRequire (require of ESM: Node >= 20.19, engines).
+ * ~250 KB of code a cold start would otherwise parse. In the build the
+ * require below reaches dist/lazy-execa.cjs, beside the CLI (scripts/build.mjs
+ * LAZY); from source (tests) Node loads the ESM package through createRequire
+ * (require of ESM: Node >= 20.19, package.json engines).
  *
  * Every call is `reject: false`: a failing process is a result, never a
  * throw; callers decide what an exit status or a missing binary means.
