@@ -117,14 +117,14 @@ export function keepPrevious(s: Staged): void {
 }
 
 /** Drop what keepPrevious kept (after a commit, or when the commit never started). */
-export function forgetPrevious(staged: readonly Staged[]): void {
+function forgetPrevious(staged: readonly Staged[]): void {
   for (const s of staged) {
     if (s.previous?.saved) unlinkQuietly(s.previous.saved);
     s.previous = undefined;
   }
 }
 
-export interface RollbackOutcome {
+interface RollbackOutcome {
   /** Committed and put back as they were. */
   restored: Staged[];
   /** Committed, and putting them back failed: their new content (or absence) stays. */
@@ -132,7 +132,7 @@ export interface RollbackOutcome {
 }
 
 /** Put back every committed file, last first: its previous inode renamed back, a new file removed, a mode restored. */
-export function rollbackCommitted(staged: readonly Staged[], options: ApplyOptions): RollbackOutcome {
+function rollbackCommitted(staged: readonly Staged[], options: ApplyOptions): RollbackOutcome {
   const outcome: RollbackOutcome = { restored: [], failed: [] };
   const dirs = new DirectorySync();
   for (const s of [...staged].reverse()) {
@@ -169,7 +169,7 @@ export function rollbackCommitted(staged: readonly Staged[], options: ApplyOptio
 }
 
 /** A previous version that could not be put back: under a backup name, which no later run removes. */
-export function keepAsBackup(s: Staged): { kept?: string } {
+function keepAsBackup(s: Staged): { kept?: string } {
   const saved = s.previous?.saved;
   if (!saved) return {};
   s.previous = undefined;
@@ -201,7 +201,7 @@ export class CommitIncompleteError extends IncompleteError {
 }
 
 /** An OS error as `<syscall> failed: <what> (<CODE>)` (model/errors.ts errnoWords), without the host temp-file names Node puts in its message. */
-export function describeFailure(err: unknown): string {
+function describeFailure(err: unknown): string {
   if (err instanceof UserError) return err.message;
   const words = errnoWords(err);
   if (words) return `${words.syscall} failed: ${words.text}`;
@@ -259,14 +259,14 @@ export function backupName(target: string, now = new Date(), n = 0): string {
 }
 
 /** A backup name beside `target` that is not taken yet. */
-export function freeBackupName(target: string): string {
+function freeBackupName(target: string): string {
   const now = new Date();
   let name = backupName(target, now);
   for (let n = 1; lstatOrUndefined(name); n++) name = backupName(target, now, n);
   return name;
 }
 
-export function writeBackup(target: string, bytes: Buffer, fault?: () => void): string {
+function writeBackup(target: string, bytes: Buffer, fault?: () => void): string {
   const name = freeBackupName(target);
   const temp = tempName(target);
   try {
@@ -288,7 +288,7 @@ export function unlinkQuietly(file: string): void {
 }
 
 /** Directories with renames not yet fsynced, in the order they were renamed in. */
-export class DirectorySync {
+class DirectorySync {
   private readonly pending: string[] = [];
 
   add(dir: string | undefined): void {
@@ -319,7 +319,7 @@ export class DirectorySync {
   }
 }
 
-export function fsyncDirectory(dir: string): void {
+function fsyncDirectory(dir: string): void {
   let fd: number;
   try {
     fd = openSync(dir, constants.O_RDONLY | constants.O_DIRECTORY);

@@ -36,7 +36,7 @@ export const TEMP_FILE = /^\..+\.bridgectl-[0-9a-f]{12}\.tmp$/;
  * systemd unit directory, the home holding `Library/LaunchAgents`. Components
  * from --root down to the base are trusted; components below it are checked.
  */
-export function trustedBase(serverPath: string): string {
+function trustedBase(serverPath: string): string {
   const wp = serverPath.lastIndexOf('/wp-content/');
   if (wp > 0) return serverPath.slice(0, wp);
   const agents = serverPath.lastIndexOf('/Library/LaunchAgents/');
@@ -77,7 +77,7 @@ export function checkPath(root: string, serverPath: string, options: Pick<ApplyO
   return st;
 }
 
-export function pointsToDirectory(p: string): boolean {
+function pointsToDirectory(p: string): boolean {
   try {
     return statSync(p).isDirectory();
   } catch {
@@ -110,11 +110,11 @@ export function readNoFollow(target: string, label: string): { bytes: Buffer; st
  * a time through descriptors (installer/apply/dirs.ts). Existing components were
  * checked by checkPath.
  */
-export function ensureDirectory(root: string, dir: string, created: string[]): void {
+function ensureDirectory(root: string, dir: string, created: string[]): void {
   createDirectory(root, dir, { mode: 0o755, label: serverLabel(root), created });
 }
 
-export function writeAll(fd: number, bytes: Buffer): void {
+function writeAll(fd: number, bytes: Buffer): void {
   let offset = 0;
   while (offset < bytes.length) offset += writeSync(fd, bytes, offset, bytes.length - offset);
 }
@@ -129,7 +129,7 @@ export function tempName(target: string): string {
  * nothing. Math.random (seeded per process by V8) rather than node:crypto,
  * which costs ~4 ms to load.
  */
-export function tempSuffix(): string {
+function tempSuffix(): string {
   return Math.floor(Math.random() * 2 ** 48).toString(16).padStart(12, '0');
 }
 

@@ -111,12 +111,8 @@ function writers(facts: PathFacts, trust: Trust, host: Facts): Pick<UnsafePath, 
   return undefined;
 }
 
-export function currentInvoker(host: Pick<Facts, 'uid' | 'gid'>): Invoker {
-  return { uid: host.uid, gid: host.gid };
-}
-
 /** Every path above (or on the way to) what the hop runs that someone untrusted could write, CLI first; each path once. */
-export function unsafeHopPaths(host: Facts, input: HopOwnersInput, invoker: Invoker = currentInvoker(host)): UnsafePath[] {
+export function unsafeHopPaths(host: Facts, input: HopOwnersInput, invoker: Invoker = { uid: host.uid, gid: host.gid }): UnsafePath[] {
   const uids = new Set([0]);
   const gids = new Set([0]);
   if (host.root !== '/' && invoker.uid !== 0) {
