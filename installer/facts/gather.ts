@@ -1,10 +1,10 @@
 /**
  * The one way a pure stage meets the machine. gather runs the stage over a
  * snapshot; when the stage asks for something the snapshot lacks it stops
- * with MissingFacts, gather reads exactly that item from the live host into
- * a new snapshot and runs the stage again. Under the host lock, refresh
- * reads every item of the snapshot again: the same answers mean a plan made
- * from it still stands.
+ * with MissingFacts, gather reads exactly that item (or those items:
+ * askEach) from the live host into a new snapshot and runs the stage again.
+ * Under the host lock, refresh reads every item of the snapshot again: the
+ * same answers mean a plan made from it still stands.
  */
 import { MissingFacts, type FactItem } from '../model/errors.js';
 import type { Facts } from '../model/facts.js';
@@ -46,7 +46,7 @@ export function gather<T>(host: Facts, stage: (facts: Facts) => T, options: { fr
     } catch (err) {
       if (!(err instanceof MissingFacts)) throw err;
       if (answerOf(snapshot, err.item) !== undefined) throw new Error(`a stage asked for ${itemKey(err.item)}, which the snapshot holds: ${err.message}`);
-      snapshot = extend(snapshot, host, [err.item]);
+      snapshot = extend(snapshot, host, [err.item, ...err.more]);
     }
   }
   throw new Error(`a stage still missed facts after ${MAX_ROUNDS} rounds`);

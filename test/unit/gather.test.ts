@@ -8,7 +8,7 @@ import { writeFileSync } from 'node:fs';
 import { gather, refresh } from '../../installer/facts/gather.js';
 import { nodeHost } from '../../installer/facts/host.js';
 import { emptySnapshot, factsOf } from '../../installer/facts/snapshot.js';
-import { MissingFacts } from '../../installer/model/errors.js';
+import { askEach, MissingFacts } from '../../installer/model/errors.js';
 import type { Facts } from '../../installer/model/facts.js';
 import { main } from '../../installer/cli/cli.js';
 import { planUpgrade } from '../../installer/cli/commands/upgrade.js';
@@ -103,6 +103,26 @@ describe('gather', () => {
     const { host, asked } = counting({ files });
     const result = gather(host, (facts) => facts.readText('/etc/hostname'), { prefetch: [{ kind: 'text', path: '/etc/hostname' }] });
     expect({ rounds: result.rounds, asked }).toEqual({ rounds: 1, asked: ['readText /etc/hostname'] });
+  });
+
+  it('reads what askEach missed in one round, and a real error comes out as asking one by one would', () => {
+    const { host, asked } = counting({ files });
+    const paths = ['/etc/hostname', '/etc/a', '/etc/b', '/etc/c'];
+    const result = gather(host, (facts) => askEach(paths.map((p) => () => facts.lstat(p)?.kind)));
+    expect(result.value).toEqual(['file', undefined, undefined, undefined]);
+    expect({ rounds: result.rounds, asked }).toEqual({ rounds: 2, asked: paths.map((p) => `lstat ${p}`) });
+    const broken = new Error('EIO');
+    expect(() =>
+      askEach([
+        () => 1,
+        () => {
+          throw broken;
+        },
+        () => {
+          throw new MissingFacts({ kind: 'passwd' });
+        },
+      ]),
+    ).toThrow(broken);
   });
 
   it('lets any other error through', () => {
