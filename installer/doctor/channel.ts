@@ -11,6 +11,7 @@ import { shellQuote } from '../lib/shell.js';
 import { systemDirsIn } from './grant.js';
 import { parseManaged } from '../render/markers.js';
 import type { Check } from '../model/doctor.js';
+import type { Finding } from './probes.js';
 import type { DoctorInput } from './input.js';
 import { reachGrants } from './fixes.js';
 import { cwdCheck, homeCheck, socketCheck, stateDirCheck } from './state-dir.js';
@@ -22,8 +23,8 @@ const CUSTOM: ChannelFacts = { writesHome: 'maybe' };
 
 // ---------------------------------------------------------------- channels
 
-export function channelChecks(spec: ChannelSpec, cwd: string | undefined, channelsText: string, input: DoctorInput, who: Who | undefined): Check[] {
-  const checks: Check[] = [];
+export function channelChecks(spec: ChannelSpec, cwd: string | undefined, channelsText: string, input: DoctorInput, who: Who | undefined): Finding[] {
+  const checks: Finding[] = [];
   const traits = findBridge(spec.name)?.channelFacts ?? CUSTOM;
   const bridge = findBridge(spec.name);
   // The engine's own inspection decides the dispatch mode: the block runs the hop's wrapper, or hop files exist.

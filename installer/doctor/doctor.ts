@@ -1,8 +1,11 @@
 /**
  * "Will a dispatch from WP-cron work?", answered the way the web user meets
  * it. Pure: facts come through the Facts (stat bits, passwd, group, file
- * text) plus `php -l` results gathered by the command; the output is a list
- * of checks, each ok / warn / fail with a one-line fix.
+ * text, the sudo fact), and the output is a list of checks, each ok / warn
+ * / fail with a one-line fix. The checks that need a process (php -l, visudo,
+ * the grant tried as each web user) stand in the list as live probes;
+ * doctor's live step (sudo-probe.ts) runs them, and `settle` turns what they
+ * gave into those checks, in place.
  *
  * The failures it knows come from upstream's history (see
  * shared/design/dispatch-modes.md): a binary under /root (#198), HOME not
@@ -15,7 +18,7 @@
  * the web user's reach to HOME and the data dir does not matter; sudo, the
  * three hop files (against what bridgectl would write), visudo, the
  * service user's own data dir and, on the live host as root, the grant as
- * each web user do (sudo-probe.ts). Probes that need the live host are
+ * each web user do (probes.ts). Probes that need the live host are
  * reported as skipped: `ok` under a sandbox --root (it is not the server,
  * nothing there is wrong), `warn` on the live host (an unverified grant is
  * how upstream certified a stale one, #304).
@@ -31,13 +34,16 @@ import type { WebUser } from '../model/web-user.js';
 import type { Check } from '../model/doctor.js';
 import type { DoctorInput } from './input.js';
 import { channelChecks, cwdOf } from './channel.js';
-import { managedFile } from './managed-files.js';
+import { lintCheck, managedFile } from './managed-files.js';
+import { fromProbe, isPending, type Finding, type LiveProbe, type ProbeOutcome } from './probes.js';
 
-export type { DoctorInput, LintResult } from './input.js';
+export type { DoctorInput } from './input.js';
+export type { Finding, LintResult } from './probes.js';
 
-export function diagnose(input: DoctorInput): Check[] {
+/** The diagnosis over the facts alone; the live probes' checks are left pending (`settle` fills them in). */
+export function diagnose(input: DoctorInput): Finding[] {
   const { host, site, webUser } = input;
-  const checks: Check[] = [];
+  const checks: Finding[] = [];
   const entry = host.user(webUser.name);
   const who = entry ? whoIs(entry, host) : undefined;
   checks.push(webUserCheck(webUser, who, host));
@@ -81,6 +87,26 @@ export function diagnose(input: DoctorInput): Check[] {
     checks.push(...channelChecks(spec, cwdOf(block.body), text, input, who));
   }
   return checks;
+}
+
+/** The live probes the diagnosis is waiting on, in report order. */
+export function liveProbes(findings: readonly Finding[]): LiveProbe[] {
+  return findings.filter(isPending).map((f) => f.probe);
+}
+
+/** The checks, with each live probe's check made from what it gave (a php -l check may drop out: a file not linted). */
+export function settle(findings: readonly Finding[], outcomes: ReadonlyMap<LiveProbe, ProbeOutcome>, root: string): Check[] {
+  return findings.flatMap((f): Check[] => {
+    if (!isPending(f)) return [f];
+    const outcome = outcomes.get(f.probe);
+    if (f.probe.kind === 'php-lint') {
+      if (outcome !== undefined && outcome !== 'unavailable' && !('ok' in outcome)) throw new Error(`${f.id}: not a php -l result`);
+      const check = lintCheck(f.probe, outcome);
+      return check ? [check] : [];
+    }
+    if (outcome === undefined || outcome === 'unavailable' || !('status' in outcome)) throw new Error(`${f.id}: the live probe has no result`);
+    return [fromProbe(f.id, outcome, root)];
+  });
 }
 
 /** Exit status of a doctor run: 1 on any fail, else 0 (warnings do not fail it). */

@@ -4,13 +4,14 @@ import { listBlocks } from '../render/markers.js';
 import { denial, explainDenial, type Who } from '../lib/reach.js';
 import { shellQuote } from '../lib/shell.js';
 import type { Check } from '../model/doctor.js';
+import type { Finding, LintProbe, LintResult } from './probes.js';
 import type { DoctorInput } from './input.js';
 import { reachGrants } from './fixes.js';
 
 // ---------------------------------------------------------------- managed files
 
 /** exists, ours, parses, readable by the dispatch user. Returns the text when it exists and is readable to us. */
-export function managedFile(checks: Check[], input: DoctorInput, area: 'channels' | 'transport', file: string, who: Who | undefined, createFix: string): string | undefined {
+export function managedFile(checks: Finding[], input: DoctorInput, area: 'channels' | 'transport', file: string, who: Who | undefined, createFix: string): string | undefined {
   const { host, site } = input;
   let text: string | undefined;
   try {
@@ -41,21 +42,8 @@ export function managedFile(checks: Check[], input: DoctorInput, area: 'channels
     }
   }
 
-  if (input.lint === 'unavailable') {
-    checks.push({ id: `${area}.php-lint`, status: 'warn', message: `${file} not linted: php is not on PATH`, fix: 'install the PHP CLI (apt-get install php-cli) and run doctor again' });
-  } else {
-    const lint = input.lint.get(file);
-    if (lint && lint.ok) checks.push({ id: `${area}.php-lint`, status: 'ok', message: `php -l: no syntax errors in ${file}` });
-    else if (lint) {
-      const detail = lint.output.split('\n').map((l) => l.trim()).find((l) => /error/i.test(l)) ?? lint.output.trim();
-      checks.push({
-        id: `${area}.php-lint`,
-        status: 'fail',
-        message: `php -l rejects ${file}: ${detail} — PHP dies loading mu-plugins, the whole site with it`,
-        fix: area === 'channels' ? `fix the syntax error (bridgectl upgrade --site ${site} rewrites only its blocks)` : `reinstall the transport mu-plugin`,
-      });
-    }
-  }
+  // php -l starts a process: its check stands here, the live step runs it.
+  checks.push({ id: `${area}.php-lint`, probe: { kind: 'php-lint', area, file, site, lintable: host.stat(file)?.kind === 'file' } });
 
   if (who) {
     const d = denial(host, who.principal, file, ['r']);
@@ -71,4 +59,22 @@ export function managedFile(checks: Check[], input: DoctorInput, area: 'channels
     }
   }
   return text;
+}
+
+/** The php-lint check of a managed file from what php -l gave; none when the file was not linted (not a regular file). */
+export function lintCheck(probe: LintProbe, lint: LintResult | 'unavailable' | undefined): Check | undefined {
+  const { area, file, site } = probe;
+  const id = `${area}.php-lint`;
+  if (lint === 'unavailable') {
+    return { id, status: 'warn', message: `${file} not linted: php is not on PATH`, fix: 'install the PHP CLI (apt-get install php-cli) and run doctor again' };
+  }
+  if (!lint) return undefined;
+  if (lint.ok) return { id, status: 'ok', message: `php -l: no syntax errors in ${file}` };
+  const detail = lint.output.split('\n').map((l) => l.trim()).find((l) => /error/i.test(l)) ?? lint.output.trim();
+  return {
+    id,
+    status: 'fail',
+    message: `php -l rejects ${file}: ${detail} — PHP dies loading mu-plugins, the whole site with it`,
+    fix: area === 'channels' ? `fix the syntax error (bridgectl upgrade --site ${site} rewrites only its blocks)` : `reinstall the transport mu-plugin`,
+  };
 }

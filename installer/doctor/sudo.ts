@@ -4,14 +4,12 @@ import { type ChannelSpec } from '../model/channel.js';
 import { renderBridge, type RenderedBridge } from '../plan/engine.js';
 import { readChannelsFile } from '../plan/installed.js';
 import { UserError } from '../model/errors.js';
-import type { Facts } from '../model/facts.js';
 import type { Identity } from '../model/identity.js';
 import { denial, dirWritable, explainDenial, whoIs, type Who } from '../lib/reach.js';
 import { shellQuote } from '../lib/shell.js';
 import { isSystemDir, listSome, lockedEntries } from './grant.js';
 import { hopPaths } from '../lib/paths.js';
-import { probeGrant, probeHopCli, probeHopDirectories, probeHopFiles, probeSudoBinary, probeSudoVersion, probeVisudo, type ProbeResult } from './sudo-probe.js';
-import { processRunner } from '../process/run.js';
+import { fromProbe, grantProbes, probeHopCli, probeHopDirectories, probeHopFiles, probeSudoBinary, probeSudoVersion, visudoProbe, type Finding, type LiveProbe, type ProbeResult } from './probes.js';
 import type { Check } from '../model/doctor.js';
 import type { DoctorInput } from './input.js';
 import { socketCheck } from './state-dir.js';
@@ -24,7 +22,7 @@ import { socketCheck } from './state-dir.js';
  * engine's own render (upgrade's, with no flags: the installed identity,
  * web users and grant form), so doctor and upgrade cannot disagree.
  */
-export function sudoChecks(bridge: BridgeDefinition, spec: ChannelSpec, traits: ChannelFacts, input: DoctorInput, who: Who | undefined): Check[] {
+export function sudoChecks(bridge: BridgeDefinition, spec: ChannelSpec, traits: ChannelFacts, input: DoctorInput, who: Who | undefined): Finding[] {
   const { host, site } = input;
   const prefix = `channel.${bridge.id}.sudo`;
   const upgrade = `bridgectl upgrade --site ${site}`;
@@ -56,10 +54,10 @@ export function sudoChecks(bridge: BridgeDefinition, spec: ChannelSpec, traits: 
       },
     ];
   }
-  const run = input.run ?? processRunner;
   const isRoot = input.isRoot ?? host.uid === 0;
-  const checks: Check[] = [];
-  const probe = (suffix: string, p: ProbeResult): Check => fromProbe(`${prefix}.${suffix}`, p, host);
+  const checks: Finding[] = [];
+  // A live probe's check stands where it will be reported; the live step runs it (sudo-probe.ts).
+  const probe = (suffix: string, p: ProbeResult | LiveProbe): Finding => ('kind' in p ? { id: `${prefix}.${suffix}`, probe: p } : fromProbe(`${prefix}.${suffix}`, p, host.root));
 
   checks.push(
     spec.command === hop.paths.wrapper
@@ -84,15 +82,15 @@ export function sudoChecks(bridge: BridgeDefinition, spec: ChannelSpec, traits: 
     );
   }
   checks.push(probe('binary', probeSudoBinary(host)));
-  checks.push(probe('version', probeSudoVersion(host, run)));
+  checks.push(probe('version', probeSudoVersion(host)));
   const names: Record<string, string> = { [hop.paths.sudoers]: 'sudoers', [hop.paths.target]: 'target', [hop.paths.wrapper]: 'wrapper' };
   const expected = rendered.dispatch.files.filter((f) => f.after !== null);
   probeHopFiles(host, expected, upgrade).forEach((p, i) => checks.push(probe(names[expected[i]?.path ?? ''] ?? 'file', p)));
   checks.push(probe('dirs', probeHopDirectories(host, hop)));
   checks.push(probe('cli', probeHopCli(host, hop)));
-  checks.push(probe('visudo', probeVisudo(host, hop, run, upgrade)));
+  checks.push(probe('visudo', visudoProbe(host, hop, upgrade)));
   for (const user of hop.webUsers) {
-    for (const p of probeGrant(host, { ...hop, webUsers: [user] }, run, isRoot, upgrade)) checks.push(probe(`grant.${user}`, p));
+    for (const p of grantProbes(host, { ...hop, webUsers: [user] }, isRoot, upgrade)) checks.push(probe(`grant.${user}`, p));
   }
   checks.push(...serviceDataDirCheck(bridge, rendered.identity, input));
   if (traits.socket) {
@@ -110,13 +108,6 @@ export function denied(err: unknown): err is NodeJS.ErrnoException {
 
 export function hopPathsOf(bridge: BridgeDefinition): string[] {
   return Object.values(hopPaths(bridge.id));
-}
-
-/** A probe's result as a check: a skipped probe is `ok` in a sandbox root, `warn` on the live host. */
-export function fromProbe(id: string, p: ProbeResult, host: Facts): Check {
-  if (p.status !== 'skip') return { id, status: p.status, message: p.message, ...(p.fix ? { fix: p.fix } : {}) };
-  if (host.root !== '/') return { id, status: 'ok', message: `skipped: ${p.message}` };
-  return { id, status: 'warn', message: `skipped: ${p.message}`, fix: p.fix ?? 'run bridgectl doctor as root on the server' };
 }
 
 /**

@@ -11,7 +11,7 @@ import { unsafeHopPaths, type HopOwnersInput } from '../../installer/plan/hop-ow
 import type { Identity } from '../../installer/model/identity.js';
 import { hopPaths } from '../../installer/lib/paths.js';
 import { inspectDispatch, planDispatch, refuseUnsafeHop } from '../../installer/plan/sudo-hop.js';
-import { probeHopCli, probeHopDirectories } from '../../installer/doctor/sudo-probe.js';
+import { probeHopCli, probeHopDirectories } from '../../installer/doctor/probes.js';
 import { CHUBES, dir, exe, fakeHost, ROOT, WWW, type FakeEntry } from '../helpers/fake-host.js';
 
 const HOP = hopPaths('kimaki');

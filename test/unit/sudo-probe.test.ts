@@ -9,7 +9,8 @@ import { planInstall } from '../../installer/cli/commands/install.js';
 import { nodeHost } from '../../installer/facts/host.js';
 import { resolveIdentity } from '../../installer/identity/identity.js';
 import { inspectDispatch, planDispatch, type HopFacts } from '../../installer/plan/sudo-hop.js';
-import { probeGrant, probeHopDirectories, probeHopFiles, probeSudoBinary, probeSudoHop, probeSudoVersion, probeVisudo } from '../../installer/doctor/sudo-probe.js';
+import { probeHopDirectories, probeHopFiles, probeSudoBinary, probeSudoVersion } from '../../installer/doctor/probes.js';
+import { probeGrant, probeSudoHop, probeVisudo } from '../../installer/doctor/sudo-probe.js';
 import { runnerOf } from '../../installer/process/run.js';
 import { runMain } from '../helpers/cli.js';
 import { at, serverSandbox, SITE, SVC_UID } from '../helpers/sandbox.js';
@@ -45,7 +46,7 @@ describe('sudo probes in a sandbox root', () => {
     const { root, hop } = await installed();
     const host = nodeHost(root, {});
     expect(probeSudoBinary(host)).toMatchObject({ status: 'skip' });
-    expect(probeSudoVersion(host, never)).toMatchObject({ status: 'skip', message: expect.stringContaining('not on the live host') });
+    expect(probeSudoVersion(host)).toMatchObject({ status: 'skip', message: expect.stringContaining('not on the live host') });
     expect(probeGrant(host, hop, never)).toEqual([{ id: 'hop.grant', status: 'skip', message: `not on the live host (--root ${root}): the grant was not tried` }]);
   });
 

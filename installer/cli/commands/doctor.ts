@@ -1,14 +1,18 @@
-import { diagnose, type LintResult } from '../../doctor/doctor.js';
-import { type Check } from '../../model/doctor.js';
-import type { Facts } from '../../model/facts.js';
+import path from 'node:path';
+import { bridges } from '../../../bridges/index.js';
+import { diagnose, doctorExitCode, liveProbes, settle, type Finding, type LintResult } from '../../doctor/doctor.js';
+import { runLiveProbes } from '../../doctor/sudo-probe.js';
+import { gather } from '../../facts/gather.js';
+import type { Snapshot } from '../../facts/snapshot.js';
 import { resolveSite } from '../../identity/identity.js';
-import { channelsFile, onHost, transportFile } from '../../lib/paths.js';
-import { phpLint } from '../../doctor/sudo-probe.js';
-import type { Runner } from '../../model/process.js';
 import { resolveWebUser } from '../../identity/web-user.js';
+import { channelsFile, hopPaths, transportFile } from '../../lib/paths.js';
+import { type Check } from '../../model/doctor.js';
+import { UsageError, type FactItem } from '../../model/errors.js';
+import type { Facts } from '../../model/facts.js';
+import type { Runner } from '../../model/process.js';
 import { type WebUser } from '../../model/web-user.js';
-import { doctorExitCode } from '../../doctor/doctor.js';
-import { UsageError } from '../../model/errors.js';
+import { serviceFile } from '../../render/units.js';
 import { formatDoctor, formatJson } from '../../report/report.js';
 import { siteOption } from '../options.js';
 import type { CommandContext, CommandSpec } from '../types.js';
@@ -16,7 +20,7 @@ import type { CommandContext, CommandSpec } from '../types.js';
 export interface DoctorOptions {
   site?: string;
   webUser?: string;
-  /** The sudo probes' process runner and whether doctor runs as root (tests replace them). */
+  /** The live probes' process runner and whether doctor runs as root (tests replace them). */
   run?: Runner;
   isRoot?: boolean;
 }
@@ -27,22 +31,63 @@ export interface DoctorReport {
   checks: Check[];
 }
 
-/** Gather the facts doctor cannot get through the Facts (php -l), then diagnose. Reads only. */
-export function runDoctor(options: DoctorOptions, host: Facts, lint: (file: string) => LintResult | 'unavailable' = phpLint): DoctorReport {
-  const site = resolveSite(options, host);
-  const webUser = resolveWebUser(options.webUser, host);
-  const results = new Map<string, LintResult>();
-  let available = true;
-  for (const file of [channelsFile(site), transportFile(site)]) {
-    if (!available || host.stat(file)?.kind !== 'file') continue;
-    const result = lint(onHost(host.root, file));
-    if (result === 'unavailable') available = false;
-    else results.set(file, result);
-  }
-  const probes = { ...(options.run ? { run: options.run } : {}), ...(options.isRoot !== undefined ? { isRoot: options.isRoot } : {}) };
-  return { site, webUser, checks: diagnose({ host, site, webUser, lint: available ? results : 'unavailable', ...probes }) };
+/** What doctor's pure stage makes of a snapshot: the web user, and the checks with the live probes' still pending. */
+export interface Diagnosis {
+  webUser: WebUser;
+  findings: Finding[];
 }
 
+/** doctor's pure stage for a site: over the facts alone, it never reads the machine (facts/gather.ts reads for it). */
+export function diagnosisOf(options: DoctorOptions, site: string): (facts: Facts) => Diagnosis {
+  return (facts) => {
+    const webUser = resolveWebUser(options.webUser, facts);
+    return { webUser, findings: diagnose({ host: facts, site, webUser, ...(options.isRoot !== undefined ? { isRoot: options.isRoot } : {}) }) };
+  };
+}
+
+/**
+ * What every doctor run over a site reads, fetched before its first round:
+ * passwd, groups and the PHP-FPM pools (who the web user is), every
+ * directory on the way to the managed files (the web user's reach), those
+ * files, and each bridge's systemd units and sudo hop files (what is
+ * installed). Not the secret files: doctor never reads a token.
+ */
+export function doctorPrefetch(site: string): FactItem[] {
+  const items: FactItem[] = [{ kind: 'passwd' }, { kind: 'group' }, { kind: 'fpmPools' }];
+  const file = (p: string, ...kinds: ('stat' | 'lstat' | 'text')[]): void => {
+    for (const kind of kinds) items.push({ kind, path: p });
+  };
+  const mu = path.posix.dirname(channelsFile(site));
+  for (let dir = mu; ; dir = path.posix.dirname(dir)) {
+    file(dir, 'stat', 'lstat');
+    if (dir === '/') break;
+  }
+  for (const managed of [channelsFile(site), transportFile(site)]) file(managed, 'lstat', 'text', 'stat');
+  for (const bridge of bridges) {
+    for (const unit of bridge.units) file(serviceFile('systemd', unit, '/'), 'text', 'stat');
+    for (const p of Object.values(hopPaths(bridge.id))) file(p, 'text', 'lstat');
+  }
+  return items;
+}
+
+/** The site, then the diagnosis, each gathered from the host into one snapshot. */
+export function gatherDiagnosis(options: DoctorOptions, host: Facts): { site: string; diagnosis: Diagnosis; snapshot: Snapshot; rounds: number } {
+  const located = gather(host, (facts) => resolveSite(options, facts));
+  const site = located.value;
+  const diagnosed = gather(host, diagnosisOf(options, site), { from: located.snapshot, prefetch: doctorPrefetch(site) });
+  return { site, diagnosis: diagnosed.value, snapshot: diagnosed.snapshot, rounds: located.rounds + diagnosed.rounds };
+}
+
+/**
+ * Diagnose over a gathered snapshot, then run the live probes the diagnosis
+ * names (php -l, visudo, the grant as each web user) in one step, and put
+ * their checks in place. Reads only.
+ */
+export function runDoctor(options: DoctorOptions, host: Facts, lint?: (file: string) => LintResult | 'unavailable'): DoctorReport {
+  const { site, diagnosis } = gatherDiagnosis(options, host);
+  const outcomes = runLiveProbes(liveProbes(diagnosis.findings), host.root, { ...(options.run ? { run: options.run } : {}), ...(lint ? { lint } : {}) });
+  return { site, webUser: diagnosis.webUser, checks: settle(diagnosis.findings, outcomes, host.root) };
+}
 
 function runDoctorCommand({ args, io, style, host }: CommandContext): number {
   const [webUser, ...more] = args.webUser ?? [];
