@@ -4,6 +4,7 @@
  * costs one more round of the whole stage (at 1,000 channel blocks, ~10 ms
  * each). upgrade, install, uninstall, channel set/remove and check use it.
  */
+import { posix } from 'node:path';
 import { bridges } from '../../bridges/index.js';
 import { channelsFile, hopPaths, transportFile } from '../lib/paths.js';
 import type { FactItem } from '../model/errors.js';
@@ -21,7 +22,10 @@ export function prefetchFor(site: string): FactItem[] {
     for (const unit of bridge.units) file(serviceFile('systemd', unit, '/'), 'text', 'stat');
     // Every bridge's, sudo hop or not: planning looks for a stale hop to remove.
     for (const p of Object.values(hopPaths(bridge.id))) file(p, 'text', 'lstat');
-    if (bridge.secret?.file) file(bridge.secret.file.path, 'text');
+    if (bridge.secret) {
+      file(bridge.secret.file.path, 'text', 'stat');
+      file(posix.dirname(bridge.secret.file.path), 'stat');
+    }
   }
   return items;
 }
