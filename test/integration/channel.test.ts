@@ -66,7 +66,7 @@ describe('channel set / remove / list', () => {
 
   it.each([
     [['channel', 'set', 'Bad!', '--command', '/bin/true'], /invalid channel name "Bad!"/],
-    [['channel', 'set', '-x', '--command', '/bin/true'], /Not enough non-option arguments/],
+    [['channel', 'set', '-x', '--command', '/bin/true'], /Unknown argument: x/],
     [['channel', 'set', 'kimaki', '--command', '/bin/true'], /channel 'kimaki' belongs to the kimaki bridge/],
     [['channel', 'remove', 'telegram'], /channel 'telegram' belongs to the telegram bridge/],
     [['channel', 'set', 'x', '--command', 'curl'], /--command must be an absolute path/],

@@ -12,7 +12,7 @@ import { MissingFacts } from '../../installer/model/errors.js';
 import type { Facts } from '../../installer/model/facts.js';
 import { main } from '../../installer/cli/cli.js';
 import { planUpgrade } from '../../installer/cli/commands/upgrade.js';
-import { prefetchFor } from '../../installer/cli/mutate.js';
+import { prefetchFor } from '../../installer/cli/prefetch.js';
 import { resolveSite } from '../../installer/identity/identity.js';
 import { fakeHost, type FakeHostSpec } from '../helpers/fake-host.js';
 import { bridgeSandbox } from '../helpers/bridge-sandbox.js';
