@@ -6,7 +6,6 @@
  * what sits under it instead. Every line is a runnable shell command. Pure.
  */
 import path from 'node:path';
-import { askEach } from '../model/errors.js';
 import type { Facts, PathFacts } from '../model/facts.js';
 import type { Principal } from '../lib/access.js';
 import { canAccess } from '../lib/access.js';
@@ -63,9 +62,9 @@ export function lockedEntries(host: Facts, who: Principal, dir: string, limit = 
     const paths = (host.listDir(current) ?? []).slice(0, limit - seen).map((name) => path.posix.join(current, name));
     seen += paths.length;
     // A directory's entries in one gather round, not one round each.
-    const found = askEach(paths.map((p) => () => host.lstat(p)));
-    for (const [i, p] of paths.entries()) {
-      const facts = found[i];
+    host.need(paths.map((p) => ({ kind: 'lstat', path: p })));
+    for (const p of paths) {
+      const facts = host.lstat(p);
       if (!facts || facts.kind === 'symlink' || facts.kind === 'other') continue;
       if (facts.kind === 'directory') {
         if (!canAccess(who, facts, 'w') || !canAccess(who, facts, 'x')) out.push(p);

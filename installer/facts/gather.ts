@@ -1,10 +1,10 @@
 /**
  * The one way a pure stage meets the machine. gather runs the stage over a
  * snapshot; when the stage asks for something the snapshot lacks it stops
- * with MissingFacts, gather reads exactly that item (or those items:
- * askEach) from the live host into a new snapshot and runs the stage again.
- * Under the host lock, refresh reads every item of the snapshot again: the
- * same answers mean a plan made from it still stands.
+ * with MissingFacts, gather reads exactly that item from the live host into
+ * a new snapshot and runs the stage again. Under the host lock, refresh
+ * reads every item of the snapshot again: the same answers mean a plan made
+ * from it still stands.
  */
 import { MissingFacts, type FactItem } from '../model/errors.js';
 import type { Facts } from '../model/facts.js';
@@ -45,8 +45,9 @@ export function gather<T>(host: Facts, stage: (facts: Facts) => T, options: { fr
       return { value: stage(factsOf(snapshot)), snapshot, rounds };
     } catch (err) {
       if (!(err instanceof MissingFacts)) throw err;
-      if (answerOf(snapshot, err.item) !== undefined) throw new Error(`a stage asked for ${itemKey(err.item)}, which the snapshot holds: ${err.message}`);
-      snapshot = extend(snapshot, host, [err.item, ...err.more]);
+      const held = err.items.find((item) => answerOf(snapshot, item) !== undefined);
+      if (held !== undefined) throw new Error(`a stage asked for ${itemKey(held)}, which the snapshot holds: ${err.message}`);
+      snapshot = extend(snapshot, host, err.items);
     }
   }
   throw new Error(`a stage still missed facts after ${MAX_ROUNDS} rounds`);

@@ -204,41 +204,18 @@ export type FactItem =
 
 /**
  * A question a facts snapshot cannot answer. A pure stage never reads: it
- * stops here, and gather (facts/gather.ts) reads exactly this item (and
- * `more`, from askEach) and runs the stage again. Pure code that catches
- * errors must rethrow this one.
+ * stops here, and gather (facts/gather.ts) reads exactly this item and runs
+ * the stage again. Pure code that catches errors must rethrow this one.
  */
 export class MissingFacts extends Error {
   override name = 'MissingFacts';
+  /** Every item missing (Facts.need names several at once); `item` is the first. */
+  readonly items: readonly FactItem[];
   constructor(
     readonly item: FactItem,
-    readonly more: readonly FactItem[] = [],
+    also: readonly FactItem[] = [],
   ) {
-    super(`the facts snapshot does not hold ${'path' in item ? `${item.kind} ${item.path}` : item.kind}${more.length ? ` (and ${more.length} more)` : ''}`);
+    super(`the facts snapshot does not hold ${[item, ...also].map((i) => ('path' in i ? `${i.kind} ${i.path}` : i.kind)).join(', ')}`);
+    this.items = [item, ...also];
   }
-}
-
-/**
- * Ask independent questions at once (each of a directory's entries): every
- * one the snapshot cannot answer goes into one MissingFacts, so gather reads
- * them in one round, not one round each. Up to the first other error, which
- * is thrown as asking them one by one would.
- */
-export function askEach<T>(questions: readonly (() => T)[]): T[] {
-  const answers: T[] = [];
-  const missing: FactItem[] = [];
-  for (const ask of questions) {
-    try {
-      answers.push(ask());
-    } catch (err) {
-      if (!(err instanceof MissingFacts)) {
-        if (missing.length) break;
-        throw err;
-      }
-      missing.push(err.item, ...err.more);
-    }
-  }
-  const [first, ...more] = missing;
-  if (first) throw new MissingFacts(first, more);
-  return answers;
 }

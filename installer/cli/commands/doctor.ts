@@ -6,15 +6,15 @@ import { gather } from '../../facts/gather.js';
 import type { Snapshot } from '../../facts/snapshot.js';
 import { resolveSite } from '../../identity/identity.js';
 import { resolveWebUser } from '../../identity/web-user.js';
-import { channelsFile, hopPaths, transportFile } from '../../lib/paths.js';
+import { channelsFile } from '../../lib/paths.js';
 import { type Check } from '../../model/doctor.js';
 import { UsageError, type FactItem } from '../../model/errors.js';
 import type { Facts } from '../../model/facts.js';
 import type { Runner } from '../../model/process.js';
 import { type WebUser } from '../../model/web-user.js';
-import { serviceFile } from '../../render/units.js';
 import { formatDoctor, formatJson } from '../../report/report.js';
 import { siteOption } from '../options.js';
+import { prefetchFor } from '../prefetch.js';
 import type { CommandContext, CommandSpec } from '../types.js';
 
 export interface DoctorOptions {
@@ -47,25 +47,16 @@ export function diagnosisOf(options: DoctorOptions, site: string): (facts: Facts
 
 /**
  * What every doctor run over a site reads, fetched before its first round:
- * passwd, groups and the PHP-FPM pools (who the web user is), every
- * directory on the way to the managed files (the web user's reach), those
- * files, and each bridge's systemd units and sudo hop files (what is
- * installed). Not the secret files: doctor never reads a token.
+ * what a plan reads (prefetch.ts) but the secret files — doctor never reads
+ * a token — plus the PHP-FPM pools (who the web user is) and every
+ * directory down to the managed files (the web user's reach to them).
  */
 export function doctorPrefetch(site: string): FactItem[] {
-  const items: FactItem[] = [{ kind: 'passwd' }, { kind: 'group' }, { kind: 'fpmPools' }];
-  const file = (p: string, ...kinds: ('stat' | 'lstat' | 'text')[]): void => {
-    for (const kind of kinds) items.push({ kind, path: p });
-  };
-  const mu = path.posix.dirname(channelsFile(site));
-  for (let dir = mu; ; dir = path.posix.dirname(dir)) {
-    file(dir, 'stat', 'lstat');
+  const secrets = new Set(bridges.flatMap((b) => (b.secret ? [b.secret.file.path, path.posix.dirname(b.secret.file.path)] : [])));
+  const items: FactItem[] = [...prefetchFor(site).filter((item) => !('path' in item && secrets.has(item.path))), { kind: 'fpmPools' }];
+  for (let dir = path.posix.dirname(channelsFile(site)); ; dir = path.posix.dirname(dir)) {
+    items.push({ kind: 'stat', path: dir }, { kind: 'lstat', path: dir });
     if (dir === '/') break;
-  }
-  for (const managed of [channelsFile(site), transportFile(site)]) file(managed, 'lstat', 'text', 'stat');
-  for (const bridge of bridges) {
-    for (const unit of bridge.units) file(serviceFile('systemd', unit, '/'), 'text', 'stat');
-    for (const p of Object.values(hopPaths(bridge.id))) file(p, 'text', 'lstat');
   }
   return items;
 }
