@@ -14,7 +14,7 @@
  *             that ends in `.tmp` (mu-plugins loads every *.php, systemd
  *             every *.service), written, chmod'ed, chown'ed, fsynced.
  *  3. verify  each staged file (php -l, systemd-analyze verify: one run for
- *             all units).
+ *             all units), all at once; apply goes on when every check ended.
  *  4. commit  first every backup (on request) and a way back for each
  *             existing file (a hard link, else a copy); then rename over
  *             the targets; a directory is fsynced when its run of renames
@@ -44,7 +44,7 @@ import { TEMP_FILE, changedSincePlanned, checkPath, readNoFollow, serverLabel, s
 import { commitAll, unlinkQuietly } from './commit.js';
 import { type Applied, type ApplyOptions, type Staged, type Validator } from './apply-types.js';
 
-export function applyPlan(plan: Plan, root: string, options: ApplyOptions = {}): Applied {
+export async function applyPlan(plan: Plan, root: string, options: ApplyOptions = {}): Promise<Applied> {
   const notes: string[] = [];
   const info = options.info ?? ((): void => undefined);
   const warn = options.warn ?? ((): void => undefined);
@@ -65,11 +65,12 @@ export function applyPlan(plan: Plan, root: string, options: ApplyOptions = {}):
     for (const s of staged) {
       if (s.change.after !== null && s.change.before !== s.change.after) stage(s, root, created);
     }
-    // 3. verify: every staged file checked in one batch (one systemd-analyze
-    // for all units), the results then taken in plan order as before.
+    // 3. verify: every staged file checked at once (one systemd-analyze for
+    // all units, concurrently with each php -l), the results then taken in
+    // plan order as before.
     const env = options.env ?? process.env;
     const toVerify = staged.filter((s): s is Staged & { temp: string } => s.temp !== undefined && s.change.after !== null);
-    const results = validateAllStaged(
+    const results = await validateAllStaged(
       toVerify.map((s) => ({ serverPath: s.change.path, file: s.temp, content: s.change.after ?? '' })),
       root,
       env,
@@ -84,7 +85,7 @@ export function applyPlan(plan: Plan, root: string, options: ApplyOptions = {}):
       for (const w of result.warnings) warn(w);
       if (result.error) {
         // Whose fault? If the file on disk fails the same check, the operator's own text outside our blocks does.
-        const already = s.change.before !== null && validateStaged(s.change.path, s.target, s.change.before, root, env).error !== undefined;
+        const already = s.change.before !== null && (await validateStaged(s.change.path, s.target, s.change.before, root, env)).error !== undefined;
         throw new UserError(
           `${result.error}; ${s.change.path} was left unchanged`,
           already
