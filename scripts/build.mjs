@@ -67,6 +67,20 @@ const precompiledTemplates = {
   },
 };
 
+/**
+ * Node's assert module, for yargs (the only importer), is a two-function
+ * stand-in (scripts/stand-ins/assert.cjs says why); a package of ours that
+ * needs the real one imports node:assert, which stays Node's.
+ */
+const assertStandIn = {
+  name: 'assert-stand-in',
+  setup(b) {
+    b.onResolve({ filter: /^assert$/ }, (args) =>
+      args.importer.includes(`${path.sep}node_modules${path.sep}yargs${path.sep}`) ? { path: path.join(root, 'scripts/stand-ins/assert.cjs') } : undefined,
+    );
+  },
+};
+
 rmSync(path.join(root, 'dist'), { recursive: true, force: true });
 
 // The packages themselves; `export *` so a package that exports only under the "import" condition (plist) resolves.
@@ -103,5 +117,5 @@ await build({
   banner: { js: "\"use strict\";\nconst __bridgectl_url = require('node:url').pathToFileURL(__filename).href;" },
   legalComments: 'none',
   logLevel: 'warning',
-  plugins: [cliBesideBin, precompiledTemplates, lazyPackages],
+  plugins: [cliBesideBin, precompiledTemplates, lazyPackages, assertStandIn],
 });

@@ -17,7 +17,7 @@ import { formatJson } from '../report/report.js';
 import { colorWanted, makeStyle } from '../report/style.js';
 import { COMMANDS, findCommand } from './commands/index.js';
 import { pick } from './flags.js';
-import { buildParser } from './parser.js';
+import { buildParser, positionalsOf } from './parser.js';
 import type { CommandSpec, Io, Parsed } from './types.js';
 
 export type { Io } from './types.js';
@@ -39,9 +39,12 @@ export async function main(rawArgv: string[], io: Io): Promise<number> {
   const argv = guardQuotes(rawArgv);
   try {
     refuseInvalidUtf8(rawArgv, io.env, ENV_READ, io.raw);
-    parsed = (await buildParser(argv).parseAsync(argv, {}, (_err, _args, text) => {
+    const { parser, located } = buildParser(argv);
+    const args = (await parser.parseAsync(located?.rest ?? argv, {}, (_err, _args, text) => {
       output = text;
     })) as unknown as Parsed;
+    // A command's own parser took its words out of argv; the rest of bridgectl reads them in `_`.
+    parsed = located && !output ? { ...args, ...positionalsOf(located.spec, located.words, args._), _: located.words } : args;
   } catch (err) {
     return reportError(err, io, json ? command : undefined);
   }

@@ -6,20 +6,18 @@
  * report. A run that would change nothing takes no lock and writes nothing.
  */
 import path from 'node:path';
-import { bridges } from '../../bridges/index.js';
 import { applyPlan } from '../apply/apply.js';
 import { changesPhp, holdHopRemovals, reloadPhpFpm, type FpmReloadResult } from '../apply/php-fpm.js';
 import { reloadServices, stopRemovedUnits, type ReloadResult, type ServiceEnv, type ServiceFailure } from '../apply/services.js';
 import { gather, refresh } from '../facts/gather.js';
+import { prefetchFor } from './prefetch.js';
 import { nodeHost } from '../facts/host.js';
 import { resolveSite } from '../identity/identity.js';
-import { channelsFile, hopPaths, transportFile } from '../lib/paths.js';
-import { ExitCode, UserError, type FactItem } from '../model/errors.js';
+import { ExitCode, UserError } from '../model/errors.js';
 import type { Facts } from '../model/facts.js';
 import type { IdentityFlags } from '../model/identity.js';
 import type { Plan } from '../model/plan.js';
 import { hasChanges } from '../plan/changes.js';
-import { serviceFile } from '../render/units.js';
 import { formatHuman, formatJson } from '../report/report.js';
 import type { Style } from '../report/style.js';
 import { applyOptions, underLock } from './safety.js';
@@ -38,25 +36,6 @@ export interface MutationIo {
   fault?: (step: string, serverPath: string) => void;
   host?(root: string, env: Readonly<Record<string, string | undefined>>): Facts;
   services?: ServiceEnv;
-}
-
-/**
- * What every run over a site reads, fetched before the first planning
- * round: the channels and transport files, each bridge's systemd units and
- * sudo hop, passwd and groups. A no-op upgrade then plans in a few rounds.
- */
-export function prefetchFor(site: string): FactItem[] {
-  const items: FactItem[] = [{ kind: 'passwd' }, { kind: 'group' }];
-  const file = (p: string, ...kinds: ('stat' | 'lstat' | 'text')[]): void => {
-    for (const kind of kinds) items.push({ kind, path: p });
-  };
-  file(channelsFile(site), 'lstat', 'text', 'stat');
-  file(transportFile(site), 'text', 'stat');
-  for (const bridge of bridges) {
-    for (const unit of bridge.units) file(serviceFile('systemd', unit, '/'), 'text', 'stat');
-    if (bridge.sudoHop) for (const p of Object.values(hopPaths(bridge.id))) file(p, 'text', 'lstat');
-  }
-  return items;
 }
 
 /** Plan, then (unless --dry-run or nothing changes) lock, refresh, apply, reload; print the report; the exit code. */

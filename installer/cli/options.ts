@@ -17,6 +17,9 @@ export const SECRETS: readonly { spec: SecretSpec; key: string }[] = bridges.fla
 const string = (describe: string): Options => ({ type: 'string', describe, requiresArg: true });
 
 const dataDirDefaults = bridges.filter((b) => b.dataDir.env !== undefined);
+/** Bridges whose channel runs curl (--curl), and the secrets kept in files the web user's group reads. */
+const curlBridges = bridges.filter((b) => b.channelBinary === 'curl').map((b) => b.id);
+const secretLabels = bridges.flatMap((b) => (b.secret ? [b.secret.label] : []));
 
 export const siteOption: OptionSet = {
   options: { site: string('WordPress root (the directory holding wp-content); env SITE_PATH') },
@@ -38,11 +41,11 @@ export const identityOptions: OptionSet = {
       describe: 'PATH of the bridge CLI (one bridge only), or NAME=PATH for any executable, e.g. opencode=/usr/bin/opencode (default: first found on the search path)',
       requiresArg: true,
     },
-    curl: string('curl for the telegram channel (same as --binary curl=PATH)'),
+    curl: string(`curl for the ${curlBridges.join(', ')} channel (same as --binary curl=PATH)`),
     'web-user': {
       type: 'string',
       array: true,
-      describe: "User PHP runs as, repeatable: the first one's group reads the telegram token file; --dispatch sudo grants them all (default: env WEB_USER, else the PHP-FPM pools' users, else www-data)",
+      describe: `User PHP runs as, repeatable: the first one's group reads the secret files (${secretLabels.join(', ')}); --dispatch sudo grants them all (default: env WEB_USER, else the PHP-FPM pools' users, else www-data)`,
       requiresArg: true,
     },
     ...Object.fromEntries(SECRETS.map((s) => [s.key, string(s.spec.describe)])),

@@ -7,8 +7,8 @@ import yargs, { type Argv } from 'yargs';
 import { UsageError } from '../model/errors.js';
 import { VERSION } from '../lib/version.js';
 import { commands, COMMANDS } from './commands/index.js';
-import { withSafetyOptions } from './safety.js';
-import type { CommandSpec, OptionSet } from './types.js';
+import { safetyOptions } from './safety.js';
+import { commandName, type CommandSpec, type OptionSet } from './types.js';
 
 /** Options every command takes. */
 const globalOptions: OptionSet = {
@@ -46,8 +46,97 @@ function build<T>(y: Argv<T>, spec: CommandSpec): Argv<T> {
   return out;
 }
 
-export function buildParser(argv: string[]): Argv {
-  let parser = withSafetyOptions(withOptionSets(yargs(argv), [globalOptions]))
+/** What argv names: the command's words and where they stand (`channel set`: two), or no command. */
+export interface Located {
+  spec: CommandSpec;
+  /** Its options and those of the commands it is a subcommand of (`channel`'s --site), its own first. */
+  options: OptionSet[];
+  words: string[];
+  /** argv without the command's words. */
+  rest: string[];
+}
+
+/**
+ * Find the command argv names, as yargs would: options and their values are
+ * skipped (an array option takes every word up to the next option), the first
+ * word left is the command, and the next one its subcommand if it has any.
+ * Only a command that runs (no subcommands of its own) is located.
+ */
+export function locateCommand(argv: readonly string[]): Located | undefined {
+  const words: string[] = [];
+  const at: number[] = [];
+  let among: readonly CommandSpec[] | undefined = commands;
+  let spec: CommandSpec | undefined;
+  const options: OptionSet[] = [];
+  for (let i = 0; i < argv.length && among !== undefined; i++) {
+    const word = argv[i] as string;
+    if (word === '--') break;
+    if (word.startsWith('-') && word.length > 1) {
+      const values = word.includes('=') ? undefined : VALUES.get(word.replace(/^-+/, ''));
+      if (values === 'one') i++;
+      else if (values === 'many') while (i + 1 < argv.length && !(argv[i + 1] as string).startsWith('-')) i++;
+      continue;
+    }
+    spec = among.find((c) => commandName(c) === word);
+    if (spec === undefined) return undefined;
+    words.push(word);
+    at.push(i);
+    options.unshift(...spec.options);
+    among = spec.subcommands;
+  }
+  if (spec === undefined || spec.subcommands !== undefined) return undefined;
+  return { spec, options, words, rest: argv.filter((_, i) => !at.includes(i)) };
+}
+
+/** How many words each option name (and alias) takes after it, from every option set in the registry. */
+const VALUES: ReadonlyMap<string, 'one' | 'many'> = new Map(
+  [globalOptions, safetyOptions, ...allCommands(commands).flatMap((c) => c.options)].flatMap((set) =>
+    Object.entries(set.options).flatMap(([name, o]) => {
+      if (o.type === 'boolean' || o.type === 'count') return [];
+      const values = o.array === true || o.type === 'array' ? 'many' : 'one';
+      const aliases = o.alias === undefined ? [] : [o.alias].flat();
+      return [name, ...aliases].map((n) => [n, values] as const);
+    }),
+  ),
+);
+
+function allCommands(specs: readonly CommandSpec[]): CommandSpec[] {
+  return specs.flatMap((c) => [c, ...allCommands(c.subcommands ?? [])]);
+}
+
+/**
+ * The parser for one run. A run that names a command gets a flat parser of
+ * that command's options alone: yargs then neither builds the other
+ * commands nor parses twice nor renders help it will not print (it caches
+ * a named command's help after its handler). Anything else (no command, a
+ * group such as `channel`, a mistyped one, --help alone, completion) gets
+ * the full parser, whose errors and help name every command.
+ */
+export function buildParser(argv: string[]): { parser: Argv; located?: Located } {
+  const located = locateCommand(argv);
+  // completion prints yargs' own script while parsing: the full parser has it.
+  if (located === undefined || located.spec.duringParse) return { parser: fullParser(argv) };
+  const { spec, words } = located;
+  const usage = [...words, ...Object.keys(spec.positionals ?? {}).map((name) => `<${name}>`)].join(' ');
+  let parser = withOptionSets(yargs(located.rest).scriptName('bridgectl').usage(`$0 ${usage} [options]\n\n${spec.describe}`), [...located.options, globalOptions, safetyOptions]);
+  for (const [example, meaning] of spec.examples ?? []) parser = parser.example(example, meaning);
+  if (spec.epilogue !== undefined) parser = parser.epilogue(spec.epilogue);
+  // Only options are yargs' to check: positionals are checked against the command's own (positionalsOf).
+  return { parser: finish(parser).strictOptions(), located };
+}
+
+/** A located command's positionals (`channel set <name>`) from the words left in `_`: each one given, nothing more. */
+export function positionalsOf(spec: CommandSpec, words: string[], given: readonly (string | number)[]): Record<string, string> {
+  const names = Object.keys(spec.positionals ?? {});
+  const extra = given.slice(names.length);
+  if (extra.length > 0) throw new UsageError(`Unknown argument${extra.length > 1 ? 's' : ''}: ${extra.join(', ')}`);
+  const missing = names.slice(given.length);
+  if (missing.length > 0) throw new UsageError(`bridgectl ${words.join(' ')} needs ${missing.map((n) => `<${n}>`).join(' ')}`);
+  return Object.fromEntries(names.map((name, i) => [name, String(given[i])]));
+}
+
+function fullParser(argv: string[]): Argv {
+  let parser = withOptionSets(yargs(argv), [globalOptions, safetyOptions])
     .scriptName('bridgectl')
     .usage('$0 <command> [options]\n\nInstall and upgrade the WordPress mu-plugin config that lets a site dispatch messages to chat-bridge CLIs.');
   for (const spec of commands) {
@@ -55,16 +144,22 @@ export function buildParser(argv: string[]): Argv {
     parser = parser.command(spec.command, spec.describe, (y) => build(y, spec), during ? () => during(parser) : undefined);
   }
   // Shells ask for completions through a hidden command; what it offers comes from the commands above.
+  return finish(
+    parser
+      .completion('__complete', false)
+      .demandCommand(1, `name a command: ${COMMANDS.join(', ')}`)
+      .recommendCommands()
+      .strict()
+      .epilogue('Exit codes: 0 ok, 1 failure (nothing written unless the message says so; doctor: a check failed), 2 drift (check), 3 commit incomplete (the message names the files written), 130 interrupted.'),
+  );
+}
+
+function finish(parser: Argv): Argv {
   return parser
-    .completion('__complete', false)
-    .demandCommand(1, `name a command: ${COMMANDS.join(', ')}`)
-    .recommendCommands()
-    .strict()
     .version(VERSION)
     .help()
     .alias('help', 'h')
     .wrap(null)
-    .epilogue('Exit codes: 0 ok, 1 failure (nothing written unless the message says so; doctor: a check failed), 2 drift (check), 3 commit incomplete (the message names the files written), 130 interrupted.')
     .exitProcess(false)
     .fail((message, err) => {
       // yargs' own parse errors (YError: an option without its value) are the operator's mistake, not a bug.

@@ -4,12 +4,11 @@
  * options handed to applyPlan.
  */
 import path from 'node:path';
-import type { Argv } from 'yargs';
 import type { ApplyOptions } from '../apply/apply-types.js';
 import { UsageError } from '../model/errors.js';
 import { DEFAULT_LOCK_TIMEOUT, withLock } from '../apply/lock.js';
 import { commandWrites } from './commands/index.js';
-import type { SafetyArgs } from './types.js';
+import type { OptionSet, SafetyArgs } from './types.js';
 
 interface SafetyIo {
   stderr(text: string): void;
@@ -17,21 +16,23 @@ interface SafetyIo {
   fault?: ApplyOptions['fault'];
 }
 
-export function withSafetyOptions<T>(y: Argv<T>) {
-  return y
-    .option('lock-timeout', {
+/** The write-safety options every command takes (they show in help and are accepted even where nothing is written). */
+export const safetyOptions: OptionSet = {
+  options: {
+    'lock-timeout': {
       type: 'number',
       default: DEFAULT_LOCK_TIMEOUT,
       describe: 'Seconds to wait for another bridgectl run holding the host lock (flock on /run/bridgectl); 0 = fail at once',
       requiresArg: true,
-    })
-    .option('backup', { type: 'boolean', default: false, describe: 'Keep the previous version of each changed file beside it as .<name>.<UTC time>.bridgectl-bak (0600)' })
-    .option('allow-symlinked-dirs', {
+    },
+    backup: { type: 'boolean', default: false, describe: 'Keep the previous version of each changed file beside it as .<name>.<UTC time>.bridgectl-bak (0600)' },
+    'allow-symlinked-dirs': {
       type: 'boolean',
       default: false,
       describe: 'Write through symlinked directories below --site (e.g. wp-content -> shared/wp-content); a symlinked file is always refused',
-    });
-}
+    },
+  },
+};
 
 /**
  * Whether this run may write: the registry says which commands do (a

@@ -45,8 +45,9 @@ export function gather<T>(host: Facts, stage: (facts: Facts) => T, options: { fr
       return { value: stage(factsOf(snapshot)), snapshot, rounds };
     } catch (err) {
       if (!(err instanceof MissingFacts)) throw err;
-      if (answerOf(snapshot, err.item) !== undefined) throw new Error(`a stage asked for ${itemKey(err.item)}, which the snapshot holds: ${err.message}`);
-      snapshot = extend(snapshot, host, [err.item]);
+      const held = err.items.find((item) => answerOf(snapshot, item) !== undefined);
+      if (held !== undefined) throw new Error(`a stage asked for ${itemKey(held)}, which the snapshot holds: ${err.message}`);
+      snapshot = extend(snapshot, host, err.items);
     }
   }
   throw new Error(`a stage still missed facts after ${MAX_ROUNDS} rounds`);

@@ -298,6 +298,7 @@ export function nodeHost(root: string, env: Readonly<Record<string, string | und
         throw err;
       }
     },
+    need: () => undefined,
   };
   return host;
 }

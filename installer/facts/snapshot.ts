@@ -130,6 +130,11 @@ export function factsOf(snapshot: Snapshot): Facts {
       return names === undefined ? undefined : [...names];
     },
     readLink: (p) => onPath('link', p),
+    need: (items) => {
+      if (snapshot.complete) return;
+      const [first, ...more] = items.filter((item) => answerOf(snapshot, item) === undefined);
+      if (first !== undefined) throw new MissingFacts(first, more);
+    },
   };
   return Object.freeze(facts);
 }

@@ -10,10 +10,10 @@
  */
 import { RenderError } from '../model/errors.js';
 
-const CONTROL = /[\u0000-\u001f\u007f]/;
+export const CONTROL_CHARACTER = /[\u0000-\u001f\u007f]/;
 
 export function assertRenderable(value: string, what: string): void {
-  const bad = CONTROL.exec(value);
+  const bad = CONTROL_CHARACTER.exec(value);
   if (bad) {
     const code = bad[0].charCodeAt(0).toString(16).padStart(2, '0');
     throw new RenderError(

@@ -6,7 +6,7 @@
  * A value becomes one single-quoted word, always, where nothing is special;
  * a `'` inside it is written as `'\''` (close, escaped quote, reopen). Always
  * quoted, never bare when it could be: the hop's target is read back as a
- * single-quoted word (plan/sudo-hop.ts parseShellQuoted), and its bytes must
+ * single-quoted word (plan/hop-installed.ts parseShellQuoted), and its bytes must
  * not change under an installed hop. Control characters are refused as in
  * php.ts: no path, user name or argument we render has a legitimate one, a
  * newline would split a script's line or a printed command, and a NUL

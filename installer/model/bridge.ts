@@ -80,7 +80,7 @@ export interface SecretSpec {
   /** What to do about a malformed value the operator gave (flag or env). */
   malformedFix: string;
   /** Files it is adopted from after flag and env, in order (the bridge's own config). */
-  adoptFrom(identity: Identity): { path: string; read(text: string): string | undefined }[];
+  adoptFrom(where: Pick<Identity, 'home' | 'dataDir'>): { path: string; read(text: string): string | undefined }[];
   /** The file bridgectl keeps it in, and how to read a value back from it. */
   file: { path: string; render(value: string): string; read(text: string): string | undefined };
   /** Values embedded in other text (a legacy channel block): adopted last, redacted everywhere. */

@@ -209,7 +209,13 @@ export type FactItem =
  */
 export class MissingFacts extends Error {
   override name = 'MissingFacts';
-  constructor(readonly item: FactItem) {
-    super(`the facts snapshot does not hold ${'path' in item ? `${item.kind} ${item.path}` : item.kind}`);
+  /** Every item missing (Facts.need names several at once); `item` is the first. */
+  readonly items: readonly FactItem[];
+  constructor(
+    readonly item: FactItem,
+    also: readonly FactItem[] = [],
+  ) {
+    super(`the facts snapshot does not hold ${[item, ...also].map((i) => ('path' in i ? `${i.kind} ${i.path}` : i.kind)).join(', ')}`);
+    this.items = [item, ...also];
   }
 }

@@ -4,6 +4,7 @@
  * view: facts/host.ts answers it from the live machine, facts/snapshot.ts
  * from an immutable snapshot (what pure stages see).
  */
+import type { FactItem } from './errors.js';
 
 export interface PasswdEntry {
   name: string;
@@ -82,4 +83,11 @@ export interface Facts {
   listDir(serverPath: string): string[] | undefined;
   /** A symlink's target as stored (a server path when absolute); undefined when the path is not a symlink. */
   readLink(serverPath: string): string | undefined;
+  /**
+   * A pure stage about to read several items names them first: a snapshot
+   * that lacks some throws one MissingFacts naming them all, so gather reads
+   * them in one round instead of one round each. The live host answers
+   * anything: there it does nothing.
+   */
+  need(items: readonly FactItem[]): void;
 }

@@ -1,4 +1,4 @@
-/** The `sudo` dispatch mode, as a bridge declares it (plan/sudo-hop.ts renders and plans it). */
+/** The `sudo` dispatch mode, as a bridge declares it (render/sudo-hop.ts renders it, plan/sudo-hop.ts plans it). */
 import type { Identity } from './identity.js';
 
 /** What a bridge declares to support `--dispatch sudo`. */

@@ -10,7 +10,7 @@ import { formatMode } from '../lib/access.js';
 import { renderChannelBody, renderScaffold } from '../render/channel.js';
 import { IdentityError, UsageError } from '../model/errors.js';
 import type { Facts } from '../model/facts.js';
-import { resolveSite } from '../identity/identity.js';
+import { identityReads, resolveSite } from '../identity/identity.js';
 import { resolveBridgeIdentity } from '../identity/bridge-identity.js';
 import { type Identity, type IdentityFlags } from '../model/identity.js';
 import { countBlocks, spliceBlocks, type BlockChange } from '../render/markers.js';
@@ -19,7 +19,8 @@ import { staticTemplate } from '../render/templates.js';
 import { type DirectoryChange, type FileChange, type Plan } from '../model/plan.js';
 import { fileChange, ownedFileChange } from './changes.js';
 import { redactable } from '../identity/secrets.js';
-import { inspectDispatch, planDispatch, refuseUnsafeHop, type DispatchPlan } from './sudo-hop.js';
+import { planDispatch, refuseUnsafeHop, type DispatchPlan } from './sudo-hop.js';
+import { inspectDispatch } from './hop-installed.js';
 import { adopt, checked, inspectInstalled, lazyCandidateHomes, readChannelsFile, requireBridge, type ChannelsFileState, type InstalledBridge, type Survey } from './installed.js';
 import { keptSettings, parseService, renderService, serviceFile, type InstalledService } from '../render/units.js';
 import { type InitSystem, type ServiceSpec } from '../model/service.js';
@@ -280,9 +281,10 @@ export function planBridges(
   // Every secret file's group is the same web user's: resolved (its PHP-FPM pools read) once, however many bridges keep a secret.
   let webUser: WebUser | undefined;
   const once = { ...options, webUser: () => (webUser ??= resolveWebUser(flags.webUser, host)) };
-  const rendered = definitions.map((bridge) =>
-    renderBridge(bridge, flags, channels, site, host, notes, once, surveyed?.installed.get(bridge.id) ?? inspectInstalled(bridge, channels.parsed, host, homes)),
-  );
+  const installed = definitions.map((bridge) => surveyed?.installed.get(bridge.id) ?? inspectInstalled(bridge, channels.parsed, host, homes));
+  // Every bridge's home and secret files in one gather round, not a round per bridge.
+  host.need(definitions.flatMap((bridge, i) => identityReads(bridge, flags, adopt(bridge, installed[i] as InstalledBridge, []), host)));
+  const rendered = definitions.map((bridge, i) => renderBridge(bridge, flags, channels, site, host, notes, once, installed[i]));
   // A sudo hop someone other than root could change is refused before anything is written (doctor fails it instead).
   if (options.owners !== false) for (const r of rendered) refuseUnsafeHop(r.dispatch);
   const channelsEntry = channelsChange(channels, rendered.map((r) => r.block));

@@ -13,7 +13,7 @@ import type { Facts } from '../model/facts.js';
 import { type Adopted, type IdentityFlags } from '../model/identity.js';
 import { parseManaged, readBlock, type ManagedText } from '../render/markers.js';
 import { channelsFile } from '../lib/paths.js';
-import { inspectDispatch, type InstalledDispatch } from './sudo-hop.js';
+import { inspectDispatch, type InstalledDispatch } from './hop-installed.js';
 import { envOf, parseService, serviceFile, type InstalledService } from '../render/units.js';
 import { type InitSystem } from '../model/service.js';
 
@@ -80,7 +80,7 @@ export interface InstalledBridge {
   launchdHome?: string;
   /** Installed service definitions by server path. */
   services: Map<string, InstalledServiceFile>;
-  /** How the channel dispatches, and the sudo hop's files when there are any (sudo-hop.ts). */
+  /** How the channel dispatches, and the sudo hop's files when there are any (hop-installed.ts). */
   dispatch?: InstalledDispatch;
 }
 

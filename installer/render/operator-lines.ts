@@ -18,6 +18,7 @@
  * Environment=, UMask= and ExecStartPre= are kept by KeptSettings already
  * (units.ts), so they are left to it.
  */
+import { unitLines } from './unit-syntax.js';
 
 /** Lines kept from the installed file, per section, as written (comments and continuation lines included). */
 export interface OperatorLines {
@@ -47,53 +48,25 @@ interface Directive {
   comments: number;
 }
 
-/** A unit's directives, in file order, as systemd splits them (sections, comments, backslash continuation). */
+/** A unit's directives, in file order, as systemd reads them (unit-syntax.ts), each with the comment lines just above it. */
 export function parseDirectives(text: string): { directives: Directive[]; looseComments: number } {
   const directives: Directive[] = [];
-  let section = '';
   let comments: string[] = [];
   let looseComments = 0;
-  const lines = text.split(/\r?\n/);
-  for (let i = 0; i < lines.length; i++) {
-    const line = lines[i] as string;
-    const t = line.trim();
-    if (t === '') continue;
-    if (t.startsWith('#') || t.startsWith(';')) {
-      comments.push(line);
+  for (const line of unitLines(text)) {
+    if (line.kind === 'comment') {
+      comments.push(...line.raw);
       continue;
     }
-    if (t.startsWith('[') && t.endsWith(']')) {
+    if (line.kind === 'assignment') {
+      directives.push({ section: line.section, key: line.key, value: line.value, raw: [...comments, ...line.raw], comments: comments.length });
+    } else {
+      // A section header, or a line systemd does not read (dropped, with its comments).
       looseComments += comments.length;
-      comments = [];
-      section = t.slice(1, -1);
-      continue;
     }
-    // As systemd.syntax(7): an odd run of trailing backslashes joins the next
-    // line (the last one becoming a space); a comment line inside is skipped.
-    const raw = [line];
-    let joined = line;
-    while (endsInOddBackslashes(joined) && i + 1 < lines.length) {
-      const next = lines[++i] as string;
-      raw.push(next);
-      if (/^\s*[#;]/.test(next)) continue;
-      joined = `${joined.slice(0, -1)} ${next}`;
-    }
-    const eq = joined.indexOf('=');
-    if (eq <= 0) {
-      looseComments += comments.length; // not a directive systemd would read; dropped with its comments
-      comments = [];
-      continue;
-    }
-    directives.push({ section, key: joined.slice(0, eq).trim(), value: joined.slice(eq + 1).trim(), raw: [...comments, ...raw], comments: comments.length });
     comments = [];
   }
   return { directives, looseComments: looseComments + comments.length };
-}
-
-function endsInOddBackslashes(s: string): boolean {
-  let n = 0;
-  for (let i = s.length - 1; i >= 0 && s[i] === '\\'; i--) n++;
-  return n % 2 === 1;
 }
 
 /** The installed unit's lines that are the operator's, measured against the unit bridgectl renders now (base). */

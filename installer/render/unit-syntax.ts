@@ -1,57 +1,91 @@
 /**
  * Reading a systemd unit file the way systemd reads it (systemd.syntax(7),
  * checked against systemd 252's own parse: `systemd --test` dumps what it
- * loaded, see test/integration/units.test.ts and test/helpers/systemd-reads.ts). Pure.
+ * loaded, see test/integration/units.test.ts and test/helpers/systemd-reads.ts).
+ * The one reader of unit text: parseSystemdUnit (units.ts) takes its
+ * assignments, operator-lines.ts its lines as written. Pure.
  *
+ * - Lines end at `\n`, `\r\n`, a lone `\r` or a NUL; a byte order mark
+ *   opening the file is skipped.
  * - A line whose first non-blank character is `#` or `;` is a comment, even
- *   inside a continuation.
+ *   inside a continuation (where it is skipped, and does not continue itself).
  * - A line ending in an odd run of backslashes continues: the last backslash
- *   becomes a space and the next line is appended.
- * - `Key=Value`: both sides stripped of surrounding whitespace.
+ *   becomes a space and the next line is appended (at the end of the file
+ *   too: the line is read as it stands).
+ * - `Key=Value`: both sides stripped of blanks, which are space, tab, CR and
+ *   LF only (a no-break space or a vertical tab is part of the value).
+ * - systemd skips a line without `=`, one with nothing before it, and an
+ *   assignment before the first section; a header without its closing `]`
+ *   or with a quote, backslash or control character in it ends the read (the
+ *   unit fails to load), so nothing after it is read either.
  */
 
 export interface Assignment {
-  section: string | undefined;
+  section: string;
   key: string;
   value: string;
   /** 1-based line the assignment starts on. */
   line: number;
 }
 
+/** One line as systemd reads it, continuation lines joined, with the lines it was written as. */
+export type UnitLine =
+  | { kind: 'comment'; raw: string[] }
+  | { kind: 'section'; name: string; raw: string[] }
+  | ({ kind: 'assignment'; raw: string[] } & Assignment)
+  /** A line systemd does not read (see above). */
+  | { kind: 'ignored'; raw: string[] };
+
 const WHITESPACE = /[ \t\n\r]/;
+const strip = (s: string): string => s.replace(/^[ \t\n\r]+|[ \t\n\r]+$/g, '');
+/** systemd's string_is_safe: what a section name may not hold. */
+const UNSAFE_SECTION = /[\x00-\x1f"'\\\x7f]/;
+
+/** Every non-blank line of a unit, in file order. */
+export function unitLines(text: string): UnitLine[] {
+  const out: UnitLine[] = [];
+  const lines = text.replace(/^\uFEFF/, '').split(/\r\n|\r|\n|\0/);
+  let section: string | undefined;
+  let broken = false;
+  let pending: { joined: string; raw: string[]; start: number } | undefined;
+  const read = ({ joined, raw, start }: { joined: string; raw: string[]; start: number }): void => {
+    const line = strip(joined);
+    if (line === '') return;
+    if (broken) {
+      out.push({ kind: 'ignored', raw });
+    } else if (line.startsWith('[')) {
+      const name = line.slice(1, -1);
+      if (!line.endsWith(']') || UNSAFE_SECTION.test(name)) {
+        broken = true;
+        out.push({ kind: 'ignored', raw });
+      } else {
+        section = name;
+        out.push({ kind: 'section', name, raw });
+      }
+    } else {
+      const eq = line.indexOf('=');
+      if (section === undefined || eq <= 0) out.push({ kind: 'ignored', raw });
+      else out.push({ kind: 'assignment', section, key: strip(line.slice(0, eq)), value: strip(line.slice(eq + 1)), line: start, raw });
+    }
+  };
+  for (const [i, l] of lines.entries()) {
+    if (/^[ \t\n\r]*[#;]/.test(l)) {
+      if (pending) pending.raw.push(l);
+      else out.push({ kind: 'comment', raw: [l] });
+      continue;
+    }
+    const current = pending ? { ...pending, joined: pending.joined + l, raw: [...pending.raw, l] } : { joined: l, raw: [l], start: i + 1 };
+    pending = undefined;
+    if (endsInOddBackslashes(current.joined)) pending = { ...current, joined: `${current.joined.slice(0, -1)} ` };
+    else read(current);
+  }
+  if (pending) read(pending);
+  return out;
+}
 
 /** Every assignment, in file order, continuation lines joined. */
 export function unitAssignments(text: string): Assignment[] {
-  const out: Assignment[] = [];
-  let section: string | undefined;
-  let continuation: string | undefined;
-  let start = 0;
-  const lines = text.split('\n');
-  for (const [i, raw] of lines.entries()) {
-    const l = raw.endsWith('\r') ? raw.slice(0, -1) : raw;
-    const lead = l.replace(/^[ \t\n\r]+/, '');
-    if (lead.startsWith('#') || lead.startsWith(';')) continue;
-    if (continuation === undefined) start = i + 1;
-    let joined = continuation === undefined ? l : continuation + l;
-    continuation = undefined;
-    if (endsInOddBackslashes(joined)) {
-      joined = `${joined.slice(0, -1)} `;
-      if (i < lines.length - 1) {
-        continuation = joined;
-        continue;
-      }
-    }
-    const line = joined.trim();
-    if (line === '') continue;
-    if (line.startsWith('[')) {
-      section = line.endsWith(']') ? line.slice(1, -1) : undefined;
-      continue;
-    }
-    const eq = line.indexOf('=');
-    if (eq < 0) continue;
-    out.push({ section, key: line.slice(0, eq).trim(), value: line.slice(eq + 1).trim(), line: start });
-  }
-  return out;
+  return unitLines(text).flatMap((l) => (l.kind === 'assignment' ? [{ section: l.section, key: l.key, value: l.value, line: l.line }] : []));
 }
 
 /** Whether a line ends in an unescaped backslash (systemd pairs backslashes from the line's start). */

@@ -11,7 +11,7 @@
 import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import type { Check } from '../../installer/model/doctor.js';
-import { MAX_MESSAGE_BYTES } from '../../installer/plan/sudo-hop.js';
+import { MAX_MESSAGE_BYTES } from '../../installer/render/sudo-hop.js';
 import { hopPaths } from '../../installer/lib/paths.js';
 import { HOSTILE_MESSAGES, readCalls, type Call } from '../helpers/dispatch.js';
 import { Stack, prerequisites, SVC_USER, type Dispatched } from './stack.js';

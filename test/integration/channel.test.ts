@@ -2,7 +2,7 @@
  * Custom channels: `channel set/remove/list` beside the bridge blocks, read
  * back by real PHP, and left alone by upgrade.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { TRANSPORT_TEMPLATE } from '../../installer/plan/engine.js';
 import { listBlocks } from '../../installer/render/markers.js';
 import { transportFile } from '../../installer/lib/paths.js';
@@ -66,7 +66,7 @@ describe('channel set / remove / list', () => {
 
   it.each([
     [['channel', 'set', 'Bad!', '--command', '/bin/true'], /invalid channel name "Bad!"/],
-    [['channel', 'set', '-x', '--command', '/bin/true'], /Not enough non-option arguments/],
+    [['channel', 'set', '-x', '--command', '/bin/true'], /Unknown argument: x/],
     [['channel', 'set', 'kimaki', '--command', '/bin/true'], /channel 'kimaki' belongs to the kimaki bridge/],
     [['channel', 'remove', 'telegram'], /channel 'telegram' belongs to the telegram bridge/],
     [['channel', 'set', 'x', '--command', 'curl'], /--command must be an absolute path/],
@@ -101,6 +101,18 @@ describe('channel set / remove / list', () => {
     await runMain(['channel', 'set', 'ops-pager', ...site, '--command', '/usr/bin/curl', '--root', root], {});
     expect((await runMain(['channel', 'remove', 'ops-pager', ...site, '--root', root], {})).code).toBe(0);
     expect(existsSync(at(root, TRANSPORT))).toBe(true);
+  });
+
+  it('lists a hand-edited value holding a control character as a JSON string, not raw to the terminal', async () => {
+    const root = bridgeSandbox();
+    const set = await runMain(['channel', 'set', 'notify', ...site, '--command', '/bin/true', '--arg', 'MARK', '--root', root], {});
+    expect(set.code).toBe(0);
+    const file = at(root, CHANNELS);
+    writeFileSync(file, readFileSync(file, 'utf8').replace('MARK', '\u001b[31mred'));
+    const r = await runMain(['channel', 'list', ...site, '--root', root], {});
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('args     "\\u001b[31mred"');
+    expect(r.stdout).not.toContain('\u001b');
   });
 
   it('lists nothing, cleanly, when no channels file exists', async () => {

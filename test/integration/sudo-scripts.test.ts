@@ -16,7 +16,7 @@ import type { BridgeDefinition } from '../../installer/model/bridge.js';
 import type { ChannelSpec } from '../../installer/model/channel.js';
 import type { Identity } from '../../installer/model/identity.js';
 import { shellQuote } from '../../installer/lib/shell.js';
-import { MAX_MESSAGE_BYTES, renderHop } from '../../installer/plan/sudo-hop.js';
+import { MAX_MESSAGE_BYTES, renderHop } from '../../installer/render/sudo-hop.js';
 import { type SudoHopSpec } from '../../installer/model/sudo.js';
 import { clearCalls, fakeCcConnect, fakeKimaki, HOSTILE_MESSAGES, readCalls } from '../helpers/dispatch.js';
 import { isRoot } from '../helpers/sandbox.js';

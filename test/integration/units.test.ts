@@ -114,3 +114,40 @@ describe('values that need escaping, read back by systemd itself (#17 item 5)', 
     expect(parseSystemdUnit(text).workingDirectory).toBe(systemd.workingDirectory);
   });
 });
+
+describe('line breaks, blanks and headers where bridgectl\'s two unit readers once differed, read as systemd 252 reads them', () => {
+  // One reader (unit-syntax.ts) serves parseSystemdUnit and the operator's
+  // lines; each case is a unit where one of the old readers (or both) read
+  // something other than systemd does. systemd --test is the judge.
+  const unit = (service: string): string => `[Unit]\nDescription=x\n\n[Service]\nExecStart=/usr/bin/true\n${service}`;
+  const cases: [string, string, { user?: string; workingDirectory?: string }][] = [
+    ['a continuation at the end of a file with no final newline is read as it stands', unit('User=svc\nWorkingDirectory=/srv/a \\'), { user: 'svc', workingDirectory: '/srv/a' }],
+    ['a lone CR ends a line', unit('User=svc\rWorkingDirectory=/srv/cr\n'), { user: 'svc', workingDirectory: '/srv/cr' }],
+    ['a NUL ends a line', unit('User=svc\0WorkingDirectory=/srv/nul\n'), { user: 'svc', workingDirectory: '/srv/nul' }],
+    ['a no-break space and a vertical tab are not blanks: they stay in the value', unit('User=svc\nWorkingDirectory=/srv/a\u00a0\v\n'), { user: 'svc', workingDirectory: '/srv/a\u00a0\v' }],
+    ['an assignment before the first section is not read', `WorkingDirectory=/srv/early\n${unit('User=svc\n')}`, { user: 'svc' }],
+  ];
+
+  it.each(cases)('%s', (_what, text, expected) => {
+    const systemd = systemdReads('x.service', text);
+    // systemd's dump shows / for a WorkingDirectory= never set.
+    expect({ user: systemd.user, workingDirectory: systemd.workingDirectory === '/' ? undefined : systemd.workingDirectory }).toEqual(expected);
+    const ours = parseSystemdUnit(text);
+    expect({ user: ours.user, workingDirectory: ours.workingDirectory }).toEqual(expected);
+  });
+
+  // systemd refuses the whole unit at a bad header (its dump then holds no
+  // service settings); bridgectl reads what came before it, as systemd did
+  // before it gave up, and nothing after, not even a later [Service].
+  it.each([
+    ['a header without its ]', '[X-Ops', /Invalid section header '\[X-Ops'/],
+    ['a header with a quote in it', '[X-"Ops"]', /Bad characters in section header/],
+  ])('%s ends the read', (_what, header, complaint) => {
+    const text = unit(`User=svc\n${header}\nWorkingDirectory=/srv/x\n[Service]\nWorkingDirectory=/srv/y\n`);
+    const systemd = systemdReads('x.service', text);
+    expect(systemd.user).toBeUndefined();
+    expect(systemd.warnings.join('\n')).toMatch(complaint);
+    const ours = parseSystemdUnit(text);
+    expect({ user: ours.user, workingDirectory: ours.workingDirectory }).toEqual({ user: 'svc', workingDirectory: undefined });
+  });
+});

@@ -23,7 +23,7 @@ import { spawn, spawnSync, type ChildProcess, type SpawnSyncReturns } from 'node
 import { chmodSync, chownSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import path from 'node:path';
-import { MAX_MESSAGE_BYTES } from '../../installer/plan/sudo-hop.js';
+import { MAX_MESSAGE_BYTES } from '../../installer/render/sudo-hop.js';
 import { hopPaths } from '../../installer/lib/paths.js';
 import { VISUDO_PATHS } from '../../installer/lib/sudo-paths.js';
 import type { Check } from '../../installer/model/doctor.js';

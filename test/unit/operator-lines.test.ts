@@ -66,3 +66,34 @@ describe('continuation as systemd reads it', () => {
     ]);
   });
 });
+
+describe('the split reads a unit as parseSystemdUnit does (one reader, unit-syntax.ts; systemd 252 checks it in test/integration/units.test.ts)', () => {
+  const read = (text: string): [string, string, string][] => parseDirectives(text).directives.map((d) => [d.section, d.key, d.value]);
+
+  it('a continuation at the end of a file with no final newline is read as it stands', () => {
+    expect(read('[Service]\nNice=5 \\')).toEqual([['Service', 'Nice', '5']]);
+  });
+
+  it('a lone CR ends a line', () => {
+    expect(read('[Service]\rNice=5\r')).toEqual([['Service', 'Nice', '5']]);
+  });
+
+  it('a line with nothing before = is no directive, however it is indented', () => {
+    expect(read('[Service]\n  =5\nNice=5\n')).toEqual([['Service', 'Nice', '5']]);
+  });
+
+  it('a no-break space ends no value', () => {
+    expect(read('[Service]\nNice=5\u00a0\n')).toEqual([['Service', 'Nice', '5\u00a0']]);
+  });
+
+  it('an operator line before the first section is not kept (systemd does not read it), so no [] header is written', () => {
+    const kept = operatorUnitLines(`# early\nNice=5\n${BASE}`, BASE);
+    expect(kept).toEqual({ sections: [], names: [], replaced: [], droppedComments: 1 });
+    expect(insertUnitLines(BASE, kept)).toBe(BASE);
+  });
+
+  it('after a header systemd refuses, nothing is kept: systemd reads no further', () => {
+    const kept = operatorUnitLines(`${BASE}\n[X-Ops\nNice=5\n[Service]\nMemoryMax=2G\n`, BASE);
+    expect(kept.sections).toEqual([]);
+  });
+});

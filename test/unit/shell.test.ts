@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import fc from 'fast-check';
 import { RenderError } from '../../installer/model/errors.js';
 import { shellQuote, shellWord } from '../../installer/lib/shell.js';
-import { parseShellQuoted } from '../../installer/plan/sudo-hop.js';
+import { parseShellQuoted } from '../../installer/plan/hop-installed.js';
 
 /** What /bin/sh makes of a script that prints its words NUL-separated. */
 function shWords(words: string, vars: Record<string, string> = {}): string[] {

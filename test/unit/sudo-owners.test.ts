@@ -10,7 +10,8 @@ import type { Facts } from '../../installer/model/facts.js';
 import { unsafeHopPaths, type HopOwnersInput } from '../../installer/plan/hop-owners.js';
 import type { Identity } from '../../installer/model/identity.js';
 import { hopPaths } from '../../installer/lib/paths.js';
-import { inspectDispatch, planDispatch, refuseUnsafeHop } from '../../installer/plan/sudo-hop.js';
+import { planDispatch, refuseUnsafeHop } from '../../installer/plan/sudo-hop.js';
+import { inspectDispatch } from '../../installer/plan/hop-installed.js';
 import { probeHopCli, probeHopDirectories } from '../../installer/doctor/sudo-probe.js';
 import { CHUBES, dir, exe, fakeHost, ROOT, WWW, type FakeEntry } from '../helpers/fake-host.js';
 

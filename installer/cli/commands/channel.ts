@@ -18,6 +18,7 @@ import { BLOCK_ID, listBlocks } from '../../render/markers.js';
 import type { Plan } from '../../model/plan.js';
 import { JSON_SCHEMA_VERSION, redact } from '../../report/report.js';
 import { VERSION } from '../../lib/version.js';
+import { CONTROL_CHARACTER } from '../../lib/php.js';
 import { shellQuote } from '../../lib/shell.js';
 import { siteOption } from '../options.js';
 import type { CommandSpec } from '../types.js';
@@ -137,12 +138,26 @@ function formatOne(channel: ListedChannel): string {
   if (!spec) return `${channel.name} (${owner}): not in bridgectl's format\n`;
   const lines = [
     `${channel.name} (${owner})`,
-    `  command  ${spec.command}`,
-    `  args     ${spec.args.map((a) => shellQuote(a, 'argument')).join(' ')}`,
+    `  command  ${escaped(spec.command) ?? spec.command}`,
+    `  args     ${spec.args.map(shown).join(' ')}`,
     `  detach   ${spec.detach ? 'yes' : 'no'}, timeout ${spec.timeout}s`,
   ];
-  if (spec.env.length > 0) lines.push(`  env      ${spec.env.map(([k, v]) => `${k}=${shellQuote(v, `environment ${k}`)}`).join(' ')}`);
+  if (spec.env.length > 0) lines.push(`  env      ${spec.env.map(([k, v]) => `${escaped(k) ?? k}=${shown(v)}`).join(' ')}`);
   return lines.join('\n') + '\n';
+}
+
+/**
+ * A value as a shell word; one holding a control character (a hand-edited
+ * file may) as a JSON string instead, so the listing neither fails nor
+ * sends raw escape sequences to the operator's terminal.
+ */
+function shown(value: string): string {
+  return escaped(value) ?? shellQuote(value);
+}
+
+/** A value holding a control character, escaped as a JSON string; undefined when it holds none. */
+function escaped(value: string): string | undefined {
+  return CONTROL_CHARACTER.test(value) ? JSON.stringify(value) : undefined;
 }
 
 function checkCustomName(name: string): void {

@@ -5,6 +5,7 @@ import { planUpgrade, type UpgradeOptions } from './upgrade.js';
 import { resolveSite } from '../../identity/identity.js';
 import { ExitCode } from '../../model/errors.js';
 import { formatCheck, formatJson } from '../../report/report.js';
+import { prefetchFor } from '../prefetch.js';
 import { identityOptions } from '../options.js';
 import type { CommandContext, CommandSpec } from '../types.js';
 
@@ -29,8 +30,11 @@ export function checkSite(options: CheckOptions, host: Facts): CheckResult {
 
 /** check: upgrade's plan, never applied. 0 in sync, 2 drift. */
 function runCheck({ args, io, style, identity, host }: CommandContext): number {
-  // Pure over one snapshot of the machine, as every plan is (facts/gather.ts).
-  const { site, plan, drift } = gather(host(), (facts) => ({ site: resolveSite(identity, facts), ...checkSite(identity, facts) })).value;
+  // Pure over one snapshot of the machine, as every plan is (facts/gather.ts), with upgrade's prefetch.
+  const live = host();
+  const located = gather(live, (facts) => resolveSite(identity, facts));
+  const site = located.value;
+  const { plan, drift } = gather(live, (facts) => checkSite(identity, facts), { from: located.snapshot, prefetch: prefetchFor(site) }).value;
   const code = drift.length ? ExitCode.drift : ExitCode.ok;
   if (args.json) {
     io.stdout(formatJson({ command: 'check', exitCode: code, dryRun: true, site, plan }));
