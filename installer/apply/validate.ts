@@ -39,22 +39,29 @@ export interface StagedFile {
 
 /**
  * validateStaged for every staged file of a run, one result each, in order.
- * Every check starts at once and runs concurrently (install waits for the
- * slowest, not the sum); all have ended when this settles, so none still
- * reads a temp file the caller then removes. All systemd units go to ONE
- * `systemd-analyze verify` (its start-up, ~40 ms, is the cost; a few units
- * more cost nothing): see systemdVerifyAll.
+ * Every check runs concurrently (install waits for the slowest, not the
+ * sum); all have ended when this settles, so none still reads a temp file
+ * the caller then removes. `units`: the verdicts of verifyUnits(files),
+ * when the caller started it earlier.
  */
-export async function validateAllStaged(files: readonly StagedFile[], root: string, env: Env): Promise<Validation[]> {
-  const units = files.flatMap((f, i) => (validatorFor(f.serverPath) === 'systemd' ? [{ ...f, index: i }] : []));
-  const batch = systemdVerifyAll(units, root, env); // started first: the slowest
-  const position = new Map(units.map((u, k) => [u.index, k]));
+export async function validateAllStaged(files: readonly StagedFile[], root: string, env: Env, units: Promise<Validation[]> = verifyUnits(files, root, env)): Promise<Validation[]> {
+  const position = new Map(files.flatMap((f, i) => (validatorFor(f.serverPath) === 'systemd' ? [i] : [])).map((i, k) => [i, k]));
   return settled(
     files.map((f, i) => {
       const k = position.get(i);
-      return k === undefined ? validateStaged(f.serverPath, f.file, f.content, root, env) : batch.then((r) => r[k] as Validation);
+      return k === undefined ? validateStaged(f.serverPath, f.file, f.content, root, env) : units.then((r) => r[k] as Validation);
     }),
   );
+}
+
+/**
+ * The verdicts of the systemd units among `files`, in order, from ONE
+ * `systemd-analyze verify` (its start-up, ~40 ms, is the cost; a few units
+ * more cost nothing): see systemdVerifyAll. It reads the units' content,
+ * not the staged files, so apply starts it before staging (its fsyncs).
+ */
+export function verifyUnits(files: readonly Pick<StagedFile, 'serverPath' | 'content'>[], root: string, env: Env): Promise<Validation[]> {
+  return systemdVerifyAll(files.filter((f) => validatorFor(f.serverPath) === 'systemd'), root, env);
 }
 
 /**
@@ -249,7 +256,7 @@ function judgeUnit(unit: string, serverPath: string, findings: readonly string[]
  * before; so is everything when a line names no single unit, or two staged
  * units share a name. A clean batch, the usual case, costs one start-up.
  */
-async function systemdVerifyAll(units: readonly StagedFile[], root: string, env: Env): Promise<Validation[]> {
+async function systemdVerifyAll(units: readonly Pick<StagedFile, 'serverPath' | 'content'>[], root: string, env: Env): Promise<Validation[]> {
   const eachAlone = (): Promise<Validation[]> => settled(units.map((u) => systemdVerify(u.serverPath, u.content, root, env)));
   if (units.length <= 1) return eachAlone();
   const analyze = binary(env, 'BRIDGECTL_SYSTEMD_ANALYZE', 'systemd-analyze');
