@@ -58,7 +58,7 @@ export interface IdentityArgs {
   curl?: string;
   /** Repeatable: the first is the web user (a secret file's group); sudo mode grants them all. */
   webUser?: string[];
-  // --dispatch and the sudo hop (sudo-hop.ts)
+  // --dispatch and the sudo hop (plan/sudo-hop.ts, render/sudo-hop.ts)
   dispatch?: DispatchMode;
   sudoRegex?: boolean;
 }
