@@ -14,7 +14,7 @@
  *             that ends in `.tmp` (mu-plugins loads every *.php, systemd
  *             every *.service), written, chmod'ed, chown'ed, fsynced.
  *  3. verify  each staged file (php -l, systemd-analyze verify: one run for
- *             all units).
+ *             all units), all at once; apply goes on when every check ended.
  *  4. commit  first every backup (on request) and a way back for each
  *             existing file (a hard link, else a copy); then rename over
  *             the targets; a directory is fsynced when its run of renames
@@ -39,12 +39,12 @@ import type { FileChange, FileValidation, Plan } from '../model/plan.js';
 import { findVisudo, VISUDO_PATHS } from '../lib/sudo-paths.js';
 import type { Runner } from '../model/process.js';
 import { processRunner } from '../process/run.js';
-import { validateAllStaged, validateStaged, type Validation } from './validate.js';
+import { validateAllStaged, validateStaged, verifyUnits, type Validation } from './validate.js';
 import { TEMP_FILE, changedSincePlanned, checkPath, readNoFollow, serverLabel, stage } from './stage.js';
 import { commitAll, unlinkQuietly } from './commit.js';
 import { type Applied, type ApplyOptions, type Staged, type Validator } from './apply-types.js';
 
-export function applyPlan(plan: Plan, root: string, options: ApplyOptions = {}): Applied {
+export async function applyPlan(plan: Plan, root: string, options: ApplyOptions = {}): Promise<Applied> {
   const notes: string[] = [];
   const info = options.info ?? ((): void => undefined);
   const warn = options.warn ?? ((): void => undefined);
@@ -60,19 +60,22 @@ export function applyPlan(plan: Plan, root: string, options: ApplyOptions = {}):
 
   /** Directories this run created (host paths, parents first): removed again when the run is refused or rolled back. */
   const created: string[] = [];
+  const env = options.env ?? process.env;
+  const toStage = staged.filter((s) => s.change.after !== null && s.change.before !== s.change.after);
+  // The units' verify reads their content, not the staged files: it runs while they are staged (and fsynced).
+  const units = verifyUnits(toStage.map((s) => ({ serverPath: s.change.path, content: s.change.after ?? '' })), root, env);
   try {
     // 2. stage
-    for (const s of staged) {
-      if (s.change.after !== null && s.change.before !== s.change.after) stage(s, root, created);
-    }
-    // 3. verify: every staged file checked in one batch (one systemd-analyze
-    // for all units), the results then taken in plan order as before.
-    const env = options.env ?? process.env;
-    const toVerify = staged.filter((s): s is Staged & { temp: string } => s.temp !== undefined && s.change.after !== null);
-    const results = validateAllStaged(
+    for (const s of toStage) stage(s, root, created);
+    // 3. verify: every staged file checked at once (the units' one
+    // systemd-analyze already running, each php -l beside it), the results
+    // then taken in plan order as before.
+    const toVerify = toStage as (Staged & { temp: string })[]; // each has its temp file now
+    const results = await validateAllStaged(
       toVerify.map((s) => ({ serverPath: s.change.path, file: s.temp, content: s.change.after ?? '' })),
       root,
       env,
+      units,
     );
     for (const [i, s] of toVerify.entries()) {
       if (s.change.validate) {
@@ -84,7 +87,7 @@ export function applyPlan(plan: Plan, root: string, options: ApplyOptions = {}):
       for (const w of result.warnings) warn(w);
       if (result.error) {
         // Whose fault? If the file on disk fails the same check, the operator's own text outside our blocks does.
-        const already = s.change.before !== null && validateStaged(s.change.path, s.target, s.change.before, root, env).error !== undefined;
+        const already = s.change.before !== null && (await validateStaged(s.change.path, s.target, s.change.before, root, env)).error !== undefined;
         throw new UserError(
           `${result.error}; ${s.change.path} was left unchanged`,
           already
@@ -96,6 +99,7 @@ export function applyPlan(plan: Plan, root: string, options: ApplyOptions = {}):
     // 4. commit (backups first, then every rename; undone on failure: commitAll)
     commitAll(staged, plan, root, options, info, created);
   } catch (err) {
+    await units.catch(() => undefined); // a staging failure: the verify still runs; let it end (and remove its copies) first
     // Refused or rolled back: nothing of this run may stay behind, not even an empty directory.
     for (const s of staged) if (s.temp) unlinkQuietly(s.temp);
     removeCreatedDirectories(created);

@@ -38,17 +38,42 @@ export interface StagedFile {
 }
 
 /**
- * validateStaged for every staged file of a run, in order, one result each.
- * All systemd units go to ONE `systemd-analyze verify` (its start-up, ~40
- * ms, is the cost; a few units more cost nothing): see systemdVerifyAll.
+ * validateStaged for every staged file of a run, one result each, in order.
+ * Every check runs concurrently (install waits for the slowest, not the
+ * sum); all have ended when this settles, so none still reads a temp file
+ * the caller then removes. `units`: the verdicts of verifyUnits(files),
+ * when the caller started it earlier.
  */
-export function validateAllStaged(files: readonly StagedFile[], root: string, env: Env): Validation[] {
-  const results: (Validation | undefined)[] = files.map((f) => (validatorFor(f.serverPath) === 'systemd' ? undefined : validateStaged(f.serverPath, f.file, f.content, root, env)));
-  const units = files.flatMap((f, i) => (results[i] === undefined ? [{ ...f, index: i }] : []));
-  systemdVerifyAll(units, root, env).forEach((r, k) => {
-    results[(units[k] as (typeof units)[number]).index] = r;
+export async function validateAllStaged(files: readonly StagedFile[], root: string, env: Env, units: Promise<Validation[]> = verifyUnits(files, root, env)): Promise<Validation[]> {
+  const position = new Map(files.flatMap((f, i) => (validatorFor(f.serverPath) === 'systemd' ? [i] : [])).map((i, k) => [i, k]));
+  return settled(
+    files.map((f, i) => {
+      const k = position.get(i);
+      return k === undefined ? validateStaged(f.serverPath, f.file, f.content, root, env) : units.then((r) => r[k] as Validation);
+    }),
+  );
+}
+
+/**
+ * The verdicts of the systemd units among `files`, in order, from ONE
+ * `systemd-analyze verify` (its start-up, ~40 ms, is the cost; a few units
+ * more cost nothing): see systemdVerifyAll. It reads the units' content,
+ * not the staged files, so apply starts it before staging (its fsyncs).
+ */
+export function verifyUnits(files: readonly Pick<StagedFile, 'serverPath' | 'content'>[], root: string, env: Env): Promise<Validation[]> {
+  return systemdVerifyAll(files.filter((f) => validatorFor(f.serverPath) === 'systemd'), root, env);
+}
+
+/**
+ * Every promise's value, in order, once ALL have settled; a rejection (an
+ * internal error: a unit copy that could not be written) is thrown only
+ * then, the first in order, so no check outlives the call.
+ */
+async function settled<T>(promises: readonly Promise<T>[]): Promise<T[]> {
+  return (await Promise.allSettled(promises)).map((r) => {
+    if (r.status === 'rejected') throw r.reason;
+    return r.value;
   });
-  return results as Validation[];
 }
 
 /**
@@ -56,7 +81,7 @@ export function validateAllStaged(files: readonly StagedFile[], root: string, en
  * content of `serverPath`. `root` is --root: on a sandbox root the unit's
  * ExecStart names a binary on the server, not on this machine.
  */
-export function validateStaged(serverPath: string, file: string, content: string, root: string, env: Env): Validation {
+export async function validateStaged(serverPath: string, file: string, content: string, root: string, env: Env): Promise<Validation> {
   switch (validatorFor(serverPath)) {
     case 'php':
       return phpLint(serverPath, file, env);
@@ -76,18 +101,18 @@ function binary(env: Env, variable: string, fallback: string): string | undefine
 }
 
 /** A validator's verdict: its exit status and output; undefined when it is not installed (the check is skipped). */
-function run(file: string, args: string[]): { status: number | null; output: string } | undefined {
-  const r = processRunner.runSync(file, args, { timeout: 30_000 });
+async function run(file: string, args: string[]): Promise<{ status: number | null; output: string } | undefined> {
+  const r = await processRunner.run(file, args, { timeout: 30_000 });
   if (r.error === 'ENOENT') return undefined;
   if (r.error !== undefined) return { status: 1, output: `${file}: ${r.errorMessage ?? r.error}` };
   return { status: r.status, output: `${r.stdout}${r.stderr}` };
 }
 
-function phpLint(serverPath: string, file: string, env: Env): Validation {
+async function phpLint(serverPath: string, file: string, env: Env): Promise<Validation> {
   const php = binary(env, 'BRIDGECTL_PHP', 'php');
   if (!php) return OK;
   // -n: no php.ini (no auto_prepend_file, no extensions to load); lint only parses and compiles.
-  const r = run(php, ['-n', '-d', 'display_errors=1', '-l', file]);
+  const r = await run(php, ['-n', '-d', 'display_errors=1', '-l', file]);
   if (!r || r.status === 0) return OK;
   const why = r.output
     .split('\n')
@@ -99,10 +124,10 @@ function phpLint(serverPath: string, file: string, env: Env): Validation {
   return { error: `new content of ${serverPath} fails php -l: ${why || `exit ${r.status}`}`, warnings: [] };
 }
 
-function plutilLint(serverPath: string, file: string, env: Env): Validation {
+async function plutilLint(serverPath: string, file: string, env: Env): Promise<Validation> {
   const plutil = binary(env, 'BRIDGECTL_PLUTIL', 'plutil');
   if (!plutil) return OK;
-  const r = run(plutil, ['-lint', file]);
+  const r = await run(plutil, ['-lint', file]);
   if (!r || r.status === 0) return OK;
   return { error: `new content of ${serverPath} fails plutil -lint: ${r.output.trim().split(file).join(serverPath)}`, warnings: [] };
 }
@@ -117,7 +142,7 @@ function plutilLint(serverPath: string, file: string, env: Env): Validation {
  * sysinit.target…) are about this machine, not the new file: warnings on
  * --root /, dropped on a sandbox root.
  */
-function systemdVerify(serverPath: string, content: string, root: string, env: Env): Validation {
+async function systemdVerify(serverPath: string, content: string, root: string, env: Env): Promise<Validation> {
   const analyze = binary(env, 'BRIDGECTL_SYSTEMD_ANALYZE', 'systemd-analyze');
   if (!analyze) return OK;
   const unit = path.posix.basename(serverPath);
@@ -125,7 +150,7 @@ function systemdVerify(serverPath: string, content: string, root: string, env: E
   try {
     const copy = path.join(dir, unit);
     writeFileSync(copy, content, { mode: 0o600 });
-    const r = run(analyze, ['verify', '--man=no', copy]);
+    const r = await run(analyze, ['verify', '--man=no', copy]);
     if (!r) return OK;
     return judgeUnit(unit, serverPath, findingLines(r.output, [[copy, serverPath]]), r.status, root);
   } finally {
@@ -231,18 +256,19 @@ function judgeUnit(unit: string, serverPath: string, findings: readonly string[]
  * before; so is everything when a line names no single unit, or two staged
  * units share a name. A clean batch, the usual case, costs one start-up.
  */
-function systemdVerifyAll(units: readonly StagedFile[], root: string, env: Env): Validation[] {
-  if (units.length <= 1) return units.map((u) => systemdVerify(u.serverPath, u.content, root, env));
+async function systemdVerifyAll(units: readonly Pick<StagedFile, 'serverPath' | 'content'>[], root: string, env: Env): Promise<Validation[]> {
+  const eachAlone = (): Promise<Validation[]> => settled(units.map((u) => systemdVerify(u.serverPath, u.content, root, env)));
+  if (units.length <= 1) return eachAlone();
   const analyze = binary(env, 'BRIDGECTL_SYSTEMD_ANALYZE', 'systemd-analyze');
   if (!analyze) return units.map(() => OK);
   const names = units.map((u) => path.posix.basename(u.serverPath));
-  if (new Set(names).size !== names.length) return units.map((u) => systemdVerify(u.serverPath, u.content, root, env));
+  if (new Set(names).size !== names.length) return eachAlone();
   const dir = verifyDir();
-  let r: ReturnType<typeof run>;
+  let r: Awaited<ReturnType<typeof run>>;
   const copies = names.map((name) => path.join(dir, name));
   try {
     units.forEach((u, i) => writeFileSync(copies[i] as string, u.content, { mode: 0o600 }));
-    r = run(analyze, ['verify', '--man=no', ...copies]);
+    r = await run(analyze, ['verify', '--man=no', ...copies]);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -252,16 +278,19 @@ function systemdVerifyAll(units: readonly StagedFile[], root: string, env: Env):
   const lines = r.output.split('\n').map((l) => l.trim()).filter(Boolean);
   for (const line of lines) {
     const owner = lineOwner(line, names, copies);
-    if (owner === undefined) return units.map((u) => systemdVerify(u.serverPath, u.content, root, env));
+    if (owner === undefined) return eachAlone();
     (byUnit[owner] as string[]).push(line);
   }
   const pairs = units.map((u, i) => [copies[i] as string, u.serverPath] as const);
-  return units.map((u, i) => {
-    const unit = names[i] as string;
-    const findings = findingLines((byUnit[i] as string[]).join('\n'), pairs);
-    if (r.status === 0 || findings.every((line) => statusIndependent(unit, line, root))) return judgeUnit(unit, u.serverPath, findings, r.status, root);
-    return systemdVerify(u.serverPath, u.content, root, env); // its own exit status decides
-  });
+  const status = r.status;
+  return settled(
+    units.map(async (u, i) => {
+      const unit = names[i] as string;
+      const findings = findingLines((byUnit[i] as string[]).join('\n'), pairs);
+      if (status === 0 || findings.every((line) => statusIndependent(unit, line, root))) return judgeUnit(unit, u.serverPath, findings, status, root);
+      return systemdVerify(u.serverPath, u.content, root, env); // its own exit status decides
+    }),
+  );
 }
 
 /** Which staged unit a line of a batched verify is about: undefined when not exactly one. */

@@ -77,13 +77,13 @@ export async function runMutation(
       }
       // On the live host the sudo hop's files go only once PHP-FPM reloaded (php-fpm.ts).
       const { now, held } = root === (io.services?.liveRoot ?? '/') ? holdHopRemovals(locked) : { now: locked, held: [] };
-      const applied = applyPlan(now, root, applyOptions(args, io));
+      const applied = await applyPlan(now, root, applyOptions(args, io));
       const withNotes = applied.notes.length ? { ...locked, notes: [...locked.notes, ...applied.notes] } : locked;
       if (reloading) reload = await reloadServices(locked.changes, root, command === 'install', io.services);
       fpm = await reloadPhpFpm(fresh, root, { reload: reloading, needed: changesPhp(locked.changes) || held.length > 0 }, io.services);
       if (held.length === 0) return withNotes;
       if (fpm.settled) {
-        const removed = applyPlan({ ...now, changes: held, directories: [] }, root, applyOptions(args, io));
+        const removed = await applyPlan({ ...now, changes: held, directories: [] }, root, applyOptions(args, io));
         return { ...withNotes, notes: [...withNotes.notes, ...removed.notes] };
       }
       fpm = {

@@ -31,8 +31,8 @@ export interface RunResult {
 
 /**
  * Runs processes: `run` for callers that are already async (service
- * reloads), `runSync` for the synchronous ones (planning, doctor's probes,
- * validation, the lock, NSS lookups). Both answer the same RunResult for
+ * reloads, validation), `runSync` for the synchronous ones (planning,
+ * doctor's probes, visudo, the lock, NSS lookups). Both answer the same RunResult for
  * the same process.
  */
 export interface Runner {

@@ -410,14 +410,14 @@ describe('the drop-in is validated before it is renamed into place', () => {
     const before = entries(root);
     const refusing = path.join(fakeVisudo(at(sandbox(), '/bin')), 'visudo');
     const plan = planUpgrade({ site: SITE, dispatch: { webUsers: ['ghost'] } }, nodeHost(root, {}));
-    const apply = (): unknown => applyPlan(plan, root, { validators: { sudoers: visudoValidator(undefined, () => refusing) } });
-    expect(apply).toThrow('/etc/sudoers.d/bridgectl-kimaki: visudo -cf refused the new drop-in, so it was not installed');
-    expect(apply).toThrow('>>> /etc/sudoers.d/bridgectl-kimaki: syntax error'); // the temp file's name is not leaked
+    const apply = (): Promise<unknown> => applyPlan(plan, root, { validators: { sudoers: visudoValidator(undefined, () => refusing) } });
+    await expect(apply()).rejects.toThrow('/etc/sudoers.d/bridgectl-kimaki: visudo -cf refused the new drop-in, so it was not installed');
+    await expect(apply()).rejects.toThrow('>>> /etc/sudoers.d/bridgectl-kimaki: syntax error'); // the temp file's name is not leaked
     expect(readdirSync(at(root, '/etc/sudoers.d'))).toEqual(['bridgectl-kimaki']); // no temp file left
     expect(entries(root)).toEqual(before);
   });
 
-  it('a refused first install leaves no drop-in at all (injected validator)', () => {
+  it('a refused first install leaves no drop-in at all (injected validator)', async () => {
     const root = serverSandbox();
     const plan = planInstall({ bridges: ['kimaki'], site: SITE, serviceUser: 'opencode', init: 'none', dispatch: { dispatch: 'sudo' } }, nodeHost(root, {}));
     const seen: string[] = [];
@@ -427,7 +427,7 @@ describe('the drop-in is validated before it is renamed into place', () => {
       expect(statSync(temp).mode & 0o777).toBe(0o440); // checked as it would be installed
       throw new UserError('refused');
     };
-    expect(() => applyPlan(plan, root, { validators: { sudoers: refuse } })).toThrow('refused');
+    await expect(applyPlan(plan, root, { validators: { sudoers: refuse } })).rejects.toThrow('refused');
     expect(seen).toEqual([plan.changes[0]?.after]);
     expect(existsSync(at(root, '/etc/sudoers.d'))).toBe(false); // nor the directory staging made for it (#17 item 12)
     expect(existsSync(at(root, HOP.target))).toBe(false); // the drop-in goes first, so nothing followed it

@@ -68,10 +68,10 @@ describe('modes and owners', () => {
     expect(st.mode & 0o7777).toBe(0o644);
   });
 
-  itAsRoot('FileChange.owner sets a new file\'s owner', () => {
+  itAsRoot('FileChange.owner sets a new file\'s owner', async () => {
     const root = sandbox();
     const change = fileChange('/etc/x.conf', null, 'x\n', 0o640, undefined, { uid: SVC_UID, gid: SVC_GID });
-    applyPlan({ changes: [change], directories: [], identities: {}, notes: [] }, root);
+    await applyPlan({ changes: [change], directories: [], identities: {}, notes: [] }, root);
     const st = statSync(at(root, '/etc/x.conf'));
     expect([st.uid, st.gid, st.mode & 0o7777]).toEqual([SVC_UID, SVC_GID, 0o640]);
   });
@@ -139,16 +139,16 @@ describe('validation before commit', () => {
     expect(leftovers(at(root, MU)).temps).toEqual([]);
   });
 
-  (hasPhp ? it : it.skip)('real php -l: invalid PHP is never committed', () => {
+  (hasPhp ? it : it.skip)('real php -l: invalid PHP is never committed', async () => {
     const root = sandbox({ 'site/a.php': '<?php echo 1;\n' });
     const before = snapshot(at(root, '/site/a.php'));
     const change = fileChange('/site/a.php', '<?php echo 1;\n', '<?php echo [1;\n', 0o644, 0o644);
-    expect(() => applyPlan({ changes: [change], directories: [], identities: {}, notes: [] }, root)).toThrow(/fails php -l: .*a\.php/);
+    await expect(applyPlan({ changes: [change], directories: [], identities: {}, notes: [] }, root)).rejects.toThrow(/fails php -l: .*a\.php/);
     expect(snapshot(at(root, '/site/a.php'))).toEqual(before);
     expect(readdirSync(at(root, '/site'))).toEqual(['a.php']);
   });
 
-  it('systemd-analyze verify: a broken unit is refused; nothing of a multi-file plan is written', () => {
+  it('systemd-analyze verify: a broken unit is refused; nothing of a multi-file plan is written', async () => {
     const root = sandbox({ 'site/a.php': '<?php echo 1;\n' });
     const changes = [
       fileChange('/site/a.php', '<?php echo 1;\n', '<?php echo 2;\n', 0o644, 0o644),
@@ -156,7 +156,7 @@ describe('validation before commit', () => {
     ];
     const hasAnalyze = existsSync('/usr/bin/systemd-analyze') || existsSync('/bin/systemd-analyze');
     if (!hasAnalyze) return;
-    expect(() => applyPlan({ changes, directories: [], identities: {}, notes: [] }, root)).toThrow(/broken\.service fails systemd-analyze verify: .*Invalid section header/);
+    await expect(applyPlan({ changes, directories: [], identities: {}, notes: [] }, root)).rejects.toThrow(/broken\.service fails systemd-analyze verify: .*Invalid section header/);
     expect(readFileSync(at(root, '/site/a.php'), 'utf8')).toBe('<?php echo 1;\n');
     expect(existsSync(at(root, '/etc/systemd/system/broken.service'))).toBe(false);
     expect(existsSync(at(root, '/etc'))).toBe(false); // the directories staging made are gone again (#17 item 12)
@@ -209,10 +209,10 @@ describe('leftovers and foreign writers', () => {
     expect(readdirSync(at(root, MU)).sort()).toEqual([...keep, 'wp-coding-agents-channels.php', 'wp-coding-agents-cli-transport.php'].sort());
   });
 
-  it('a file that changed between planning and applying (a writer ignoring the lock) is not overwritten', () => {
+  it('a file that changed between planning and applying (a writer ignoring the lock) is not overwritten', async () => {
     const root = sandbox({ 'site/a.php': '<?php echo 1;\n' });
     const change = fileChange('/site/a.php', '<?php echo 0;\n', '<?php echo 2;\n', 0o644, 0o644);
-    expect(() => applyPlan({ changes: [change], directories: [], identities: {}, notes: [] }, root)).toThrow(
+    await expect(applyPlan({ changes: [change], directories: [], identities: {}, notes: [] }, root)).rejects.toThrow(
       '/site/a.php changed while bridgectl was planning; nothing was written',
     );
     expect(readFileSync(at(root, '/site/a.php'), 'utf8')).toBe('<?php echo 1;\n');

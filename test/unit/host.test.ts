@@ -126,11 +126,11 @@ describe('nodeHost.readText: what is at the path decides nothing (#17 item 2)', 
     expect(host.readText('/home/opencode/current/.env')).toBe('OWN=1\n');
   });
 
-  it('apply does not read whole a file that grew past the cap after it was planned', () => {
+  it('apply does not read whole a file that grew past the cap after it was planned', async () => {
     const root = sandbox({ 'etc/x.conf': 'old\n' });
     const change = fileChange('/etc/x.conf', 'old\n', 'new\n', 0o644, 0o644);
     truncateSync(at(root, '/etc/x.conf'), MAX_READ_BYTES + 1);
-    expect(() => applyPlan({ changes: [change], directories: [], identities: {}, notes: [] }, root)).toThrow('/etc/x.conf grew while bridgectl was planning; nothing was written');
+    await expect(applyPlan({ changes: [change], directories: [], identities: {}, notes: [] }, root)).rejects.toThrow('/etc/x.conf grew while bridgectl was planning; nothing was written');
   });
 
   it('names the server path when the OS refuses the read', () => {

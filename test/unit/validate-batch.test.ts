@@ -32,7 +32,7 @@ function stage(units: Record<string, string>): StagedFile[] {
   });
 }
 
-const one = (files: StagedFile[], root: string): unknown[] => files.map((f) => validateStaged(f.serverPath, f.file, f.content, root, {}));
+const one = (files: StagedFile[], root: string): Promise<unknown[]> => Promise.all(files.map((f) => validateStaged(f.serverPath, f.file, f.content, root, {})));
 
 const SETS: [string, Record<string, string>][] = [
   ['all good', { 'a.service': unit('/bin/true'), 'b.service': unit('/bin/sh -c true') }],
@@ -44,16 +44,16 @@ const SETS: [string, Record<string, string>][] = [
 ];
 
 describe.each(['/sandbox-root', '/'])('on --root %s', (root) => {
-  itAnalyze.each(SETS)('%s: the same verdicts as one verify per unit', (_what, units) => {
+  itAnalyze.each(SETS)('%s: the same verdicts as one verify per unit', async (_what, units) => {
     const files = stage(units);
-    expect(validateAllStaged(files, root, {})).toEqual(one(files, root));
+    expect(await validateAllStaged(files, root, {})).toEqual(await one(files, root));
   });
 });
 
-itAnalyze('units staged together find each other: no "not found" for a sibling', () => {
+itAnalyze('units staged together find each other: no "not found" for a sibling', async () => {
   const files = stage({ 'a.service': unit('/bin/true', 'Requires=b.service\nAfter=b.service'), 'b.service': unit('/bin/true') });
-  expect(one(files, '/')[0]).toEqual({ warnings: [expect.stringMatching(/Unit b\.service not found/)] });
-  expect(validateAllStaged(files, '/', {})).toEqual([{ warnings: [] }, { warnings: [] }]);
+  expect((await one(files, '/'))[0]).toEqual({ warnings: [expect.stringMatching(/Unit b\.service not found/)] });
+  expect(await validateAllStaged(files, '/', {})).toEqual([{ warnings: [] }, { warnings: [] }]);
 });
 
 describe('with a stand-in systemd-analyze', () => {
@@ -67,34 +67,34 @@ describe('with a stand-in systemd-analyze', () => {
     return { env: { BRIDGECTL_SYSTEMD_ANALYZE: tool }, calls: () => (existsSync(log) ? readFileSync(log, 'utf8').trim().split('\n') : []) };
   }
 
-  it('runs once for all units, every copy carrying its real name', () => {
+  it('runs once for all units, every copy carrying its real name', async () => {
     const tool = fake('exit 0');
     const files = stage({ 'a.service': unit('/bin/true'), 'b.service': unit('/bin/true'), 'c.service': unit('/bin/true') });
-    expect(validateAllStaged(files, '/', tool.env)).toEqual([{ warnings: [] }, { warnings: [] }, { warnings: [] }]);
+    expect(await validateAllStaged(files, '/', tool.env)).toEqual([{ warnings: [] }, { warnings: [] }, { warnings: [] }]);
     const calls = tool.calls();
     expect(calls).toHaveLength(1);
     expect(calls[0]).toMatch(/^verify --man=no \S+\/a\.service \S+\/b\.service \S+\/c\.service$/);
   });
 
-  it('a line that names no single unit sends every unit to a verify of its own', () => {
+  it('a line that names no single unit sends every unit to a verify of its own', async () => {
     const tool = fake('echo "Something about the machine went wrong"; exit 1');
     const files = stage({ 'a.service': unit('/bin/true'), 'b.service': unit('/bin/true') });
-    const results = validateAllStaged(files, '/', tool.env);
+    const results = await validateAllStaged(files, '/', tool.env);
     expect(tool.calls()).toHaveLength(3); // the batch, then one per unit
     expect(results).toEqual(files.map((f) => ({ error: `new content of ${f.serverPath} fails systemd-analyze verify: Something about the machine went wrong`, warnings: [] })));
   });
 
-  it('after a failed batch, only the unit with a real finding is verified again, and its own status decides', () => {
+  it('after a failed batch, only the unit with a real finding is verified again, and its own status decides', async () => {
     // The batch fails (status 1) with a finding for b only; alone, b's verify exits 0: a warning, not an error.
     const tool = fake('for f in "$@"; do :; done; case "$*" in *a.service*) echo "$(echo "$*" | sed "s/.* \\([^ ]*b\\.service\\).*/\\1/"):3: Unknown key"; exit 1;; *) echo "$3:3: Unknown key"; exit 0;; esac');
     const files = stage({ 'a.service': unit('/bin/true'), 'b.service': unit('/bin/true') });
-    const results = validateAllStaged(files, '/', tool.env);
+    const results = await validateAllStaged(files, '/', tool.env);
     expect(tool.calls()).toHaveLength(2);
     expect(results).toEqual([{ warnings: [] }, { warnings: ['systemd-analyze verify /etc/systemd/system/b.service: /etc/systemd/system/b.service:3: Unknown key'] }]);
   });
 
-  it('BRIDGECTL_SYSTEMD_ANALYZE=none checks nothing and runs nothing', () => {
+  it('BRIDGECTL_SYSTEMD_ANALYZE=none checks nothing and runs nothing', async () => {
     const files = stage({ 'a.service': 'not a unit', 'b.service': 'not one either' });
-    expect(validateAllStaged(files, '/', { BRIDGECTL_SYSTEMD_ANALYZE: 'none' })).toEqual([{ warnings: [] }, { warnings: [] }]);
+    expect(await validateAllStaged(files, '/', { BRIDGECTL_SYSTEMD_ANALYZE: 'none' })).toEqual([{ warnings: [] }, { warnings: [] }]);
   });
 });

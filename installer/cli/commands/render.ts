@@ -83,7 +83,7 @@ export function flagsHost(options: RenderCommandOptions, init: InitSystem): Fact
 }
 
 /** render: identity from flags alone; the target is neither read nor written. */
-function runRender({ args, io }: CommandContext): number {
+async function runRender({ args, io }: CommandContext): Promise<number> {
   const secrets = secretFlags(args);
   const options = {
     bridges: args.bridge ?? [],
@@ -99,7 +99,7 @@ function runRender({ args, io }: CommandContext): number {
   const plan = planRender(options);
   const site = Object.values(plan.identities)[0]?.site;
   const out = args.out === undefined ? undefined : path.resolve(args.out);
-  if (out !== undefined && !args.dryRun) applyPlan(plan, out);
+  if (out !== undefined && !args.dryRun) await applyPlan(plan, out);
   if (args.json) {
     io.stdout(formatJson({ command: 'render', exitCode: ExitCode.ok, dryRun: true, ...(site ? { site } : {}), plan, owners: false }));
   } else if (!args.quiet) {
