@@ -21,6 +21,11 @@ const dataDirDefaults = bridges.filter((b) => b.dataDir.env !== undefined);
 const curlBridges = bridges.filter((b) => b.channelBinary === 'curl').map((b) => b.id);
 const secretLabels = bridges.flatMap((b) => (b.secret ? [b.secret.label] : []));
 
+/** --dry-run: on every command that may write (parser.ts adds it), and render, whose --out writes. */
+export const dryRunOption: OptionSet = {
+  options: { 'dry-run': { type: 'boolean', default: false, describe: 'Print a unified diff of what would change; write nothing' } },
+};
+
 export const siteOption: OptionSet = {
   options: { site: string('WordPress root (the directory holding wp-content); env SITE_PATH') },
 };

@@ -7,6 +7,7 @@ import yargs, { type Argv } from 'yargs';
 import { UsageError } from '../model/errors.js';
 import { VERSION } from '../lib/version.js';
 import { commands, COMMANDS } from './commands/index.js';
+import { dryRunOption } from './options.js';
 import { safetyOptions } from './safety.js';
 import { commandName, type CommandSpec, type OptionSet } from './types.js';
 
@@ -19,7 +20,6 @@ const globalOptions: OptionSet = {
       describe: 'Resolve every path bridgectl reads or writes under DIR (paths written into files stay as the server sees them)',
       requiresArg: true,
     },
-    'dry-run': { type: 'boolean', default: false, describe: 'Print a unified diff of what would change; write nothing' },
     json: { type: 'boolean', default: false, describe: 'Print one JSON document on stdout, nothing else (schema: docs/json.md)' },
     quiet: { alias: 'q', type: 'boolean', default: false, describe: 'Print nothing but errors (doctor: failed checks only)' },
   },
@@ -34,11 +34,25 @@ function withOptionSets<T>(y: Argv<T>, sets: readonly OptionSet[]): Argv<T> {
   return out;
 }
 
+/**
+ * The shared sets that apply to a command, after its own: --dry-run and the
+ * write-safety options only where something may be written (a command that
+ * writes elsewhere, render --out, lists --dry-run itself); --root, --json,
+ * --quiet everywhere.
+ */
+export function sharedSets(spec: CommandSpec): OptionSet[] {
+  return [...writeSets(spec), globalOptions];
+}
+
+function writeSets(spec: CommandSpec): OptionSet[] {
+  return spec.writes && spec.subcommands === undefined ? [dryRunOption, safetyOptions] : [];
+}
+
 /** A command's builder: positionals, options, subcommands, examples, epilogue, in the order help shows them. */
 function build<T>(y: Argv<T>, spec: CommandSpec): Argv<T> {
   let out = y;
   for (const [name, options] of Object.entries(spec.positionals ?? {})) out = out.positional(name, options);
-  out = withOptionSets(out, spec.options);
+  out = withOptionSets(out, [...spec.options, ...writeSets(spec)]);
   for (const sub of spec.subcommands ?? []) out = out.command(sub.command, sub.describe, (c) => build(c, sub));
   if (spec.demandSubcommand !== undefined) out = out.demandCommand(1, spec.demandSubcommand);
   for (const [example, meaning] of spec.examples ?? []) out = out.example(example, meaning);
@@ -90,7 +104,7 @@ export function locateCommand(argv: readonly string[]): Located | undefined {
 
 /** How many words each option name (and alias) takes after it, from every option set in the registry. */
 const VALUES: ReadonlyMap<string, 'one' | 'many'> = new Map(
-  [globalOptions, safetyOptions, ...allCommands(commands).flatMap((c) => c.options)].flatMap((set) =>
+  [globalOptions, dryRunOption, safetyOptions, ...allCommands(commands).flatMap((c) => c.options)].flatMap((set) =>
     Object.entries(set.options).flatMap(([name, o]) => {
       if (o.type === 'boolean' || o.type === 'count') return [];
       const values = o.array === true || o.type === 'array' ? 'many' : 'one';
@@ -118,7 +132,7 @@ export function buildParser(argv: string[]): { parser: Argv; located?: Located }
   if (located === undefined || located.spec.duringParse) return { parser: fullParser(argv) };
   const { spec, words } = located;
   const usage = [...words, ...Object.keys(spec.positionals ?? {}).map((name) => `<${name}>`)].join(' ');
-  let parser = withOptionSets(yargs(located.rest).scriptName('bridgectl').usage(`$0 ${usage} [options]\n\n${spec.describe}`), [...located.options, globalOptions, safetyOptions]);
+  let parser = withOptionSets(yargs(located.rest).scriptName('bridgectl').usage(`$0 ${usage} [options]\n\n${spec.describe}`), [...located.options, ...sharedSets(spec)]);
   for (const [example, meaning] of spec.examples ?? []) parser = parser.example(example, meaning);
   if (spec.epilogue !== undefined) parser = parser.epilogue(spec.epilogue);
   // Only options are yargs' to check: positionals are checked against the command's own (positionalsOf).
@@ -136,7 +150,7 @@ export function positionalsOf(spec: CommandSpec, words: string[], given: readonl
 }
 
 function fullParser(argv: string[]): Argv {
-  let parser = withOptionSets(yargs(argv), [globalOptions, safetyOptions])
+  let parser = withOptionSets(yargs(argv), [globalOptions])
     .scriptName('bridgectl')
     .usage('$0 <command> [options]\n\nInstall and upgrade the WordPress mu-plugin config that lets a site dispatch messages to chat-bridge CLIs.');
   for (const spec of commands) {
@@ -157,6 +171,7 @@ function fullParser(argv: string[]): Argv {
 function finish(parser: Argv): Argv {
   return parser
     .version(VERSION)
+    .alias('version', 'v')
     .help()
     .alias('help', 'h')
     .wrap(null)

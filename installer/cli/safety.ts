@@ -16,7 +16,7 @@ interface SafetyIo {
   fault?: ApplyOptions['fault'];
 }
 
-/** The write-safety options every command takes (they show in help and are accepted even where nothing is written). */
+/** The write-safety options: only commands that may write take them (parser.ts adds them after the command's own). */
 export const safetyOptions: OptionSet = {
   options: {
     'lock-timeout': {

@@ -9,7 +9,7 @@ import type { InitSystem } from '../../model/service.js';
 import { applyPlan } from '../../apply/apply.js';
 import { formatJson, formatListing } from '../../report/report.js';
 import { parseBinaries } from '../flags.js';
-import { bridgeOption, renderIdentityOptions, secretFlags } from '../options.js';
+import { bridgeOption, dryRunOption, renderIdentityOptions, secretFlags } from '../options.js';
 import type { CommandContext, CommandSpec } from '../types.js';
 
 export interface RenderCommandOptions {
@@ -117,6 +117,7 @@ export const renderCommand: CommandSpec = {
     bridgeOption,
     renderIdentityOptions,
     { options: { out: { type: 'string', describe: 'Write the files under DIR at their server paths instead of listing them', requiresArg: true } } },
+    dryRunOption,
   ],
   examples: [
     ['$0 render --bridge kimaki --site /var/www/html --service-user opencode --binary /usr/local/bin/kimaki', "list each file after a '==> PATH <==' header"],
