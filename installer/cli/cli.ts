@@ -17,7 +17,9 @@ import { formatJson } from '../report/report.js';
 import { colorWanted, makeStyle } from '../report/style.js';
 import { COMMANDS, findCommand } from './commands/index.js';
 import { pick } from './flags.js';
-import { buildParser, positionalsOf } from './parser.js';
+import { buildParser, commandWords, positionalsOf } from './parser.js';
+import { rewriteHabits } from './habits.js';
+import { completionShell } from './commands/completion.js';
 import type { CommandSpec, Io, Parsed } from './types.js';
 
 export type { Io } from './types.js';
@@ -36,9 +38,11 @@ export async function main(rawArgv: string[], io: Io): Promise<number> {
   const command = rawArgv.find((a) => COMMANDS.includes(a)) ?? '';
   let parsed: Parsed;
   let output = '';
-  const argv = guardQuotes(rawArgv);
+  const argv = rewriteHabits(guardQuotes(rawArgv));
+  let restoreShell = (): void => {};
   try {
     refuseInvalidUtf8(rawArgv, io.env, ENV_READ, io.raw);
+    restoreShell = completionShell(argv);
     const { parser, located } = buildParser(argv);
     const args = (await parser.parseAsync(located?.rest ?? argv, {}, (_err, _args, text) => {
       output = text;
@@ -46,7 +50,9 @@ export async function main(rawArgv: string[], io: Io): Promise<number> {
     // A command's own parser took its words out of argv; the rest of bridgectl reads them in `_`.
     parsed = located && !output ? { ...args, ...positionalsOf(located.spec, located.words, args._), _: located.words } : args;
   } catch (err) {
-    return reportError(err, io, json ? command : undefined);
+    return reportError(err, io, json ? command : undefined, '/', argv);
+  } finally {
+    restoreShell();
   }
   if (output) {
     // --help, --version or completion: yargs produced the text, we print it.
@@ -79,7 +85,7 @@ function planMutation(spec: CommandSpec, args: Parsed, identity: IdentityFlags, 
   return spec.plan(args, identity, host);
 }
 
-function reportError(caught: unknown, io: Io, jsonCommand?: string, root = '/'): number {
+function reportError(caught: unknown, io: Io, jsonCommand?: string, root = '/', argv: readonly string[] = []): number {
   const sys = caught as NodeJS.ErrnoException | null | undefined;
   // An OS refusal (EACCES, EROFS, ENOSPC…) is the operator's to fix, not a bug: one line naming the
   // server path (never a sandbox's host path or a temp file's name).
@@ -95,10 +101,17 @@ function reportError(caught: unknown, io: Io, jsonCommand?: string, root = '/'):
   if (err instanceof UserError) {
     io.stderr(`bridgectl: ${oneLine(err.message)}\n`);
     if (err.hint) io.stderr(`  fix: ${oneLine(err.hint)}\n`);
-    if (err instanceof UsageError) io.stderr("  see 'bridgectl --help'\n");
+    // A usage error without a fix of its own points at the help of the command it was for.
+    if (err instanceof UsageError && !err.hint) io.stderr(`  see '${helpFor(argv)}'\n`);
     return code;
   }
   const stack = err instanceof Error ? (err.stack ?? err.message) : String(err);
   io.stderr(`bridgectl: internal error — please report this with the command you ran\n${stack}\n`);
   return ExitCode.failure;
+}
+
+/** `bridgectl channel set --help` for a run that named channel set; `bridgectl --help` when it named no command. */
+function helpFor(argv: readonly string[]): string {
+  const words = commandWords(argv);
+  return ['bridgectl', ...words, '--help'].join(' ');
 }

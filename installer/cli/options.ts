@@ -10,6 +10,7 @@ import type { SecretSpec } from '../model/bridge.js';
 import { DISPATCH_MODES } from '../plan/sudo-hop.js';
 import { INIT_SYSTEMS } from '../render/units.js';
 import type { OptionSet } from './types.js';
+import { UsageError } from '../model/errors.js';
 
 /** The bridges' secrets, each with the yargs key its flag parses to (--telegram-token: 'telegram-token'). */
 export const SECRETS: readonly { spec: SecretSpec; key: string }[] = bridges.flatMap((b) => (b.secret ? [{ spec: b.secret, key: b.secret.flag.replace(/^--/, '') }] : []));
@@ -25,6 +26,25 @@ const secretLabels = bridges.flatMap((b) => (b.secret ? [b.secret.label] : []));
 export const dryRunOption: OptionSet = {
   options: { 'dry-run': { type: 'boolean', default: false, describe: 'Print a unified diff of what would change; write nothing' } },
 };
+
+/**
+ * A number of seconds, 0 or more, refused while parsing with the option's
+ * name and the word typed (yargs alone turns "abc" into NaN).
+ */
+export function seconds(flag: string, describe: string, fallback: number, whole = false): Options {
+  return {
+    type: 'number',
+    default: fallback,
+    describe,
+    requiresArg: true,
+    coerce: (value: unknown) => {
+      const n = typeof value === 'number' ? value : Number(value);
+      if (Number.isFinite(n) && n >= 0 && (!whole || Number.isSafeInteger(n))) return n;
+      const got = typeof value === 'number' && Number.isNaN(value) ? 'not a number' : `got ${String(value)}`;
+      throw new UsageError(`--${flag} takes a${whole ? ' whole' : ''} number of seconds, 0 or more (${got})`, `e.g. --${flag} ${fallback}`);
+    },
+  };
+}
 
 export const siteOption: OptionSet = {
   options: { site: string('WordPress root (the directory holding wp-content); env SITE_PATH') },

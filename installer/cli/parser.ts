@@ -7,6 +7,7 @@ import yargs, { type Argv } from 'yargs';
 import { UsageError } from '../model/errors.js';
 import { VERSION } from '../lib/version.js';
 import { commands, COMMANDS } from './commands/index.js';
+import { dashValue } from './habits.js';
 import { dryRunOption } from './options.js';
 import { safetyOptions } from './safety.js';
 import { commandName, type CommandSpec, type OptionSet } from './types.js';
@@ -77,6 +78,17 @@ export interface Located {
  * Only a command that runs (no subcommands of its own) is located.
  */
 export function locateCommand(argv: readonly string[]): Located | undefined {
+  const { spec, options, words, at, complete } = walk(argv);
+  if (!complete || spec === undefined || spec.subcommands !== undefined) return undefined;
+  return { spec, options, words, rest: argv.filter((_, i) => !at.includes(i)) };
+}
+
+/** The command words argv names, as far as they name one (`channel` for `channel sett`); none for no command. */
+export function commandWords(argv: readonly string[]): string[] {
+  return walk(argv).words;
+}
+
+function walk(argv: readonly string[]): { spec?: CommandSpec; options: OptionSet[]; words: string[]; at: number[]; complete: boolean } {
   const words: string[] = [];
   const at: number[] = [];
   let among: readonly CommandSpec[] | undefined = commands;
@@ -91,15 +103,15 @@ export function locateCommand(argv: readonly string[]): Located | undefined {
       else if (values === 'many') while (i + 1 < argv.length && !(argv[i + 1] as string).startsWith('-')) i++;
       continue;
     }
-    spec = among.find((c) => commandName(c) === word);
-    if (spec === undefined) return undefined;
+    const next: CommandSpec | undefined = among.find((c) => commandName(c) === word);
+    if (next === undefined) return { ...(spec ? { spec } : {}), options, words, at, complete: false };
+    spec = next;
     words.push(word);
     at.push(i);
-    options.unshift(...spec.options);
-    among = spec.subcommands;
+    options.unshift(...next.options);
+    among = next.subcommands;
   }
-  if (spec === undefined || spec.subcommands !== undefined) return undefined;
-  return { spec, options, words, rest: argv.filter((_, i) => !at.includes(i)) };
+  return { ...(spec ? { spec } : {}), options, words, at, complete: true };
 }
 
 /** How many words each option name (and alias) takes after it, from every option set in the registry. */
@@ -127,6 +139,8 @@ function allCommands(specs: readonly CommandSpec[]): CommandSpec[] {
  * the full parser, whose errors and help name every command.
  */
 export function buildParser(argv: string[]): { parser: Argv; located?: Located } {
+  const dashed = dashValue(argv, (name) => VALUES.has(name));
+  if (dashed !== undefined) throw new UsageError(dashed.message, dashed.hint);
   const located = locateCommand(argv);
   // completion prints yargs' own script while parsing: the full parser has it.
   if (located === undefined || located.spec.duringParse) return { parser: fullParser(argv) };
@@ -178,6 +192,8 @@ function finish(parser: Argv): Argv {
     .exitProcess(false)
     .fail((message, err) => {
       // yargs' own parse errors (YError: an option without its value) are the operator's mistake, not a bug.
+      // A coerce function's refusal (options.ts seconds) is already worded for the operator.
+      if (err instanceof UsageError) throw err;
       if (err && err.name !== 'YError') throw err;
       throw new UsageError(usageMessage(err?.message ?? message));
     });
@@ -186,5 +202,6 @@ function finish(parser: Argv): Argv {
 /** yargs' wording, said as the option the operator typed. */
 function usageMessage(message: string): string {
   const missing = /^Not enough arguments following: (.+)$/.exec(message)?.[1];
-  return missing === undefined ? message : `${missing.length === 1 ? '-' : '--'}${missing} needs a value`;
+  // yargs puts a demanded option's own message on a second line: the error stays one line.
+  return missing === undefined ? message.split('\n').join('; ') : `${missing.length === 1 ? '-' : '--'}${missing} needs a value`;
 }

@@ -9,6 +9,7 @@ import { UsageError } from '../model/errors.js';
 import { DEFAULT_LOCK_TIMEOUT, withLock } from '../apply/lock.js';
 import { commandWrites } from './commands/index.js';
 import type { OptionSet, SafetyArgs } from './types.js';
+import { seconds } from './options.js';
 
 interface SafetyIo {
   stderr(text: string): void;
@@ -19,12 +20,7 @@ interface SafetyIo {
 /** The write-safety options: only commands that may write take them (parser.ts adds them after the command's own). */
 export const safetyOptions: OptionSet = {
   options: {
-    'lock-timeout': {
-      type: 'number',
-      default: DEFAULT_LOCK_TIMEOUT,
-      describe: 'Seconds to wait for another bridgectl run holding the host lock (flock on /run/bridgectl); 0 = fail at once',
-      requiresArg: true,
-    },
+    'lock-timeout': seconds('lock-timeout', 'Seconds to wait for another bridgectl run holding the host lock (flock on /run/bridgectl); 0 = fail at once', DEFAULT_LOCK_TIMEOUT),
     backup: { type: 'boolean', default: false, describe: 'Keep the previous version of each changed file beside it as .<name>.<UTC time>.bridgectl-bak (0600)' },
     'allow-symlinked-dirs': {
       type: 'boolean',

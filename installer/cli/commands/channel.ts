@@ -20,7 +20,7 @@ import { JSON_SCHEMA_VERSION, redact } from '../../report/report.js';
 import { VERSION } from '../../lib/version.js';
 import { CONTROL_CHARACTER } from '../../lib/php.js';
 import { shellQuote } from '../../lib/shell.js';
-import { siteOption } from '../options.js';
+import { seconds, siteOption } from '../options.js';
 import type { CommandSpec } from '../types.js';
 
 export interface ChannelSetOptions {
@@ -196,7 +196,7 @@ const channelSet: CommandSpec = {
         arg: { type: 'string', array: true, default: [], describe: 'Argument, repeatable; {recipient} and {message} are substituted' },
         env: { type: 'string', array: true, default: [], describe: 'K=V pinned for the child, repeatable' },
         detach: { type: 'boolean', default: true, describe: 'Run detached; --no-detach waits for the exit status' },
-        timeout: { type: 'number', default: 600, describe: 'Seconds before the transport gives up' },
+        timeout: seconds('timeout', 'Seconds before the transport gives up', 600, true),
         ...reloadPhpFpm,
       },
     },
