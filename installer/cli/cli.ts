@@ -15,7 +15,7 @@ import { type Plan } from '../model/plan.js';
 import { checkLockTimeout } from './safety.js';
 import { formatJson } from '../report/report.js';
 import { colorWanted, makeStyle } from '../report/style.js';
-import { COMMANDS, findCommand } from './commands/index.js';
+import { findCommand } from './commands/index.js';
 import { pick } from './flags.js';
 import { buildParser, commandWords, positionalsOf } from './parser.js';
 import { rewriteHabits } from './habits.js';
@@ -35,7 +35,8 @@ const ENV_READ = [
 export async function main(rawArgv: string[], io: Io): Promise<number> {
   // Known before parsing, so even a usage error keeps --json's promise of one document on stdout.
   const json = rawArgv.includes('--json');
-  const command = rawArgv.find((a) => COMMANDS.includes(a)) ?? '';
+  // One rule for --json's `command`: the words that name it ("install", "channel set"), "" for none.
+  const command = commandWords(rawArgv).join(' ');
   let parsed: Parsed;
   let output = '';
   const argv = rewriteHabits(guardQuotes(rawArgv));
@@ -60,7 +61,7 @@ export async function main(rawArgv: string[], io: Io): Promise<number> {
     return ExitCode.ok;
   }
   try {
-    return await runCommand(String(parsed._[0]), parsed, io);
+    return await runCommand(parsed._.map(String).join(' '), parsed, io);
   } catch (err) {
     return reportError(err, io, json ? command : undefined, path.resolve(parsed.root ?? '/'));
   }
@@ -95,7 +96,7 @@ function reportError(caught: unknown, io: Io, jsonCommand?: string, root = '/', 
       : caught;
   const code = err instanceof IncompleteError ? ExitCode.incomplete : ExitCode.failure;
   if (jsonCommand !== undefined) {
-    const error = err instanceof UserError ? { message: oneLine(err.message), ...(err.hint ? { fix: oneLine(err.hint) } : {}) } : { message: err instanceof Error ? err.message : String(err) };
+    const error = err instanceof UserError ? { message: err.message, ...(err.hint ? { fix: err.hint } : {}) } : { message: err instanceof Error ? err.message : String(err) };
     io.stdout(formatJson({ command: jsonCommand, exitCode: code, dryRun: true, error }));
   }
   if (err instanceof UserError) {

@@ -18,7 +18,7 @@ import type { Facts } from '../model/facts.js';
 import type { IdentityFlags } from '../model/identity.js';
 import type { Plan } from '../model/plan.js';
 import { hasChanges } from '../plan/changes.js';
-import { formatHuman, formatJson } from '../report/report.js';
+import { formatHuman, formatJson, redact, summaryLine } from '../report/report.js';
 import type { Style } from '../report/style.js';
 import { applyOptions, underLock } from './safety.js';
 import type { SafetyArgs } from './types.js';
@@ -107,6 +107,8 @@ function report(command: string, args: MutationArgs, io: MutationIo, style: Styl
   if (!args.quiet) {
     for (const line of reload?.ran ?? []) io.stderr(`ran: ${line}\n`);
     for (const note of serviceNotes) io.stderr(`note: ${note}\n`);
+    // Human output lists the plan's notes on stdout with the files; --json keeps them in the document and says them on stderr too.
+    if (args.json) for (const note of plan.notes) io.stderr(redact(`note: ${note}\n`, plan.secrets));
   }
   const failed = (reload?.failed && reloadFailure(reload.failed)) || fpm?.failed;
   const code = failed ? ExitCode.failure : ExitCode.ok;
@@ -114,7 +116,7 @@ function report(command: string, args: MutationArgs, io: MutationIo, style: Styl
     const reported = { ...plan, notes: [...plan.notes, ...serviceNotes] };
     io.stdout(formatJson({ command, exitCode: code, dryRun: args.dryRun, site, plan: reported, ...(failed ? { error: failed } : {}) }));
   } else if (!args.quiet) {
-    io.stdout(formatHuman(plan, { command, dryRun: args.dryRun, style }));
+    io.stdout(formatHuman(plan, { command, dryRun: args.dryRun, style }) + summaryLine(plan, args.dryRun));
   }
   if (failed) {
     io.stderr(`bridgectl: ${failed.message}\n  fix: ${failed.fix}\n`);

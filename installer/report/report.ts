@@ -12,6 +12,7 @@ import type { FileChange, FileStatus, Plan } from '../model/plan.js';
 import { makeStyle, paintDiff, type Style } from './style.js';
 import type { WebUser } from '../model/web-user.js';
 import { VERSION } from '../lib/version.js';
+import { oneLine } from '../model/errors.js';
 
 /** Bump when the JSON shape changes incompatibly (a key renamed, removed or retyped); adding keys does not. */
 export const JSON_SCHEMA_VERSION = 1;
@@ -36,6 +37,34 @@ export function formatHuman(plan: Plan, options: ReportOptions): string {
     text += 'dry run: nothing was written\n';
   }
   return redact(text, plan.secrets);
+}
+
+/** Files per status, every status present: --json's `counts` and the summary line. */
+export type Counts = Record<FileStatus, number>;
+
+export function countFiles(plan: Plan | undefined): Counts {
+  const counts: Counts = { create: 0, update: 0, unchanged: 0, remove: 0 };
+  for (const c of plan?.changes ?? []) counts[c.status] += 1;
+  return counts;
+}
+
+/** Whether the plan changes anything (a file not unchanged, or a directory to create): --json's `changed`. */
+export function planChanges(plan: Plan | undefined): boolean {
+  return plan !== undefined && (plan.directories.length > 0 || plan.changes.some((c) => c.status !== 'unchanged'));
+}
+
+/**
+ * The last line of install, upgrade, uninstall and channel set/remove, in
+ * files: "3 changed (2 created, 1 updated), 4 unchanged", "would change" on a
+ * dry run, and the directories it creates after them.
+ */
+export function summaryLine(plan: Plan, dryRun: boolean): string {
+  const n = countFiles(plan);
+  const changed = n.create + n.update + n.remove;
+  const parts = [[n.create, 'created'], [n.update, 'updated'], [n.remove, 'removed']].filter(([k]) => k !== 0).map(([k, what]) => `${k} ${what}`);
+  const dirs = plan.directories.length;
+  const made = dirs === 0 ? '' : `, ${dirs} director${dirs === 1 ? 'y' : 'ies'} ${dryRun ? 'to create' : 'created'}`;
+  return `${changed} ${dryRun ? 'would change' : 'changed'}${parts.length > 0 ? ` (${parts.join(', ')})` : ''}, ${n.unchanged} unchanged${made}\n`;
 }
 
 /**
@@ -143,6 +172,10 @@ export interface JsonDocument {
   command: string;
   exitCode: number;
   dryRun: boolean;
+  /** Whether the run changed something under --root (with dryRun: would have); false when it failed before planning. */
+  changed: boolean;
+  /** The files by status. */
+  counts: Counts;
   site: string | null;
   error: { message: string; fix: string | null } | null;
   identities: Record<string, JsonIdentity>;
@@ -176,8 +209,10 @@ export function jsonDocument(input: JsonInput): JsonDocument {
     command: input.command,
     exitCode: input.exitCode,
     dryRun: input.dryRun,
+    changed: planChanges(plan),
+    counts: countFiles(plan),
     site: input.site ?? null,
-    error: input.error ? { message: input.error.message, fix: input.error.fix ?? null } : null,
+    error: input.error ? { message: oneLine(input.error.message), fix: input.error.fix === undefined ? null : oneLine(input.error.fix) } : null,
     identities: Object.fromEntries(Object.entries(plan?.identities ?? {}).map(([id, identity]) => [id, jsonIdentity(identity, owners)])),
     notes: plan?.notes ?? [],
     directories: (plan?.directories ?? []).map((d) => ({ path: d.path, status: 'create', mode: formatMode(d.mode), uid: d.uid, gid: d.gid })),

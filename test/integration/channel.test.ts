@@ -71,7 +71,7 @@ describe('channel set / remove / list', () => {
     [['channel', 'remove', 'telegram'], /channel 'telegram' belongs to the telegram bridge/],
     [['channel', 'set', 'x', '--command', 'curl'], /--command must be an absolute path/],
     [['channel', 'set', 'x', '--command', '/bin/true', '--env', 'NOEQUALS'], /--env "NOEQUALS": expected NAME=VALUE/],
-    [['channel', 'set', 'x', '--command', '/bin/true', '--timeout', '1.5'], /--timeout must be a whole number/],
+    [['channel', 'set', 'x', '--command', '/bin/true', '--timeout', '1.5'], /--timeout takes a whole number of seconds, 0 or more \(got 1\.5\)/],
     [['channel', 'set', 'x'], /name the executable with --command/],
   ])('refuses %j', async (argv, message) => {
     const root = bridgeSandbox();

@@ -20,7 +20,6 @@ describe('an option without its value (#17 item 9)', () => {
     [['install', '--bridge', 'kimaki', '--site'], '--site'],
     [['install', '--bridge', 'kimaki', '--site', SITE, '--service-user', 'opencode', '--root'], '--root'],
     [[...INSTALL, '--lock-timeout'], '--lock-timeout'],
-    [[...INSTALL, '--web-user', '-x'], '--web-user'],
     [[...INSTALL, '--binary'], '--binary'],
     [['upgrade', '--site', SITE, '--data-dir'], '--data-dir'],
   ])('%j: one line naming %s, exit 1, nothing written', async (argv, option) => {
@@ -29,7 +28,17 @@ describe('an option without its value (#17 item 9)', () => {
     const withRoot = argv.includes('--root') ? argv : ['--root', root, ...argv];
     const r = await runMain(withRoot);
     expect(r.code).toBe(1);
-    expect(r.stderr).toBe(`bridgectl: ${option} needs a value\n  see 'bridgectl --help'\n`);
+    // The see-help line names the command's own help (#19 item 6).
+    expect(r.stderr).toBe(`bridgectl: ${option} needs a value\n  see 'bridgectl ${argv[0]} --help'\n`);
+    expect(entries(root)).toEqual(before);
+  });
+
+  it('a value starting with a dash: the --opt=-x spelling, not a see-help line (#19 item 6)', async () => {
+    const root = serverSandbox();
+    const before = entries(root);
+    const r = await runMain(['--root', root, ...INSTALL, '--web-user', '-x']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toBe("bridgectl: --web-user needs a value, and -x was taken for an option\n  fix: a value that starts with a dash goes after '=': --web-user=-x\n");
     expect(entries(root)).toEqual(before);
   });
 });

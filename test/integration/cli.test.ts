@@ -113,7 +113,8 @@ describe('upgrade', () => {
     await new Promise((r) => setTimeout(r, 20));
     const r = await runMain(['upgrade', '--site', SITE, '--root', root]);
     expect(r.code).toBe(0);
-    expect(r.stdout).toBe(`unchanged ${CHANNELS}\nunchanged ${TRANSPORT}\nunchanged ${UNIT}\n`);
+    // The summary line closes it (#19 item 7).
+    expect(r.stdout).toBe(`unchanged ${CHANNELS}\nunchanged ${TRANSPORT}\nunchanged ${UNIT}\n0 changed, 3 unchanged\n`);
     expect(files.map((f) => [readFileSync(f, 'latin1'), statSync(f).mtimeMs])).toEqual(before);
   });
 

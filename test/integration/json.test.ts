@@ -9,13 +9,13 @@ import type { ServiceEnv } from '../../installer/apply/services.js';
 import { runnerOf } from '../../installer/process/run.js';
 import { runBin, runMain, type RunResult } from '../helpers/cli.js';
 import { exited } from '../helpers/runner.js';
-import { DOCUMENT, keyNames, shapeErrors } from '../helpers/json-shape.js';
+import { keyNames, schemaErrors } from '../helpers/json-shape.js';
 import { at, CHANNELS, serverSandbox, SITE } from '../helpers/sandbox.js';
 
 function oneDocument(r: RunResult): Record<string, unknown> {
   expect(r.stdout.endsWith('}\n')).toBe(true);
   const doc = JSON.parse(r.stdout) as Record<string, unknown>; // throws on anything but one document
-  expect(shapeErrors(doc, DOCUMENT)).toEqual([]);
+  expect(schemaErrors(doc)).toEqual([]);
   expect(doc.exitCode).toBe(r.code);
   return doc;
 }
@@ -151,6 +151,8 @@ describe('the JSON schema is pinned', () => {
       'command',
       'exitCode',
       'dryRun',
+      'changed',
+      'counts',
       'site',
       'error',
       'identities',
@@ -164,7 +166,7 @@ describe('the JSON schema is pinned', () => {
 
   it('docs/json.md documents every key', () => {
     const doc = readFileSync('docs/json.md', 'utf8');
-    const missing = [...new Set(keyNames(DOCUMENT))].filter((k) => !doc.includes(`\`${k}\``));
+    const missing = [...new Set(keyNames())].filter((k) => !doc.includes(`\`${k}\``));
     expect(missing).toEqual([]);
     expect(doc).toContain(`"version": ${JSON_SCHEMA_VERSION}`);
   });

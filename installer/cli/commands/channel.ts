@@ -112,6 +112,8 @@ export function formatChannelList(listing: ChannelListing, json: boolean): strin
       version: JSON_SCHEMA_VERSION,
       bridgectl: VERSION,
       command: 'channel list',
+      exitCode: ExitCode.ok,
+      error: null,
       file: listing.file,
       exists: listing.exists,
       channels: listing.channels.map((c) => ({

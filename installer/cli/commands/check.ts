@@ -4,7 +4,7 @@ import type { FileChange, Plan } from '../../model/plan.js';
 import { planUpgrade, type UpgradeOptions } from './upgrade.js';
 import { resolveSite } from '../../identity/identity.js';
 import { ExitCode } from '../../model/errors.js';
-import { formatCheck, formatJson } from '../../report/report.js';
+import { formatCheck, formatJson, redact } from '../../report/report.js';
 import { prefetchFor } from '../prefetch.js';
 import { identityOptions } from '../options.js';
 import type { CommandContext, CommandSpec } from '../types.js';
@@ -36,10 +36,11 @@ function runCheck({ args, io, style, identity, host }: CommandContext): number {
   const site = located.value;
   const { plan, drift } = gather(live, (facts) => checkSite(identity, facts), { from: located.snapshot, prefetch: prefetchFor(site) }).value;
   const code = drift.length ? ExitCode.drift : ExitCode.ok;
+  // Notes go to stderr with --json too (docs/json.md): the document holds them as well.
+  if (!args.quiet) for (const note of plan.notes) io.stderr(redact(`note: ${note}\n`, plan.secrets));
   if (args.json) {
     io.stdout(formatJson({ command: 'check', exitCode: code, dryRun: true, site, plan }));
   } else if (!args.quiet) {
-    for (const note of plan.notes) io.stderr(`note: ${note}\n`);
     io.stdout(formatCheck(drift, plan.changes.length, style, plan.secrets));
   }
   return code;

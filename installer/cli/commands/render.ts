@@ -7,7 +7,7 @@ import type { IdentityFlags } from '../../model/identity.js';
 import type { Plan } from '../../model/plan.js';
 import type { InitSystem } from '../../model/service.js';
 import { applyPlan } from '../../apply/apply.js';
-import { formatJson, formatListing } from '../../report/report.js';
+import { formatJson, formatListing, redact } from '../../report/report.js';
 import { parseBinaries } from '../flags.js';
 import { bridgeOption, dryRunOption, renderIdentityOptions, secretFlags } from '../options.js';
 import type { CommandContext, CommandSpec } from '../types.js';
@@ -100,10 +100,11 @@ async function runRender({ args, io }: CommandContext): Promise<number> {
   const site = Object.values(plan.identities)[0]?.site;
   const out = args.out === undefined ? undefined : path.resolve(args.out);
   if (out !== undefined && !args.dryRun) await applyPlan(plan, out);
+  // Notes go to stderr with --json too (docs/json.md): the document holds them as well.
+  if (!args.quiet) for (const note of plan.notes) io.stderr(redact(`note: ${note}\n`, plan.secrets));
   if (args.json) {
     io.stdout(formatJson({ command: 'render', exitCode: ExitCode.ok, dryRun: true, ...(site ? { site } : {}), plan, owners: false }));
   } else if (!args.quiet) {
-    for (const note of plan.notes) io.stderr(`note: ${note}\n`);
     if (out === undefined) io.stdout(formatListing(plan));
     else io.stdout(plan.changes.map((c) => `${args.dryRun ? 'would write' : 'wrote'} ${path.join(out, c.path)}\n`).join(''));
   }

@@ -1,0 +1,37 @@
+/** The argv rewriting behind `help <command>` and `version`, and the dash-value refusal (#19 item 6). */
+import { dashValue, rewriteHabits } from '../../../installer/cli/habits.js';
+
+describe('rewriteHabits', () => {
+  it.each([
+    [['help'], ['--help']],
+    [['help', 'install'], ['install', '--help']],
+    [['help', 'channel', 'set'], ['channel', 'set', '--help']],
+    [['--root', '/x', 'help', 'doctor'], ['--root', '/x', 'doctor', '--help']],
+    [['version'], ['--version']],
+    [['install', 'help'], ['install', 'help']],
+    [['version', 'extra'], ['version', 'extra']],
+    [['--', 'help'], ['--', 'help']],
+    [['install', '--site', '/x'], ['install', '--site', '/x']],
+  ])('%j -> %j', (argv, want) => {
+    expect(rewriteHabits(argv)).toEqual(want);
+  });
+});
+
+describe('dashValue', () => {
+  const takes = (name: string): boolean => ['arg', 'site', 'lock-timeout'].includes(name);
+  it('names the option and the spelling that works', () => {
+    expect(dashValue(['channel', 'set', 'x', '--arg', '-v'], takes)).toEqual({
+      message: '--arg needs a value, and -v was taken for an option',
+      hint: "a value that starts with a dash goes after '=': --arg=-v",
+    });
+  });
+  it.each([
+    [['--arg=-v']],
+    [['--arg', 'v', '-q']],
+    [['--json', '-q']],
+    [['--', '--arg', '-v']],
+    [['--arg', '--']],
+  ])('leaves %j alone', (argv) => {
+    expect(dashValue(argv, takes)).toBeUndefined();
+  });
+});
