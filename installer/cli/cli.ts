@@ -17,7 +17,7 @@ import { formatJson } from '../report/report.js';
 import { colorWanted, makeStyle } from '../report/style.js';
 import { findCommand } from './commands/index.js';
 import { pick } from './flags.js';
-import { buildParser, commandWords, positionalsOf } from './parser.js';
+import { buildParser, commandWords, optionValues, positionalsOf } from './parser.js';
 import { rewriteHabits } from './habits.js';
 import { completionShell } from './commands/completion.js';
 import type { CommandSpec, Io, Parsed } from './types.js';
@@ -39,7 +39,7 @@ export async function main(rawArgv: string[], io: Io): Promise<number> {
   const command = commandWords(rawArgv).join(' ');
   let parsed: Parsed;
   let output = '';
-  const argv = rewriteHabits(guardQuotes(rawArgv));
+  const argv = rewriteHabits(guardQuotes(rawArgv), optionValues);
   let restoreShell = (): void => {};
   try {
     refuseInvalidUtf8(rawArgv, io.env, ENV_READ, io.raw);

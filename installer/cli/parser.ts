@@ -114,6 +114,11 @@ function walk(argv: readonly string[]): { spec?: CommandSpec; options: OptionSet
   return { ...(spec ? { spec } : {}), options, words, at, complete: true };
 }
 
+/** How many words an option name (or alias) takes after it; undefined for a flag or an unknown name. */
+export function optionValues(name: string): 'one' | 'many' | undefined {
+  return VALUES.get(name);
+}
+
 /** How many words each option name (and alias) takes after it, from every option set in the registry. */
 const VALUES: ReadonlyMap<string, 'one' | 'many'> = new Map(
   [globalOptions, dryRunOption, safetyOptions, ...allCommands(commands).flatMap((c) => c.options)].flatMap((set) =>
@@ -139,7 +144,7 @@ function allCommands(specs: readonly CommandSpec[]): CommandSpec[] {
  * the full parser, whose errors and help name every command.
  */
 export function buildParser(argv: string[]): { parser: Argv; located?: Located } {
-  const dashed = dashValue(argv, (name) => VALUES.has(name));
+  const dashed = dashValue(argv, optionValues);
   if (dashed !== undefined) throw new UsageError(dashed.message, dashed.hint);
   const located = locateCommand(argv);
   // completion prints yargs' own script while parsing: the full parser has it.

@@ -1,5 +1,7 @@
 /** The argv rewriting behind `help <command>` and `version`, and the dash-value refusal (#19 item 6). */
-import { dashValue, rewriteHabits } from '../../../installer/cli/habits.js';
+import { dashValue, rewriteHabits, type ValuesOf } from '../../../installer/cli/habits.js';
+
+const valuesOf: ValuesOf = (name) => (name === 'arg' ? 'many' : ['site', 'root', 'lock-timeout'].includes(name) ? 'one' : undefined);
 
 describe('rewriteHabits', () => {
   it.each([
@@ -11,16 +13,17 @@ describe('rewriteHabits', () => {
     [['install', 'help'], ['install', 'help']],
     [['version', 'extra'], ['version', 'extra']],
     [['--', 'help'], ['--', 'help']],
+    [['--site', 'help'], ['--site', 'help']],
+    [['--site=/x', 'help'], ['--site=/x', '--help']],
     [['install', '--site', '/x'], ['install', '--site', '/x']],
   ])('%j -> %j', (argv, want) => {
-    expect(rewriteHabits(argv)).toEqual(want);
+    expect(rewriteHabits(argv, valuesOf)).toEqual(want);
   });
 });
 
 describe('dashValue', () => {
-  const takes = (name: string): boolean => ['arg', 'site', 'lock-timeout'].includes(name);
   it('names the option and the spelling that works', () => {
-    expect(dashValue(['channel', 'set', 'x', '--arg', '-v'], takes)).toEqual({
+    expect(dashValue(['channel', 'set', 'x', '--arg', '-v'], valuesOf)).toEqual({
       message: '--arg needs a value, and -v was taken for an option',
       hint: "a value that starts with a dash goes after '=': --arg=-v",
     });
@@ -32,6 +35,6 @@ describe('dashValue', () => {
     [['--', '--arg', '-v']],
     [['--arg', '--']],
   ])('leaves %j alone', (argv) => {
-    expect(dashValue(argv, takes)).toBeUndefined();
+    expect(dashValue(argv, valuesOf)).toBeUndefined();
   });
 });
