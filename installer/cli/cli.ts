@@ -15,10 +15,10 @@ import { type Plan } from '../model/plan.js';
 import { checkLockTimeout } from './safety.js';
 import { formatJson } from '../report/report.js';
 import { colorWanted, makeStyle } from '../report/style.js';
-import { findCommand } from './commands/index.js';
+import { COMMANDS, findCommand } from './commands/index.js';
 import { pick } from './flags.js';
 import { buildParser, commandWords, optionValues, positionalsOf } from './parser.js';
-import { rewriteHabits } from './habits.js';
+import { helpTopic, rewriteHabits } from './habits.js';
 import { completionShell } from './commands/completion.js';
 import type { CommandSpec, Io, Parsed } from './types.js';
 
@@ -39,10 +39,15 @@ export async function main(rawArgv: string[], io: Io): Promise<number> {
   const command = commandWords(rawArgv).join(' ');
   let parsed: Parsed;
   let output = '';
+  const topic = helpTopic(guardQuotes(rawArgv), optionValues);
   const argv = rewriteHabits(guardQuotes(rawArgv), optionValues);
   let restoreShell = (): void => {};
   try {
     refuseInvalidUtf8(rawArgv, io.env, ENV_READ, io.raw);
+    // `help nosuch` would otherwise print the general help and exit 0.
+    if (topic !== undefined && commandWords(topic).length < topic.length) {
+      throw new UsageError(`help: bridgectl has no command '${topic.join(' ')}'`, `the commands: ${COMMANDS.join(', ')}; e.g. bridgectl help install`);
+    }
     restoreShell = completionShell(argv);
     const { parser, located } = buildParser(argv);
     const args = (await parser.parseAsync(located?.rest ?? argv, {}, (_err, _args, text) => {

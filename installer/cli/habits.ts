@@ -13,13 +13,7 @@ export type ValuesOf = (name: string) => 'one' | 'many' | undefined;
  * (`bridgectl --root /x help install`).
  */
 export function rewriteHabits(argv: readonly string[], valuesOf: ValuesOf): string[] {
-  let first = -1;
-  for (let i = 0; i < argv.length && first === -1; i++) {
-    const word = argv[i] as string;
-    if (word === '--') return [...argv];
-    if (!word.startsWith('-')) first = i;
-    else if (!word.includes('=') && valuesOf(word.replace(/^-+/, '')) === 'one') i++;
-  }
+  const first = firstWord(argv, valuesOf);
   if (first === -1) return [...argv];
   const word = argv[first];
   const before = argv.slice(0, first);
@@ -29,11 +23,29 @@ export function rewriteHabits(argv: readonly string[], valuesOf: ValuesOf): stri
   return [...argv];
 }
 
+/** The words after a leading `help` (`help channel set`: channel, set), or undefined when the run is not asking for help so. */
+export function helpTopic(argv: readonly string[], valuesOf: ValuesOf): string[] | undefined {
+  const first = firstWord(argv, valuesOf);
+  if (first === -1 || argv[first] !== 'help') return undefined;
+  return argv.slice(first + 1).filter((a) => !a.startsWith('-'));
+}
+
+/** Where the first word that is neither an option nor an option's value stands; -1 for none (or after `--`). */
+function firstWord(argv: readonly string[], valuesOf: ValuesOf): number {
+  for (let i = 0; i < argv.length; i++) {
+    const word = argv[i] as string;
+    if (word === '--') return -1;
+    if (!word.startsWith('-')) return i;
+    if (!word.includes('=') && valuesOf(word.replace(/^-+/, '')) === 'one') i++;
+  }
+  return -1;
+}
+
 /**
  * An option that takes a value followed straight by a dash word: yargs
  * would take the word for an option of its own (`--arg -v`: "Unknown
  * argument: v", or the version), so the run is refused with the spelling
- * that works (`--arg=-v`). `takesValue` says which option names take a value.
+ * that works (`--arg=-v`).
  */
 export function dashValue(argv: readonly string[], valuesOf: ValuesOf): { message: string; hint: string } | undefined {
   for (let i = 0; i + 1 < argv.length; i++) {

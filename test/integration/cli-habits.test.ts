@@ -29,6 +29,17 @@ describe('help and version words', () => {
     expect(a.stdout).not.toMatch(/Did you mean/);
   });
 
+  it.each([
+    [['help', 'nosuch'], "bridgectl: help: bridgectl has no command 'nosuch'"],
+    [['help', 'channel', 'sett'], "bridgectl: help: bridgectl has no command 'channel sett'"],
+  ])('%j names the unknown command, exit 1', async (argv, line) => {
+    const r = await runMain(argv);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toBe('');
+    expect(r.stderr.split('\n')[0]).toBe(line);
+    expect(r.stderr).toContain('fix: the commands: install, upgrade');
+  });
+
   it.each([[['-v']], [['--version']], [['version']]])('%j prints the version', async (argv) => {
     const r = await runMain(argv);
     expect(r).toEqual({ code: 0, stdout: `${VERSION}\n`, stderr: '' });
