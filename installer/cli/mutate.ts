@@ -18,7 +18,7 @@ import type { Facts } from '../model/facts.js';
 import type { IdentityFlags } from '../model/identity.js';
 import type { Plan } from '../model/plan.js';
 import { hasChanges } from '../plan/changes.js';
-import { formatHuman, formatJson, redact, summaryLine } from '../report/report.js';
+import { formatHuman, formatJson, redact } from '../report/report.js';
 import type { Style } from '../report/style.js';
 import { applyOptions, underLock } from './safety.js';
 import type { SafetyArgs } from './types.js';
@@ -116,7 +116,7 @@ function report(command: string, args: MutationArgs, io: MutationIo, style: Styl
     const reported = { ...plan, notes: [...plan.notes, ...serviceNotes] };
     io.stdout(formatJson({ command, exitCode: code, dryRun: args.dryRun, site, plan: reported, ...(failed ? { error: failed } : {}) }));
   } else if (!args.quiet) {
-    io.stdout(formatHuman(plan, { command, dryRun: args.dryRun, style }) + summaryLine(plan, args.dryRun));
+    io.stdout(formatHuman(plan, { command, dryRun: args.dryRun, style }));
   }
   if (failed) {
     io.stderr(`bridgectl: ${failed.message}\n  fix: ${failed.fix}\n`);

@@ -32,10 +32,10 @@ export function formatHuman(plan: Plan, options: ReportOptions): string {
     lines.push(`${change.status.padEnd(9)} ${change.path}`);
   }
   let text = lines.join('\n') + (lines.length ? '\n' : '');
-  if (options.dryRun) {
-    text += paintDiff(plan.changes.map(formatDiff).filter(Boolean).join(''), style);
-    text += 'dry run: nothing was written\n';
-  }
+  if (options.dryRun) text += paintDiff(plan.changes.map(formatDiff).filter(Boolean).join(''), style);
+  // The summary closes the listing (the diffs too); a dry run still ends on saying it wrote nothing.
+  text += summaryLine(plan, options.dryRun);
+  if (options.dryRun) text += 'dry run: nothing was written\n';
   return redact(text, plan.secrets);
 }
 
