@@ -21,7 +21,7 @@ const globalOptions: OptionSet = {
       describe: 'Resolve every path bridgectl reads or writes under DIR (paths written into files stay as the server sees them)',
       requiresArg: true,
     },
-    json: { type: 'boolean', default: false, describe: 'Print one JSON document on stdout, nothing else (schema: docs/json.md)' },
+    json: { type: 'boolean', default: false, describe: 'Print one JSON document on stdout, nothing else (docs/json.md; JSON Schema: docs/bridgectl.schema.json)' },
     quiet: { alias: 'q', type: 'boolean', default: false, describe: 'Print nothing but errors (doctor: failed checks only)' },
   },
 };
