@@ -60,9 +60,7 @@ step "pack bridgectl from $src"
 (cd "$src" && npm pack --silent --pack-destination "$tmp/pkg" >"$tmp/logs/npm-pack.log" 2>&1) \
   || { cat "$tmp/logs/npm-pack.log"; fail "npm pack"; }
 tarball=$(ls "$tmp"/pkg/*.tgz)
-# Until #19 the package still declares runtime dependencies the bundle never
-# loads; repack without them so the install stays offline, as #19's will be.
-"$py" "$here/standalone-package.py" "$tarball"
+# The package has no runtime dependencies (#19), so the role's install stays offline.
 pass "package $(basename "$tarball")"
 
 # --- a throwaway sshd on 127.0.0.1 ------------------------------------------------
