@@ -84,7 +84,8 @@ describe('command names and channel documents', () => {
 describe('the schema file', () => {
   it('is shipped in the package', () => {
     const pkg = JSON.parse(readFileSync('package.json', 'utf8')) as { files: string[] };
-    expect(pkg.files).toContain('docs/bridgectl.schema.json');
+    // package.json's files list names it, or the docs/ directory that holds it.
+    expect(pkg.files.filter((f) => f === 'docs' || f === 'docs/bridgectl.schema.json')).not.toEqual([]);
   });
 
   it('refuses a document missing a key or with one too many (the check can fail)', () => {
