@@ -53,7 +53,8 @@ export function dashValue(argv: readonly string[], valuesOf: ValuesOf): { messag
     const value = argv[i + 1] as string;
     if (option === '--') return undefined;
     if (!option.startsWith('-') || option.includes('=')) continue;
-    if (!value.startsWith('-') || value === '--' || valuesOf(option.replace(/^-+/, '')) === undefined) continue;
+    // yargs takes a negative number as a value (--lock-timeout -5 is then refused as a number).
+    if (!value.startsWith('-') || value === '--' || /^-\d/.test(value) || valuesOf(option.replace(/^-+/, '')) === undefined) continue;
     return { message: `${option} needs a value, and ${value} was taken for an option`, hint: `a value that starts with a dash goes after '=': ${option}=${value}` };
   }
   return undefined;

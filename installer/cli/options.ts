@@ -41,9 +41,19 @@ export function seconds(flag: string, describe: string, fallback: number, whole 
       const n = typeof value === 'number' ? value : Number(value);
       if (Number.isFinite(n) && n >= 0 && (!whole || Number.isSafeInteger(n))) return n;
       const got = typeof value === 'number' && Number.isNaN(value) ? 'not a number' : `got ${String(value)}`;
-      throw new UsageError(`--${flag} takes a${whole ? ' whole' : ''} number of seconds, 0 or more (${got})`, `e.g. --${flag} ${fallback}`);
+      const message = `--${flag} takes a${whole ? ' whole' : ''} number of seconds, 0 or more (${got})`;
+      // yargs keeps only a coerce error's message (it rethrows it as its own YError): parser.ts finds the fix here.
+      FIXES.set(message, `e.g. --${flag} ${fallback}${flag === 'lock-timeout' ? ', or --lock-timeout 0 to fail at once when another run holds the lock' : ''}`);
+      throw new UsageError(message);
     },
   };
+}
+
+const FIXES = new Map<string, string>();
+
+/** The fix for a refusal an option's coerce function made, by its message. */
+export function fixFor(message: string): string | undefined {
+  return FIXES.get(message);
 }
 
 export const siteOption: OptionSet = {

@@ -8,7 +8,7 @@ import { UsageError } from '../model/errors.js';
 import { VERSION } from '../lib/version.js';
 import { commands, COMMANDS } from './commands/index.js';
 import { dashValue } from './habits.js';
-import { dryRunOption } from './options.js';
+import { dryRunOption, fixFor } from './options.js';
 import { safetyOptions } from './safety.js';
 import { commandName, type CommandSpec, type OptionSet } from './types.js';
 
@@ -197,10 +197,9 @@ function finish(parser: Argv): Argv {
     .exitProcess(false)
     .fail((message, err) => {
       // yargs' own parse errors (YError: an option without its value) are the operator's mistake, not a bug.
-      // A coerce function's refusal (options.ts seconds) is already worded for the operator.
-      if (err instanceof UsageError) throw err;
       if (err && err.name !== 'YError') throw err;
-      throw new UsageError(usageMessage(err?.message ?? message));
+      const text = usageMessage(err?.message ?? message);
+      throw new UsageError(text, fixFor(text));
     });
 }
 

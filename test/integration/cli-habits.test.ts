@@ -80,6 +80,7 @@ describe('numbers', () => {
     const r = await runMain(['--root', root, ...argv]);
     expect(r.code).toBe(1);
     expect(r.stderr.split('\n')[0]).toBe(`bridgectl: ${message}`);
+    expect(r.stderr.split('\n')[1]).toMatch(/^ {2}fix: e\.g\. --(lock-)?timeout \d+/);
     expect(entries(root)).toEqual(before);
   });
 });

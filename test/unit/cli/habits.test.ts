@@ -34,6 +34,7 @@ describe('dashValue', () => {
     [['--json', '-q']],
     [['--', '--arg', '-v']],
     [['--arg', '--']],
+    [['--lock-timeout', '-5']],
   ])('leaves %j alone', (argv) => {
     expect(dashValue(argv, valuesOf)).toBeUndefined();
   });
