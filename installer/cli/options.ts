@@ -22,7 +22,10 @@ const curlBridges = bridges.filter((b) => b.channelBinary === 'curl').map((b) =>
 const secretLabels = bridges.flatMap((b) => (b.secret ? [b.secret.label] : []));
 
 export const siteOption: OptionSet = {
-  options: { site: string('WordPress root (the directory holding wp-content); env SITE_PATH') },
+  options: {
+    site: string('WordPress root (the directory holding wp-config.php and wp-includes/); env SITE_PATH; default: the nearest one at or above the current directory'),
+    'skip-wordpress-check': { type: 'boolean', describe: 'Take --site even without wp-config.php (there or one directory up) and wp-includes/, for an unusual layout' },
+  },
 };
 
 /** Who runs the bridge and where its files are: install, upgrade, check. */

@@ -51,6 +51,7 @@ export interface IdentityArgs {
   init?: InitSystem;
   reload?: boolean;
   site?: string;
+  skipWordpressCheck?: boolean;
   serviceUser?: string;
   runAsRoot?: boolean;
   dataDir?: string;

@@ -17,31 +17,9 @@ export const BINARY_SEARCH_PATH = ['/usr/local/bin', '/usr/bin', '~/.npm-global/
 /** On macOS Homebrew's prefix comes first, as on its default PATH. */
 const DARWIN_SEARCH_PATH = ['/opt/homebrew/bin', ...BINARY_SEARCH_PATH];
 
-const truthy = (v: string | undefined): boolean => v === 'true' || v === '1' || v === 'yes';
+export { resolveSite } from './site.js';
 
-export function resolveSite(flags: IdentityFlags, host: Facts): string {
-  const site = flags.site ?? host.env.SITE_PATH;
-  if (site === undefined || site === '') {
-    throw new UsageError('no site given', 'pass --site /path/to/wordpress (or set SITE_PATH)');
-  }
-  const from = flags.site !== undefined ? '--site' : 'SITE_PATH';
-  requireAbsolute(site, from);
-  // `..` is resolved lexically by normalize, which is not what the server
-  // does when a component is a symlink (/a/../b need not be /b), and `/..`
-  // would quietly become `/`: refused, not guessed.
-  if (site.split('/').includes('..')) {
-    throw new UsageError(`${from} ${JSON.stringify(site)} has a '..' component`, 'pass the WordPress root as a path without ..');
-  }
-  const normalized = path.posix.normalize(site).replace(/(.)\/$/, '$1');
-  if (normalized === '/') {
-    throw new UsageError(`${from} ${JSON.stringify(site)} is the filesystem root, not a WordPress root`, 'pass the WordPress root (the directory holding wp-content)');
-  }
-  const facts = host.stat(normalized);
-  if (!facts?.isDirectory) {
-    throw new IdentityError(`site ${normalized} is not a directory${host.root === '/' ? '' : ` under --root ${host.root}`}`, 'pass the WordPress root (the directory holding wp-content) as --site');
-  }
-  return normalized;
-}
+const truthy = (v: string | undefined): boolean => v === 'true' || v === '1' || v === 'yes';
 
 export function resolveIdentity(
   bridge: BridgeDefinition,

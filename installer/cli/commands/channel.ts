@@ -21,10 +21,10 @@ import { VERSION } from '../../lib/version.js';
 import { CONTROL_CHARACTER } from '../../lib/php.js';
 import { shellQuote } from '../../lib/shell.js';
 import { siteOption } from '../options.js';
+import type { SiteFlags } from '../../identity/site.js';
 import type { CommandSpec } from '../types.js';
 
-export interface ChannelSetOptions {
-  site?: string;
+export interface ChannelSetOptions extends SiteFlags {
   name: string;
   command: string;
   args: string[];
@@ -64,7 +64,7 @@ export function planChannelSet(options: ChannelSetOptions, host: Facts): Plan {
 }
 
 /** Remove a custom channel block (absent: a no-op with a note). */
-export function planChannelRemove(options: { site?: string; name: string }, host: Facts): Plan {
+export function planChannelRemove(options: SiteFlags & { name: string }, host: Facts): Plan {
   checkCustomName(options.name);
   const site = resolveSite(options, host);
   const channels = readChannelsFile(site, host);

@@ -19,6 +19,7 @@ import type { CommandContext, CommandSpec } from '../types.js';
 
 export interface DoctorOptions {
   site?: string;
+  skipWordpressCheck?: boolean;
   webUser?: string;
   /** The live probes' process runner and whether doctor runs as root (tests replace them). */
   run?: Runner;
@@ -85,6 +86,7 @@ function runDoctorCommand({ args, io, style, host }: CommandContext): number {
   if (more.length) throw new UsageError('doctor checks one web user at a time: run it once per --web-user');
   const options = {
     ...(args.site !== undefined ? { site: args.site } : {}),
+    ...(args.skipWordpressCheck === true ? { skipWordpressCheck: true } : {}),
     ...(webUser !== undefined ? { webUser } : {}),
   };
   const report = runDoctor(options, host());
