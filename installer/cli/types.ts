@@ -27,6 +27,8 @@ export interface Io {
   services?: ServiceEnv;
   /** The raw bytes of argv and the environment, to tell invalid UTF-8 from a real U+FFFD (input.ts). */
   raw?: RawInput;
+  /** The effective uid (default process.geteuid()); tests pretend not to be root. */
+  uid?: number;
 }
 
 /** What the write-safety options (safety.ts) read from argv. */
@@ -112,6 +114,12 @@ export interface CommandSpec {
   writes: boolean;
   /** Reads nothing from the target: no host is built, --lock-timeout is not checked (render). */
   flagsOnly?: boolean;
+  /**
+   * Needs root on the live host though it does not write (check: it reads
+   * what install wrote, secret files and /root included). A command that
+   * writes always does.
+   */
+  needsRoot?: boolean;
   subcommands?: readonly CommandSpec[];
   /** The message when a command with subcommands is given none. */
   demandSubcommand?: string;

@@ -67,6 +67,12 @@ export function serverSandbox(extra: Tree = {}): string {
   return root;
 }
 
+/** Make a server directory under root a WordPress root (wp-config.php, wp-includes/, wp-content/), as resolveSite wants --site to be. */
+export function wordpressSite(root: string, site: string): void {
+  for (const dir of ['wp-includes', 'wp-content']) mkdirSync(path.join(root, site, dir), { recursive: true });
+  writeFileSync(path.join(root, site, 'wp-config.php'), "<?php\n// a sandbox site's config\n");
+}
+
 export function at(root: string, serverPath: string): string {
   return path.join(root, serverPath);
 }

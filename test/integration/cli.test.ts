@@ -5,7 +5,7 @@ import type { RunResult as ProcessResult } from '../../installer/model/process.j
 import { runnerOf } from '../../installer/process/run.js';
 import { exited } from '../helpers/runner.js';
 import { runBin, runMain, type RunResult } from '../helpers/cli.js';
-import { at, CHANNELS, isRoot, serverSandbox, SITE } from '../helpers/sandbox.js';
+import { at, CHANNELS, isRoot, serverSandbox, SITE, wordpressSite } from '../helpers/sandbox.js';
 
 const INSTALL = ['install', '--bridge', 'kimaki', '--site', SITE, '--service-user', 'opencode'];
 const UNIT = '/etc/systemd/system/kimaki.service';
@@ -165,6 +165,7 @@ describe('upgrade', () => {
 
   it('says so when a second site takes over a bridge whose service served another site', async () => {
     const root = serverSandbox({ 'var/www/other/wp-content/.keep': '' });
+    wordpressSite(root, '/var/www/other');
     await runMain([...INSTALL, '--root', root]);
     const r = await runMain(['install', '--bridge', 'kimaki', '--site', '/var/www/other', '--service-user', 'opencode', '--root', root]);
     expect(r.code).toBe(0);

@@ -6,6 +6,15 @@ import { dir, fakeHost, wordpressFiles } from '../helpers/fake-host.js';
 
 const WP = '/var/www/html';
 
+function caught(fn: () => unknown): unknown {
+  try {
+    fn();
+  } catch (err) {
+    return err;
+  }
+  return undefined;
+}
+
 describe('--site must be a WordPress root', () => {
   it('takes a directory holding wp-includes/ and wp-config.php', () => {
     expect(resolveSite({ site: `${WP}/` }, fakeHost({ wordpress: [WP] }))).toBe(WP);
@@ -18,7 +27,7 @@ describe('--site must be a WordPress root', () => {
 
   it.each(['/etc', '/var/www', '/home/chubes'])('refuses %s, naming both missing parts', (site) => {
     const host = fakeHost({ wordpress: [WP], files: { '/etc/hosts': 'x', '/home/chubes': dir(1000, 1000) } });
-    const err = (() => { try { resolveSite({ site }, host); } catch (e) { return e; } })();
+    const err = caught(() => resolveSite({ site }, host));
     expect(err).toBeInstanceOf(IdentityError);
     expect((err as Error).message).toMatch(new RegExp(`^--site ${site} does not look like a WordPress root: no ${site}/wp-includes/, no wp-config.php in ${site} or `));
     expect((err as IdentityError).hint).toMatch(/--skip-wordpress-check/);
@@ -57,7 +66,7 @@ describe('without --site or SITE_PATH the site is found from the current directo
 
   it('says how to name the site when no WordPress root is above the current directory', () => {
     const host = fakeHost({ wordpress: [WP], files: { '/home/chubes': dir() }, cwd: '/home/chubes' });
-    const err = (() => { try { resolveSite({}, host); } catch (e) { return e; } })();
+    const err = caught(() => resolveSite({}, host));
     expect(err).toBeInstanceOf(UsageError);
     expect((err as Error).message).toBe('no site given, and no WordPress root (wp-config.php and wp-includes/) at or above the current directory /home/chubes');
     expect((err as UsageError).hint).toMatch(/--site .*SITE_PATH.*inside the WordPress directory/);

@@ -222,6 +222,7 @@ const channelList: CommandSpec = {
   command: 'list',
   describe: "List the channels registered in the site's channels file",
   options: [],
+  // No root needed: the channels file is readable by the web user, who may list it.
   writes: false,
   run: ({ args, io, identity, host }) => {
     if (!args.quiet || args.json) io.stdout(formatChannelList(gather(host(), (facts) => listChannels(identity, facts)).value, args.json));

@@ -118,6 +118,7 @@ export const doctorCommand: CommandSpec = {
     ['$0 doctor --site /var/www/html --web-user nginx --json', 'every check with id, status, message, fix'],
   ],
   epilogue: 'Exit codes: 0 no check failed (warnings allowed), 1 a check failed or doctor could not run.',
+  // No root needed: doctor runs as whoever asks, and a probe only root can make (the sudo grant) says it skipped.
   writes: false,
   run: runDoctorCommand,
 };
