@@ -28,6 +28,13 @@ export const siteOption: OptionSet = {
   },
 };
 
+/** --binary's (and channel set's --command's) override, declared once. */
+export const allowMissingBinaryOption: OptionSet = {
+  options: {
+    'allow-missing-binary': { type: 'boolean', describe: 'Take an executable (--binary, --curl, channel set --command) that does not exist on the server yet' },
+  },
+};
+
 /** Who runs the bridge and where its files are: install, upgrade, check. */
 export const identityOptions: OptionSet = {
   group: 'Identity:',
@@ -45,6 +52,7 @@ export const identityOptions: OptionSet = {
       requiresArg: true,
     },
     curl: string(`curl for the ${curlBridges.join(', ')} channel (same as --binary curl=PATH)`),
+    ...allowMissingBinaryOption.options,
     'web-user': {
       type: 'string',
       array: true,

@@ -54,6 +54,7 @@ export interface IdentityArgs {
   reload?: boolean;
   site?: string;
   skipWordpressCheck?: boolean;
+  allowMissingBinary?: boolean;
   serviceUser?: string;
   runAsRoot?: boolean;
   dataDir?: string;

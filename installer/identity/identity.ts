@@ -193,11 +193,26 @@ export function resolveBinary(
   const installed = adopted.binaries?.[name];
   const binary = flag ?? installed ?? findBinary(name, own, home, host);
   requireAbsolute(binary, own ? '--binary' : `--binary ${name}=`);
+  if (flag !== undefined && flags.allowMissingBinary !== true) requireExecutable(binary, own ? '--binary' : `--binary ${name}=`, host);
   if (flag !== undefined && installed !== undefined && installed !== flag) {
     notes.push(`${bridge.id}: ${own ? 'binary' : name} changes from the installed ${installed} to ${flag}`);
   }
   return binary;
 }
+
+/** The flag's executable must be one on the server: a typo (nokimaki) is refused, not pinned into a unit that never starts. */
+export function requireExecutable(binary: string, flag: string, host: Facts): void {
+  const facts = host.stat(binary);
+  if (facts?.kind === 'file' && (facts.mode & 0o111) !== 0) return;
+  const what = facts === undefined ? 'does not exist' : facts.kind !== 'file' ? `is a ${facts.kind}, not an executable file` : `is not executable (mode ${formatMode(facts.mode)})`;
+  throw new IdentityError(
+    `${flag.endsWith('=') ? `${flag}${binary}` : `${flag} ${binary}`}: ${binary} ${what}${host.root === '/' ? '' : ` under --root ${host.root}`}`,
+    `check the path (install the program first), or pass ${ALLOW_MISSING_BINARY} if it will be there before the bridge runs`,
+  );
+}
+
+/** The one spelling of the override, for every message that suggests it. */
+export const ALLOW_MISSING_BINARY = '--allow-missing-binary';
 
 function findBinary(name: string, own: boolean, home: string, host: Facts): string {
   const search = host.platform === 'darwin' ? DARWIN_SEARCH_PATH : BINARY_SEARCH_PATH;
