@@ -1,10 +1,10 @@
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+/**
  * Each bridge end to end in a sandbox root, for root and non-root service
  * users on systemd and launchd: install, the same HOME in block and units,
  * upgrades that are no-ops (bytes and mtime), an operator's env line kept,
  * and an uninstall that removes exactly what install added.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { bridgeIds, bridges, findBridge } from '../../bridges/index.js';
 import { envValue, parseChannelBody } from '../../installer/render/channel.js';
 import { listBlocks } from '../../installer/render/markers.js';
