@@ -10,7 +10,8 @@ bridgectl() { node dist/bridgectl.cjs "$@"; }
 root=$(mktemp -d "${TMPDIR:-/tmp}/bridgectl-demo.XXXXXX")
 chmod 0755 "$root"   # its "/" as a server has it: searchable by everyone
 svc_uid=$(id -u); svc_gid=$(id -g)   # the sandbox's service user is whoever runs the demo
-mkdir -p "$root/etc" "$root/home/opencode" "$root/var/www/html/wp-content" "$root/usr/local/bin"
+mkdir -p "$root/etc" "$root/home/opencode" "$root/var/www/html/wp-content" "$root/var/www/html/wp-includes" "$root/usr/local/bin"
+printf '<?php\n// the demo site: --site must be a WordPress root\n' > "$root/var/www/html/wp-config.php"
 cat > "$root/etc/passwd" <<PASSWD
 root:x:0:0:root:/root:/bin/bash
 www-data:x:33:33:www-data:/var/www:/usr/sbin/nologin
