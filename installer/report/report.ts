@@ -91,11 +91,12 @@ export function formatDoctor(checks: readonly Check[], webUser: WebUser, style: 
     const fails = count('fail');
     const tally = `${fails ? `${fails} failed, ` : ''}${count('warn')} warning(s), ${count('ok')} ok`;
     const summary = noChannels(checks)
-      ? style.red(`${tally}: no channels installed, so WP-cron has nothing to dispatch`)
+      ? `${tally}: no channels installed, so WP-cron has nothing to dispatch`
       : fails
-        ? style.red(`${tally}: a dispatch from WP-cron as ${webUser.name} will fail`)
+        ? `${tally}: a dispatch from WP-cron as ${webUser.name} will fail`
         : `${tally}: nothing stops a dispatch from WP-cron as ${webUser.name}`;
-    lines.push(summary);
+    const paintSummary = fails ? style.red : (t: string): string => t;
+    lines.push(...wrapWords('', 0, summary, width, 0).map(paintSummary));
   }
   return lines.length ? `${lines.join('\n')}\n` : '';
 }
