@@ -12,6 +12,7 @@ import type { FileChange, FileStatus, Plan } from '../model/plan.js';
 import { makeStyle, paintDiff, type Style } from './style.js';
 import type { WebUser } from '../model/web-user.js';
 import { VERSION } from '../lib/version.js';
+import type { JsonBridgeStatus } from './status.js';
 import { NON_TTY_WIDTH, wrapCommand, wrapWords } from './wrap.js';
 
 /** Bump when the JSON shape changes incompatibly (a key renamed, removed or retyped); adding keys does not. */
@@ -170,6 +171,8 @@ export interface JsonDocument {
   files: JsonFile[];
   webUser: JsonWebUser | null;
   checks: JsonCheck[];
+  /** `status`: the installed bridges; empty elsewhere. */
+  bridges: JsonBridgeStatus[];
 }
 
 export interface JsonInput {
@@ -184,6 +187,8 @@ export interface JsonInput {
   webUser?: WebUser;
   checks?: readonly Check[];
   error?: { message: string; fix?: string };
+  /** `status`: the installed bridges. */
+  bridges?: readonly JsonBridgeStatus[];
 }
 
 export function jsonDocument(input: JsonInput): JsonDocument {
@@ -214,6 +219,7 @@ export function jsonDocument(input: JsonInput): JsonDocument {
       ? { name: input.webUser.name, source: input.webUser.source, pool: input.webUser.pool ?? null, others: input.webUser.others }
       : null,
     checks: (input.checks ?? []).map((c) => ({ id: c.id, status: c.status, message: c.message, fix: c.fix ?? null })),
+    bridges: [...(input.bridges ?? [])],
   };
 }
 

@@ -25,7 +25,7 @@ describe('report/wrap.ts', () => {
 
   it('a wrapped command is the same command to the shell', () => {
     const args = ['/srv/a dir/x', "it's", '--arg={message}', 'plain', 'more', 'words', 'here'];
-    const command = `printf %s\\\\n ${args.map(shellQuote).join(' ')}`;
+    const command = `printf %s\\\\n ${args.map((a) => shellQuote(a)).join(' ')}`;
     const lines = wrapCommand('      fix: ', 11, command, 30, 11);
     expect(lines.length).toBeGreaterThan(2);
     expect(lines.slice(0, -1).every((l) => l.endsWith(' \\'))).toBe(true);
