@@ -1,5 +1,5 @@
 // Rewrite what the docs show of the built CLI and the bridge registry (npm run readme):
-// the README's help block and docs/bridges.md's bridge table (scripts/bridges-table.ts).
+// docs/cli.md's help block and docs/bridges.md's bridge table (scripts/bridges-table.ts).
 // test/integration/readme.test.ts fails when they drift apart.
 import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -23,8 +23,8 @@ async function bridgesTableModule() {
 
 /** Write both; run from the repository root after a build. */
 export async function writeDocs() {
-  const readme = readFileSync('README.md', 'utf8');
-  writeFileSync('README.md', readme.replace(/<!-- help:begin -->[\s\S]*<!-- help:end -->/, helpBlock()));
+  const cli = readFileSync('docs/cli.md', 'utf8');
+  writeFileSync('docs/cli.md', cli.replace(/<!-- help:begin -->[\s\S]*<!-- help:end -->/, () => helpBlock()));
   const { withBridgesTable } = await bridgesTableModule();
   writeFileSync('docs/bridges.md', withBridgesTable(readFileSync('docs/bridges.md', 'utf8')));
 }

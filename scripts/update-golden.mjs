@@ -1,7 +1,7 @@
 // npm run golden:update — the only way files under test/golden/ change.
 // 1. Rebuild the bundle and re-render every `bridgectl render` case in
 //    test/golden/render/cases.json with it.
-// 2. Rewrite the README's help block and docs/bridges.md's bridge table
+// 2. Rewrite docs/cli.md's help block and docs/bridges.md's bridge table
 //    (scripts/readme-help.mjs): a bridge added or changed shows there too.
 // 3. Re-run the jest golden tests with BRIDGECTL_UPDATE_GOLDEN=1, which
 //    rewrites the renderer-level golden files.
@@ -39,7 +39,7 @@ for (const { name, args } of cases) {
 
 process.chdir(repo);
 await writeDocs();
-process.stdout.write('wrote README.md (help), docs/bridges.md (bridge table)\n');
+process.stdout.write('wrote docs/cli.md (help), docs/bridges.md (bridge table)\n');
 
 const jest = spawnSync(
   process.execPath,
