@@ -61,7 +61,7 @@ export function diagnose(input: DoctorInput): Finding[] {
     blocks = undefined; // reported by channels.markers
   }
   const parsed = (blocks ?? []).map((block) => ({ block, spec: parseChannelBody(block.body) }));
-  // Without a channels file or a readable region nothing is known of the channels: the web user's HOME may matter.
+  // A channels file we cannot read, or whose region is damaged: nothing is known of the channels, so the web user's HOME may matter.
   const unknown = text !== undefined && blocks === undefined;
   const missing = text === undefined && host.stat(channels) === undefined;
   const none = text !== undefined && blocks !== undefined && blocks.length === 0;
@@ -91,7 +91,7 @@ export function diagnose(input: DoctorInput): Finding[] {
         id: `channel.${block.id}.block`,
         status: 'warn',
         message: `block bridge:${block.id} is not in the shape bridgectl renders; its channel was not checked`,
-        fix: findBridge(block.id) ? `bridgectl upgrade --site ${shellQuote(site)}` : `bridgectl channel remove ${shellQuote(block.id)} --site ${shellQuote(site)}, then bridgectl channel set it again`,
+        fix: findBridge(block.id) ? `bridgectl upgrade --site ${shellQuote(site)}` : `bridgectl channel remove ${shellQuote(block.id)} --site ${shellQuote(site)} && bridgectl channel set ${shellQuote(block.id)} --site ${shellQuote(site)} --command /path/to/the/command`,
       });
       continue;
     }

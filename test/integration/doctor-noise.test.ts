@@ -3,14 +3,14 @@
  * installed channel, every fix a command (applied here, where it can be),
  * "no channels installed" when there are none, lines wrapped.
  */
-import { existsSync, rmSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { main } from '../../installer/cli/cli.js';
 import { runDoctor } from '../../installer/cli/commands/doctor.js';
 import { nodeHost } from '../../installer/facts/host.js';
 import type { Check } from '../../installer/model/doctor.js';
 import { shellWords } from '../../installer/report/wrap.js';
 import { runMain } from '../helpers/cli.js';
-import { at, serverSandbox, SITE } from '../helpers/sandbox.js';
+import { at, CHANNELS, serverSandbox, SITE } from '../helpers/sandbox.js';
 
 const TRANSPORT = `${SITE}/wp-content/mu-plugins/wp-coding-agents-cli-transport.php`;
 const POOL = { 'etc/php/8.2/fpm/pool.d/www.conf': '[www]\nuser = www-data\ngroup = www-data\n' };
@@ -90,6 +90,21 @@ describe('transport.exists: its fix is a command that writes the transport again
     await runFix(root, t.fix);
     expect(find(checksAt(root), 'transport.exists').status).toBe('ok');
     expect((await runMain(['channel', 'list', '--site', SITE, '--root', root, '--json'])).stdout).toContain('"-q"');
+  });
+});
+
+describe('a block not in the shape bridgectl renders', () => {
+  it('a custom one: its fix is the channel remove and set that rewrite it; applied, the warning goes', async () => {
+    const root = await custom(undefined, ['HOME=/tmp']);
+    const text = readFileSync(at(root, CHANNELS), 'utf8');
+    const broken = text.replace(/^(\s*)'detach'.*\n/m, '');
+    expect(broken).not.toBe(text);
+    writeFileSync(at(root, CHANNELS), broken);
+    const block = find(checksAt(root), 'channel.notify.block');
+    expect(block.status).toBe('warn');
+    expect(block.fix).toBe(`bridgectl channel remove 'notify' --site '${SITE}' && bridgectl channel set 'notify' --site '${SITE}' --command /path/to/the/command`);
+    for (const step of (block.fix ?? '').split(' && ')) await runFix(root, step);
+    expect(checksAt(root).some((c) => c.id === 'channel.notify.block')).toBe(false);
   });
 });
 
