@@ -18,18 +18,31 @@ export function outputWidth(isTTY: boolean | undefined, columns: number | undefi
 
 /** `first` (its visible length `firstWidth`, which may hold colour codes) then `text`, wrapped at spaces; later lines start with `indent` spaces. */
 export function wrapWords(first: string, firstWidth: number, text: string, width: number, indent: number): string[] {
-  return wrapTokens(first, firstWidth, text.split(' ').filter((w) => w !== ''), width, indent, '');
+  return wrapTokens(first, firstWidth, text.split(' ').filter((w) => w !== ''), width, indent, () => false);
 }
 
+/** Words that start a command in a fix line; prose before them ("grant www-data's group write access:") is wrapped as words. */
+const COMMAND_HEADS = new Set(['bridgectl', 'sudo', 'chmod', 'chgrp', 'chown', 'install', 'find', 'apt-get', 'setfacl', 'mkdir', 'rm', 'mv', 'systemctl']);
+
 /**
- * A shell command wrapped as the shell reads it: each broken line ends in
- * ` \`, so a copied block still runs as one command. Breaks only between
- * words, never inside a single-quoted word (lib/shell.ts's quoting, which
- * may hold spaces); an apostrophe inside a word (prose: "www-data's") does
- * not open a quote.
+ * A fix line wrapped as the shell reads it: a line broken inside a command
+ * ends in ` \`, so a copied block still runs as one command; a break in
+ * the prose around commands ("…, or", a lead-in ending in ':') needs none.
+ * Breaks only between words, never inside a single-quoted word
+ * (lib/shell.ts's quoting, which may hold spaces); an apostrophe inside a
+ * word (prose: "www-data's") does not open a quote.
  */
 export function wrapCommand(first: string, firstWidth: number, command: string, width: number, indent: number): string[] {
-  return wrapTokens(first, firstWidth, shellWords(command), width, indent, ' \\');
+  const words = shellWords(command);
+  // Whether a break after word i falls inside a command: from a command's first word to the word that ends it (';').
+  const inside: boolean[] = [];
+  let open = false;
+  for (const [i, word] of words.entries()) {
+    if (!open && COMMAND_HEADS.has(word)) open = true;
+    if (open && (word.endsWith(';') || i === words.length - 1)) open = false;
+    inside.push(open);
+  }
+  return wrapTokens(first, firstWidth, words, width, indent, (i) => inside[i] === true);
 }
 
 /** The command's words, a single-quoted span that holds spaces kept as one. */
@@ -53,16 +66,20 @@ export function shellWords(command: string): string[] {
   return words;
 }
 
-function wrapTokens(first: string, firstWidth: number, words: readonly string[], width: number, indent: number, tail: string): string[] {
+/** `continues(i)`: whether a break after word i needs ` \\` (inside a command). */
+function wrapTokens(first: string, firstWidth: number, words: readonly string[], width: number, indent: number, continues: (i: number) => boolean): string[] {
+  const TAIL = ' \\';
   const hang = width - indent < MIN_ROOM ? Math.min(indent, 6) : indent;
   const lines: string[] = [];
   let line = first;
   let used = firstWidth;
   let empty = true;
-  for (const word of words) {
-    const fits = used + (empty ? 0 : 1) + word.length + tail.length <= width;
+  for (const [i, word] of words.entries()) {
+    // Room for the continuation mark this word would need if the line broke after it.
+    const mark = i < words.length - 1 && continues(i) ? TAIL.length : 0;
+    const fits = used + (empty ? 0 : 1) + word.length + mark <= width;
     if (!empty && !fits) {
-      lines.push(line + tail);
+      lines.push(line + (continues(i - 1) ? TAIL : ''));
       line = ' '.repeat(hang) + word;
       used = hang + word.length;
       continue;

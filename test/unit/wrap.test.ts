@@ -25,12 +25,24 @@ describe('report/wrap.ts', () => {
 
   it('a wrapped command is the same command to the shell', () => {
     const args = ['/srv/a dir/x', "it's", '--arg={message}', 'plain', 'more', 'words', 'here'];
-    const command = `printf %s\\\\n ${args.map((a) => shellQuote(a)).join(' ')}`;
+    const command = `bridgectl ${args.map((a) => shellQuote(a)).join(' ')}`;
     const lines = wrapCommand('      fix: ', 11, command, 30, 11);
     expect(lines.length).toBeGreaterThan(2);
     expect(lines.slice(0, -1).every((l) => l.endsWith(' \\'))).toBe(true);
-    const script = lines.join('\n').replace(/^ {6}fix: /, '');
+    const script = `bridgectl() { printf '%s\\n' "$@"; }\n${lines.join('\n').replace(/^ {6}fix: /, '')}`;
     const r = spawnSync('bash', ['-c', script], { encoding: 'utf8' });
     expect(r.stdout).toBe(args.map((a) => `${a}\n`).join(''));
+  });
+
+  it('a break in the prose around a command gets no backslash; one inside the command does', () => {
+    const fix = "dispatch through sudo, whose target runs kimaki as the service user: bridgectl upgrade --site '/var/www/html' --dispatch sudo; or chgrp 'www-data' '/home/opencode'";
+    const lines = wrapCommand('', 0, fix, 40, 0);
+    expect(lines).toEqual([
+      'dispatch through sudo, whose target runs',
+      'kimaki as the service user: bridgectl \\',
+      "upgrade --site '/var/www/html' \\",
+      "--dispatch sudo; or chgrp 'www-data' \\",
+      "'/home/opencode'",
+    ]);
   });
 });
