@@ -77,8 +77,8 @@ export function formatDoctor(checks: readonly Check[], webUser: WebUser, style: 
   const paint = { ok: style.green, warn: style.yellow, fail: style.red } as const;
   const shown = quiet ? checks.filter((c) => c.status === 'fail') : checks;
   const idWidth = Math.max(0, ...shown.map((c) => c.id.length));
-  // Ids longer than a third of the room would push every message to the right edge: messages then start under the id.
-  const column = 6 + idWidth + 2 <= width / 3 ? 6 + idWidth + 2 : 6;
+  // Ids taking more than half the room would squeeze every message to the right edge: messages then start under the id.
+  const column = 6 + idWidth + 2 <= width / 2 ? 6 + idWidth + 2 : 6;
   const lines: string[] = [];
   for (const c of shown) {
     const head = `${paint[c.status](LABEL[c.status].padEnd(4))}  ${c.id}`;
