@@ -19,6 +19,8 @@ export interface Io {
   env: Readonly<Record<string, string | undefined>>;
   /** Whether stdout is a terminal: colour only then (and never with NO_COLOR). */
   isTTY?: boolean;
+  /** The terminal's width when stdout is one: doctor wraps its lines to it (report/wrap.ts). */
+  columns?: number;
   /** Tests: inject a failure at a commit step (ApplyOptions.fault). */
   fault?: (step: string, serverPath: string) => void;
   /** Builds the host view for a --root; tests may replace it. */

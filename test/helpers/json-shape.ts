@@ -53,11 +53,28 @@ export const WEB_USER: Shape = {
   object: { name: 'string', source: { enum: ['flag', 'env', 'php-fpm', 'default'] }, pool: nullable('string'), others: { arrayOf: 'string' } },
 };
 
+export const UNIT_STATUS: Shape = {
+  object: { unit: 'string', file: 'string', enabled: nullable('string'), active: nullable('string'), unknown: nullable('string') },
+};
+
+export const BRIDGE_STATUS: Shape = {
+  object: {
+    id: 'string',
+    serviceUser: nullable('string'),
+    home: nullable('string'),
+    dataDir: nullable('string'),
+    binary: nullable('string'),
+    dispatch: { enum: ['direct', 'sudo'] },
+    init: { enum: ['systemd', 'launchd', 'none'] },
+    units: { arrayOf: UNIT_STATUS },
+  },
+};
+
 export const DOCUMENT: Shape = {
   object: {
     version: { enum: [1] },
     bridgectl: 'string',
-    command: { enum: ['install', 'upgrade', 'uninstall', 'check', 'render', 'doctor', ''] },
+    command: { enum: ['install', 'upgrade', 'uninstall', 'check', 'render', 'doctor', 'status', ''] },
     exitCode: { enum: [0, 1, 2] },
     dryRun: 'boolean',
     site: nullable('string'),
@@ -68,6 +85,7 @@ export const DOCUMENT: Shape = {
     files: { arrayOf: FILE },
     webUser: nullable(WEB_USER),
     checks: { arrayOf: CHECK },
+    bridges: { arrayOf: BRIDGE_STATUS },
   },
 };
 
