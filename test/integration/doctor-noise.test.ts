@@ -3,7 +3,7 @@
  * installed channel, every fix a command (applied here, where it can be),
  * "no channels installed" when there are none, lines wrapped.
  */
-import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { main } from '../../installer/cli/cli.js';
 import { runDoctor } from '../../installer/cli/commands/doctor.js';
 import { nodeHost } from '../../installer/facts/host.js';
@@ -27,6 +27,9 @@ async function kimaki(): Promise<string> {
 }
 
 async function custom(root = serverSandbox(POOL), env: string[] = []): Promise<string> {
+  // channel set refuses a command that does not exist on the server.
+  mkdirSync(at(root, '/usr/bin'), { recursive: true });
+  writeFileSync(at(root, '/usr/bin/notify'), '#!/bin/sh\nexit 0\n', { mode: 0o755 });
   await ok(['channel', 'set', 'notify', '--site', SITE, '--command', '/usr/bin/notify', '--arg', '{recipient}', '--arg=-q', '--root', root, '--no-reload', ...env.flatMap((e) => ['--env', e])]);
   return root;
 }
@@ -103,6 +106,9 @@ describe('a block not in the shape bridgectl renders', () => {
     const block = find(checksAt(root), 'channel.notify.block');
     expect(block.status).toBe('warn');
     expect(block.fix).toBe(`bridgectl channel remove 'notify' --site '${SITE}' && bridgectl channel set 'notify' --site '${SITE}' --command /path/to/the/command`);
+    // The operator puts in the real command; this server has one there.
+    mkdirSync(at(root, '/path/to/the'), { recursive: true });
+    writeFileSync(at(root, '/path/to/the/command'), '#!/bin/sh\nexit 0\n', { mode: 0o755 });
     for (const step of (block.fix ?? '').split(' && ')) await runFix(root, step);
     expect(checksAt(root).some((c) => c.id === 'channel.notify.block')).toBe(false);
   });
