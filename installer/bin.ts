@@ -23,6 +23,7 @@ async function run(argv: string[]): Promise<void> {
       stderr: (text) => process.stderr.write(text),
       env: process.env,
       isTTY: process.stdout.isTTY === true,
+      ...(process.stdout.isTTY === true && process.stdout.columns ? { columns: process.stdout.columns } : {}),
       // Read only when an argument or variable holds U+FFFD (input.ts).
       raw: { argv: () => procEntries('cmdline')?.slice(-argv.length), environ: () => procEntries('environ') },
     });

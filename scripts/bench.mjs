@@ -166,7 +166,9 @@ function serverRoot(name) {
   const root = path.join(work, name);
   const uid = process.getuid?.() ?? 1000;
   const gid = process.getgid?.() ?? 1000;
-  for (const dir of ['etc', 'root', 'home/opencode', 'var/www/html/wp-content', 'usr/local/bin']) mkdirSync(path.join(root, dir), { recursive: true });
+  for (const dir of ['etc', 'root', 'home/opencode', 'var/www/html/wp-content', 'var/www/html/wp-includes', 'usr/local/bin']) mkdirSync(path.join(root, dir), { recursive: true });
+  // --site must be a WordPress root.
+  writeFileSync(path.join(root, 'var/www/html/wp-config.php'), "<?php\n// the bench site's config\n");
   chmodSync(root, 0o755);
   chmodSync(path.join(root, 'root'), 0o700);
   chmodSync(path.join(root, 'home/opencode'), 0o750);

@@ -78,11 +78,26 @@ async function runCommand(command: string, args: Parsed, io: Io): Promise<number
   if (spec === undefined) throw new UsageError(`unknown command '${command}'`);
   const identity: IdentityFlags = pick(args);
   const root = path.resolve(args.root);
+  refuseNonRoot(spec, args, root, io);
   if (!spec.flagsOnly && args.lockTimeout !== undefined) checkLockTimeout(args.lockTimeout);
   let read: Facts | undefined;
   const target = (): Facts => (read ??= (io.host ?? nodeHost)(root, io.env));
   if (spec.run) return spec.run({ args, io, style, identity, host: target });
   return runMutation(command, args, identity, io, style, target(), (facts) => planMutation(spec, args, identity, facts));
+}
+
+/**
+ * On the live host a command that writes (or reads root's files) needs root:
+ * said in one line before anything is read or locked, rather than an EACCES
+ * from the lock or from a probe under /root. A sandbox (--root DIR) is the
+ * invoker's own, so it needs nothing.
+ */
+function refuseNonRoot(spec: CommandSpec, args: Parsed, root: string, io: Io): void {
+  if (root !== '/' || spec.flagsOnly || !(spec.writes || spec.needsRoot)) return;
+  const uid = io.uid ?? process.geteuid?.() ?? 0;
+  if (uid === 0) return;
+  const name = args._.map(String).join(' ');
+  throw new UserError(`${name} needs root on the live host: run it as root (sudo bridgectl ${name} ...), or pass --root DIR to work on a sandbox`);
 }
 
 /** The plan of a command that may write: install, upgrade, uninstall, channel set/remove. */

@@ -8,6 +8,8 @@ import type { IdentityArgs } from './types.js';
 export function pick(args: IdentityArgs): IdentityFlags {
   const flags: IdentityFlags = {};
   if (args.site !== undefined) flags.site = args.site;
+  if (args.skipWordpressCheck === true) flags.skipWordpressCheck = true;
+  if (args.allowMissingBinary === true) flags.allowMissingBinary = true;
   if (args.serviceUser !== undefined) flags.serviceUser = args.serviceUser;
   if (args.runAsRoot !== undefined) flags.runAsRoot = args.runAsRoot;
   if (args.dataDir !== undefined) flags.dataDir = args.dataDir;

@@ -57,7 +57,17 @@ export function fixFor(message: string): string | undefined {
 }
 
 export const siteOption: OptionSet = {
-  options: { site: string('WordPress root (the directory holding wp-content); env SITE_PATH') },
+  options: {
+    site: string('WordPress root (the directory holding wp-config.php and wp-includes/); env SITE_PATH; default: the nearest one at or above the current directory'),
+    'skip-wordpress-check': { type: 'boolean', describe: 'Take --site even without wp-config.php (there or one directory up) and wp-includes/, for an unusual layout' },
+  },
+};
+
+/** --binary's (and channel set's --command's) override, declared once. */
+export const allowMissingBinaryOption: OptionSet = {
+  options: {
+    'allow-missing-binary': { type: 'boolean', describe: 'Take an executable (--binary, --curl, channel set --command) that does not exist on the server yet' },
+  },
 };
 
 /** Who runs the bridge and where its files are: install, upgrade, check. */
@@ -77,6 +87,7 @@ export const identityOptions: OptionSet = {
       requiresArg: true,
     },
     curl: string(`curl for the ${curlBridges.join(', ')} channel (same as --binary curl=PATH)`),
+    ...allowMissingBinaryOption.options,
     'web-user': {
       type: 'string',
       array: true,

@@ -19,6 +19,8 @@ export interface Io {
   env: Readonly<Record<string, string | undefined>>;
   /** Whether stdout is a terminal: colour only then (and never with NO_COLOR). */
   isTTY?: boolean;
+  /** The terminal's width when stdout is one: doctor wraps its lines to it (report/wrap.ts). */
+  columns?: number;
   /** Tests: inject a failure at a commit step (ApplyOptions.fault). */
   fault?: (step: string, serverPath: string) => void;
   /** Builds the host view for a --root; tests may replace it. */
@@ -27,6 +29,8 @@ export interface Io {
   services?: ServiceEnv;
   /** The raw bytes of argv and the environment, to tell invalid UTF-8 from a real U+FFFD (input.ts). */
   raw?: RawInput;
+  /** The effective uid (default process.geteuid()); tests pretend not to be root. */
+  uid?: number;
 }
 
 /** What the write-safety options (safety.ts) read from argv. */
@@ -51,6 +55,8 @@ export interface IdentityArgs {
   init?: InitSystem;
   reload?: boolean;
   site?: string;
+  skipWordpressCheck?: boolean;
+  allowMissingBinary?: boolean;
   serviceUser?: string;
   runAsRoot?: boolean;
   dataDir?: string;
@@ -111,6 +117,12 @@ export interface CommandSpec {
   writes: boolean;
   /** Reads nothing from the target: no host is built, --lock-timeout is not checked (render). */
   flagsOnly?: boolean;
+  /**
+   * Needs root on the live host though it does not write (check: it reads
+   * what install wrote, secret files and /root included). A command that
+   * writes always does.
+   */
+  needsRoot?: boolean;
   subcommands?: readonly CommandSpec[];
   /** The message when a command with subcommands is given none. */
   demandSubcommand?: string;

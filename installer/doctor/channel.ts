@@ -3,6 +3,7 @@ import path from 'node:path';
 import { findBridge } from '../../bridges/index.js';
 import type { ChannelFacts } from '../model/bridge.js';
 import { type ChannelSpec } from '../model/channel.js';
+import { envValue } from '../render/channel.js';
 import { inspectInstalled } from '../plan/installed.js';
 import type { Facts } from '../model/facts.js';
 import { parsePhpString } from '../lib/php.js';
@@ -13,7 +14,7 @@ import { parseManaged } from '../render/markers.js';
 import type { Check } from '../model/doctor.js';
 import type { Finding } from './probes.js';
 import type { DoctorInput } from './input.js';
-import { reachGrants } from './fixes.js';
+import { channelSetCommand, reachGrants } from './fixes.js';
 import { cwdCheck, homeCheck, socketCheck, stateDirCheck } from './state-dir.js';
 import { denied, sudoChecks } from './sudo.js';
 import { unitEnvCheck } from './unit-env.js';
@@ -23,7 +24,8 @@ const CUSTOM: ChannelFacts = { writesHome: 'maybe' };
 
 // ---------------------------------------------------------------- channels
 
-export function channelChecks(spec: ChannelSpec, cwd: string | undefined, channelsText: string, input: DoctorInput, who: Who | undefined): Finding[] {
+/** A channel's checks, and whether it meets the web user's own HOME (runs as the web user, HOME not pinned, may write there). */
+export function channelChecks(spec: ChannelSpec, cwd: string | undefined, channelsText: string, input: DoctorInput, who: Who | undefined): { checks: Finding[]; meetsWebHome: boolean } {
   const checks: Finding[] = [];
   const traits = findBridge(spec.name)?.channelFacts ?? CUSTOM;
   const bridge = findBridge(spec.name);
@@ -45,7 +47,7 @@ export function channelChecks(spec: ChannelSpec, cwd: string | undefined, channe
     const unit = unitEnvCheck(spec, bridge, installed, input);
     if (unit) checks.push(unit);
   }
-  return checks;
+  return { checks, meetsWebHome: !sudo && traits.writesHome !== 'no' && envValue(spec, 'HOME') === undefined };
 }
 
 /**
@@ -86,13 +88,13 @@ export function commandCheck(spec: ChannelSpec, input: DoctorInput, who: Who | u
     ? `install ${bridge.binaryName} where the web user can reach it (e.g. /usr/local/bin) and run bridgectl upgrade --site ${site} --binary /usr/local/bin/${bridge.binaryName}`
     : 'point the channel at a command the web user can reach';
   if (!path.posix.isAbsolute(spec.command)) {
-    return { id, status: 'warn', message: `command '${spec.command}' is not an absolute path: PHP-FPM's PATH decides what runs, and bridgectl cannot see it`, fix: bridge ? `bridgectl upgrade --site ${site} --binary /absolute/path/to/${bridge.binaryName}` : 'use an absolute command path' };
+    return { id, status: 'warn', message: `command '${spec.command}' is not an absolute path: PHP-FPM's PATH decides what runs, and bridgectl cannot see it`, fix: bridge ? `bridgectl upgrade --site ${site} --binary /absolute/path/to/${bridge.binaryName}` : channelSetCommand({ ...spec, command: `/absolute/path/to/${path.posix.basename(spec.command)}` }, site) };
   }
   // Follow symlinks in server space: an npm-global /usr/local/bin/kimaki is a link into a package dir.
   const real = realPath(host, spec.command);
   const facts = host.lstat(real);
   if (!facts) {
-    const fix = sudo ? `${upgrade} (writes the sudo hop's wrapper again)` : bridge ? `bridgectl upgrade --site ${site} --binary /path/to/${bridge.binaryName}` : 'install it, or point the channel at the right path';
+    const fix = sudo ? `${upgrade} (writes the sudo hop's wrapper again)` : bridge ? `bridgectl upgrade --site ${site} --binary /path/to/${bridge.binaryName}` : channelSetCommand({ ...spec, command: '/path/to/the/command' }, site);
     return { id, status: 'fail', message: `command ${spec.command} does not exist: every dispatch fails to spawn`, fix };
   }
   if (facts.kind !== 'file') {

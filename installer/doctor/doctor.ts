@@ -23,7 +23,6 @@
  * nothing there is wrong), `warn` on the live host (an unverified grant is
  * how upstream certified a stale one, #304).
  */
-import path from 'node:path';
 import { findBridge } from '../../bridges/index.js';
 import { parseChannelBody } from '../render/channel.js';
 import type { Facts } from '../model/facts.js';
@@ -35,6 +34,9 @@ import type { Check } from '../model/doctor.js';
 import type { DoctorInput } from './input.js';
 import { channelChecks, cwdOf } from './channel.js';
 import { lintCheck, managedFile } from './managed-files.js';
+import { channelSetCommand, homeFix } from './fixes.js';
+import { shellQuote } from '../lib/shell.js';
+import type { ChannelSpec } from '../model/channel.js';
 import { fromProbe, isPending, type Finding, type LiveProbe, type ProbeOutcome } from './probes.js';
 
 export type { DoctorInput } from './input.js';
@@ -46,47 +48,74 @@ export function diagnose(input: DoctorInput): Finding[] {
   const checks: Finding[] = [];
   const entry = host.user(webUser.name);
   const who = entry ? whoIs(entry, host) : undefined;
-  checks.push(webUserCheck(webUser, who, host));
-  if (who) checks.push(webHomeCheck(who, host));
+  checks.push(webUserCheck(webUser, who, host, site));
+  // web-user.home stands here, decided once the channels are known: it matters only if one meets that HOME.
+  const homeAt = checks.length;
 
   const channels = channelsFile(site);
   const text = managedFile(checks, input, 'channels', channels, who, `bridgectl install --bridge <id> --site ${site}`);
+  let blocks: { id: string; body: string[] }[] | undefined;
+  try {
+    blocks = text === undefined ? undefined : listBlocks(text);
+  } catch {
+    blocks = undefined; // reported by channels.markers
+  }
+  const parsed = (blocks ?? []).map((block) => ({ block, spec: parseChannelBody(block.body) }));
+  // A channels file we cannot read, or whose region is damaged: nothing is known of the channels, so the web user's HOME may matter.
+  const unknown = text !== undefined && blocks === undefined;
+  const missing = text === undefined && host.stat(channels) === undefined;
+  const none = text !== undefined && blocks !== undefined && blocks.length === 0;
+
   const transport = transportFile(site);
   if (host.stat(transport) === undefined) {
-    checks.push({
-      id: 'transport.exists',
-      status: 'warn',
-      message: `the CLI transport ${transport} is not installed: nothing in WordPress runs the channels`,
-      fix: `install the wp-coding-agents CLI transport mu-plugin into ${path.posix.dirname(transport)}`,
-    });
+    // The transport is removed with the last channel: missing matters only while a channel is registered.
+    if (!none && !missing) checks.push(transportMissing(transport, site, parsed.flatMap((p) => (p.spec ? [p.spec] : []))));
   } else {
     managedFile(checks, input, 'transport', transport, who, '');
   }
-  if (text === undefined) return checks;
 
-  let blocks: { id: string; body: string[] }[];
-  try {
-    blocks = listBlocks(text);
-  } catch {
-    return checks; // reported by channels.markers
+  if (none) {
+    checks.push({
+      id: 'channels.blocks',
+      status: 'fail',
+      message: `no channels installed: ${channels} registers none, so WP-cron has nothing to dispatch`,
+      fix: `bridgectl install --bridge <id> --site ${shellQuote(site)}`,
+    });
   }
-  if (blocks.length === 0) {
-    checks.push({ id: 'channels.blocks', status: 'warn', message: `${channels} registers no channel`, fix: `bridgectl install --bridge <id> --site ${site}` });
-  }
-  for (const block of blocks) {
-    const spec = parseChannelBody(block.body);
+  let meetsHome = unknown || (text === undefined && !missing);
+  const meeting: ChannelSpec[] = [];
+  for (const { block, spec } of parsed) {
     if (!spec) {
+      meetsHome = true;
       checks.push({
         id: `channel.${block.id}.block`,
         status: 'warn',
         message: `block bridge:${block.id} is not in the shape bridgectl renders; its channel was not checked`,
-        fix: findBridge(block.id) ? `bridgectl upgrade --site ${site}` : `rewrite the block by hand in the shape bridgectl renders`,
+        fix: findBridge(block.id) ? `bridgectl upgrade --site ${shellQuote(site)}` : `bridgectl channel remove ${shellQuote(block.id)} --site ${shellQuote(site)} && bridgectl channel set ${shellQuote(block.id)} --site ${shellQuote(site)} --command /path/to/the/command`,
       });
       continue;
     }
-    checks.push(...channelChecks(spec, cwdOf(block.body), text, input, who));
+    const result = channelChecks(spec, cwdOf(block.body), text ?? '', input, who);
+    if (result.meetsWebHome) meeting.push(spec);
+    checks.push(...result.checks);
   }
+  if (who) checks.splice(homeAt, 0, webHomeCheck(who, host, meetsHome || meeting.length > 0, homeFix(meeting, site, who)));
   return checks;
+}
+
+/** transport.exists when the file is missing: the command that writes it again (upgrade for a bridge, channel set for a custom channel). */
+function transportMissing(transport: string, site: string, specs: readonly ChannelSpec[]): Check {
+  const custom = specs.find((s) => !findBridge(s.name));
+  const fix =
+    specs.some((s) => findBridge(s.name)) || !custom
+      ? `bridgectl upgrade --site ${shellQuote(site)}`
+      : channelSetCommand(custom, site);
+  return {
+    id: 'transport.exists',
+    status: 'warn',
+    message: `the CLI transport ${transport} is not installed: nothing in WordPress runs the channels`,
+    fix,
+  };
 }
 
 /** The live probes the diagnosis is waiting on, in report order. */
@@ -116,7 +145,7 @@ export function doctorExitCode(checks: readonly Check[]): number {
 
 // ---------------------------------------------------------------- the web user
 
-export function webUserCheck(webUser: WebUser, who: Who | undefined, host: Facts): Check {
+export function webUserCheck(webUser: WebUser, who: Who | undefined, host: Facts, site: string): Check {
   const from =
     webUser.source === 'flag'
       ? 'from --web-user'
@@ -130,7 +159,7 @@ export function webUserCheck(webUser: WebUser, who: Who | undefined, host: Facts
       id: 'web-user',
       status: 'fail',
       message: `dispatch user '${webUser.name}' (${from}) does not exist in ${host.root === '/' ? 'the passwd database' : `${host.root}/etc/passwd`}`,
-      fix: 'pass --web-user with the user PHP-FPM runs WP-cron as',
+      fix: `bridgectl doctor --site ${shellQuote(site)} --web-user <the user PHP-FPM runs WP-cron as>`,
     };
   }
   const groups = who.principal.gids.map((g) => host.groupName(g) ?? String(g));
@@ -142,14 +171,23 @@ export function webUserCheck(webUser: WebUser, who: Who | undefined, host: Facts
   };
 }
 
-export function webHomeCheck(who: Who, host: Facts): Check {
+/**
+ * The web user's own HOME. Unusable, it warns only when a channel meets it
+ * (`meets`: one that runs as the web user, does not pin HOME and may write
+ * there); otherwise stock Debian's root-owned /var/www would warn on every
+ * run and teach operators to ignore doctor.
+ */
+export function webHomeCheck(who: Who, host: Facts, meets = true, fix = 'pin a writable HOME in every channel: bridgectl upgrade does it for bridge channels'): Check {
   const home = who.entry.home;
   const d = denial(host, who.principal, home, ['w', 'x']);
   if (!d) return { id: 'web-user.home', status: 'ok', message: `${who.name}'s own HOME ${home} is writable by it` };
+  if (!meets) {
+    return { id: 'web-user.home', status: 'ok', message: `${who.name}'s own HOME ${home} is not writable by it, and no installed channel writes there (each pins HOME or writes nothing under it)` };
+  }
   return {
     id: 'web-user.home',
     status: 'warn',
     message: `${who.name}'s own HOME ${home} is not usable: ${explainDenial(d, who, host)}; a channel that does not pin HOME fails under WP-cron if its CLI writes there`,
-    fix: 'pin a writable HOME in every channel (bridgectl upgrade does it for bridge channels)',
+    fix,
   };
 }

@@ -1,5 +1,7 @@
 /** The commands doctor suggests as fixes: grants that let the web user reach what it must, and how to run them as the service user. */
 import path from 'node:path';
+import type { ChannelSpec } from '../model/channel.js';
+import { findBridge } from '../../bridges/index.js';
 import type { Facts } from '../model/facts.js';
 import { type Denial, type Who } from '../lib/reach.js';
 import { shellQuote } from '../lib/shell.js';
@@ -46,4 +48,32 @@ export function grantCommands(dir: string, exists: boolean, d: Denial, who: Who,
 /** Group search grants for the directories the user cannot search, system directories left out (callers move things instead). */
 export function reachGrants(d: Denial, who: Who): string[] {
   return searchGrants(d.unsearchable.filter((u) => !isSystemDir(u.path)), who);
+}
+
+/** The `channel set` that writes this custom channel as it is (and the transport with it, when missing). */
+export function channelSetCommand(spec: ChannelSpec, site: string, extraEnv: [string, string][] = []): string {
+  const words = ['bridgectl', 'channel', 'set', shellQuote(spec.name), '--site', shellQuote(site), '--command', shellQuote(spec.command)];
+  for (const arg of spec.args) words.push(shellQuote(`--arg=${arg}`));
+  for (const [k, v] of [...spec.env.filter(([k]) => !extraEnv.some(([e]) => e === k)), ...extraEnv]) words.push('--env', shellQuote(`${k}=${v}`));
+  if (!spec.detach) words.push('--no-detach');
+  words.push('--timeout', String(spec.timeout));
+  return words.join(' ');
+}
+
+/**
+ * The fix when channels meet the web user's unusable HOME: upgrade pins it
+ * for bridge channels; a custom channel gets a HOME of its own, made for the
+ * web user, and is set again with it.
+ */
+export function homeFix(meeting: readonly ChannelSpec[], site: string, who: Who): string {
+  const steps: string[] = [];
+  if (meeting.some((s) => findBridge(s.name))) steps.push(`bridgectl upgrade --site ${shellQuote(site)}`);
+  for (const spec of meeting.filter((s) => !findBridge(s.name))) steps.push(...pinHome(spec, site, who));
+  return steps.length ? steps.join(' && ') : `bridgectl upgrade --site ${shellQuote(site)}`;
+}
+
+/** A HOME for a custom channel the web user can write, and the channel set again with it pinned. */
+export function pinHome(spec: ChannelSpec, site: string, who: Who): string[] {
+  const home = `/srv/${spec.name}-home`;
+  return [`install -d -o ${shellQuote(who.name)} -g ${shellQuote(who.group)} -m 0700 ${home}`, channelSetCommand(spec, site, [['HOME', home]])];
 }

@@ -22,7 +22,7 @@ export function managedFile(checks: Finding[], input: DoctorInput, area: 'channe
     return undefined;
   }
   if (text === undefined) {
-    checks.push({ id: `${area}.exists`, status: 'fail', message: `${file} does not exist: no channel can be dispatched`, fix: createFix });
+    checks.push({ id: `${area}.exists`, status: 'fail', message: area === 'channels' ? `no channels installed: ${file} does not exist, so WP-cron has nothing to dispatch` : `${file} does not exist`, fix: createFix });
     return undefined;
   }
   checks.push({ id: `${area}.exists`, status: 'ok', message: `${file} exists` });
@@ -75,6 +75,6 @@ export function lintCheck(probe: LintProbe, lint: LintResult | 'unavailable' | u
     id,
     status: 'fail',
     message: `php -l rejects ${file}: ${detail} — PHP dies loading mu-plugins, the whole site with it`,
-    fix: area === 'channels' ? `fix the syntax error (bridgectl upgrade --site ${site} rewrites only its blocks)` : `reinstall the transport mu-plugin`,
+    fix: area === 'channels' ? `fix the syntax error (bridgectl upgrade --site ${site} rewrites only its blocks)` : `bridgectl upgrade --site ${site} (writes the transport again)`,
   };
 }

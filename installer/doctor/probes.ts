@@ -104,7 +104,7 @@ export interface HopUnderTest {
 export function fromProbe(id: string, p: ProbeResult, root: string): Check {
   if (p.status !== 'skip') return { id, status: p.status, message: p.message, ...(p.fix ? { fix: p.fix } : {}) };
   if (root !== '/') return { id, status: 'ok', message: `skipped: ${p.message}` };
-  return { id, status: 'warn', message: `skipped: ${p.message}`, fix: p.fix ?? 'run bridgectl doctor as root on the server' };
+  return { id, status: 'warn', message: `skipped: ${p.message}`, fix: p.fix ?? 'sudo bridgectl doctor (on the server, as root)' };
 }
 
 // ---------------------------------------------------------------- sudo itself
@@ -207,7 +207,7 @@ export function visudoProbe(host: Facts, hop: HopUnderTest, upgrade = 'bridgectl
  */
 export function grantProbes(host: Facts, hop: HopUnderTest, isRoot = host.uid === 0, upgrade = 'bridgectl upgrade'): (ProbeResult | GrantProbe)[] {
   if (host.root !== '/') return [{ id: 'hop.grant', status: 'skip', message: `not on the live host (--root ${host.root}): the grant was not tried` }];
-  if (!isRoot) return [{ id: 'hop.grant', status: 'skip', message: 'not running as root: cannot try the grant as the web user', fix: 'run doctor as root' }];
+  if (!isRoot) return [{ id: 'hop.grant', status: 'skip', message: 'not running as root: cannot try the grant as the web user', fix: `sudo ${upgrade.replace(/^bridgectl upgrade\b/, 'bridgectl doctor')}` }];
   const sudo = SUDO_PATHS.find((p) => host.stat(p));
   if (!sudo) return [{ id: 'hop.grant', status: 'fail', message: 'sudo is not installed', fix: 'apt-get install sudo' }];
   return hop.webUsers.map((user) => {

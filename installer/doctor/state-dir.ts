@@ -10,7 +10,7 @@ import { shellQuote } from '../lib/shell.js';
 import { dirGrant, isSystemDir, listSome, lockedEntries, searchGrants, systemDirsIn, treeGrant } from './grant.js';
 import type { Check } from '../model/doctor.js';
 import type { DoctorInput } from './input.js';
-import { grantCommands, sudoSwitch } from './fixes.js';
+import { grantCommands, pinHome, sudoSwitch } from './fixes.js';
 
 /** The seed's bug: HOME not pinned, so the CLI writes under the web user's own HOME. */
 export function homeCheck(spec: ChannelSpec, traits: ChannelFacts, input: DoctorInput, who: Who): Check | undefined {
@@ -29,7 +29,7 @@ export function homeCheck(spec: ChannelSpec, traits: ChannelFacts, input: Doctor
       id,
       status: 'warn',
       message: `HOME is not pinned: under WP-cron ${spec.command} inherits ${who.name}'s HOME ${webHome}, and ${explainDenial(d, who, host)} — if it writes under HOME, every dispatch fails`,
-      fix: `pin a writable HOME in the '${spec.name}' channel's env`,
+      fix: pinHome(spec, site, who).join(' && '),
     };
   }
 

@@ -36,7 +36,7 @@ export function sudoChecks(bridge: BridgeDefinition, spec: ChannelSpec, traits: 
           id: `${prefix}.render`,
           status: 'warn',
           message: `skipped: cannot read ${err.path ?? "the sudo hop's files"} (${err.code}): the sudo hop was not checked`,
-          fix: 'run bridgectl doctor as root',
+          fix: `sudo bridgectl doctor --site ${shellQuote(site)}`,
         },
       ];
     }

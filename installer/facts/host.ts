@@ -164,8 +164,16 @@ function tooBig(serverPath: string): UserError {
   );
 }
 
+/** A host directory as the server sees it under --root; undefined when it lies outside. */
+export function serverPathOf(root: string, hostDir: string): string | undefined {
+  const relative = path.relative(path.resolve(root), path.resolve(hostDir));
+  if (relative.startsWith('..') || path.isAbsolute(relative)) return undefined;
+  return path.posix.join('/', relative.split(path.sep).join('/'));
+}
+
 /** The real machine, seen through --root. */
-export function nodeHost(root: string, env: Readonly<Record<string, string | undefined>>): Facts {
+export function nodeHost(root: string, env: Readonly<Record<string, string | undefined>>, workdir: string = process.cwd()): Facts {
+  const cwd = serverPathOf(root, workdir);
   let passwd: PasswdEntry[] | undefined;
   let groups: GroupEntry[] | undefined;
   // On the live system ask NSS (getent) so LDAP/sssd users resolve; in a
@@ -268,6 +276,7 @@ export function nodeHost(root: string, env: Readonly<Record<string, string | und
     platform: process.platform,
     uid: myUid(),
     gid: process.getegid?.() ?? 0,
+    ...(cwd !== undefined ? { cwd } : {}),
     sudo: (): SudoProbe => (root === '/' ? { live: true, version: detectSudoVersion() } : { live: false }),
     fpmPools: () => fpmPoolUsers(host),
     groups: () => [...allGroups()],

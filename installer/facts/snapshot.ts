@@ -30,6 +30,7 @@ export interface Snapshot {
   readonly platform: NodeJS.Platform;
   readonly uid: number;
   readonly gid: number;
+  readonly cwd?: string;
   /**
    * A literal machine (tests, render's flags-only identity): a path it does
    * not hold is absent and nothing is missing. A gathered snapshot is
@@ -81,8 +82,11 @@ function deepFreeze<T>(value: T): T {
 }
 
 /** An empty snapshot of a machine: nothing read yet but what every run is given (root, env, platform, uid). */
-export function emptySnapshot(base: Pick<Facts, 'root' | 'env' | 'platform' | 'uid' | 'gid'>): Snapshot {
-  return Object.freeze({ root: base.root, env: Object.freeze({ ...base.env }), platform: base.platform, uid: base.uid, gid: base.gid, complete: false, paths: new Map() });
+export function emptySnapshot(base: Pick<Facts, 'root' | 'env' | 'platform' | 'uid' | 'gid' | 'cwd'>): Snapshot {
+  return Object.freeze({
+    root: base.root, env: Object.freeze({ ...base.env }), platform: base.platform, uid: base.uid, gid: base.gid,
+    ...(base.cwd !== undefined ? { cwd: base.cwd } : {}), complete: false, paths: new Map(),
+  });
 }
 
 /** A Facts view over a snapshot; it answers from the snapshot alone. */
@@ -112,6 +116,7 @@ export function factsOf(snapshot: Snapshot): Facts {
     platform: snapshot.platform,
     uid: snapshot.uid,
     gid: snapshot.gid,
+    ...(snapshot.cwd !== undefined ? { cwd: snapshot.cwd } : {}),
     sudo: () => machine<SudoProbe>('sudo', () => ({ live: false })),
     // A literal machine's pools are those its files hold.
     fpmPools: () => machine('fpmPools', () => fpmPoolUsers(facts)),

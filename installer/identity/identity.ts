@@ -17,31 +17,9 @@ export const BINARY_SEARCH_PATH = ['/usr/local/bin', '/usr/bin', '~/.npm-global/
 /** On macOS Homebrew's prefix comes first, as on its default PATH. */
 const DARWIN_SEARCH_PATH = ['/opt/homebrew/bin', ...BINARY_SEARCH_PATH];
 
-const truthy = (v: string | undefined): boolean => v === 'true' || v === '1' || v === 'yes';
+export { resolveSite } from './site.js';
 
-export function resolveSite(flags: IdentityFlags, host: Facts): string {
-  const site = flags.site ?? host.env.SITE_PATH;
-  if (site === undefined || site === '') {
-    throw new UsageError('no site given', 'pass --site /path/to/wordpress (or set SITE_PATH)');
-  }
-  const from = flags.site !== undefined ? '--site' : 'SITE_PATH';
-  requireAbsolute(site, from);
-  // `..` is resolved lexically by normalize, which is not what the server
-  // does when a component is a symlink (/a/../b need not be /b), and `/..`
-  // would quietly become `/`: refused, not guessed.
-  if (site.split('/').includes('..')) {
-    throw new UsageError(`${from} ${JSON.stringify(site)} has a '..' component`, 'pass the WordPress root as a path without ..');
-  }
-  const normalized = path.posix.normalize(site).replace(/(.)\/$/, '$1');
-  if (normalized === '/') {
-    throw new UsageError(`${from} ${JSON.stringify(site)} is the filesystem root, not a WordPress root`, 'pass the WordPress root (the directory holding wp-content)');
-  }
-  const facts = host.stat(normalized);
-  if (!facts?.isDirectory) {
-    throw new IdentityError(`site ${normalized} is not a directory${host.root === '/' ? '' : ` under --root ${host.root}`}`, 'pass the WordPress root (the directory holding wp-content) as --site');
-  }
-  return normalized;
-}
+const truthy = (v: string | undefined): boolean => v === 'true' || v === '1' || v === 'yes';
 
 export function resolveIdentity(
   bridge: BridgeDefinition,
@@ -215,11 +193,26 @@ export function resolveBinary(
   const installed = adopted.binaries?.[name];
   const binary = flag ?? installed ?? findBinary(name, own, home, host);
   requireAbsolute(binary, own ? '--binary' : `--binary ${name}=`);
+  if (flag !== undefined && flags.allowMissingBinary !== true) requireExecutable(binary, own ? '--binary' : `--binary ${name}=`, host);
   if (flag !== undefined && installed !== undefined && installed !== flag) {
     notes.push(`${bridge.id}: ${own ? 'binary' : name} changes from the installed ${installed} to ${flag}`);
   }
   return binary;
 }
+
+/** The flag's executable must be one on the server: a typo (nokimaki) is refused, not pinned into a unit that never starts. */
+export function requireExecutable(binary: string, flag: string, host: Facts): void {
+  const facts = host.stat(binary);
+  if (facts?.kind === 'file' && (facts.mode & 0o111) !== 0) return;
+  const what = facts === undefined ? 'does not exist' : facts.kind !== 'file' ? `is a ${facts.kind}, not an executable file` : `is not executable (mode ${formatMode(facts.mode)})`;
+  throw new IdentityError(
+    `${flag.endsWith('=') ? `${flag}${binary}` : `${flag} ${binary}`}: ${binary} ${what}${host.root === '/' ? '' : ` under --root ${host.root}`}`,
+    `check the path (install the program first), or pass ${ALLOW_MISSING_BINARY} if it will be there before the bridge runs`,
+  );
+}
+
+/** The one spelling of the override, for every message that suggests it. */
+export const ALLOW_MISSING_BINARY = '--allow-missing-binary';
 
 function findBinary(name: string, own: boolean, home: string, host: Facts): string {
   const search = host.platform === 'darwin' ? DARWIN_SEARCH_PATH : BINARY_SEARCH_PATH;

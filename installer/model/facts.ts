@@ -54,6 +54,8 @@ export interface Facts {
   readonly uid: number;
   /** The effective gid bridgectl runs as (with uid: who could change a path it is about to trust). */
   readonly gid: number;
+  /** The current directory as a server path (where WP-CLI would look for the site); undefined when it lies outside --root. */
+  readonly cwd?: string;
   /** The live sudo's version (picks the sudo grant's form). */
   sudo(): SudoProbe;
   /** Every `user =` of every PHP-FPM pool, newest PHP version first (who the web user is). */

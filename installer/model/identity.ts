@@ -12,6 +12,10 @@ export interface IdentityFlags {
   /** Executables by name (`--binary NAME=PATH`, `--curl PATH`), for any bridge in the run. */
   binaries?: Record<string, string>;
   site?: string;
+  /** --allow-missing-binary: take a --binary that is not (yet) an executable file on the server. */
+  allowMissingBinary?: boolean;
+  /** --skip-wordpress-check: take --site even when it lacks wp-config.php or wp-includes/. */
+  skipWordpressCheck?: boolean;
   /** The user PHP runs as (see web-user.ts). */
   webUser?: string;
   /** Bridges' credentials given as flags, by the flag that carries each (`--telegram-token`). */

@@ -12,7 +12,7 @@ import { IdentityError, UsageError } from '../model/errors.js';
 import type { Facts } from '../model/facts.js';
 import { identityReads, resolveSite } from '../identity/identity.js';
 import { resolveBridgeIdentity } from '../identity/bridge-identity.js';
-import { type Identity, type IdentityFlags } from '../model/identity.js';
+import { type Adopted, type Identity, type IdentityFlags } from '../model/identity.js';
 import { countBlocks, spliceBlocks, type BlockChange } from '../render/markers.js';
 import { transportFile } from '../lib/paths.js';
 import { staticTemplate } from '../render/templates.js';
@@ -90,8 +90,15 @@ export function renderBridge(
     notes.push(...secret.notes);
     secrets.push(...secret.seen, ...unitSecrets(installed, bridge.secret.env));
     if (secret.value === undefined) {
-      const where = [bridge.secret.flag, `env ${bridge.secret.env}`, ...bridge.secret.adoptFrom(identity).map((f) => f.path)].join(', ');
-      notes.push(`${bridge.id}: no ${bridge.secret.label} (looked at ${where}); services written, no channel block`);
+      const files = bridge.secret.adoptFrom(identity).map((f) => f.path);
+      const where = [bridge.secret.flag, `env ${bridge.secret.env}`, ...files].join(', ');
+      // Said as the commands that add one, so the note is a fix, not just a finding.
+      const add = [
+        `bridgectl upgrade --site ${site} ${bridge.secret.flag} TOKEN`,
+        `${bridge.secret.env}=TOKEN bridgectl upgrade --site ${site}`,
+        ...files.map((f) => `put ${bridge.secret?.env}=TOKEN in ${f} and run bridgectl upgrade --site ${site}`),
+      ].join('; or ');
+      notes.push(`${bridge.id}: no ${bridge.secret.label} (looked at ${where}); services written, no channel block. To add one: ${add}`);
     } else {
       files.push(
         options.owners === false
@@ -143,7 +150,9 @@ export function renderBridge(
   }
 
   directories.push(...dispatch.directories);
-  if (options.action === 'install') directories.push(...missingDirectories(identity.dataDir, identity, host));
+  // Install creates the data dir; so does an upgrade that moves the bridge to a new user, home or data dir
+  // (--service-user NEW): else the bridge would start without one. A flagless upgrade leaves it as it is.
+  if (options.action === 'install' || movesIdentity(adopted, identity)) directories.push(...missingDirectories(identity.dataDir, identity, host));
   return { bridge, identity, block, files, directories, secrets, dispatch };
 }
 
@@ -219,6 +228,12 @@ function secretFileChange(
   const dir = posix.dirname(path);
   if (host.stat(dir) === undefined) directories.push({ path: dir, uid: 0, gid: 0, mode: SECRET_DIR_MODE });
   return { ...change, secret: true };
+}
+
+/** Whether the resolved identity leaves what is installed: another service user, home or data dir. */
+function movesIdentity(adopted: Adopted, identity: Identity): boolean {
+  const differs = (was: string | undefined, now: string): boolean => was !== undefined && was !== now;
+  return differs(adopted.user, identity.serviceUser) || differs(adopted.home, identity.home) || differs(adopted.dataDir, identity.dataDir);
 }
 
 /**

@@ -13,6 +13,8 @@ import { makeStyle, paintDiff, type Style } from './style.js';
 import type { WebUser } from '../model/web-user.js';
 import { VERSION } from '../lib/version.js';
 import { oneLine } from '../model/errors.js';
+import type { JsonBridgeStatus } from './status.js';
+import { NON_TTY_WIDTH, wrapCommand, wrapWords } from './wrap.js';
 
 /** Bump when the JSON shape changes incompatibly (a key renamed, removed or retyped); adding keys does not. */
 export const JSON_SCHEMA_VERSION = 1;
@@ -94,26 +96,44 @@ export function formatCheck(drift: readonly FileChange[], total: number, style: 
 
 const LABEL = { ok: 'ok', warn: 'WARN', fail: 'FAIL' } as const;
 
-/** doctor: one line per check (quiet: failures only), fixes indented below, and a tally. */
-export function formatDoctor(checks: readonly Check[], webUser: WebUser, style: Style, quiet: boolean): string {
+/**
+ * doctor: one line per check (quiet: failures only), fixes indented below,
+ * and a tally; every line wrapped to `width` (wrap.ts), a fix as a command
+ * that still runs when copied. With no channel installed the tally says so:
+ * "nothing stops a dispatch" would be true of nothing.
+ */
+export function formatDoctor(checks: readonly Check[], webUser: WebUser, style: Style, quiet: boolean, width = NON_TTY_WIDTH): string {
   const paint = { ok: style.green, warn: style.yellow, fail: style.red } as const;
   const shown = quiet ? checks.filter((c) => c.status === 'fail') : checks;
-  const width = Math.max(0, ...shown.map((c) => c.id.length));
+  const idWidth = Math.max(0, ...shown.map((c) => c.id.length));
+  // Ids taking more than half the room would squeeze every message to the right edge: messages then start under the id.
+  const column = 6 + idWidth + 2 <= width / 2 ? 6 + idWidth + 2 : 6;
   const lines: string[] = [];
   for (const c of shown) {
-    lines.push(`${paint[c.status](LABEL[c.status].padEnd(4))}  ${c.id.padEnd(width)}  ${c.message}`);
-    if (c.fix && c.status !== 'ok') lines.push(`      ${' '.repeat(width)}  fix: ${c.fix}`);
+    const head = `${paint[c.status](LABEL[c.status].padEnd(4))}  ${c.id}`;
+    const plain = 6 + c.id.length;
+    if (plain + 2 <= column) lines.push(...wrapWords(head + ' '.repeat(column - plain), column, c.message, width, column));
+    else lines.push(head, ...wrapWords(' '.repeat(column), column, c.message, width, column));
+    if (c.fix && c.status !== 'ok') lines.push(...wrapCommand(`${' '.repeat(column)}fix: `, column + 5, c.fix, width, column + 5));
   }
   if (!quiet) {
     const count = (s: Check['status']): number => checks.filter((c) => c.status === s).length;
     const fails = count('fail');
-    lines.push(
-      fails
-        ? style.red(`${fails} failed, ${count('warn')} warning(s), ${count('ok')} ok: a dispatch from WP-cron as ${webUser.name} will fail`)
-        : `${count('warn')} warning(s), ${count('ok')} ok: nothing stops a dispatch from WP-cron as ${webUser.name}`,
-    );
+    const tally = `${fails ? `${fails} failed, ` : ''}${count('warn')} warning(s), ${count('ok')} ok`;
+    const summary = noChannels(checks)
+      ? `${tally}: no channels installed, so WP-cron has nothing to dispatch`
+      : fails
+        ? `${tally}: a dispatch from WP-cron as ${webUser.name} will fail`
+        : `${tally}: nothing stops a dispatch from WP-cron as ${webUser.name}`;
+    const paintSummary = fails ? style.red : (t: string): string => t;
+    lines.push(...wrapWords('', 0, summary, width, 0).map(paintSummary));
   }
   return lines.length ? `${lines.join('\n')}\n` : '';
+}
+
+/** Whether doctor found no channel registered: doctor/doctor.ts then fails channels.blocks or channels.exists with "no channels installed". */
+export function noChannels(checks: readonly Check[]): boolean {
+  return checks.some((c) => (c.id === 'channels.blocks' || c.id === 'channels.exists') && c.status === 'fail' && c.message.startsWith('no channels installed'));
 }
 
 // ---------------------------------------------------------------- JSON
@@ -184,6 +204,8 @@ export interface JsonDocument {
   files: JsonFile[];
   webUser: JsonWebUser | null;
   checks: JsonCheck[];
+  /** `status`: the installed bridges; empty elsewhere. */
+  bridges: JsonBridgeStatus[];
 }
 
 export interface JsonInput {
@@ -198,6 +220,8 @@ export interface JsonInput {
   webUser?: WebUser;
   checks?: readonly Check[];
   error?: { message: string; fix?: string };
+  /** `status`: the installed bridges. */
+  bridges?: readonly JsonBridgeStatus[];
 }
 
 export function jsonDocument(input: JsonInput): JsonDocument {
@@ -230,6 +254,7 @@ export function jsonDocument(input: JsonInput): JsonDocument {
       ? { name: input.webUser.name, source: input.webUser.source, pool: input.webUser.pool ?? null, others: input.webUser.others }
       : null,
     checks: (input.checks ?? []).map((c) => ({ id: c.id, status: c.status, message: c.message, fix: c.fix ?? null })),
+    bridges: [...(input.bridges ?? [])],
   };
 }
 

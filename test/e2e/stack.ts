@@ -309,7 +309,12 @@ export class Stack {
     );
   }
 
-  /** A copy of Debian's WordPress (its wp-config.php included), with a wp-content of its own. */
+  /**
+   * A copy of Debian's WordPress (its wp-config.php included), with a
+   * wp-content of its own. /usr/share/wordpress holds wp-config.php (Debian's
+   * master config, which loads /etc/wordpress/config-<host>.php) and
+   * wp-includes/, so the copy is a WordPress root as --site wants.
+   */
   private copySite(): void {
     const T = this.T;
     this.sh(

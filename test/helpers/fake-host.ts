@@ -28,6 +28,18 @@ export interface FakeHostSpec {
   sudo?: SudoProbe;
   /** Server path → file (content string) or entry. Parent directories are implied (root-owned, 0755). */
   files?: Record<string, string | FakeEntry>;
+  /**
+   * WordPress roots (wp-config.php and wp-includes/ added), so --site takes
+   * them. Default: every directory holding a wp-content entry; [] for none.
+   */
+  wordpress?: string[];
+  /** The current directory, a server path (where the site is looked for without --site). */
+  cwd?: string;
+}
+
+/** What makes a directory a WordPress root to resolveSite. */
+export function wordpressFiles(site: string): Record<string, string | FakeEntry> {
+  return { [`${site}/wp-config.php`]: "<?php\n// a test site's config\n", [`${site}/wp-includes`]: dir() };
 }
 
 export const ROOT: PasswdEntry = { name: 'root', uid: 0, gid: 0, home: '/root', shell: '/bin/bash' };
@@ -42,7 +54,13 @@ export function fakeSnapshot(spec: FakeHostSpec = {}): Snapshot {
   const users = spec.users ?? [ROOT, WWW, CHUBES];
   const groups = spec.groups ?? users.map((u) => ({ name: u.name, gid: u.gid, members: [] }));
   const entries = new Map<string, PathFacts & { content?: string }>();
-  for (const [p, v] of Object.entries(spec.files ?? {})) {
+  const given = spec.files ?? {};
+  const sites = spec.wordpress ?? [...new Set(Object.keys(given).flatMap((p) => {
+    const at = path.posix.normalize(p).indexOf('/wp-content');
+    return at > 0 ? [path.posix.normalize(p).slice(0, at)] : [];
+  }))];
+  const files = { ...Object.assign({}, ...sites.map(wordpressFiles)), ...given } as Record<string, string | FakeEntry>;
+  for (const [p, v] of Object.entries(files)) {
     const e = typeof v === 'string' ? { content: v } : v;
     const kind = e.kind ?? (e.content === undefined ? 'directory' : 'file');
     entries.set(path.posix.normalize(p), {
@@ -68,6 +86,7 @@ export function fakeSnapshot(spec: FakeHostSpec = {}): Snapshot {
     platform: spec.platform ?? 'linux',
     uid: spec.uid ?? process.geteuid?.() ?? 0,
     gid: spec.gid ?? process.getegid?.() ?? 0,
+    ...(spec.cwd !== undefined ? { cwd: spec.cwd } : {}),
     complete: true,
     passwd: { value: users },
     group: { value: groups },

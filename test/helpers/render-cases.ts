@@ -8,7 +8,7 @@ import { bridges } from '../../bridges/index.js';
 import { planInstall } from '../../installer/cli/commands/install.js';
 import type { IdentityFlags } from '../../installer/model/identity.js';
 import type { Plan } from '../../installer/model/plan.js';
-import { dir, fakeHost, type FakeHostSpec } from './fake-host.js';
+import { dir, exe, fakeHost, wordpressFiles, type FakeHostSpec } from './fake-host.js';
 
 export const SITE = '/var/www/site';
 /** Every bridge's secret, by its flag, as a well-shaped sample that is no real credential. */
@@ -55,6 +55,9 @@ export function renderCase(c: RenderCase, overrides: { binDir?: string; files?: 
       '/root': dir(0, 0, 0o700),
       '/home/chubes': dir(1000, 1000, 0o750),
       [SITE]: dir(),
+      ...wordpressFiles(SITE),
+      // The binaries the flags name exist: install refuses a --binary that does not.
+      ...Object.fromEntries(Object.values(binaries).map((p) => [p, exe()])),
       ...overrides.files,
     },
   });

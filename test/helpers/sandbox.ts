@@ -56,13 +56,21 @@ export function serverSandbox(extra: Tree = {}): string {
     'etc/passwd': PASSWD,
     'etc/group': GROUP,
     'usr/local/bin/kimaki': { content: '#!/bin/sh\nexit 0\n', mode: 0o755 },
+    // A WordPress root, as resolveSite wants --site to be.
+    'var/www/html/wp-config.php': "<?php\n// the sandbox site's config\n",
     ...extra,
   });
-  for (const dir of ['root', 'home/opencode', 'var/www/html/wp-content']) mkdirSync(path.join(root, dir), { recursive: true });
+  for (const dir of ['root', 'home/opencode', 'var/www/html/wp-content', 'var/www/html/wp-includes']) mkdirSync(path.join(root, dir), { recursive: true });
   chmodSync(path.join(root, 'root'), 0o700);
   chmodSync(path.join(root, 'home/opencode'), 0o750);
   if (isRoot) chownSync(path.join(root, 'home/opencode'), SVC_UID, SVC_GID);
   return root;
+}
+
+/** Make a server directory under root a WordPress root (wp-config.php, wp-includes/, wp-content/), as resolveSite wants --site to be. */
+export function wordpressSite(root: string, site: string): void {
+  for (const dir of ['wp-includes', 'wp-content']) mkdirSync(path.join(root, site, dir), { recursive: true });
+  writeFileSync(path.join(root, site, 'wp-config.php'), "<?php\n// a sandbox site's config\n");
 }
 
 export function at(root: string, serverPath: string): string {

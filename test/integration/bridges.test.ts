@@ -4,7 +4,7 @@
  * upgrades that are no-ops (bytes and mtime), an operator's env line kept,
  * and an uninstall that removes exactly what install added.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { bridgeIds, bridges, findBridge } from '../../bridges/index.js';
 import { envValue, parseChannelBody } from '../../installer/render/channel.js';
 import { listBlocks } from '../../installer/render/markers.js';
@@ -118,7 +118,7 @@ describe('several bridges in one run', () => {
   });
 
   it('--binary NAME=PATH reaches the bridge that runs NAME', async () => {
-    const root = bridgeSandbox();
+    const root = bridgeSandbox({ 'opt/cc/cc-connect': { content: '#!/bin/sh\n', mode: 0o755 } });
     const r = await runMain(['install', '--bridge', 'kimaki', '--bridge', 'cc-connect', '--site', SITE, '--service-user', 'opencode', '--binary', 'cc-connect=/opt/cc/cc-connect', '--root', root, '--json'], {});
     const doc = JSON.parse(r.stdout) as { identities: Record<string, { binary: string }> };
     expect(doc.identities['cc-connect']?.binary).toBe('/opt/cc/cc-connect');
@@ -138,5 +138,41 @@ describe('cc-connect data dir', () => {
     const installed = snapshot(root);
     expect((await runMain(['upgrade', '--site', SITE, '--root', root], {})).code).toBe(0);
     expect(snapshot(root)).toEqual(installed);
+  });
+});
+
+describe('a mistyped executable is an error, not a unit that never starts (#19 item 4)', () => {
+  const install = (root: string, ...extra: string[]) =>
+    runMain(['install', '--bridge', 'kimaki', '--site', SITE, '--service-user', 'opencode', ...extra, '--root', root], {});
+
+  it('install --binary /usr/local/bin/nokimaki: exit 1, names it, writes nothing', async () => {
+    const root = bridgeSandbox();
+    const before = snapshot(root);
+    const r = await install(root, '--binary', '/usr/local/bin/nokimaki');
+    expect(r.code).toBe(1);
+    expect(r.stderr).toBe(
+      `bridgectl: --binary /usr/local/bin/nokimaki: /usr/local/bin/nokimaki does not exist under --root ${root}\n` +
+        '  fix: check the path (install the program first), or pass --allow-missing-binary if it will be there before the bridge runs\n',
+    );
+    expect(snapshot(root)).toEqual(before);
+  });
+
+  it('--allow-missing-binary pins it anyway', async () => {
+    const root = bridgeSandbox();
+    const r = await install(root, '--binary', '/opt/later/kimaki', '--allow-missing-binary');
+    expect(r.code).toBe(0);
+    expect(readFileSync(at(root, '/etc/systemd/system/kimaki.service'), 'utf8')).toContain('/opt/later/kimaki');
+  });
+
+  it('channel set --command behaves the same: refused, or a note with --allow-missing-binary', async () => {
+    const root = bridgeSandbox();
+    const set = (...extra: string[]) => runMain(['channel', 'set', 'notify', '--site', SITE, '--command', '/usr/local/bin/nonotify', ...extra, '--root', root], {});
+    const refused = await set();
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toMatch(/^bridgectl: --command \/usr\/local\/bin\/nonotify: \/usr\/local\/bin\/nonotify does not exist under --root /);
+    expect(existsSync(at(root, CHANNELS))).toBe(false);
+    const forced = await set('--allow-missing-binary');
+    expect(forced.code).toBe(0);
+    expect(forced.stdout).toMatch(/note: channel notify: \/usr\/local\/bin\/nonotify is not an executable file under --root .*; dispatch will fail until it is/);
   });
 });

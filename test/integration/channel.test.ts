@@ -105,7 +105,7 @@ describe('channel set / remove / list', () => {
 
   it('lists a hand-edited value holding a control character as a JSON string, not raw to the terminal', async () => {
     const root = bridgeSandbox();
-    const set = await runMain(['channel', 'set', 'notify', ...site, '--command', '/bin/true', '--arg', 'MARK', '--root', root], {});
+    const set = await runMain(['channel', 'set', 'notify', ...site, '--command', '/usr/bin/curl', '--arg', 'MARK', '--root', root], {});
     expect(set.code).toBe(0);
     const file = at(root, CHANNELS);
     writeFileSync(file, readFileSync(file, 'utf8').replace('MARK', '\u001b[31mred'));

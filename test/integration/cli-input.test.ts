@@ -5,11 +5,11 @@
  * Every refusal: exit 1, one clear line naming the option or entry, and
  * nothing written.
  */
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { envOf, parseSystemdUnit } from '../../installer/render/units.js';
 import { spawnSync } from 'node:child_process';
 import { BIN, runMain } from '../helpers/cli.js';
-import { at, PASSWD, serverSandbox, SITE, SVC_GID, SVC_UID } from '../helpers/sandbox.js';
+import { at, PASSWD, serverSandbox, SITE, SVC_GID, SVC_UID, wordpressSite } from '../helpers/sandbox.js';
 import { entries } from '../helpers/tree.js';
 
 const INSTALL = ['install', '--bridge', 'kimaki', '--site', SITE, '--service-user', 'opencode'];
@@ -143,7 +143,7 @@ describe('a site or user name ending in a backslash (#17 item 5)', () => {
   it("install --site '/srv/ab\\' pins HOME in the unit (no continuation line), and upgrade is a no-op", async () => {
     const site = '/srv/ab\\';
     const root = serverSandbox();
-    mkdirSync(at(root, `${site}/wp-content`), { recursive: true });
+    wordpressSite(root, site);
     const r = await runMain(['install', '--bridge', 'kimaki', '--site', site, '--service-user', 'opencode', '--root', root]);
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);

@@ -1,11 +1,11 @@
-import { chmodSync, readdirSync, readFileSync, statSync, writeFileSync, existsSync } from 'node:fs';
+import { chmodSync, chownSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync, existsSync } from 'node:fs';
 import path from 'node:path';
 import type { ServiceEnv } from '../../installer/apply/services.js';
 import type { RunResult as ProcessResult } from '../../installer/model/process.js';
 import { runnerOf } from '../../installer/process/run.js';
 import { exited } from '../helpers/runner.js';
 import { runBin, runMain, type RunResult } from '../helpers/cli.js';
-import { at, CHANNELS, isRoot, serverSandbox, SITE } from '../helpers/sandbox.js';
+import { at, CHANNELS, isRoot, serverSandbox, SITE, wordpressSite } from '../helpers/sandbox.js';
 
 const INSTALL = ['install', '--bridge', 'kimaki', '--site', SITE, '--service-user', 'opencode'];
 const UNIT = '/etc/systemd/system/kimaki.service';
@@ -118,6 +118,27 @@ describe('upgrade', () => {
     expect(files.map((f) => [readFileSync(f, 'latin1'), statSync(f).mtimeMs])).toEqual(before);
   });
 
+  it('--service-user NEW creates the new user\'s data dir 0700, owned by it, as install does (#19 item 4)', async () => {
+    const root = serverSandbox();
+    mkdirSync(at(root, '/home/ghost'), { mode: 0o750 });
+    if (isRoot) chownSync(at(root, '/home/ghost'), 1500, 1500);
+    await runMain([...INSTALL, '--root', root]);
+    const r = await runMain(['upgrade', '--site', SITE, '--service-user', 'ghost', '--root', root]);
+    expect(r.code).toBe(0);
+    const made = statSync(at(root, '/home/ghost/.kimaki'));
+    expect(made.mode & 0o7777).toBe(0o700);
+    if (isRoot) expect([made.uid, made.gid]).toEqual([1500, 1500]);
+    expect(readFileSync(at(root, CHANNELS), 'utf8')).toContain("'KIMAKI_DATA_DIR' => '/home/ghost/.kimaki'");
+  });
+
+  it('a flagless upgrade does not bring back a data dir the operator removed (it reproduces what is installed)', async () => {
+    const root = serverSandbox();
+    await runMain([...INSTALL, '--root', root]);
+    rmSync(at(root, '/home/opencode/.kimaki'), { recursive: true });
+    expect((await runMain(['upgrade', '--site', SITE, '--root', root])).code).toBe(0);
+    expect(existsSync(at(root, '/home/opencode/.kimaki'))).toBe(false);
+  });
+
   it('reproduces the installed identity with no flags (even when the environment says otherwise)', async () => {
     const root = serverSandbox();
     await runMain(['install', '--bridge', 'kimaki', '--site', SITE, '--run-as-root', '--root', root, '--data-dir', '/root/custom']);
@@ -166,6 +187,7 @@ describe('upgrade', () => {
 
   it('says so when a second site takes over a bridge whose service served another site', async () => {
     const root = serverSandbox({ 'var/www/other/wp-content/.keep': '' });
+    wordpressSite(root, '/var/www/other');
     await runMain([...INSTALL, '--root', root]);
     const r = await runMain(['install', '--bridge', 'kimaki', '--site', '/var/www/other', '--service-user', 'opencode', '--root', root]);
     expect(r.code).toBe(0);

@@ -547,7 +547,7 @@ describe('sudo dispatch mode: doctor checks the hop instead of the web user\'s r
     expect(failures(checks)).toEqual([]);
     expect(find(checks, 'channel.kimaki.command').status).toBe('ok');
     expect(sudoChecks(checks)).toEqual([
-      { id: 'channel.kimaki.sudo.render', status: 'warn', message: `skipped: cannot read ${HOP.sudoers} (EACCES): the sudo hop was not checked`, fix: 'run bridgectl doctor as root' },
+      { id: 'channel.kimaki.sudo.render', status: 'warn', message: `skipped: cannot read ${HOP.sudoers} (EACCES): the sudo hop was not checked`, fix: `sudo bridgectl doctor --site '${SITE}'` },
     ]);
   });
 

@@ -161,6 +161,7 @@ describe('the JSON schema is pinned', () => {
       'files',
       'webUser',
       'checks',
+      'bridges', // status: added by #19, not a breaking change
     ]);
   });
 

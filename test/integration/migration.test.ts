@@ -12,7 +12,7 @@ import path from 'node:path';
 import { renderScaffold } from '../../installer/render/channel.js';
 import { spliceBlocks } from '../../installer/render/markers.js';
 import { runMain } from '../helpers/cli.js';
-import { isRoot, sandbox, SVC_GID, SVC_UID } from '../helpers/sandbox.js';
+import { isRoot, sandbox, SVC_GID, SVC_UID, wordpressSite } from '../helpers/sandbox.js';
 import { filesContaining, snapshot } from '../helpers/tree.js';
 
 const FIXTURES = path.resolve('test/fixtures/reference-units');
@@ -81,6 +81,7 @@ describe.each(['systemd', 'launchd'] as const)('upgrading what the bash installe
     };
     for (const [name, server] of Object.entries(unitPaths(init))) tree[server.slice(1)] = fixture(name);
     const root = sandbox(tree);
+    wordpressSite(root, SITE);
     mkdirSync(path.join(root, 'root'), { recursive: true });
     if (isRoot) chownSync(path.join(root, HOME), SVC_UID, SVC_GID);
     return root;

@@ -78,7 +78,7 @@ describe('install / upgrade / channel set on the live host reload PHP-FPM after 
     calls.length = 0;
     expect((await run(['upgrade', '--site', SITE])).code).toBe(0);
     expect(calls).toEqual([]);
-    expect((await run(['channel', 'set', 'notify', '--site', SITE, '--command', '/bin/true', '--arg', '{message}'])).code).toBe(0);
+    expect((await run(['channel', 'set', 'notify', '--site', SITE, '--command', '/usr/local/bin/kimaki', '--arg', '{message}'])).code).toBe(0);
     expect(calls.map((c) => c.command)).toEqual(['systemctl try-reload-or-restart php8.2-fpm', 'systemctl try-reload-or-restart php7.4-fpm']);
   });
 

@@ -30,7 +30,7 @@ function commands(title: string): string[][] {
 describe('README', () => {
   it('starts where an operator starts: what it is, Install, a quick start, a deploy hook, then developers', () => {
     const headings = readme.match(/^## .*$/gm) ?? [];
-    expect(headings).toEqual(['## Install', '## Quick start on a server', '## On every deploy', '## More', '## For developers']);
+    expect(headings).toEqual(['## Install', '## Quick start on a server', '## On every deploy', '## Many servers: Ansible', '## More', '## For developers']);
     expect(readme.split('\n').length).toBeLessThan(150);
     expect(section('Install')).toMatch(/^npm install -g \.\/bridgectl-[0-9.]+\.tgz$/m);
     expect(section('Install')).toMatch(/^npm ci && npm pack\b/m);

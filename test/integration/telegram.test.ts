@@ -138,7 +138,11 @@ describe('telegram token handling', () => {
     const root = telegramSandbox();
     const r = await runMain([...install, '--root', root], {});
     expect(r.code).toBe(0);
-    expect(r.stdout).toMatch(/note: telegram: no telegram bot token \(looked at --telegram-token, env TELEGRAM_BOT_TOKEN, \/home\/opencode\/.config\/opencode-telegram-bot\/.env\); services written, no channel block/);
+    expect(r.stdout).toMatch(/note: telegram: no telegram bot token \(looked at --telegram-token, env TELEGRAM_BOT_TOKEN, \/home\/opencode\/.config\/opencode-telegram-bot\/.env\); services written, no channel block\. To add one: /);
+    // The note says how to add one: the flag, the environment variable, the bot's .env.
+    expect(r.stdout).toContain(
+      `To add one: bridgectl upgrade --site ${SITE} --telegram-token TOKEN; or TELEGRAM_BOT_TOKEN=TOKEN bridgectl upgrade --site ${SITE}; or put TELEGRAM_BOT_TOKEN=TOKEN in /home/opencode/.config/opencode-telegram-bot/.env and run bridgectl upgrade --site ${SITE}\n`,
+    );
     expect(r.stdout).toMatch(/create +\/etc\/systemd\/system\/opencode-telegram.service/);
     const channels = snapshot(root).get(CHANNELS);
     expect(channels === undefined || listBlocks(channels.content).length === 0).toBe(true);

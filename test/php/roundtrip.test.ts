@@ -101,8 +101,9 @@ describePhp('PHP reads back exactly what bridgectl rendered', () => {
   });
 
   it('a hostile --data-dir and --binary reach PHP verbatim', async () => {
-    const root = serverSandbox();
     const weird = "/srv/it's \\ ?> */ ünï";
+    // The binary exists: install refuses a --binary that does not.
+    const root = serverSandbox({ [`${weird.slice(1)}/kimaki`]: { content: '#!/bin/sh\n', mode: 0o755 } });
     const r = await runMain([
       'install', '--bridge', 'kimaki', '--site', '/var/www/html', '--service-user', 'opencode', '--root', root, '--init', 'none',
       '--data-dir', `${weird}/data`, '--binary', `${weird}/kimaki`,

@@ -68,7 +68,8 @@ describe('damaged managed files are refused, naming file and line, bytes unchang
 
   it('a value that would put a line break (and so a marker line) into the block', () => {
     const root = serverSandbox();
-    const r = runBin(installArgs(root, '--binary', '/usr/local/bin/kimaki\n    // END bridges'));
+    // --allow-missing-binary: past the existence check, to the guard on what reaches the block.
+    const r = runBin(installArgs(root, '--binary', '/usr/local/bin/kimaki\n    // END bridges', '--allow-missing-binary'));
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/control character U\+000A/);
     expect(existsSync(at(root, CHANNELS))).toBe(false);

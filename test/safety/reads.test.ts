@@ -41,6 +41,7 @@ const COMMANDS: Record<string, string[]> = {
   uninstall: ['uninstall', '--bridge', 'kimaki', '--bridge', 'telegram', '--site', SITE, '--no-reload'],
   '--dry-run': ['upgrade', '--site', SITE, '--dry-run'],
   doctor: ['doctor', '--site', SITE],
+  status: ['status', '--site', SITE],
 };
 
 /** The longest a command may take here; far above its normal time (well under a second), far below "hangs". */
@@ -109,10 +110,12 @@ function run(argv: string[]): { code: number | null; out: string; signal: NodeJS
   return { code: r.status, out: `${r.stdout}${r.stderr}`, signal: r.signal };
 }
 
-/** Paths a command never reads: uninstall leaves the bot's .env alone; doctor looks at neither the token file nor the .env. */
+/** Paths a command never reads: uninstall leaves the bot's .env alone; doctor looks at neither the token file nor the .env; status at none of the three. */
 const UNREAD: Record<string, string[]> = {
   uninstall: [DOTENV],
   doctor: ['/etc/bridgectl/telegram.curl', DOTENV],
+  // status reports what is installed from the block, units and hop files: never the transport or a credential.
+  status: [TRANSPORT, '/etc/bridgectl/telegram.curl', DOTENV],
 };
 
 const CASES = PATHS.flatMap(([what, p]) => KINDS.map((kind) => [what, kind, p] as const));
@@ -138,7 +141,8 @@ describe.each(Object.entries(COMMANDS))('%s', (name, argv) => {
     expect(r.out).not.toMatch(/internal error/);
     if (name === 'doctor') {
       // A FAIL check, or the run's one error, naming the path and what is there (doctor's skip lines name --root: that is their point).
-      expect(r.out).toMatch(new RegExp(`^(FAIL .*|bridgectl: )${serverPath.replace(/[.]/g, '\\.')} is (a FIFO|a character device|a directory)`, 'm'));
+      // doctor wraps its lines (100 columns off a terminal): continuation lines are joined back to their check first.
+      expect(r.out.replace(/\n +/g, ' ')).toMatch(new RegExp(`^(FAIL .*|bridgectl: )${serverPath.replace(/[.]/g, '\\.')} is (a FIFO|a character device|a directory)`, 'm'));
     } else {
       expect(r.out).toContain(serverPath);
       expect(r.out).not.toContain(work); // the server path, never the sandbox's host path

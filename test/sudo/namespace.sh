@@ -56,7 +56,9 @@ if [ -z "${5-}" ]; then
     done
 fi
 
-install -d -m 0755 "$T/www" "$T/other" "$T/home" "$T/site/wp-content"
+install -d -m 0755 "$T/www" "$T/other" "$T/home" "$T/site/wp-content" "$T/site/wp-includes"
+# --site must be a WordPress root: wp-includes/ and a wp-config.php.
+printf '<?php\n// the live test site\n' > "$T/site/wp-config.php"
 install -d -o "$SVC" -g "$SVC" -m 0750 "$T/home/bctlsvc"
 install -d -m 1777 "$T/records"
 

@@ -11,7 +11,7 @@ import { main, type Io } from '../../installer/cli/cli.js';
 import { applyPlan } from '../../installer/apply/apply.js';
 import { UserError } from '../../installer/model/errors.js';
 import { fileChange } from '../../installer/plan/changes.js';
-import { MAX_READ_BYTES, nodeHost } from '../../installer/facts/host.js';
+import { MAX_READ_BYTES, nodeHost, serverPathOf } from '../../installer/facts/host.js';
 import { bridgeSandbox } from '../helpers/bridge-sandbox.js';
 import * as sandboxHelpers from '../helpers/sandbox.js';
 import { at, CHANNELS, SITE } from '../helpers/sandbox.js';
@@ -158,5 +158,15 @@ describe('readText', () => {
     } finally {
       rmSync(root, { recursive: true, force: true });
     }
+  });
+});
+
+describe('serverPathOf: the current directory as the server sees it (where the site is looked for)', () => {
+  it('strips --root, and is undefined outside it', () => {
+    expect(serverPathOf('/', '/var/www/html')).toBe('/var/www/html');
+    expect(serverPathOf('/tmp/sb', '/tmp/sb/var/www/html/wp-content')).toBe('/var/www/html/wp-content');
+    expect(serverPathOf('/tmp/sb', '/tmp/sb')).toBe('/');
+    expect(serverPathOf('/tmp/sb', '/tmp/sb2/var')).toBeUndefined();
+    expect(serverPathOf('/tmp/sb', '/home')).toBeUndefined();
   });
 });

@@ -76,9 +76,15 @@ const cases: Case[] = [
   // binaries
   { name: 'binaries are searched under the service user\'s home too', bridge: telegram, flags: { serviceUser: 'chubes' }, expect: { binary: '/home/chubes/.local/bin/opencode-telegram', binaries: { 'opencode-telegram': '/home/chubes/.local/bin/opencode-telegram', opencode: '/usr/bin/opencode' } } },
   { name: 'a missing binary is an error naming it', flags: { serviceUser: 'chubes' }, files: { '/usr/local/bin/kimaki': dir() }, expect: { error: IdentityError, message: /no executable 'kimaki' found in \/usr\/local\/bin\/kimaki, .*\/home\/chubes\/.local\/bin\/kimaki/ } },
-  { name: '--binary needs no binary on the path', flags: { serviceUser: 'chubes', binary: '/opt/k/kimaki' }, files: { '/usr/local/bin/kimaki': dir() }, expect: { binary: '/opt/k/kimaki' } },
+  { name: '--binary needs no binary on the path', flags: { serviceUser: 'chubes', binary: '/opt/k/kimaki' }, files: { '/usr/local/bin/kimaki': dir(), '/opt/k/kimaki': exe() }, expect: { binary: '/opt/k/kimaki' } },
+  // #19 item 4: a mistyped --binary is refused, naming what is wrong, unless --allow-missing-binary
+  { name: 'a --binary that does not exist', flags: { serviceUser: 'chubes', binary: '/usr/local/bin/nokimaki' }, expect: { error: IdentityError, message: /^--binary \/usr\/local\/bin\/nokimaki: \/usr\/local\/bin\/nokimaki does not exist$/ } },
+  { name: 'a --binary that is a directory', flags: { serviceUser: 'chubes', binary: '/opt/k' }, files: { '/opt/k': dir() }, expect: { error: IdentityError, message: /\/opt\/k is a directory, not an executable file/ } },
+  { name: 'a --binary that is not executable', flags: { serviceUser: 'chubes', binary: '/opt/k/kimaki' }, files: { '/opt/k/kimaki': { content: '#!/bin/sh\n', mode: 0o644 } }, expect: { error: IdentityError, message: /\/opt\/k\/kimaki is not executable \(mode 0644\)/ } },
+  { name: 'a --binary NAME=PATH that does not exist', bridge: telegram, flags: { runAsRoot: true, binaries: { 'opencode-telegram': '/opt/tg', opencode: '/opt/oc' } }, files: { '/opt/tg': exe() }, expect: { error: IdentityError, message: /^--binary opencode=\/opt\/oc: \/opt\/oc does not exist$/ } },
+  { name: '--allow-missing-binary takes one that does not exist (yet)', flags: { serviceUser: 'chubes', binary: '/opt/k/kimaki', allowMissingBinary: true }, expect: { binary: '/opt/k/kimaki' } },
   { name: 'a root install does not search another user\'s home', bridge: telegram, flags: { runAsRoot: true }, expect: { error: IdentityError, message: /no executable 'opencode-telegram'.*\/root\/.local\/bin/ } },
-  { name: '--binary NAME=PATH names a service binary', bridge: telegram, flags: { runAsRoot: true, binaries: { 'opencode-telegram': '/opt/tg', opencode: '/opt/oc' } }, expect: { binary: '/opt/tg', binaries: { 'opencode-telegram': '/opt/tg', opencode: '/opt/oc' } } },
+  { name: '--binary NAME=PATH names a service binary', bridge: telegram, flags: { runAsRoot: true, binaries: { 'opencode-telegram': '/opt/tg', opencode: '/opt/oc' } }, files: { '/opt/tg': exe(), '/opt/oc': exe() }, expect: { binary: '/opt/tg', binaries: { 'opencode-telegram': '/opt/tg', opencode: '/opt/oc' } } },
   // what must exist
   { name: 'a user missing from passwd', flags: { serviceUser: 'nobody-here' }, expect: { error: IdentityError, message: /service user 'nobody-here' does not exist/ } },
   { name: 'a missing home', flags: { serviceUser: 'ghost' }, expect: { error: IdentityError, message: /home \/home\/ghost of service user 'ghost' does not exist/ } },

@@ -13,18 +13,19 @@ import { checked, readChannelsFile } from '../../plan/installed.js';
 import { ExitCode, UsageError } from '../../model/errors.js';
 import type { Facts } from '../../model/facts.js';
 import { gather } from '../../facts/gather.js';
-import { resolveSite } from '../../identity/identity.js';
+import { requireExecutable, resolveSite } from '../../identity/identity.js';
 import { BLOCK_ID, listBlocks } from '../../render/markers.js';
 import type { Plan } from '../../model/plan.js';
 import { JSON_SCHEMA_VERSION, redact } from '../../report/report.js';
 import { VERSION } from '../../lib/version.js';
 import { CONTROL_CHARACTER } from '../../lib/php.js';
 import { shellQuote } from '../../lib/shell.js';
-import { seconds, siteOption } from '../options.js';
+import { allowMissingBinaryOption, seconds, siteOption } from '../options.js';
+import type { SiteFlags } from '../../identity/site.js';
 import type { CommandSpec } from '../types.js';
 
-export interface ChannelSetOptions {
-  site?: string;
+export interface ChannelSetOptions extends SiteFlags {
+  allowMissingBinary?: boolean;
   name: string;
   command: string;
   args: string[];
@@ -55,6 +56,8 @@ export function planChannelSet(options: ChannelSetOptions, host: Facts): Plan {
   const channels = readChannelsFile(site, host);
   const notes: string[] = [];
   const facts = host.stat(options.command);
+  // As install's --binary: a path that is no executable is refused, unless the operator says it will be one.
+  if (options.allowMissingBinary !== true) requireExecutable(options.command, '--command', host);
   if (facts?.kind !== 'file' || (facts.mode & 0o111) === 0) {
     notes.push(`channel ${options.name}: ${options.command} is not an executable file${host.root === '/' ? '' : ` under --root ${host.root}`}; dispatch will fail until it is`);
   }
@@ -64,7 +67,7 @@ export function planChannelSet(options: ChannelSetOptions, host: Facts): Plan {
 }
 
 /** Remove a custom channel block (absent: a no-op with a note). */
-export function planChannelRemove(options: { site?: string; name: string }, host: Facts): Plan {
+export function planChannelRemove(options: SiteFlags & { name: string }, host: Facts): Plan {
   checkCustomName(options.name);
   const site = resolveSite(options, host);
   const channels = readChannelsFile(site, host);
@@ -202,6 +205,7 @@ const channelSet: CommandSpec = {
         ...reloadPhpFpm,
       },
     },
+    allowMissingBinaryOption,
   ],
   writes: true,
   plan: (args, identity, host) =>
@@ -224,6 +228,7 @@ const channelList: CommandSpec = {
   command: 'list',
   describe: "List the channels registered in the site's channels file",
   options: [],
+  // No root needed: the channels file is readable by the web user, who may list it.
   writes: false,
   run: ({ args, io, identity, host }) => {
     if (!args.quiet || args.json) io.stdout(formatChannelList(gather(host(), (facts) => listChannels(identity, facts)).value, args.json));

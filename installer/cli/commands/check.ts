@@ -53,5 +53,7 @@ export const checkCommand: CommandSpec = {
   examples: [['$0 check --site /var/www/html', 'exit 0 in sync, 2 on drift (diff on stdout), 1 on error']],
   epilogue: 'Exit codes: 0 in sync, 1 error (e.g. damaged markers, nothing installed), 2 drift.',
   writes: false,
+  // It reads what install wrote: secret files (root and the web user's group only) and homes such as /root.
+  needsRoot: true,
   run: runCheck,
 };

@@ -13,12 +13,14 @@ import type { Facts } from '../../model/facts.js';
 import type { Runner } from '../../model/process.js';
 import { type WebUser } from '../../model/web-user.js';
 import { formatDoctor, formatJson } from '../../report/report.js';
+import { outputWidth } from '../../report/wrap.js';
 import { siteOption } from '../options.js';
 import { prefetchFor } from '../prefetch.js';
 import type { CommandContext, CommandSpec } from '../types.js';
 
 export interface DoctorOptions {
   site?: string;
+  skipWordpressCheck?: boolean;
   webUser?: string;
   /** The live probes' process runner and whether doctor runs as root (tests replace them). */
   run?: Runner;
@@ -85,6 +87,7 @@ function runDoctorCommand({ args, io, style, host }: CommandContext): number {
   if (more.length) throw new UsageError('doctor checks one web user at a time: run it once per --web-user');
   const options = {
     ...(args.site !== undefined ? { site: args.site } : {}),
+    ...(args.skipWordpressCheck === true ? { skipWordpressCheck: true } : {}),
     ...(webUser !== undefined ? { webUser } : {}),
   };
   const report = runDoctor(options, host());
@@ -92,7 +95,7 @@ function runDoctorCommand({ args, io, style, host }: CommandContext): number {
   if (args.json) {
     io.stdout(formatJson({ command: 'doctor', exitCode: code, dryRun: true, site: report.site, webUser: report.webUser, checks: report.checks }));
   } else {
-    const text = formatDoctor(report.checks, report.webUser, style, args.quiet);
+    const text = formatDoctor(report.checks, report.webUser, style, args.quiet, outputWidth(io.isTTY, io.columns));
     // quiet: failures go to stderr, like every other error.
     if (args.quiet) io.stderr(text);
     else io.stdout(text);
@@ -115,7 +118,8 @@ export const doctorCommand: CommandSpec = {
     ['$0 doctor --site /var/www/html', 'check as the PHP-FPM pool user'],
     ['$0 doctor --site /var/www/html --web-user nginx --json', 'every check with id, status, message, fix'],
   ],
-  epilogue: 'Exit codes: 0 no check failed (warnings allowed), 1 a check failed or doctor could not run.',
+  epilogue: 'Exit codes: 0 no check failed (warnings allowed), 1 a check failed, no channel is installed, or doctor could not run. Text output wraps to the terminal (100 columns when not one).',
+  // No root needed: doctor runs as whoever asks, and a probe only root can make (the sudo grant) says it skipped.
   writes: false,
   run: runDoctorCommand,
 };

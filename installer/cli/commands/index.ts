@@ -9,6 +9,7 @@ import { completionCommand } from './completion.js';
 import { doctorCommand } from './doctor.js';
 import { installCommand } from './install.js';
 import { renderCommand } from './render.js';
+import { statusCommand } from './status.js';
 import { uninstallCommand } from './uninstall.js';
 import { upgradeCommand } from './upgrade.js';
 import { commandName, type CommandSpec } from '../types.js';
@@ -21,6 +22,7 @@ export const commands: readonly CommandSpec[] = [
   checkCommand,
   renderCommand,
   doctorCommand,
+  statusCommand,
   completionCommand,
   channelCommand,
 ];

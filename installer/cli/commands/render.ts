@@ -46,7 +46,8 @@ export function planRender(options: RenderCommandOptions): Plan {
   }
   if (options.site === undefined) throw new UsageError('render needs --site (the WordPress root as the server sees it)');
   if (options.binary === undefined && options.binaries === undefined) throw new UsageError('render needs --binary (the bridge CLI\'s absolute path on the server)');
-  const flags: IdentityFlags = { site: options.site, init: options.init ?? 'systemd' };
+  // render reads nothing from the target, so it cannot see wp-config.php or the binaries: they are taken as the server will see them.
+  const flags: IdentityFlags = { site: options.site, skipWordpressCheck: true, allowMissingBinary: true, init: options.init ?? 'systemd' };
   if (options.binary !== undefined) flags.binary = options.binary;
   if (options.binaries !== undefined) flags.binaries = options.binaries;
   if (options.serviceUser !== undefined) flags.serviceUser = options.serviceUser;

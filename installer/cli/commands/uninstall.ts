@@ -17,6 +17,7 @@ import type { CommandSpec } from '../types.js';
 export interface UninstallOptions {
   bridges: string[];
   site?: string;
+  skipWordpressCheck?: boolean;
   serviceUser?: string;
   runAsRoot?: boolean;
 }
