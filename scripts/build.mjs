@@ -8,7 +8,7 @@
 //   dist/bridgectl.cjs  the bin (installer/bin.ts): turns on Node's compile
 //                       cache, then loads dist/cli.cjs. The cache covers
 //                       only code compiled after that, hence two files.
-//   dist/lazy-*.cjs     execa and plist, loaded on first use (LAZY below).
+//   dist/lazy-*.cjs     execa, plist and yargs, loaded on first use (LAZY below).
 //
 // Not minified: operators' stack traces stay readable.
 import { build } from 'esbuild';
@@ -30,14 +30,17 @@ const cliBesideBin = {
 };
 
 /**
- * Packages only some runs need: execa (a run that starts a process) and
- * plist (reading an installed launchd plist, with xmldom and xmlbuilder
- * under it) are over half the bundle's bytes, which Node would otherwise
- * parse on every start. Each is its own file beside the CLI
- * (dist/lazy-<name>.cjs); the CLI's import of it is a stand-in that
- * requires that file on first use.
+ * Packages only some runs need: execa (a run that starts a process), plist
+ * (reading an installed launchd plist, with xmldom and xmlbuilder under it)
+ * and yargs (help, completion, and a command line too unusual for
+ * cli/plain-argv.ts) are most of the code, which Node would otherwise parse
+ * on every start. Each is its own file beside the CLI
+ * (dist/lazy-<name>.cjs), required on first use: a require() of one
+ * (execa) requires that file when it runs; an import() of one (yargs) gets
+ * a module that requires it when the import runs and exports its default;
+ * a static import of one (plist) gets a getter per export that requires it.
  */
-const LAZY = ['execa', 'plist'];
+const LAZY = ['execa', 'plist', 'yargs'];
 const require = createRequire(import.meta.url);
 /** The stand-in for one lazy package: a getter per export name, each requiring the real file on first use. */
 function standIn(name) {
@@ -48,9 +51,13 @@ function standIn(name) {
 const lazyPackages = {
   name: 'lazy-packages',
   setup(b) {
-    b.onResolve({ filter: new RegExp(`^(${LAZY.join('|')})$`) }, (args) => ({ path: args.path, namespace: 'lazy' }));
+    b.onResolve({ filter: new RegExp(`^(${LAZY.join('|')})$`) }, (args) => {
+      if (args.kind === 'require-call') return { path: `./lazy-${args.path}.cjs`, external: true };
+      return { path: args.path, namespace: args.kind === 'dynamic-import' ? 'lazy-default' : 'lazy' };
+    });
     b.onResolve({ filter: /^\.\/lazy-[a-z-]+\.cjs$/ }, (args) => ({ path: args.path, external: true }));
     b.onLoad({ filter: /.*/, namespace: 'lazy' }, (args) => ({ contents: standIn(args.path), loader: 'js' }));
+    b.onLoad({ filter: /.*/, namespace: 'lazy-default' }, (args) => ({ contents: `export default require('./lazy-${args.path}.cjs').default;`, loader: 'js' }));
   },
 };
 
@@ -67,27 +74,14 @@ const precompiledTemplates = {
   },
 };
 
-/**
- * Node's assert module, for yargs (the only importer), is a two-function
- * stand-in (scripts/stand-ins/assert.cjs says why); a package of ours that
- * needs the real one imports node:assert, which stays Node's.
- */
-const assertStandIn = {
-  name: 'assert-stand-in',
-  setup(b) {
-    b.onResolve({ filter: /^assert$/ }, (args) =>
-      args.importer.includes(`${path.sep}node_modules${path.sep}yargs${path.sep}`) ? { path: path.join(root, 'scripts/stand-ins/assert.cjs') } : undefined,
-    );
-  },
-};
-
 rmSync(path.join(root, 'dist'), { recursive: true, force: true });
 
-// The packages themselves; `export *` so a package that exports only under the "import" condition (plist) resolves.
+// The packages themselves, as ES modules (plist exports only under the "import" condition): every export, and a default one if there is.
 for (const name of LAZY) {
+  const reexport = `export * from ${JSON.stringify(name)};${name === 'yargs' ? ` export { default } from 'yargs';` : ''}`;
   await build({
     absWorkingDir: root,
-    stdin: { contents: `export * from ${JSON.stringify(name)};`, resolveDir: root, loader: 'js' },
+    stdin: { contents: reexport, resolveDir: root, loader: 'js' },
     outfile: `dist/lazy-${name}.cjs`,
     bundle: true,
     platform: 'node',
@@ -117,5 +111,5 @@ await build({
   banner: { js: "\"use strict\";\nconst __bridgectl_url = require('node:url').pathToFileURL(__filename).href;" },
   legalComments: 'none',
   logLevel: 'warning',
-  plugins: [cliBesideBin, precompiledTemplates, lazyPackages, assertStandIn],
+  plugins: [cliBesideBin, precompiledTemplates, lazyPackages],
 });

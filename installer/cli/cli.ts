@@ -17,7 +17,7 @@ import { formatJson } from '../report/report.js';
 import { colorWanted, makeStyle } from '../report/style.js';
 import { COMMANDS, findCommand } from './commands/index.js';
 import { pick } from './flags.js';
-import { buildParser, commandWords, optionValues, positionalsOf } from './parser.js';
+import { commandWords, optionValues, parseCommandLine, type CommandLine } from './parser.js';
 import { helpTopic, rewriteHabits } from './habits.js';
 import { completionShell } from './commands/completion.js';
 import type { CommandSpec, Io, Parsed } from './types.js';
@@ -37,8 +37,7 @@ export async function main(rawArgv: string[], io: Io): Promise<number> {
   const json = rawArgv.includes('--json');
   // One rule for --json's `command`: the words that name it ("install", "channel set"), "" for none.
   const command = commandWords(rawArgv).join(' ');
-  let parsed: Parsed;
-  let output = '';
+  let line: CommandLine;
   const topic = helpTopic(guardQuotes(rawArgv), optionValues);
   const argv = rewriteHabits(guardQuotes(rawArgv), optionValues);
   let restoreShell = (): void => {};
@@ -49,22 +48,18 @@ export async function main(rawArgv: string[], io: Io): Promise<number> {
       throw new UsageError(`help: bridgectl has no command '${topic.join(' ')}'`, `the commands: ${COMMANDS.join(', ')}; e.g. bridgectl help install`);
     }
     restoreShell = completionShell(argv);
-    const { parser, located } = buildParser(argv);
-    const args = (await parser.parseAsync(located?.rest ?? argv, {}, (_err, _args, text) => {
-      output = text;
-    })) as unknown as Parsed;
-    // A command's own parser took its words out of argv; the rest of bridgectl reads them in `_`.
-    parsed = located && !output ? { ...args, ...positionalsOf(located.spec, located.words, args._), _: located.words } : args;
+    line = await parseCommandLine(argv);
   } catch (err) {
     return reportError(err, io, json ? command : undefined, '/', argv);
   } finally {
     restoreShell();
   }
-  if (output) {
+  if ('output' in line) {
     // --help, --version or completion: yargs produced the text, we print it.
-    io.stdout(output.endsWith('\n') ? output : `${output}\n`);
+    io.stdout(line.output.endsWith('\n') ? line.output : `${line.output}\n`);
     return ExitCode.ok;
   }
+  const parsed = line.parsed;
   try {
     return await runCommand(parsed._.map(String).join(' '), parsed, io);
   } catch (err) {

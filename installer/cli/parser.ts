@@ -1,16 +1,21 @@
 /**
- * yargs, built from the command registry: every command's options, help,
+ * argv parsed from the command registry: every command's options, help,
  * examples and subcommands come from its module (commands/*.ts), so help and
- * completion follow the list. Parsing only: cli.ts runs what was parsed.
+ * completion follow the list. A plain command line is parsed here
+ * (plain-argv.ts); yargs, loaded only then, parses the rest, prints help and
+ * words every parse error. Parsing only: cli.ts runs what was parsed.
  */
-import yargs, { type Argv } from 'yargs';
+import type { Argv } from 'yargs';
 import { UsageError } from '../model/errors.js';
 import { VERSION } from '../lib/version.js';
 import { commands, COMMANDS } from './commands/index.js';
 import { dashValue } from './habits.js';
 import { dryRunOption, fixFor } from './options.js';
+import { parsePlain } from './plain-argv.js';
 import { safetyOptions } from './safety.js';
-import { commandName, type CommandSpec, type OptionSet } from './types.js';
+import { commandName, type CommandSpec, type OptionSet, type Parsed } from './types.js';
+
+type Yargs = typeof import('yargs').default;
 
 /** Options every command takes. */
 const globalOptions: OptionSet = {
@@ -135,27 +140,50 @@ function allCommands(specs: readonly CommandSpec[]): CommandSpec[] {
   return specs.flatMap((c) => [c, ...allCommands(c.subcommands ?? [])]);
 }
 
+/** What argv asks for: a command to run with its options, or the text yargs made instead (--help, --version, completion). */
+export type CommandLine = { parsed: Parsed } | { output: string };
+
 /**
- * The parser for one run. A run that names a command gets a flat parser of
- * that command's options alone: yargs then neither builds the other
- * commands nor parses twice nor renders help it will not print (it caches
- * a named command's help after its handler). Anything else (no command, a
- * group such as `channel`, a mistyped one, --help alone, completion) gets
- * the full parser, whose errors and help name every command.
+ * Parse argv. A run that names a command gets a flat parser of that
+ * command's options alone: a plain line is parsed without yargs, any
+ * other by yargs with only those options (it then neither builds the other
+ * commands nor parses twice nor renders help it will not print). Anything
+ * else (no command, a group such as `channel`, a mistyped one, --help
+ * alone, completion) gets the full parser, whose errors and help name
+ * every command. `plain: false` leaves every line to yargs (the tests
+ * compare the two).
  */
-export function buildParser(argv: string[]): { parser: Argv; located?: Located } {
+export async function parseCommandLine(argv: string[], { plain = true } = {}): Promise<CommandLine> {
   const dashed = dashValue(argv, optionValues);
   if (dashed !== undefined) throw new UsageError(dashed.message, dashed.hint);
-  const located = locateCommand(argv);
+  const found = locateCommand(argv);
   // completion prints yargs' own script while parsing: the full parser has it.
-  if (located === undefined || located.spec.duringParse) return { parser: fullParser(argv) };
-  const { spec, words } = located;
+  const located = found?.spec.duringParse ? undefined : found;
+  const parsed = plain && located ? parsePlain(located.rest, [...located.options, ...sharedSets(located.spec)]) : undefined;
+  if (located && parsed) return { parsed: withPositionals(located, parsed) };
+  const yargs = (await import('yargs')).default;
+  const parser = located ? commandParser(yargs, located) : fullParser(yargs, argv);
+  let output = '';
+  const args = (await parser.parseAsync(located?.rest ?? argv, {}, (_err, _args, text) => {
+    output = text;
+  })) as Record<string, unknown>;
+  if (output) return { output };
+  return { parsed: located ? withPositionals(located, args) : (args as unknown as Parsed) };
+}
+
+/** A located command's parse: its words as `_`, its positionals by name (the parse left them in `_`). */
+function withPositionals(located: Located, args: Record<string, unknown>): Parsed {
+  const given = args._ as (string | number)[];
+  return { ...args, ...positionalsOf(located.spec, located.words, given), _: located.words } as unknown as Parsed;
+}
+
+function commandParser(yargs: Yargs, { spec, words, rest, options }: Located): Argv {
   const usage = [...words, ...Object.keys(spec.positionals ?? {}).map((name) => `<${name}>`)].join(' ');
-  let parser = withOptionSets(yargs(located.rest).scriptName('bridgectl').usage(`$0 ${usage} [options]\n\n${spec.describe}`), [...located.options, ...sharedSets(spec)]);
+  let parser = withOptionSets(yargs(rest).scriptName('bridgectl').usage(`$0 ${usage} [options]\n\n${spec.describe}`), [...options, ...sharedSets(spec)]);
   for (const [example, meaning] of spec.examples ?? []) parser = parser.example(example, meaning);
   if (spec.epilogue !== undefined) parser = parser.epilogue(spec.epilogue);
   // Only options are yargs' to check: positionals are checked against the command's own (positionalsOf).
-  return { parser: finish(parser).strictOptions(), located };
+  return finish(parser).strictOptions();
 }
 
 /** A located command's positionals (`channel set <name>`) from the words left in `_`: each one given, nothing more. */
@@ -168,7 +196,7 @@ export function positionalsOf(spec: CommandSpec, words: string[], given: readonl
   return Object.fromEntries(names.map((name, i) => [name, String(given[i])]));
 }
 
-function fullParser(argv: string[]): Argv {
+function fullParser(yargs: Yargs, argv: string[]): Argv {
   let parser = withOptionSets(yargs(argv), [globalOptions])
     .scriptName('bridgectl')
     .usage('$0 <command> [options]\n\nInstall and upgrade the WordPress mu-plugin config that lets a site dispatch messages to chat-bridge CLIs.');

@@ -57,7 +57,7 @@ it('npm pack ships the bin, the bundle, templates/, docs/ and LICENSE, and no co
   const tgz = pack();
 
   // The bin, the CLI bundle and the packages it loads on first use (scripts/build.mjs).
-  expect(packed.filter((f) => f.startsWith('dist/'))).toEqual(['dist/bridgectl.cjs', 'dist/cli.cjs', 'dist/lazy-execa.cjs', 'dist/lazy-plist.cjs']);
+  expect(packed.filter((f) => f.startsWith('dist/'))).toEqual(['dist/bridgectl.cjs', 'dist/cli.cjs', 'dist/lazy-execa.cjs', 'dist/lazy-plist.cjs', 'dist/lazy-yargs.cjs']);
   const templates = filesUnder('templates');
   expect(templates.length).toBeGreaterThan(0);
   expect(packed.filter((f) => f.startsWith('templates/'))).toEqual(templates);

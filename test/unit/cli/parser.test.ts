@@ -1,4 +1,4 @@
-import { buildParser, locateCommand, positionalsOf } from '../../../installer/cli/parser.js';
+import { locateCommand, parseCommandLine, positionalsOf } from '../../../installer/cli/parser.js';
 import { UsageError } from '../../../installer/model/errors.js';
 
 describe('locateCommand: the command argv names, found as yargs would find it', () => {
@@ -41,12 +41,8 @@ describe('locateCommand: the command argv names, found as yargs would find it', 
 
 describe("a located command's parser", () => {
   async function parse(argv: string[]): Promise<{ args: Record<string, unknown>; output: string }> {
-    const { parser, located } = buildParser(argv);
-    let output = '';
-    const args = (await parser.parseAsync(located?.rest ?? argv, {}, (_err, _args, text) => {
-      output = text;
-    })) as Record<string, unknown>;
-    return { args, output };
+    const line = await parseCommandLine(argv);
+    return 'output' in line ? { args: {}, output: line.output } : { args: line.parsed as unknown as Record<string, unknown>, output: '' };
   }
 
   it("takes the command's own options and the global ones", async () => {
