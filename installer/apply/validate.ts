@@ -56,9 +56,9 @@ export async function validateAllStaged(files: readonly StagedFile[], root: stri
 
 /**
  * The verdicts of the systemd units among `files`, in order, from ONE
- * `systemd-analyze verify` (its start-up, ~40 ms, is the cost; a few units
- * more cost nothing): see systemdVerifyAll. It reads the units' content,
- * not the staged files, so apply starts it before staging (its fsyncs).
+ * `systemd-analyze verify` (its start-up is the cost; a few units more cost
+ * nothing): see systemdVerifyAll. It reads the units' content, not the
+ * staged files, so it can start before the lock (apply.ts startUnitsVerify).
  */
 export function verifyUnits(files: readonly Pick<StagedFile, 'serverPath' | 'content'>[], root: string, env: Env): Promise<Validation[]> {
   return systemdVerifyAll(files.filter((f) => validatorFor(f.serverPath) === 'systemd'), root, env);
@@ -150,12 +150,27 @@ async function systemdVerify(serverPath: string, content: string, root: string, 
   try {
     const copy = path.join(dir, unit);
     writeFileSync(copy, content, { mode: 0o600 });
-    const r = await run(analyze, ['verify', '--man=no', copy]);
+    const r = await analyzeVerify(analyze, [copy]);
     if (!r) return OK;
     return judgeUnit(unit, serverPath, findingLines(r.output, [[copy, serverPath]]), r.status, root);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/**
+ * `systemd-analyze verify` of unit files: their own syntax, settings and
+ * executables. `--recursive-errors=no` (systemd >= 250) leaves out the
+ * start-job simulation, which loads the machine's whole dependency tree
+ * (~20 of its ~30 ms here, more on a server with many units) and could
+ * only say something about other units: "Unit X not found", a warning on
+ * --root / and dropped on a sandbox. An older systemd-analyze refuses the
+ * option, and then verifies as it always has.
+ */
+async function analyzeVerify(analyze: string, copies: readonly string[]): Promise<Awaited<ReturnType<typeof run>>> {
+  const r = await run(analyze, ['verify', '--man=no', '--recursive-errors=no', ...copies]);
+  if (r && r.status !== 0 && /unrecognized option.*recursive-errors/.test(r.output)) return run(analyze, ['verify', '--man=no', ...copies]);
+  return r;
 }
 
 /**
@@ -244,7 +259,8 @@ function judgeUnit(unit: string, serverPath: string, findings: readonly string[]
 
 /**
  * Every staged unit in ONE `systemd-analyze verify` run, each a copy with its
- * real name in one private temp dir (so units installed together also find
+ * real name in one private temp dir (on a systemd older than 250, which
+ * also simulates starting each one, units installed together then find
  * each other, e.g. opencode-telegram's Requires=opencode-serve.service).
  *
  * Each finding line is given to the unit it names (`<copy>:…`, `<unit>: …`,
@@ -268,7 +284,7 @@ async function systemdVerifyAll(units: readonly Pick<StagedFile, 'serverPath' | 
   const copies = names.map((name) => path.join(dir, name));
   try {
     units.forEach((u, i) => writeFileSync(copies[i] as string, u.content, { mode: 0o600 }));
-    r = await run(analyze, ['verify', '--man=no', ...copies]);
+    r = await analyzeVerify(analyze, copies);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

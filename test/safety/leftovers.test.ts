@@ -34,7 +34,8 @@ function fakeAnalyze(verdict: string): { bin: string; seen: string } {
   const dir = sandbox();
   const bin = path.join(dir, 'systemd-analyze');
   const seen = path.join(dir, 'seen');
-  writeFileSync(bin, `#!/bin/sh\nshift 2\nfor f in "$@"; do echo "$f" >> ${seen}; done\n${verdict}\n`);
+  // The unit files it was given: every argument but the subcommand and the options.
+  writeFileSync(bin, `#!/bin/sh\nfor f in "$@"; do case "$f" in verify|-*) ;; *) echo "$f" >> ${seen};; esac; done\n${verdict}\n`);
   chmodSync(bin, 0o755);
   return { bin, seen };
 }

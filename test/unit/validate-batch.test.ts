@@ -3,9 +3,7 @@
  * stages (installer/apply/validate.ts, systemdVerifyAll): its start-up, ~40 ms,
  * was paid once per unit. The verdicts must be the ones a verify of each
  * unit on its own gives (a failed batch re-verifies the units whose verdict
- * depends on the exit status), with one deliberate difference: units
- * installed together find each other (a Requires= on a unit staged in the
- * same run is no longer "not found").
+ * depends on the exit status).
  */
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -50,10 +48,10 @@ describe.each(['/sandbox-root', '/'])('on --root %s', (root) => {
   });
 });
 
-itAnalyze('units staged together find each other: no "not found" for a sibling', async () => {
-  const files = stage({ 'a.service': unit('/bin/true', 'Requires=b.service\nAfter=b.service'), 'b.service': unit('/bin/true') });
-  expect((await one(files, '/'))[0]).toEqual({ warnings: [expect.stringMatching(/Unit b\.service not found/)] });
-  expect(await validateAllStaged(files, '/', {})).toEqual([{ warnings: [] }, { warnings: [] }]);
+itAnalyze("a unit's own findings only: a Requires= on a unit that is nowhere is not a finding (--recursive-errors=no)", async () => {
+  const files = stage({ 'a.service': unit('/bin/true', 'Requires=bridgectl-test-nowhere.service\nAfter=bridgectl-test-nowhere.service'), 'b.service': unit('/bin/true', 'Foo=bar') });
+  expect(await one(files, '/')).toEqual([{ warnings: [] }, { error: expect.stringMatching(/b\.service:\d+: Unknown key 'Foo'/), warnings: [] }]);
+  expect(await validateAllStaged(files, '/', {})).toEqual(await one(files, '/'));
 });
 
 describe('with a stand-in systemd-analyze', () => {
@@ -73,7 +71,14 @@ describe('with a stand-in systemd-analyze', () => {
     expect(await validateAllStaged(files, '/', tool.env)).toEqual([{ warnings: [] }, { warnings: [] }, { warnings: [] }]);
     const calls = tool.calls();
     expect(calls).toHaveLength(1);
-    expect(calls[0]).toMatch(/^verify --man=no \S+\/a\.service \S+\/b\.service \S+\/c\.service$/);
+    expect(calls[0]).toMatch(/^verify --man=no --recursive-errors=no \S+\/a\.service \S+\/b\.service \S+\/c\.service$/);
+  });
+
+  it('a systemd-analyze older than 250 (no --recursive-errors) verifies as it always has', async () => {
+    const tool = fake(`case "$*" in *recursive-errors*) echo "systemd-analyze: unrecognized option '--recursive-errors=no'"; exit 1;; esac; exit 0`);
+    const files = stage({ 'a.service': unit('/bin/true'), 'b.service': unit('/bin/true') });
+    expect(await validateAllStaged(files, '/', tool.env)).toEqual([{ warnings: [] }, { warnings: [] }]);
+    expect(tool.calls().map((c) => c.replace(/ \S+\/(\w)\.service/g, ' $1'))).toEqual(['verify --man=no --recursive-errors=no a b', 'verify --man=no a b']);
   });
 
   it('a line that names no single unit sends every unit to a verify of its own', async () => {
@@ -86,7 +91,7 @@ describe('with a stand-in systemd-analyze', () => {
 
   it('after a failed batch, only the unit with a real finding is verified again, and its own status decides', async () => {
     // The batch fails (status 1) with a finding for b only; alone, b's verify exits 0: a warning, not an error.
-    const tool = fake('for f in "$@"; do :; done; case "$*" in *a.service*) echo "$(echo "$*" | sed "s/.* \\([^ ]*b\\.service\\).*/\\1/"):3: Unknown key"; exit 1;; *) echo "$3:3: Unknown key"; exit 0;; esac');
+    const tool = fake('for f in "$@"; do :; done; case "$*" in *a.service*) echo "$(echo "$*" | sed "s/.* \\([^ ]*b\\.service\\).*/\\1/"):3: Unknown key"; exit 1;; *) echo "$4:3: Unknown key"; exit 0;; esac');
     const files = stage({ 'a.service': unit('/bin/true'), 'b.service': unit('/bin/true') });
     const results = await validateAllStaged(files, '/', tool.env);
     expect(tool.calls()).toHaveLength(2);
