@@ -39,10 +39,10 @@ import type { FileChange, FileValidation, Plan } from '../model/plan.js';
 import { findVisudo, VISUDO_PATHS } from '../lib/sudo-paths.js';
 import type { Runner } from '../model/process.js';
 import { processRunner } from '../process/run.js';
-import { validateAllStaged, validateStaged, verifyUnits, type Validation } from './validate.js';
+import { validateAllStaged, validateStaged, verifyUnits, type Env, type Validation } from './validate.js';
 import { TEMP_FILE, changedSincePlanned, checkPath, readNoFollow, serverLabel, stage } from './stage.js';
 import { commitAll, unlinkQuietly } from './commit.js';
-import { type Applied, type ApplyOptions, type Staged, type Validator } from './apply-types.js';
+import { type Applied, type ApplyOptions, type Staged, type UnitsVerify, type Validator } from './apply-types.js';
 
 export async function applyPlan(plan: Plan, root: string, options: ApplyOptions = {}): Promise<Applied> {
   const notes: string[] = [];
@@ -61,9 +61,12 @@ export async function applyPlan(plan: Plan, root: string, options: ApplyOptions 
   /** Directories this run created (host paths, parents first): removed again when the run is refused or rolled back. */
   const created: string[] = [];
   const env = options.env ?? process.env;
-  const toStage = staged.filter((s) => s.change.after !== null && s.change.before !== s.change.after);
-  // The units' verify reads their content, not the staged files: it runs while they are staged (and fsynced).
-  const units = verifyUnits(toStage.map((s) => ({ serverPath: s.change.path, content: s.change.after ?? '' })), root, env);
+  const toStage = staged.filter((s) => writesContent(s.change));
+  // The units' verify reads their content, not the staged files: it runs while they are staged (and fsynced),
+  // or it started before the lock was taken (startUnitsVerify), for these very contents.
+  const contents = toStage.map((s) => ({ serverPath: s.change.path, content: s.change.after ?? '' }));
+  const early = options.units;
+  const units = early && sameContents(early.contents, contents) ? early.verdicts : verifyUnits(contents, root, env);
   try {
     // 2. stage
     for (const s of toStage) stage(s, root, created);
@@ -108,6 +111,29 @@ export async function applyPlan(plan: Plan, root: string, options: ApplyOptions 
     for (const s of staged) if (s.temp) unlinkQuietly(s.temp);
   }
   return { applied: pending, notes };
+}
+
+/** Whether applying the change writes new bytes (not a removal, not the same text). */
+function writesContent(change: FileChange): boolean {
+  return change.status !== 'unchanged' && change.after !== null && change.before !== change.after;
+}
+
+/**
+ * systemd-analyze verify of the units a plan writes, started now: it is the
+ * slowest check (tens of milliseconds), so a caller starts it before taking
+ * the lock and hands it to applyPlan (ApplyOptions.units), which uses it
+ * when the plan it applies writes the same contents, and otherwise verifies
+ * again. Never rejects unhandled: applyPlan awaits what it uses.
+ */
+export function startUnitsVerify(plan: Plan, root: string, env: Env): UnitsVerify {
+  const contents = plan.changes.filter(writesContent).map((c) => ({ serverPath: c.path, content: c.after ?? '' }));
+  const verdicts = verifyUnits(contents, root, env);
+  verdicts.catch(() => undefined);
+  return { contents, verdicts };
+}
+
+function sameContents(a: UnitsVerify['contents'], b: UnitsVerify['contents']): boolean {
+  return a.length === b.length && a.every((x, i) => x.serverPath === b[i]?.serverPath && x.content === b[i]?.content);
 }
 
 function checkTarget(change: FileChange, root: string, options: ApplyOptions): Staged {
