@@ -1,6 +1,6 @@
 /** What applying a plan takes and gives (apply.ts, stage.ts, commit.ts). */
 import type { FileChange, FileValidation } from '../model/plan.js';
-import { type Env, type Validation } from './validate.js';
+import { type Env, type NewContent, type Validation } from './validate.js';
 
 export interface ApplyOptions {
   /** Keep the previous version of each changed file beside it (see backupName). */
@@ -17,13 +17,13 @@ export interface ApplyOptions {
   validators?: Partial<Record<FileValidation, Validator>>;
   /** Tests: called before each commit step on a file (its server path); throw to inject a failure there. */
   fault?: (step: CommitStep, serverPath: string) => void;
-  /** The units' verify, started before the lock (startUnitsVerify). */
-  units?: UnitsVerify;
+  /** The checks of the new contents, started before the lock (apply.ts startVerify). */
+  verify?: EarlyVerify;
 }
 
-/** A verify of the units among these contents, running (apply.ts startUnitsVerify). */
-export interface UnitsVerify {
-  contents: { serverPath: string; content: string }[];
+/** The checks of these contents, running (apply.ts startVerify). */
+export interface EarlyVerify {
+  contents: NewContent[];
   verdicts: Promise<Validation[]>;
 }
 

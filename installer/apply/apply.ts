@@ -13,8 +13,9 @@
  *             created exclusively (O_EXCL|O_NOFOLLOW) under a random name
  *             that ends in `.tmp` (mu-plugins loads every *.php, systemd
  *             every *.service), written, chmod'ed, chown'ed, fsynced.
- *  3. verify  each staged file (php -l, systemd-analyze verify: one run for
- *             all units), all at once; apply goes on when every check ended.
+ *  3. verify  each new content (php -l, systemd-analyze verify: one run for
+ *             all units), all at once, from private copies, started while
+ *             staging or before the lock; apply goes on when every check ended.
  *  4. commit  first every backup (on request) and a way back for each
  *             existing file (a hard link, else a copy); then rename over
  *             the targets; a directory is fsynced when its run of renames
@@ -39,10 +40,10 @@ import type { FileChange, FileValidation, Plan } from '../model/plan.js';
 import { findVisudo, VISUDO_PATHS } from '../lib/sudo-paths.js';
 import type { Runner } from '../model/process.js';
 import { processRunner } from '../process/run.js';
-import { validateAllStaged, validateStaged, verifyUnits, type Env, type Validation } from './validate.js';
+import { validateContents, validateStaged, type Env, type NewContent, type Validation } from './validate.js';
 import { TEMP_FILE, changedSincePlanned, checkPath, readNoFollow, serverLabel, stage } from './stage.js';
 import { commitAll, unlinkQuietly } from './commit.js';
-import { type Applied, type ApplyOptions, type Staged, type UnitsVerify, type Validator } from './apply-types.js';
+import { type Applied, type ApplyOptions, type Staged, type EarlyVerify, type Validator } from './apply-types.js';
 
 export async function applyPlan(plan: Plan, root: string, options: ApplyOptions = {}): Promise<Applied> {
   const notes: string[] = [];
@@ -62,24 +63,17 @@ export async function applyPlan(plan: Plan, root: string, options: ApplyOptions 
   const created: string[] = [];
   const env = options.env ?? process.env;
   const toStage = staged.filter((s) => writesContent(s.change));
-  // The units' verify reads their content, not the staged files: it runs while they are staged (and fsynced),
-  // or it started before the lock was taken (startUnitsVerify), for these very contents.
+  // The checks read the new contents, not the staged files: they run while the files are staged (and
+  // fsynced), or started before the lock was taken (startVerify), for these very contents.
   const contents = toStage.map((s) => ({ serverPath: s.change.path, content: s.change.after ?? '' }));
-  const early = options.units;
-  const units = early && sameContents(early.contents, contents) ? early.verdicts : verifyUnits(contents, root, env);
+  const early = options.verify;
+  const verdicts = early && sameContents(early.contents, contents) ? early.verdicts : validateContents(contents, root, env);
   try {
     // 2. stage
     for (const s of toStage) stage(s, root, created);
-    // 3. verify: every staged file checked at once (the units' one
-    // systemd-analyze already running, each php -l beside it), the results
-    // then taken in plan order as before.
+    // 3. verify: the verdicts, in plan order.
+    const results = await verdicts;
     const toVerify = toStage as (Staged & { temp: string })[]; // each has its temp file now
-    const results = await validateAllStaged(
-      toVerify.map((s) => ({ serverPath: s.change.path, file: s.temp, content: s.change.after ?? '' })),
-      root,
-      env,
-      units,
-    );
     for (const [i, s] of toVerify.entries()) {
       if (s.change.validate) {
         const validator = options.validators?.[s.change.validate] ?? VALIDATORS[s.change.validate];
@@ -102,7 +96,7 @@ export async function applyPlan(plan: Plan, root: string, options: ApplyOptions 
     // 4. commit (backups first, then every rename; undone on failure: commitAll)
     commitAll(staged, plan, root, options, info, created);
   } catch (err) {
-    await units.catch(() => undefined); // a staging failure: the verify still runs; let it end (and remove its copies) first
+    await verdicts.catch(() => undefined); // a staging failure: the checks still run; let them end (and remove their copies) first
     // Refused or rolled back: nothing of this run may stay behind, not even an empty directory.
     for (const s of staged) if (s.temp) unlinkQuietly(s.temp);
     removeCreatedDirectories(created);
@@ -119,20 +113,21 @@ function writesContent(change: FileChange): boolean {
 }
 
 /**
- * systemd-analyze verify of the units a plan writes, started now: it is the
- * slowest check (tens of milliseconds), so a caller starts it before taking
- * the lock and hands it to applyPlan (ApplyOptions.units), which uses it
- * when the plan it applies writes the same contents, and otherwise verifies
- * again. Never rejects unhandled: applyPlan awaits what it uses.
+ * The checks of the contents a plan writes (validateContents), started now:
+ * systemd-analyze and php -l take tens of milliseconds, so a caller starts
+ * them before taking the lock and hands them to applyPlan
+ * (ApplyOptions.verify), which uses their verdicts when the plan it applies
+ * writes the same contents, and otherwise checks again. Never rejects
+ * unhandled: applyPlan awaits what it uses.
  */
-export function startUnitsVerify(plan: Plan, root: string, env: Env): UnitsVerify {
+export function startVerify(plan: Plan, root: string, env: Env): EarlyVerify {
   const contents = plan.changes.filter(writesContent).map((c) => ({ serverPath: c.path, content: c.after ?? '' }));
-  const verdicts = verifyUnits(contents, root, env);
+  const verdicts = validateContents(contents, root, env);
   verdicts.catch(() => undefined);
   return { contents, verdicts };
 }
 
-function sameContents(a: UnitsVerify['contents'], b: UnitsVerify['contents']): boolean {
+function sameContents(a: readonly NewContent[], b: readonly NewContent[]): boolean {
   return a.length === b.length && a.every((x, i) => x.serverPath === b[i]?.serverPath && x.content === b[i]?.content);
 }
 

@@ -30,37 +30,50 @@ export function validatorFor(serverPath: string): 'php' | 'systemd' | 'plist' | 
   return undefined;
 }
 
-/** One staged file: its server path, the temp file holding the new bytes, and those bytes. */
-export interface StagedFile {
+/** A file's new content, by its server path. */
+export interface NewContent {
   serverPath: string;
-  file: string;
   content: string;
 }
 
 /**
- * validateStaged for every staged file of a run, one result each, in order.
- * Every check runs concurrently (install waits for the slowest, not the
- * sum); all have ended when this settles, so none still reads a temp file
- * the caller then removes. `units`: the verdicts of verifyUnits(files),
- * when the caller started it earlier.
+ * The verdict on each new content, in order: php -l and plutil -lint of a
+ * private copy of it (named by its server path in messages), one
+ * systemd-analyze verify for all units. Every check runs concurrently
+ * (install waits for the slowest, not the sum); all have ended, and their
+ * copies are gone, when this settles. It reads no staged file, so apply
+ * can start it before the lock (apply.ts startVerify).
  */
-export async function validateAllStaged(files: readonly StagedFile[], root: string, env: Env, units: Promise<Validation[]> = verifyUnits(files, root, env)): Promise<Validation[]> {
+export async function validateContents(files: readonly NewContent[], root: string, env: Env): Promise<Validation[]> {
+  const units = verifyUnits(files, root, env);
   const position = new Map(files.flatMap((f, i) => (validatorFor(f.serverPath) === 'systemd' ? [i] : [])).map((i, k) => [i, k]));
-  return settled(
-    files.map((f, i) => {
-      const k = position.get(i);
-      return k === undefined ? validateStaged(f.serverPath, f.file, f.content, root, env) : units.then((r) => r[k] as Validation);
-    }),
-  );
+  const linted = files.some((f, i) => !position.has(i) && validatorFor(f.serverPath) !== undefined);
+  const dir = linted ? verifyDir() : undefined;
+  try {
+    return await settled(
+      files.map((f, i) => {
+        const k = position.get(i);
+        if (k !== undefined) return units.then((r) => r[k] as Validation);
+        if (dir === undefined || validatorFor(f.serverPath) === undefined) return Promise.resolve(OK);
+        // Each copy in a directory of its own: two files may share a name.
+        const copy = path.join(dir, String(i), path.posix.basename(f.serverPath));
+        mkdirSync(path.dirname(copy), { mode: 0o700 });
+        writeFileSync(copy, f.content, { mode: 0o600 });
+        return validateStaged(f.serverPath, copy, f.content, root, env);
+      }),
+    );
+  } finally {
+    if (dir !== undefined) rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 /**
  * The verdicts of the systemd units among `files`, in order, from ONE
  * `systemd-analyze verify` (its start-up is the cost; a few units more cost
  * nothing): see systemdVerifyAll. It reads the units' content, not the
- * staged files, so it can start before the lock (apply.ts startUnitsVerify).
+ * staged files (validateContents starts it).
  */
-export function verifyUnits(files: readonly Pick<StagedFile, 'serverPath' | 'content'>[], root: string, env: Env): Promise<Validation[]> {
+export function verifyUnits(files: readonly NewContent[], root: string, env: Env): Promise<Validation[]> {
   return systemdVerifyAll(files.filter((f) => validatorFor(f.serverPath) === 'systemd'), root, env);
 }
 
@@ -77,8 +90,7 @@ async function settled<T>(promises: readonly Promise<T>[]): Promise<T[]> {
 }
 
 /**
- * Check `file` (the staged temp file, already holding the new bytes) as the
- * content of `serverPath`. `root` is --root: on a sandbox root the unit's
+ * Check `file` (a file holding `content`) as the content of `serverPath`. `root` is --root: on a sandbox root the unit's
  * ExecStart names a binary on the server, not on this machine.
  */
 export async function validateStaged(serverPath: string, file: string, content: string, root: string, env: Env): Promise<Validation> {
@@ -272,7 +284,7 @@ function judgeUnit(unit: string, serverPath: string, findings: readonly string[]
  * before; so is everything when a line names no single unit, or two staged
  * units share a name. A clean batch, the usual case, costs one start-up.
  */
-async function systemdVerifyAll(units: readonly Pick<StagedFile, 'serverPath' | 'content'>[], root: string, env: Env): Promise<Validation[]> {
+async function systemdVerifyAll(units: readonly NewContent[], root: string, env: Env): Promise<Validation[]> {
   const eachAlone = (): Promise<Validation[]> => settled(units.map((u) => systemdVerify(u.serverPath, u.content, root, env)));
   if (units.length <= 1) return eachAlone();
   const analyze = binary(env, 'BRIDGECTL_SYSTEMD_ANALYZE', 'systemd-analyze');

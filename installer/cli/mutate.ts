@@ -6,7 +6,7 @@
  * report. A run that would change nothing takes no lock and writes nothing.
  */
 import path from 'node:path';
-import { applyPlan, startUnitsVerify } from '../apply/apply.js';
+import { applyPlan, startVerify } from '../apply/apply.js';
 import { changesPhp, holdHopRemovals, reloadPhpFpm, type FpmReloadResult } from '../apply/php-fpm.js';
 import { reloadServices, stopRemovedUnits, type ReloadResult, type ServiceEnv, type ServiceFailure } from '../apply/services.js';
 import { gather, refresh } from '../facts/gather.js';
@@ -57,8 +57,8 @@ export async function runMutation(
   let reload: ReloadResult | undefined;
   let fpm: FpmReloadResult | undefined;
   if (!args.dryRun && hasChanges(plan)) {
-    // The slowest check runs while the lock is taken and the files staged.
-    const units = startUnitsVerify(plan, root, io.env);
+    // The checks (php -l, systemd-analyze) run while the lock is taken and the files staged.
+    const verify = startVerify(plan, root, io.env);
     // Under the lock, what the plan was made from is read again: the same
     // answers mean the same plan; a writer that ran in between means a new one.
     plan = await underLock(args, async () => {
@@ -79,7 +79,7 @@ export async function runMutation(
       }
       // On the live host the sudo hop's files go only once PHP-FPM reloaded (php-fpm.ts).
       const { now, held } = root === (io.services?.liveRoot ?? '/') ? holdHopRemovals(locked) : { now: locked, held: [] };
-      const applied = await applyPlan(now, root, { ...applyOptions(args, io), units });
+      const applied = await applyPlan(now, root, { ...applyOptions(args, io), verify });
       const withNotes = applied.notes.length ? { ...locked, notes: [...locked.notes, ...applied.notes] } : locked;
       if (reloading) reload = await reloadServices(locked.changes, root, command === 'install', io.services);
       fpm = await reloadPhpFpm(fresh, root, { reload: reloading, needed: changesPhp(locked.changes) || held.length > 0 }, io.services);

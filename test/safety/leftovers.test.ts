@@ -54,11 +54,14 @@ describe('a refused run leaves no empty directory', () => {
   it('sudo-mode install refused by php -l: no /usr/local/lib/bridgectl, no /etc/sudoers.d, no mu-plugins', () => {
     const root = serverSandbox();
     const before = dirs(root);
-    const php = fakeAnalyze('echo "PHP Parse error: injected" >&2; exit 255'); // every file is staged before any check runs
+    // The check waits (up to 10 s) until apply has staged a file, so its directories have been made, then fails.
+    const staged = path.join(root, SITE, 'wp-content/mu-plugins');
+    const listing = path.join(sandbox(), 'listing');
+    const php = fakeAnalyze(`n=0; until ls -a ${staged} 2>/dev/null | grep -q '\\.tmp$' || [ $n -ge 200 ]; do sleep 0.05; n=$((n+1)); done; ls -a ${staged} >> ${listing}; echo "PHP Parse error: injected" >&2; exit 255`);
     const r = runBin(install(root, '--dispatch', 'sudo', '--init', 'none'), { env: { BRIDGECTL_PHP: php.bin } });
     expect(r.stderr).toContain('fails php -l');
     expect(r.code).toBe(1);
-    expect(readFileSync(php.seen, 'utf8')).toContain('.tmp'); // it was staged, so its directories had been made
+    expect(readFileSync(listing, 'utf8')).toContain('.tmp'); // it was staged, so its directories had been made
     expect(dirs(root)).toEqual(before);
   });
 });

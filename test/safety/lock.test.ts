@@ -222,12 +222,20 @@ describe('the built bin and a lock held by another process', () => {
     expect(tree(root)).toEqual(before);
   });
 
-  it('bridgectl holds the lock while it applies: a validator it runs mid-apply finds the lock taken, by bridgectl', () => {
+  it('bridgectl holds the lock while it applies: a validator that waits for the staged files finds the lock taken, by bridgectl', () => {
+    // The checks start before the lock; this one waits (up to 10 s) until apply has staged a file, then asks.
     // One line per probe, written at once: the validators run concurrently, so two appends each could interleave.
-    const probe = '#!/bin/sh\nflock -n "$LOCK" true; s=$?; h=$(cat "$LOCK/holder"); echo "flock -n: $s; $h" >> "$OUT"\nexit 0\n';
+    const probe = [
+      '#!/bin/sh',
+      "n=0; until ls -a \"$STAGED_IN\" 2>/dev/null | grep -q '\\.tmp$' || [ $n -ge 200 ]; do sleep 0.05; n=$((n+1)); done",
+      'flock -n "$LOCK" true; s=$?; h=$(cat "$LOCK/holder"); echo "flock -n: $s; $h" >> "$OUT"',
+      'exit 0',
+      '',
+    ].join('\n');
     const root = serverSandbox({ 'probe/php': { content: probe, mode: 0o755 } });
     const out = at(root, '/probe/seen');
-    const r = runBin(installArgs(root, '--no-reload'), { env: { BRIDGECTL_PHP: at(root, '/probe/php'), LOCK: lockPath(root), OUT: out } });
+    const env = { BRIDGECTL_PHP: at(root, '/probe/php'), LOCK: lockPath(root), OUT: out, STAGED_IN: at(root, '/var/www/html/wp-content/mu-plugins') };
+    const r = runBin(installArgs(root, '--no-reload'), { env });
     expect({ code: r.code, stderr: r.stderr }).toEqual({ code: 0, stderr: '' });
     const seen = readFileSync(out, 'utf8').trim().split('\n');
     // One probe per PHP file validated (the channels file and the transport), each while the lock was held.

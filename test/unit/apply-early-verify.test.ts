@@ -1,6 +1,6 @@
 /**
- * The units' systemd-analyze verify starts before the lock (apply.ts
- * startUnitsVerify): applyPlan takes its verdicts only for the very
+ * The checks of the new contents start before the lock (apply.ts
+ * startVerify): applyPlan takes its verdicts only for the very
  * contents it verified, and verifies again when the plan under the lock
  * writes something else. A stand-in systemd-analyze logs each run and
  * refuses a unit holding "Bogus".
@@ -8,7 +8,7 @@
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { applyPlan, startUnitsVerify } from '../../installer/apply/apply.js';
+import { applyPlan, startVerify } from '../../installer/apply/apply.js';
 import type { Plan } from '../../installer/model/plan.js';
 
 let root: string;
@@ -38,15 +38,15 @@ function unitPlan(content: string): Plan {
 
 it('a plan that writes what was verified is not verified again', async () => {
   const plan = unitPlan('[Service]\nExecStart=/bin/true\n');
-  const units = startUnitsVerify(plan, root, env);
-  await applyPlan(plan, root, { env, units });
+  const units = startVerify(plan, root, env);
+  await applyPlan(plan, root, { env, verify: units });
   expect(runs()).toBe(1);
   expect(readFileSync(path.join(root, 'etc/systemd/system/a.service'), 'utf8')).toBe('[Service]\nExecStart=/bin/true\n');
 });
 
 it('a plan that changed under the lock is verified again, and its own verdict decides', async () => {
-  const units = startUnitsVerify(unitPlan('[Service]\nExecStart=/bin/true\n'), root, env);
-  await expect(applyPlan(unitPlan('[Service]\nBogus=1\nExecStart=/bin/true\n'), root, { env, units })).rejects.toThrow(/a\.service fails systemd-analyze verify: .*Unknown key 'Bogus'/);
+  const units = startVerify(unitPlan('[Service]\nExecStart=/bin/true\n'), root, env);
+  await expect(applyPlan(unitPlan('[Service]\nBogus=1\nExecStart=/bin/true\n'), root, { env, verify: units })).rejects.toThrow(/a\.service fails systemd-analyze verify: .*Unknown key 'Bogus'/);
   expect(runs()).toBe(2);
   expect(existsSync(path.join(root, 'etc/systemd/system/a.service'))).toBe(false);
 });
