@@ -7,9 +7,10 @@
  * Binaries come from PATH; BRIDGECTL_PHP, BRIDGECTL_SYSTEMD_ANALYZE and
  * BRIDGECTL_PLUTIL name another one, or `none` to skip that check.
  */
-import { lstatSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { processRunner } from '../process/run.js';
+import { verifyDir } from './verify-dir.js';
 
 export interface Validation {
   /** Why the content must not be written; undefined when it may. */
@@ -183,54 +184,6 @@ async function analyzeVerify(analyze: string, copies: readonly string[]): Promis
   const r = await run(analyze, ['verify', '--man=no', '--recursive-errors=no', ...copies]);
   if (r && r.status !== 0 && /unrecognized option.*recursive-errors/.test(r.output)) return run(analyze, ['verify', '--man=no', ...copies]);
   return r;
-}
-
-/**
- * A fresh directory for the unit copies systemd-analyze reads, in a private
- * directory bridgectl cleans itself rather than the shared temp dir: a run
- * killed mid-verify (SIGKILL, OOM) leaves its copies there, and the next
- * run that verifies removes them. As root: /run/bridgectl-verify (/run is
- * root's and a tmpfs, so nothing outlives a boot; a sibling of the lock's
- * directory, never inside it). Otherwise <temp dir>/bridgectl-verify-<uid>.
- * It must be a real directory of ours that nobody else can write; if not
- * (someone planted it), a plain mkdtemp in the temp dir is used, as before.
- * Each run's directory is named <pid>-<random>; one whose process is gone
- * was left by a killed run.
- */
-export function verifyDir(): string {
-  const { tmpdir } = process.getBuiltinModule('node:os') as typeof import('node:os');
-  const uid = process.geteuid?.() ?? -1;
-  const base = uid === 0 && lstatOrNull('/run')?.isDirectory() ? '/run/bridgectl-verify' : path.join(tmpdir(), `bridgectl-verify-${uid}`);
-  try {
-    mkdirSync(base, { mode: 0o700 });
-  } catch {
-    // there already (checked below), or cannot be made (fall back below)
-  }
-  const st = lstatOrNull(base);
-  if (!st?.isDirectory() || (uid >= 0 && st.uid !== uid) || (st.mode & 0o077) !== 0) return mkdtempSync(path.join(tmpdir(), 'bridgectl-verify-'));
-  for (const name of readdirSync(base)) {
-    const pid = /^(\d+)-/.exec(name)?.[1];
-    if (pid !== undefined && Number(pid) !== process.pid && !alive(Number(pid))) rmSync(path.join(base, name), { recursive: true, force: true });
-  }
-  return mkdtempSync(path.join(base, `${process.pid}-`));
-}
-
-function lstatOrNull(p: string): import('node:fs').Stats | undefined {
-  try {
-    return lstatSync(p);
-  } catch {
-    return undefined;
-  }
-}
-
-/** Whether a process with this pid exists (EPERM: it does, as another user). */
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 /** systemd-analyze's output as trimmed lines, temp copies named by their server paths. */

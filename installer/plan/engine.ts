@@ -7,17 +7,16 @@
 import { posix } from 'node:path';
 import type { BridgeDefinition, ChannelContext, SecretSpec } from '../model/bridge.js';
 import { formatMode } from '../lib/access.js';
-import { renderChannelBody, renderScaffold } from '../render/channel.js';
+import { renderChannelBody } from '../render/channel.js';
 import { IdentityError, UsageError } from '../model/errors.js';
 import type { Facts } from '../model/facts.js';
 import { identityReads, resolveSite } from '../identity/identity.js';
 import { resolveBridgeIdentity } from '../identity/bridge-identity.js';
 import { type Adopted, type Identity, type IdentityFlags } from '../model/identity.js';
-import { countBlocks, spliceBlocks, type BlockChange } from '../render/markers.js';
-import { transportFile } from '../lib/paths.js';
-import { staticTemplate } from '../render/templates.js';
+import type { BlockChange } from '../render/markers.js';
 import { type DirectoryChange, type FileChange, type Plan } from '../model/plan.js';
 import { fileChange, ownedFileChange } from './changes.js';
+import { channelsChange, registersChannels, transportChange } from './site-files.js';
 import { redactable } from '../identity/secrets.js';
 import { planDispatch, refuseUnsafeHop, type DispatchPlan } from './sudo-hop.js';
 import { inspectDispatch } from './hop-installed.js';
@@ -28,8 +27,6 @@ import { resolveWebUser } from '../identity/web-user.js';
 import type { WebUser } from '../model/web-user.js';
 import { keepOperatorLines } from '../render/operator-lines.js';
 
-/** Managed PHP files: readable by PHP-FPM whatever the umask, writable only by their owner. */
-export const PHP_FILE_MODE = 0o644;
 /** systemd units and launchd plists: 0644 is what systemd expects (it warns on world-writable or executable units). */
 export const SERVICE_FILE_MODE = 0o644;
 /** A bridge's data dir holds its tokens and database: private to the service user. */
@@ -248,35 +245,6 @@ function missingDirectories(dataDir: string, identity: Identity, host: Facts): D
     out.unshift({ path: dir, uid: identity.uid, gid: identity.gid, mode: DATA_DIR_MODE });
   }
   return out;
-}
-
-/** The plan entry for the channels file after the given block changes. */
-export function channelsChange(state: ChannelsFileState, changes: BlockChange[]): FileChange {
-  const base = state.text ?? renderScaffold();
-  const after = checked(state.path, () => spliceBlocks(base, changes, state.parsed));
-  if (state.text === undefined && changes.every((c) => c.body === null)) {
-    return fileChange(state.path, null, null, PHP_FILE_MODE); // nothing to register: do not create the file
-  }
-  return fileChange(state.path, state.text ?? null, after, PHP_FILE_MODE, state.mode);
-}
-
-export const TRANSPORT_TEMPLATE = 'wp-coding-agents-cli-transport.php';
-
-/**
- * The dispatch transport mu-plugin: a whole file, written while any channel
- * is registered, removed with the last one.
- */
-export function transportChange(site: string, host: Facts, wanted: boolean): FileChange {
-  const path = transportFile(site);
-  const current = host.readText(path);
-  const mode = current === undefined ? undefined : host.stat(path)?.mode;
-  return fileChange(path, current ?? null, wanted ? staticTemplate(TRANSPORT_TEMPLATE) : null, PHP_FILE_MODE, mode);
-}
-
-/** Whether a channels file (as planned) still registers any channel. */
-export function registersChannels(change: FileChange): boolean {
-  if (change.after === null) return false;
-  return countBlocks(change.after) > 0;
 }
 
 /** Install or upgrade: render the bridges and assemble one plan. */

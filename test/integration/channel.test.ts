@@ -3,7 +3,7 @@
  * back by real PHP, and left alone by upgrade.
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { TRANSPORT_TEMPLATE } from '../../installer/plan/engine.js';
+import { TRANSPORT_TEMPLATE } from '../../installer/plan/site-files.js';
 import { listBlocks } from '../../installer/render/markers.js';
 import { transportFile } from '../../installer/lib/paths.js';
 import { staticTemplate } from '../../installer/render/templates.js';

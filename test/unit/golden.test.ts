@@ -6,7 +6,7 @@
  */
 import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { TRANSPORT_TEMPLATE } from '../../installer/plan/engine.js';
+import { TRANSPORT_TEMPLATE } from '../../installer/plan/site-files.js';
 import { caseDir, RENDER_CASES, renderCase } from '../helpers/render-cases.js';
 
 const GOLDEN = path.resolve('test/golden');

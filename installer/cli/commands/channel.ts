@@ -8,7 +8,7 @@ import path from 'node:path';
 import { bridges, findBridge } from '../../../bridges/index.js';
 import { parseChannelBody, renderChannelBody } from '../../render/channel.js';
 import { type ChannelSpec } from '../../model/channel.js';
-import { channelsChange, registersChannels, transportChange } from '../../plan/engine.js';
+import { channelsChange, registersChannels, transportChange } from '../../plan/site-files.js';
 import { checked, readChannelsFile } from '../../plan/installed.js';
 import { ExitCode, UsageError } from '../../model/errors.js';
 import type { Facts } from '../../model/facts.js';

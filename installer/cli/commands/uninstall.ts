@@ -1,10 +1,5 @@
-import {
-  channelsChange,
-  registersChannels,
-  SECRET_FILE_MODE,
-  SERVICE_FILE_MODE,
-  transportChange,
-} from '../../plan/engine.js';
+import { SECRET_FILE_MODE, SERVICE_FILE_MODE } from '../../plan/engine.js';
+import { channelsChange, registersChannels, transportChange } from '../../plan/site-files.js';
 import { inspectInstalled, lazyCandidateHomes, readChannelsFile, requireBridge } from '../../plan/installed.js';
 import type { Facts } from '../../model/facts.js';
 import { resolveSite } from '../../identity/identity.js';
