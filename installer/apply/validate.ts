@@ -46,16 +46,17 @@ export interface NewContent {
  * can start it before the lock (apply.ts startVerify).
  */
 export async function validateContents(files: readonly NewContent[], root: string, env: Env): Promise<Validation[]> {
-  const units = verifyUnits(files, root, env);
   const position = new Map(files.flatMap((f, i) => (validatorFor(f.serverPath) === 'systemd' ? [i] : [])).map((i, k) => [i, k]));
   const linted = files.some((f, i) => !position.has(i) && validatorFor(f.serverPath) !== undefined);
   const dir = linted ? verifyDir() : undefined;
+  const units = verifyUnits(files, root, env);
   try {
+    // Each check a promise (a copy that cannot be written too), all of them awaited by settled: none left unhandled.
     return await settled(
-      files.map((f, i) => {
+      files.map(async (f, i) => {
         const k = position.get(i);
-        if (k !== undefined) return units.then((r) => r[k] as Validation);
-        if (dir === undefined || validatorFor(f.serverPath) === undefined) return Promise.resolve(OK);
+        if (k !== undefined) return (await units)[k] as Validation;
+        if (dir === undefined || validatorFor(f.serverPath) === undefined) return OK;
         // Each copy in a directory of its own: two files may share a name.
         const copy = path.join(dir, String(i), path.posix.basename(f.serverPath));
         mkdirSync(path.dirname(copy), { mode: 0o700 });
@@ -182,7 +183,8 @@ async function systemdVerify(serverPath: string, content: string, root: string, 
  */
 async function analyzeVerify(analyze: string, copies: readonly string[]): Promise<Awaited<ReturnType<typeof run>>> {
   const r = await run(analyze, ['verify', '--man=no', '--recursive-errors=no', ...copies]);
-  if (r && r.status !== 0 && /unrecognized option.*recursive-errors/.test(r.output)) return run(analyze, ['verify', '--man=no', ...copies]);
+  // Matched on the option's name alone: getopt's complaint about it may be in the operator's language.
+  if (r && r.status !== 0 && r.output.includes('--recursive-errors')) return run(analyze, ['verify', '--man=no', ...copies]);
   return r;
 }
 

@@ -79,7 +79,8 @@ export async function runMutation(
       }
       // On the live host the sudo hop's files go only once PHP-FPM reloaded (php-fpm.ts).
       const { now, held } = root === (io.services?.liveRoot ?? '/') ? holdHopRemovals(locked) : { now: locked, held: [] };
-      const applied = await applyPlan(now, root, { ...applyOptions(args, io), verify });
+      // The checks' verdicts stand only for the host they ran against: a host that changed in between is checked again.
+      const applied = await applyPlan(now, root, { ...applyOptions(args, io), ...(refreshed.same ? { verify } : {}) });
       const withNotes = applied.notes.length ? { ...locked, notes: [...locked.notes, ...applied.notes] } : locked;
       if (reloading) reload = await reloadServices(locked.changes, root, command === 'install', io.services);
       fpm = await reloadPhpFpm(fresh, root, { reload: reloading, needed: changesPhp(locked.changes) || held.length > 0 }, io.services);

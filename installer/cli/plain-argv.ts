@@ -29,8 +29,9 @@ export function parsePlain(argv: readonly string[], sets: readonly OptionSet[]):
   for (let i = 0; i < argv.length; i++) {
     const word = argv[i] as string;
     if (!word.startsWith('-')) {
-      // yargs turns a number-like word into a number (and `channel set 007` then names channel "7").
-      if (isNumberLike(word)) return undefined;
+      // yargs turns a number-like word into a number (and `channel set 007` then names channel "7"),
+      // and a last `help` into --help.
+      if (isNumberLike(word) || word === 'help') return undefined;
       positionals.push(word);
       continue;
     }
@@ -51,7 +52,8 @@ export function parsePlain(argv: readonly string[], sets: readonly OptionSet[]):
     if (inline !== undefined) values.push(inline);
     else if (next !== undefined && !next.startsWith('-')) values.push(argv[++i] as string);
     if (o.array === true) while (i + 1 < argv.length && !(argv[i + 1] as string).startsWith('-')) values.push(argv[++i] as string);
-    if (values.length === 0) return undefined;
+    // An empty value: yargs reads `--arg=` at the end of the line as no value at all.
+    if (values.length === 0 || values.includes('')) return undefined;
     const value = valueOf(o, values, given.get(name));
     if (value === undefined) return undefined;
     given.set(name, value);
@@ -63,7 +65,8 @@ export function parsePlain(argv: readonly string[], sets: readonly OptionSet[]):
       if (o.demandOption !== undefined) return undefined;
       continue;
     }
-    for (const key of keysOf(name, o)) out[key] = value;
+    // A copy of an array default, as each parse of yargs' is its own.
+    for (const key of keysOf(name, o)) out[key] = Array.isArray(value) ? [...value] : value;
   }
   out.$0 = 'bridgectl';
   return out;

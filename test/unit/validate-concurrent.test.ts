@@ -70,3 +70,26 @@ it('settles only when every check has ended, even after another one failed', asy
   expect(checked).toMatch(/\/slow\.php\n$/); // the slow check had finished, on a copy of the content
   expect(existsSync(checked.trim())).toBe(false); // and the copy is gone
 });
+
+it('a copy that cannot be written is an error, and leaves no check unhandled', async () => {
+  const unhandled: unknown[] = [];
+  const record = (reason: unknown): void => {
+    unhandled.push(reason);
+  };
+  process.on('unhandledRejection', record);
+  try {
+    // A name longer than a file name may be: the units' copy fails, and so does the PHP file's, first.
+    const long = 'x'.repeat(300);
+    const env = { BRIDGECTL_PHP: tool('php', 'exit 0'), BRIDGECTL_SYSTEMD_ANALYZE: tool('systemd-analyze', 'exit 0') };
+    const files = [
+      { serverPath: `/etc/systemd/system/${long}.service`, content: unit },
+      { serverPath: '/etc/systemd/system/b.service', content: unit },
+      { serverPath: `/site/${long}.php`, content: '<?php\n' },
+    ];
+    await expect(validateContents(files, '/sandbox', env)).rejects.toThrow(/ENAMETOOLONG/);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(unhandled).toEqual([]);
+  } finally {
+    process.off('unhandledRejection', record);
+  }
+});
