@@ -21,13 +21,13 @@ describe('the plan made before the lock', () => {
   const installArgv = (root: string) => ['install', '--bridge', 'kimaki', '--site', SITE, '--service-user', 'opencode', '--root', root, '--no-reload'];
 
   /** main() with a host factory that can act between the plan before the lock and the look under it. */
-  async function run(argv: string[], underLock?: (root: string) => void): Promise<{ code: number; stderr: string; hosts: number }> {
+  async function run(argv: string[], underLock?: (root: string) => void, env: Io['env'] = { TELEGRAM_BOT_TOKEN: TOKEN }): Promise<{ code: number; stderr: string; hosts: number }> {
     let stderr = '';
     let hosts = 0;
     const io: Io = {
       stdout: () => undefined,
       stderr: (t) => (stderr += t),
-      env: { TELEGRAM_BOT_TOKEN: TOKEN },
+      env,
       host: (root, env) => {
         hosts += 1;
         if (hosts === 2) underLock?.(root);
@@ -43,6 +43,23 @@ describe('the plan made before the lock', () => {
     expect({ code: r.code, hosts: r.hosts }).toEqual({ code: 0, hosts: 2 });
     const again = await run(installArgv(root));
     expect({ code: again.code, hosts: again.hosts }).toEqual({ code: 0, hosts: 1 }); // a no-op takes no lock and looks once
+  });
+
+  it("reuses the checks started before the lock only while the machine answers the same", async () => {
+    // A systemd-analyze stand-in that logs each run; the env reaches both the early checks and apply's.
+    const logged = async (underLock?: (root: string) => void): Promise<number> => {
+      const root = bridgeSandbox();
+      const calls = at(root, '/tools/calls');
+      const analyze = at(root, '/tools/systemd-analyze');
+      mkdirSync(path.dirname(analyze), { recursive: true });
+      writeFileSync(analyze, `#!/bin/sh\necho run >> ${calls}\nexit 0\n`, { mode: 0o755 });
+      const r = await run(installArgv(root), underLock, { BRIDGECTL_SYSTEMD_ANALYZE: analyze, BRIDGECTL_PHP: 'none' });
+      expect({ code: r.code, stderr: r.stderr }).toEqual({ code: 0, stderr: '' });
+      return readFileSync(calls, 'utf8').trim().split('\n').length;
+    };
+    expect(await logged()).toBe(1);
+    // The bridge CLI's mode changed in between: the plan is made again (the same contents), and checked again.
+    expect(await logged((r) => chmodSync(at(r, '/usr/local/bin/kimaki'), 0o750))).toBe(2);
   });
 
   it('is made again when a writer changed the channels file in between: that writer\'s channel is kept', async () => {
